@@ -1,0 +1,77 @@
+"""commons: a web platform for commons-based peer production."""
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+
+from commons.extensions import csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration cannot run; the message says what to set."""
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application: ``config.py``, then ``COMMONS_*`` environment
+    variables, then *overrides* (used by tests)."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_pyfile(str(ROOT / "config.py"))
+    app.config.from_prefixed_env("COMMONS")
+    if overrides:
+        app.config.update(overrides)
+    _fill_defaults(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from commons import errors, web
+    from commons.accounts import bp as accounts_bp
+    from commons.accounts import cli as accounts_cli
+    from commons.api import init_api
+    from commons.projects import bp as projects_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(projects_bp)
+    app.register_blueprint(web.bp)
+    init_api(app)
+    errors.init_app(app)
+    app.cli.add_command(accounts_cli.users)
+    return app
+
+
+def _fill_defaults(app: Flask) -> None:
+    if not app.config.get("SECRET_KEY"):
+        if not (app.debug or app.testing):
+            raise ConfigurationError(
+                "COMMONS_SECRET_KEY is not set. In production set it to a long "
+                "random value that stays the same across restarts, e.g. "
+                "COMMONS_SECRET_KEY=$(python3 -c 'import secrets; "
+                "print(secrets.token_hex(32))'); for development set "
+                "COMMONS_DEBUG=1 to get a random key per start."
+            )
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        database = Path(app.instance_path) / "commons.sqlite3"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
+    app.config["REPOS_DIR"] = str(
+        Path(app.config.get("REPOS_DIR") or ROOT / "repos").resolve()
+    )
+    minimum = int(app.config["MIN_REVIEW_WINDOW"])
+    if int(app.config["DEFAULT_REVIEW_WINDOW"]) < minimum:
+        raise ConfigurationError(
+            f"COMMONS_DEFAULT_REVIEW_WINDOW must be at least "
+            f"COMMONS_MIN_REVIEW_WINDOW ({minimum} seconds)."
+        )

@@ -1,0 +1,46 @@
+"""Account forms: shape and format only; the services judge the content."""
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class RegisterForm(FlaskForm):
+    username = StringField(
+        "Username", validators=[DataRequired(), Length(max=39)],
+        description="Lowercase letters, digits and hyphens; shown on your work.",
+    )
+    email = StringField(
+        "Email", validators=[DataRequired(), Length(max=254)],
+        description="The address you commit with, so your commits count as yours.",
+    )
+    password = PasswordField(
+        "Password", validators=[DataRequired(), Length(max=1024)],
+        description="At least 10 characters.",
+    )
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[DataRequired(), EqualTo("password", message="The two passwords differ; type them again.")],
+    )
+
+
+class LoginForm(FlaskForm):
+    login = StringField("Username or email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    next = HiddenField()
+
+
+class EmailForm(FlaskForm):
+    email = StringField("Email address", validators=[DataRequired(), Length(max=254)])
+
+
+class TokenForm(FlaskForm):
+    name = StringField(
+        "Token name", validators=[DataRequired(), Length(max=100)],
+        description="What the token is for, e.g. “laptop git push”.",
+    )
+    expires_in_days = SelectField(
+        "Expires",
+        choices=[("30", "in 30 days"), ("90", "in 90 days"), ("365", "in a year"), ("", "never")],
+        default="90",
+    )

@@ -1,0 +1,188 @@
+"""Account use cases. Each takes the session first and flushes; the caller
+commits."""
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from commons.accounts import rules
+from commons.accounts.models import AccessToken, Email, User
+from commons.problems import Conflict, Invalid, NotFound
+from commons.text import TextError, clean_text
+from commons.types import utcnow
+
+# Compared against when the username is unknown, so a failed login takes as
+# long whether or not the account exists.
+_DUMMY_HASH = generate_password_hash("not a real password")
+
+TOKEN_LIFETIMES_DAYS = (None, 30, 90, 365)
+
+
+def normalise_username(username: str) -> str:
+    """The canonical form of a typed username (usernames are lowercase)."""
+    return (username or "").strip().lower()
+
+
+def normalise_email(address: str) -> str:
+    """Check an email address and return it lowercased; raise Invalid."""
+    try:
+        text = clean_text(address, label="Email address", max_length=254)
+        result = validate_email(text, check_deliverability=False)
+    except TextError as error:
+        raise Invalid(str(error), field="email") from None
+    except EmailNotValidError as error:
+        raise Invalid(f"That email address is not valid: {error}", field="email") from None
+    return result.normalized.lower()
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.scalar(
+        sa.select(User).where(User.username == normalise_username(username))
+    )
+
+
+def register_user(session: Session, username: str, email: str, password: str) -> User:
+    """Create an account with its first email address."""
+    username = normalise_username(username)
+    problem = rules.username_problem(username)
+    if problem:
+        raise Invalid(problem, field="username")
+    address = normalise_email(email)
+    problem = rules.password_problem(password or "")
+    if problem:
+        raise Invalid(problem, field="password")
+    if find_user(session, username):
+        raise Conflict(f"The username “{username}” is taken; pick another.", field="username")
+    _ensure_email_free(session, address)
+    user = User(username=username, password_hash=generate_password_hash(password))
+    user.emails.append(Email(address=address))
+    session.add(user)
+    _flush_or_conflict(session, "That username or email address was just taken; pick another.")
+    return user
+
+
+def authenticate(session: Session, login: str, password: str) -> User | None:
+    """The user whose username or email and password match, else None."""
+    login = (login or "").strip().lower()
+    if "@" in login:
+        user = session.scalar(
+            sa.select(User).join(Email).where(Email.address == login)
+        )
+    else:
+        user = session.scalar(sa.select(User).where(User.username == login))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or ""):
+        return None
+    return user
+
+
+def add_email(session: Session, user: User, address: str) -> Email:
+    """Give *user* another address; addresses belong to one person only."""
+    address = normalise_email(address)
+    _ensure_email_free(session, address, user)
+    email = Email(address=address, user=user)
+    session.add(email)
+    _flush_or_conflict(session, "That email address was just claimed by another account.")
+    return email
+
+
+def remove_email(session: Session, user: User, email_id: int) -> str:
+    """Remove one of *user*'s addresses, keeping at least one."""
+    email = session.get(Email, email_id)
+    if email is None or email.user_id != user.id:
+        raise NotFound("That email address is not on your account.")
+    if len(user.emails) <= 1:
+        raise Invalid(
+            "This is your only email address; add another before removing it."
+        )
+    address = email.address
+    user.emails.remove(email)
+    session.flush()
+    return address
+
+
+def create_token(session: Session, user: User, name: str,
+                 expires_in_days: int | None = None,
+                 now: datetime | None = None) -> tuple[AccessToken, str]:
+    """Make a token for *user*; returns the row and the token, which is
+    shown once and never stored."""
+    now = now or utcnow()
+    try:
+        name = clean_text(name, label="Token name", max_length=100)
+    except TextError as error:
+        raise Invalid(str(error), field="name") from None
+    if expires_in_days not in TOKEN_LIFETIMES_DAYS:
+        raise Invalid(
+            "Tokens expire after 30, 90 or 365 days, or never.", field="expires_in_days"
+        )
+    secret = rules.new_token()
+    token = AccessToken(
+        user=user,
+        name=name,
+        token_hash=rules.hash_token(secret),
+        hint=secret[: len(rules.TOKEN_PREFIX) + 4],
+        created_at=now,
+        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def revoke_token(session: Session, user: User, token_id: int,
+                 now: datetime | None = None) -> AccessToken:
+    """Revoke one of *user*'s tokens; revoking twice is harmless."""
+    token = session.get(AccessToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("That token is not one of yours.")
+    if token.revoked_at is None:
+        token.revoked_at = now or utcnow()
+        session.flush()
+    return token
+
+
+def user_for_token(session: Session, secret: str, now: datetime | None = None) -> User | None:
+    """The owner of a usable token, recording when it was used; else None."""
+    now = now or utcnow()
+    if not secret or not secret.startswith(rules.TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    token = session.scalar(
+        sa.select(AccessToken).where(AccessToken.token_hash == rules.hash_token(secret))
+    )
+    if token is None or not token.is_usable(now):
+        return None
+    # One write a minute at most, so a busy script does not hammer the row.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        token.last_used_at = now
+        session.flush()
+    return token.user
+
+
+def _ensure_email_free(session: Session, address: str, owner: User | None = None) -> None:
+    existing = session.scalar(sa.select(Email).where(Email.address == address))
+    if existing is None:
+        return
+    if owner is not None and existing.user_id == owner.id:
+        raise Conflict("That address is already on your account.", field="email")
+    raise Conflict(
+        "That email address belongs to another account. If it is yours, "
+        "log in to that account or remove it there first.",
+        field="email",
+    )
+
+
+def _flush_or_conflict(session: Session, message: str) -> None:
+    # Two requests can pass the checks above at once; the unique index
+    # decides, and the loser hears why instead of a 500.
+    # The whole use case is undone: nothing half-written survives.
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(message) from None

@@ -1,0 +1,157 @@
+"""Account pages: register, log in and out, settings (emails and tokens)."""
+
+from flask import (Blueprint, current_app, flash, redirect, render_template,
+                   request, url_for)
+from flask_login import current_user, login_required, login_user, logout_user
+
+from commons.accounts import services
+from commons.accounts.forms import EmailForm, LoginForm, RegisterForm, TokenForm
+from commons.forms import ConfirmForm, show_problem
+from commons.accounts.models import User
+from commons.accounts.rules import safe_next_url
+from commons.extensions import db, limiter, login_manager
+from commons.problems import Problem
+
+bp = Blueprint("accounts", __name__)
+
+login_manager.login_view = "accounts.login"
+login_manager.login_message = "Log in to do that."
+login_manager.login_message_category = "info"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("projects.index"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_user(
+                db.session, form.username.data, form.email.data, form.password.data
+            )
+            db.session.commit()
+        except Problem as problem:
+            db.session.rollback()
+            show_problem(form, problem)
+        else:
+            login_user(user)
+            flash(f"Welcome, {user.username}. Create a project or join one.", "success")
+            return redirect(safe_next_url(request.args.get("next")) or url_for("projects.index"))
+    return render_template("accounts/register.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = services.authenticate(db.session, form.login.data, form.password.data)
+        if user is None:
+            form.form_errors.append(
+                "That username or email and password do not match. Check them and try again."
+            )
+        else:
+            login_user(user)
+            flash(f"Logged in as {user.username}.", "success")
+            return redirect(safe_next_url(form.next.data) or url_for("projects.index"))
+    status = 401 if form.form_errors else (422 if form.errors else 200)
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        logout_user()
+        flash("You are logged out.", "success")
+        return redirect(url_for("projects.index"))
+    return render_template("accounts/logout.html", form=form)
+
+
+@bp.route("/settings")
+@login_required
+def settings():
+    return _settings_page()
+
+
+@bp.post("/settings/emails")
+@login_required
+def add_email():
+    form = EmailForm()
+    if form.validate_on_submit():
+        try:
+            email = services.add_email(db.session, current_user, form.email.data)
+            db.session.commit()
+        except Problem as problem:
+            db.session.rollback()
+            show_problem(form, problem)
+        else:
+            flash(f"Added {email.address}. Commits made with it now count as yours.", "success")
+            return redirect(url_for("accounts.settings"))
+    return _settings_page(email_form=form), 422
+
+
+@bp.post("/settings/emails/<int:email_id>/delete")
+@login_required
+def remove_email(email_id: int):
+    if ConfirmForm().validate_on_submit():
+        try:
+            address = services.remove_email(db.session, current_user, email_id)
+            db.session.commit()
+        except Problem as problem:
+            db.session.rollback()
+            flash(problem.message, "error")
+        else:
+            flash(f"Removed {address}.", "success")
+    return redirect(url_for("accounts.settings"))
+
+
+@bp.post("/settings/tokens")
+@login_required
+def create_token():
+    form = TokenForm()
+    if form.validate_on_submit():
+        days = int(form.expires_in_days.data) if form.expires_in_days.data else None
+        try:
+            token, secret = services.create_token(db.session, current_user, form.name.data, days)
+            db.session.commit()
+        except Problem as problem:
+            db.session.rollback()
+            show_problem(form, problem)
+        else:
+            # Rendered, not flashed: the session cookie is signed, not secret.
+            return _settings_page(new_token=(token, secret)), 201
+    return _settings_page(token_form=form), 422
+
+
+@bp.post("/settings/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    if ConfirmForm().validate_on_submit():
+        try:
+            token = services.revoke_token(db.session, current_user, token_id)
+            db.session.commit()
+        except Problem as problem:
+            db.session.rollback()
+            flash(problem.message, "error")
+        else:
+            flash(f"Revoked the token “{token.name}”. Anything using it is now refused.", "success")
+    return redirect(url_for("accounts.settings"))
+
+
+def _settings_page(email_form=None, token_form=None, new_token=None):
+    return render_template(
+        "accounts/settings.html",
+        email_form=email_form or EmailForm(formdata=None),
+        token_form=token_form or TokenForm(formdata=None),
+        new_token=new_token,
+    )

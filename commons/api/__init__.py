@@ -1,0 +1,37 @@
+"""JSON API under /api/v1, documented by an OpenAPI document generated from
+the schemas and views (flask-smorest + apispec)."""
+
+from flask import Flask
+from flask_smorest import Api
+
+from commons.api import projects, tokens
+from commons.extensions import csrf
+
+
+class CommonsApi(Api):
+    # commons.errors answers every error in the contract's {"error": ...}
+    # shape; flask-smorest's own handler would answer HTML pages in JSON too.
+    def _register_error_handlers(self) -> None:
+        pass
+
+
+def init_api(app: Flask) -> CommonsApi:
+    app.config.setdefault("API_TITLE", "commons")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.1.0")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    api = CommonsApi(app, spec_kwargs={
+        "info": {"description": "Projects, governance, contributions and the inputs ledger of commons."},
+    })
+    api.spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer",
+                   "description": "A personal access token from /settings or POST /api/v1/tokens."})
+    api.spec.components.security_scheme(
+        "basic", {"type": "http", "scheme": "basic",
+                  "description": "Username and password; only to create a token."})
+    for blueprint in (tokens.blp, projects.blp):
+        # Bearer tokens and Basic auth, never cookies: nothing to forge.
+        csrf.exempt(blueprint)
+        api.register_blueprint(blueprint, url_prefix="/api/v1")
+    return api

@@ -1,0 +1,74 @@
+"""Shapes of API bodies. Amounts are decimal strings, never floats."""
+
+from marshmallow import Schema, fields, validate
+
+
+class TokenCreate(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    expires_in_days = fields.Integer(
+        allow_none=True, load_default=None, validate=validate.OneOf([30, 90, 365]),
+        metadata={"description": "30, 90, 365, or null for a token that does not expire."})
+
+
+class Token(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    hint = fields.String(metadata={"description": "The token's first characters."})
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime(allow_none=True)
+    last_used_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class NewToken(Token):
+    token = fields.String(metadata={"description": "The token itself; shown only now."})
+
+
+class ThresholdBody(Schema):
+    amount = fields.String(required=True, metadata={"example": "250.00"})
+    currency = fields.String(required=True, validate=validate.Length(equal=3),
+                             metadata={"example": "EUR"})
+
+
+class PolicyBody(Schema):
+    admission = fields.String(validate=validate.OneOf(["open", "consent"]))
+    push = fields.String(validate=validate.OneOf(["review", "direct"]))
+    review_window = fields.Integer(metadata={"description": "Seconds."})
+    approval_threshold = fields.Nested(ThresholdBody)
+
+
+class ProjectCreate(Schema):
+    name = fields.String(required=True)
+    slug = fields.String(required=True)
+    description = fields.String(load_default="")
+    license = fields.String(required=True, metadata={"description": "An open SPDX licence identifier."})
+    policy = fields.Nested(PolicyBody, load_default=dict)
+
+
+class Member(Schema):
+    username = fields.String()
+    joined_at = fields.DateTime()
+
+
+class Project(Schema):
+    slug = fields.String()
+    name = fields.String()
+    description = fields.String()
+    license = fields.String()
+    clone_url = fields.String()
+    web_url = fields.String()
+    created_at = fields.DateTime()
+    members = fields.List(fields.Nested(Member))
+    policy = fields.Nested(PolicyBody)
+
+
+class ProjectQuery(Schema):
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class JoinResult(Schema):
+    status = fields.String(metadata={"description": "member, or pending until the members consent"})
+    proposal = fields.Integer(
+        allow_none=True,
+        metadata={"description": "The membership proposal deciding a pending request "
+                                 "(null until the governance module opens it)."})

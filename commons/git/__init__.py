@@ -1,0 +1,1 @@
+"""Git: bare repositories on disk (smart HTTP and browsing build on this)."""

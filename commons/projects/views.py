@@ -1,0 +1,127 @@
+"""Project pages: the list, the creation form, a project's page, join and
+leave."""
+
+from flask import (Blueprint, abort, current_app, flash, redirect,
+                   render_template, request, url_for)
+from flask_login import current_user, login_required
+
+from commons.forms import ConfirmForm, show_problem
+from commons.extensions import db
+from commons.git.repositories import read_file, repository_path
+from commons.problems import NotFound, Problem
+from commons.projects import licences, services
+from commons.projects.forms import ProjectForm
+from commons.projects.models import Membership
+from commons.projects.rules import Threshold, parse_amount
+
+bp = Blueprint("projects", __name__, url_prefix="/projects")
+
+
+def clone_url(slug: str) -> str:
+    return url_for("projects.show", slug=slug, _external=True) + ".git"
+
+
+@bp.route("")
+def index():
+    query = request.args.get("q", "")[:200]
+    projects = services.search_projects(db.session, query)
+    return render_template("projects/index.html", projects=projects, query=query)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    settings = services.Settings.from_config(current_app.config)
+    form = ProjectForm()
+    if request.method == "GET":
+        form.review_window_hours.data = settings.default_review_window // 3600
+        form.threshold_amount.data = str(settings.default_threshold.amount)
+        form.threshold_currency.data = settings.default_threshold.currency
+    if form.validate_on_submit():
+        try:
+            project = services.create_project(
+                db.session, current_user, _new_project(form, settings), settings)
+            db.session.commit()
+        except Problem as problem:
+            db.session.rollback()
+            show_problem(form, problem)
+        else:
+            flash(f"Created {project.name}. Clone it and push your work, or invite people to join.",
+                  "success")
+            return redirect(url_for("projects.show", slug=project.slug))
+    return render_template("projects/new.html", form=form, licences=licences.open_licences()), \
+        (422 if form.errors or form.form_errors else 200)
+
+
+@bp.route("/<slug>")
+def show(slug: str):
+    project = _project_or_404(slug)
+    readme = read_file(repository_path(current_app.config["REPOS_DIR"], project.slug),
+                       project.default_branch, "README.md")
+    membership = project.membership_of(current_user)
+    return render_template(
+        "projects/show.html", project=project, membership=membership,
+        readme=readme.decode("utf-8", "replace") if readme is not None else None,
+        licence=licences.find_licence(project.license), clone_url=clone_url(project.slug),
+        Membership=Membership,
+    )
+
+
+@bp.post("/<slug>/join")
+@login_required
+def join(slug: str):
+    project = _project_or_404(slug)
+    if ConfirmForm().validate_on_submit():
+        try:
+            membership = services.join_project(db.session, project, current_user)
+            db.session.commit()
+        except Problem as problem:
+            db.session.rollback()
+            flash(problem.message, "error")
+        else:
+            if membership.status == Membership.MEMBER:
+                flash(f"You are a member of {project.name}. You can push branches now.", "success")
+            else:
+                flash(f"Your request to join {project.name} is waiting for the members' consent.",
+                      "info")
+    return redirect(url_for("projects.show", slug=slug))
+
+
+@bp.post("/<slug>/leave")
+@login_required
+def leave(slug: str):
+    project = _project_or_404(slug)
+    if ConfirmForm().validate_on_submit():
+        try:
+            membership = services.leave_project(db.session, project, current_user)
+            db.session.commit()
+        except Problem as problem:
+            db.session.rollback()
+            flash(problem.message, "error")
+        else:
+            flash(f"You left {project.name}." if membership.joined_at else
+                  f"You withdrew your request to join {project.name}.", "success")
+    return redirect(url_for("projects.show", slug=slug))
+
+
+def _project_or_404(slug: str):
+    try:
+        return services.get_project(db.session, slug)
+    except NotFound as problem:
+        abort(404, description=problem.message)
+
+
+def _new_project(form: ProjectForm, settings: services.Settings) -> services.NewProject:
+    amount_text = form.threshold_amount.data or ""
+    amount = parse_amount(amount_text) if amount_text.strip() else settings.default_threshold.amount
+    if amount is None:
+        raise Problem("Write the threshold as a number, e.g. 250 or 99.50.", field="threshold_amount")
+    currency = (form.threshold_currency.data or settings.default_threshold.currency).strip().upper()
+    hours = form.review_window_hours.data
+    return services.NewProject(
+        name=form.name.data, slug=(form.slug.data or "").strip(), license=form.license.data,
+        description=form.description.data or "", admission=form.admission.data,
+        push=form.push.data,
+        review_window=hours * 3600 if hours else settings.default_review_window,
+        approval_threshold=Threshold(amount, currency),
+    )
