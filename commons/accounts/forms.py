@@ -1,7 +1,7 @@
 """Account forms: shape and format only; the services judge the content."""
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms import SelectChoice, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -41,6 +41,6 @@ class TokenForm(FlaskForm):
     )
     expires_in_days = SelectField(
         "Expires",
-        choices=[("30", "in 30 days"), ("90", "in 90 days"), ("365", "in a year"), ("", "never")],
+        choices=[SelectChoice("30", "in 30 days"), SelectChoice("90", "in 90 days"), SelectChoice("365", "in a year"), SelectChoice("", "never")],
         default="90",
     )

@@ -40,10 +40,13 @@ def create_repository(path: Path, files: dict[str, bytes], *, author: Identity,
     into place, so a failure leaves nothing behind and a reader never sees a
     half-made repository.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         raise RepositoryError(f"a repository already exists at {path}")
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+    except OSError as error:
+        raise RepositoryError(f"cannot write in {path.parent}: {error.strerror}") from error
     try:
         repo = git.Repo.init(staging, bare=True, initial_branch=branch)
         with repo:

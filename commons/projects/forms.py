@@ -1,7 +1,7 @@
 """Project forms: shape and format only; the services judge the content."""
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, StringField, TextAreaField
+from wtforms import SelectChoice, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
@@ -22,14 +22,14 @@ class ProjectForm(FlaskForm):
     )
     push = RadioField(
         "How work reaches the default branch",
-        choices=[("review", "Review: only by passed merge proposals (review, then commit)"),
-                 ("direct", "Direct: members push it (commit, then review)")],
+        choices=[SelectChoice("review", "Review: only by passed merge proposals (review, then commit)"),
+                 SelectChoice("direct", "Direct: members push it (commit, then review)")],
         default="review",
     )
     admission = RadioField(
         "Admission",
-        choices=[("open", "Open: whoever joins is a member at once"),
-                 ("consent", "Consent: joining opens a proposal the members decide on")],
+        choices=[SelectChoice("open", "Open: whoever joins is a member at once"),
+                 SelectChoice("consent", "Consent: joining opens a proposal the members decide on")],
         default="open",
     )
     review_window_hours = IntegerField(

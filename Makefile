@@ -1,0 +1,34 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 5000
+BIN := $(VENV)/bin
+
+.PHONY: run test clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "commons needs Python 3.11 or newer; run: make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# Development server: SQLite in instance/, repositories in repos/, a fresh
+# session key per start unless COMMONS_SECRET_KEY is set.
+run: $(VENV)/.installed
+	@export COMMONS_SECRET_KEY="$${COMMONS_SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')}"; \
+	$(BIN)/flask --app commons db upgrade && \
+	echo "commons is serving on http://127.0.0.1:$(PORT)" && \
+	exec $(BIN)/gunicorn --worker-class gthread --workers 2 --threads 8 \
+		--bind 127.0.0.1:$(PORT) --access-logfile - 'commons:create_app()'
+
+test: $(VENV)/.test-installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,32 @@
+import sqlalchemy as sa
+
+from commons.accounts import services
+from commons.accounts.models import User
+from commons.extensions import db
+
+
+def test_users_create_with_password_option(app, runner):
+    result = runner.invoke(args=["users", "create", "alice", "alice@example.org",
+                                 "--password", "correct horse battery"])
+    assert result.exit_code == 0, result.output
+    assert "Created alice <alice@example.org>" in result.output
+    with app.app_context():
+        assert services.authenticate(db.session, "alice", "correct horse battery")
+
+
+def test_users_create_prompts_for_the_password(app, runner):
+    result = runner.invoke(args=["users", "create", "bob", "bob@example.org"],
+                           input="another good password\nanother good password\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert services.authenticate(db.session, "bob@example.org", "another good password")
+
+
+def test_users_create_refuses_duplicates_and_bad_input(app, runner):
+    runner.invoke(args=["users", "create", "alice", "alice@example.org", "--password", "x" * 12])
+    duplicate = runner.invoke(args=["users", "create", "alice", "a2@example.org", "--password", "x" * 12])
+    assert duplicate.exit_code == 1 and "taken" in duplicate.output
+    short = runner.invoke(args=["users", "create", "carol", "c@example.org", "--password", "short"])
+    assert short.exit_code == 1 and "at least 10 characters" in short.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1

@@ -1,0 +1,138 @@
+"""Fixtures: a migrated database (SQLite, or PostgreSQL when
+COMMONS_TEST_DATABASE_URI names one), an app per test with its own
+repository folder, and helpers that go through the real forms with CSRF."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from commons import create_app
+from commons.extensions import db
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def database_uri(tmp_path_factory) -> str:
+    uri = os.environ.get("COMMONS_TEST_DATABASE_URI") or \
+        f"sqlite:///{tmp_path_factory.mktemp('db') / 'commons-test.sqlite3'}"
+    if uri.startswith("postgresql"):
+        engine = sa.create_engine(uri)
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": uri})
+    with app.app_context():
+        upgrade()  # the real migrations, not create_all
+        db.engine.dispose()
+    return uri
+
+
+@pytest.fixture
+def make_app(database_uri, tmp_path):
+    apps = []
+
+    def make(**overrides):
+        config = {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": database_uri,
+            "REPOS_DIR": str(tmp_path / "repos"),
+            **overrides,
+        }
+        app = create_app(config)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps[:1]:
+        with app.app_context():
+            _empty_tables()
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def repos_dir(app) -> Path:
+    return Path(app.config["REPOS_DIR"])
+
+
+def _empty_tables() -> None:
+    db.session.remove()
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
+        re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+class Browser:
+    """Drives the test client the way a person does: open the page, fill in
+    the form (its CSRF token included), send it."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def submit(self, page: str, data: dict, action: str | None = None, **kwargs):
+        html = self.client.get(page).get_data(as_text=True)
+        return self.client.post(action or page, data={"csrf_token": csrf_token(html), **data},
+                                **kwargs)
+
+    def register(self, username="alice", email=None, password=TEST_PASSWORD):
+        return self.submit("/register", {
+            "username": username, "email": email or f"{username}@example.org",
+            "password": password, "confirm": password,
+        })
+
+    def login(self, login="alice", password=TEST_PASSWORD, next_url=None):
+        page = "/login" + (f"?next={next_url}" if next_url else "")
+        return self.submit(page, {"login": login, "password": password,
+                                  "next": next_url or ""}, action="/login")
+
+    def logout(self):
+        return self.submit("/settings", {}, action="/logout")
+
+    def create_project(self, **fields):
+        data = {"name": "Solar dryer", "slug": "solar-dryer", "license": "CERN-OHL-S-2.0",
+                "description": "A solar food dryer anyone can build.",
+                "push": "review", "admission": "open", **fields}
+        return self.submit("/projects/new", data)
+
+    def button(self, page: str, action: str):
+        return self.submit(page, {}, action=action)
+
+
+@pytest.fixture
+def browser(client) -> Browser:
+    return Browser(client)
+
+
+@pytest.fixture
+def second_browser(app) -> Browser:
+    return Browser(app.test_client())

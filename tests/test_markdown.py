@@ -1,0 +1,19 @@
+from commons.markdown import render_markdown
+
+
+def test_markdown_is_rendered():
+    html = render_markdown("# Title\n\nSome *text* and a [link](https://example.org).")
+    assert "<h1>Title</h1>" in html and "<em>text</em>" in html
+    assert 'href="https://example.org"' in html and 'rel="nofollow noopener noreferrer"' in html
+
+
+def test_scripts_handlers_and_javascript_links_are_removed():
+    html = render_markdown(
+        '<script>alert(1)</script>\n\n<img src=x onerror="alert(2)">\n\n'
+        '[click](javascript:alert(3))\n\n<a href="javascript:alert(4)">x</a>'
+        '<style>body{display:none}</style><iframe src="https://evil.example"></iframe>'
+    )
+    assert "<script" not in html and "alert(1)" not in html
+    assert "onerror" not in html
+    assert 'href="javascript:' not in html and "<a href" not in html
+    assert "<style" not in html and "<iframe" not in html
