@@ -15,8 +15,8 @@ def home():
 
 
 @bp.app_template_filter("markdown")
-def markdown_filter(text: str) -> Markup:
-    return Markup(render_markdown(text))
+def markdown_filter(text: str, heading_offset: int = 0) -> Markup:
+    return Markup(render_markdown(text, heading_offset))
 
 
 @bp.app_template_filter("datetime")
@@ -27,3 +27,13 @@ def datetime_filter(value) -> str:
 @bp.app_context_processor
 def template_helpers():
     return {"confirm_form": ConfirmForm}
+
+
+@bp.app_template_filter("duration")
+def duration_filter(seconds: int) -> str:
+    """Seconds as people say them: "72 hours", "2 days", "90 minutes"."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0 and not (unit == "day" and seconds <= 3 * 86400):
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"{seconds / 3600:.1f} hours"

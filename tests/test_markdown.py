@@ -17,3 +17,8 @@ def test_scripts_handlers_and_javascript_links_are_removed():
     assert "onerror" not in html
     assert 'href="javascript:' not in html and "<a href" not in html
     assert "<style" not in html and "<iframe" not in html
+
+
+def test_headings_can_be_pushed_down_to_stay_in_order():
+    html = render_markdown("# Top\n\n## Next\n\n###### Deep", heading_offset=2)
+    assert "<h3>Top</h3>" in html and "<h4>Next</h4>" in html and "<h6>Deep</h6>" in html

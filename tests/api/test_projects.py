@@ -1,6 +1,6 @@
 import git
 
-from tests.api.conftest import bearer
+from tests.conftest import bearer
 
 DRYER = {"name": "Solar dryer", "slug": "solar-dryer", "license": "CERN-OHL-S-2.0",
          "description": "Dries food with sunlight."}

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from commons.accounts.models import AccessToken
 from commons.extensions import db
 from commons.types import utcnow
-from tests.api.conftest import basic, bearer
+from tests.conftest import basic, bearer
 from tests.conftest import TEST_PASSWORD
 
 

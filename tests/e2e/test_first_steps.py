@@ -1,0 +1,76 @@
+"""A newcomer's first steps in a real browser against a real server:
+register, create a project, find its clone URL, and a second person joins."""
+
+
+from playwright.sync_api import expect
+
+from tests.conftest import TEST_PASSWORD
+from tests.e2e.conftest import screenshot
+
+
+def register(page, base, username):
+    page.goto(base + "/register")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Email").fill(f"{username}@example.org")
+    page.get_by_label("Password", exact=True).fill(TEST_PASSWORD)
+    page.get_by_label("Repeat the password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Register").click()
+    expect(page.get_by_text(f"Welcome, {username}")).to_be_visible()
+
+
+def test_register_create_a_project_and_a_second_person_joins(live_server, browser_factory):
+    alice = browser_factory()
+    alice.goto(live_server + "/projects")
+    expect(alice.get_by_text("There are no projects yet")).to_be_visible()
+    screenshot(alice, "projects-empty-desktop")
+
+    register(alice, live_server, "alice")
+    alice.get_by_role("link", name="New project").click()
+    alice.get_by_label("Name").fill("Solar dryer")
+    alice.get_by_label("Slug").fill("solar-dryer")
+    alice.get_by_label("Description").fill("Dries food with *sunlight*.")
+    alice.get_by_label("Licence (SPDX identifier)").fill("CC-BY-NC-4.0")
+    alice.get_by_label("Consent: joining opens a proposal").check()
+    screenshot(alice, "project-new-desktop")
+    alice.get_by_role("button", name="Create project").click()
+
+    # A non-open licence comes back with the reason, and nothing typed is lost.
+    expect(alice.get_by_text("is not an open licence")).to_be_visible()
+    expect(alice.get_by_label("Name")).to_have_value("Solar dryer")
+    expect(alice.get_by_label("Description")).to_have_value("Dries food with *sunlight*.")
+    expect(alice.get_by_label("Consent: joining opens a proposal")).to_be_checked()
+    alice.get_by_label("Licence (SPDX identifier)").fill("CERN-OHL-S-2.0")
+    alice.get_by_label("Open: whoever joins is a member at once").check()
+    alice.get_by_role("button", name="Create project").click()
+
+    expect(alice).to_have_url(live_server + "/projects/solar-dryer")
+    expect(alice.get_by_role("heading", name="Solar dryer", level=1)).to_be_visible()
+    expect(alice.get_by_label("Clone URL")).to_have_value(live_server + "/projects/solar-dryer.git")
+    expect(alice.locator("article.readme")).to_contain_text("CERN Open Hardware Licence")
+    screenshot(alice, "project-desktop")
+
+    bob = browser_factory(width=375, height=800)
+    register(bob, live_server, "bob")
+    bob.goto(live_server + "/projects?q=sunlight")
+    bob.get_by_role("link", name="Solar dryer").click()
+    bob.get_by_role("button", name="Join Solar dryer").click()
+    expect(bob.get_by_text("You are a member of Solar dryer")).to_be_visible()
+    expect(bob.locator("ul.members li")).to_have_text(["alice", "bob"])
+    screenshot(bob, "project-phone")
+
+    alice.reload()
+    expect(alice.locator("ul.members li")).to_have_count(2)
+
+
+def test_tokens_are_shown_once_in_settings(live_server, browser_factory):
+    page = browser_factory(width=375, height=800)
+    register(page, live_server, "carol")
+    page.goto(live_server + "/settings")
+    page.get_by_label("Token name").fill("laptop git push")
+    page.get_by_role("button", name="Create token").click()
+    token = page.locator("#new-token").inner_text()
+    assert token.startswith("cmn_")
+    screenshot(page, "settings-phone")
+    page.goto(live_server + "/settings")
+    expect(page.get_by_role("cell", name="laptop git push", exact=True)).to_be_visible()
+    assert token not in page.content()
