@@ -18,10 +18,13 @@ DEFAULT_APPROVAL_THRESHOLD = {"amount": "0", "currency": "EUR"}
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
 LOGIN_RATE_LIMIT = "10 per minute"
+REGISTER_RATE_LIMIT = "20 per hour"
 
 # CSRF tokens live as long as the session, so a form typed slowly still posts.
 WTF_CSRF_TIME_LIMIT = None
 
+# Behind TLS in production, also set COMMONS_SESSION_COOKIE_SECURE=true and
+# COMMONS_REMEMBER_COOKIE_SECURE=true.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_HTTPONLY = True

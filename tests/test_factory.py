@@ -67,3 +67,11 @@ def test_unknown_pages_answer_404_in_html_and_api_in_json(client):
     assert page.status_code == 404 and "There is nothing at this address" in page.get_data(as_text=True)
     api = client.get("/api/v1/no/such/thing")
     assert api.status_code == 404 and api.get_json()["error"]
+
+
+def test_pages_carry_security_headers(client):
+    response = client.get("/projects")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"

@@ -1,6 +1,6 @@
 """Shapes of API bodies. Amounts are decimal strings, never floats."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 
 class TokenCreate(Schema):
@@ -63,6 +63,9 @@ class Project(Schema):
 
 
 class ProjectQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE  # links carry tracking parameters; ignore them
+
     q = fields.String(load_default="", validate=validate.Length(max=200))
 
 

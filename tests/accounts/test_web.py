@@ -233,3 +233,9 @@ def test_login_rate_limit_can_be_shared_through_redis(make_app):
     keys = redis.Redis.from_url(url).keys(f"*{prefix}*")
     assert keys
     redis.Redis.from_url(url).delete(*keys)
+
+
+def test_registration_is_rate_limited(make_app):
+    browser = Browser(make_app(REGISTER_RATE_LIMIT="2 per hour").test_client())
+    statuses = [browser.submit("/register", {"username": ""}).status_code for _ in range(3)]
+    assert statuses == [422, 422, 429]
