@@ -1,7 +1,7 @@
 """Account forms: shape and format only; the services judge the content."""
 
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, HiddenField, PasswordField, SelectField, StringField
+from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 

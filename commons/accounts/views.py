@@ -1,15 +1,22 @@
 """Account pages: register, log in and out, settings (emails and tokens)."""
 
-from flask import (Blueprint, current_app, flash, redirect, render_template,
-                   request, url_for)
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from commons.accounts import services
 from commons.accounts.forms import EmailForm, LoginForm, RegisterForm, TokenForm
-from commons.forms import ConfirmForm, show_problem
 from commons.accounts.models import User
 from commons.accounts.rules import safe_next_url
 from commons.extensions import db, limiter, login_manager
+from commons.forms import ConfirmForm, press_button, show_problem
 from commons.problems import Problem
 
 bp = Blueprint("accounts", __name__)
@@ -108,15 +115,8 @@ def add_email():
 @bp.post("/settings/emails/<int:email_id>/delete")
 @login_required
 def remove_email(email_id: int):
-    if ConfirmForm().validate_on_submit():
-        try:
-            address = services.remove_email(db.session, current_user, email_id)
-            db.session.commit()
-        except Problem as problem:
-            db.session.rollback()
-            flash(problem.message, "error")
-        else:
-            flash(f"Removed {address}.", "success")
+    press_button(lambda: services.remove_email(db.session, current_user, email_id),
+                 lambda address: f"Removed {address}.")
     return redirect(url_for("accounts.settings"))
 
 
@@ -141,15 +141,8 @@ def create_token():
 @bp.post("/settings/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int):
-    if ConfirmForm().validate_on_submit():
-        try:
-            token = services.revoke_token(db.session, current_user, token_id)
-            db.session.commit()
-        except Problem as problem:
-            db.session.rollback()
-            flash(problem.message, "error")
-        else:
-            flash(f"Revoked the token “{token.name}”. Anything using it is now refused.", "success")
+    press_button(lambda: services.revoke_token(db.session, current_user, token_id),
+                 lambda token: f"Revoked the token “{token.name}”. Anything using it is now refused.")
     return redirect(url_for("accounts.settings"))
 
 

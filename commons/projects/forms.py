@@ -1,7 +1,7 @@
 """Project forms: shape and format only; the services judge the content."""
 
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, IntegerField, RadioField, StringField, TextAreaField
+from wtforms import IntegerField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 

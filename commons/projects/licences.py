@@ -76,7 +76,7 @@ def open_licences() -> list[Licence]:
     """Every open licence: the featured ones first, then the rest by name."""
     everything = [lic for lic in _spdx()[0].values() if lic.is_open]
     featured = [find_licence(i) for i in FEATURED]
-    rest = sorted((lic for lic in everything if lic.id not in FEATURED), key=lambda l: l.name.lower())
+    rest = sorted((lic for lic in everything if lic.id not in FEATURED), key=lambda lic: lic.name.lower())
     return [lic for lic in featured if lic] + rest
 
 

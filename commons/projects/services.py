@@ -12,9 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from commons.accounts.models import User
-from commons.git.repositories import (Identity, RepositoryError,
-                                      create_repository, remove_repository,
-                                      repository_path)
+from commons.git.repositories import (
+    Identity,
+    RepositoryError,
+    create_repository,
+    remove_repository,
+    repository_path,
+)
 from commons.problems import Conflict, Forbidden, Invalid, NotFound
 from commons.projects import licences, rules
 from commons.projects.models import Membership, Project

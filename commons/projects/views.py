@@ -1,12 +1,20 @@
 """Project pages: the list, the creation form, a project's page, join and
 leave."""
 
-from flask import (Blueprint, abort, current_app, flash, redirect,
-                   render_template, request, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
-from commons.forms import ConfirmForm, show_problem
 from commons.extensions import db
+from commons.forms import press_button, show_problem
 from commons.git.repositories import read_file, repository_path
 from commons.problems import NotFound, Problem
 from commons.projects import licences, services
@@ -71,19 +79,11 @@ def show(slug: str):
 @login_required
 def join(slug: str):
     project = _project_or_404(slug)
-    if ConfirmForm().validate_on_submit():
-        try:
-            membership = services.join_project(db.session, project, current_user)
-            db.session.commit()
-        except Problem as problem:
-            db.session.rollback()
-            flash(problem.message, "error")
-        else:
-            if membership.status == Membership.MEMBER:
-                flash(f"You are a member of {project.name}. You can push branches now.", "success")
-            else:
-                flash(f"Your request to join {project.name} is waiting for the members' consent.",
-                      "info")
+    press_button(lambda: services.join_project(db.session, project, current_user),
+                 lambda membership: (
+                     f"You are a member of {project.name}. You can push branches now."
+                     if membership.status == Membership.MEMBER else
+                     f"Your request to join {project.name} is waiting for the members' consent."))
     return redirect(url_for("projects.show", slug=slug))
 
 
@@ -91,16 +91,9 @@ def join(slug: str):
 @login_required
 def leave(slug: str):
     project = _project_or_404(slug)
-    if ConfirmForm().validate_on_submit():
-        try:
-            membership = services.leave_project(db.session, project, current_user)
-            db.session.commit()
-        except Problem as problem:
-            db.session.rollback()
-            flash(problem.message, "error")
-        else:
-            flash(f"You left {project.name}." if membership.joined_at else
-                  f"You withdrew your request to join {project.name}.", "success")
+    press_button(lambda: services.leave_project(db.session, project, current_user),
+                 lambda membership: f"You left {project.name}." if membership.joined_at
+                 else f"You withdrew your request to join {project.name}.")
     return redirect(url_for("projects.show", slug=slug))
 
 

@@ -5,8 +5,7 @@ import sqlalchemy as sa
 from commons.accounts.models import AccessToken
 from commons.extensions import db
 from commons.types import utcnow
-from tests.conftest import basic, bearer
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, basic, bearer
 
 
 def test_create_token_with_password_then_use_list_and_revoke(client, token_for):

@@ -60,7 +60,7 @@ def live_server(make_app, database_uri, tmp_path):
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                raise RuntimeError("the server did not start:\n" + (tmp_path / "server.log").read_text())
+                raise RuntimeError("the server did not start:\n" + (tmp_path / "server.log").read_text()) from None
             time.sleep(0.2)
     yield base
     server.terminate()
