@@ -23,6 +23,10 @@ REGISTER_RATE_LIMIT = "20 per hour"
 # CSRF tokens live as long as the session, so a form typed slowly still posts.
 WTF_CSRF_TIME_LIMIT = None
 
+# Behind a reverse proxy, trust its X-Forwarded-* headers, e.g.
+# COMMONS_PROXY_FIX='{"x_for": 1, "x_proto": 1, "x_host": 1}'.
+PROXY_FIX = None
+
 # Behind TLS in production, also set COMMONS_SESSION_COOKIE_SECURE=true and
 # COMMONS_REMEMBER_COOKIE_SECURE=true.
 SESSION_COOKIE_HTTPONLY = True

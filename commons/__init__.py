@@ -5,7 +5,9 @@ import secrets
 from pathlib import Path
 from typing import Any, Mapping
 
+import click
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from commons.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -29,7 +31,14 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
     _fill_defaults(app)
+    if proxy := app.config.get("PROXY_FIX"):
+        # Behind nginx or Caddy: trust X-Forwarded-* for that many hops, so
+        # rate limits see the client and URLs carry the public host and scheme.
+        app.wsgi_app = ProxyFix(app.wsgi_app, **proxy)  # type: ignore[method-assign]
 
+    from commons import guards
+
+    guards.init_app(app)  # before CSRFProtect: unreadable bodies say so
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
@@ -53,7 +62,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
 def _fill_defaults(app: Flask) -> None:
     if not app.config.get("SECRET_KEY"):
-        if not (app.debug or app.testing):
+        # A command such as `users create` signs no session; only serving does.
+        from_command_line = click.get_current_context(silent=True) is not None
+        if not (app.debug or app.testing or from_command_line):
             raise ConfigurationError(
                 "COMMONS_SECRET_KEY is not set. In production set it to a long "
                 "random value that stays the same across restarts, e.g. "

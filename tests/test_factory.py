@@ -75,3 +75,20 @@ def test_pages_carry_security_headers(client):
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_commands_run_without_a_secret_key(tmp_path):
+    # `users create` signs no session, so production shells need no key for it.
+    import subprocess
+    import sys
+    env = {"PATH": __import__("os").environ["PATH"],
+           "COMMONS_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/cli.db",
+           "COMMONS_REPOS_DIR": str(tmp_path / "repos")}
+    flask = [sys.executable, "-m", "flask", "--app", "commons"]
+    upgrade = subprocess.run([*flask, "db", "upgrade"], env=env, capture_output=True, text=True)
+    assert upgrade.returncode == 0, upgrade.stderr
+    create = subprocess.run([*flask, "users", "create", "alice", "alice@example.org",
+                             "--password", "correct horse battery"],
+                            env=env, capture_output=True, text=True)
+    assert create.returncode == 0, create.stderr
+    assert "Created alice" in create.stdout

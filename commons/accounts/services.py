@@ -97,13 +97,16 @@ def remove_email(session: Session, user: User, email_id: int) -> str:
     email = session.get(Email, email_id)
     if email is None or email.user_id != user.id:
         raise NotFound("That email address is not on your account.")
-    if len(user.emails) <= 1:
-        raise Invalid(
-            "This is your only email address; add another before removing it."
-        )
+    # Lock the account so two removals at once cannot leave it with none.
+    session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
     address = email.address
     user.emails.remove(email)
     session.flush()
+    remaining = session.scalar(
+        sa.select(sa.func.count()).select_from(Email).where(Email.user_id == user.id))
+    if remaining == 0:
+        session.rollback()
+        raise Invalid("This is your only email address; add another before removing it.")
     return address
 
 

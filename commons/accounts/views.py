@@ -35,6 +35,12 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+# Logging in and creating a token by password count as one budget of
+# password guesses per client (see commons.api.tokens).
+password_attempts = limiter.shared_limit(_login_limit, scope="password-attempts",
+                                         methods=["POST"])
+
+
 def _register_limit() -> str:
     return current_app.config["REGISTER_RATE_LIMIT"]
 
@@ -62,7 +68,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@password_attempts
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
@@ -112,7 +118,7 @@ def add_email():
     return _settings_page(email_form=form), 422
 
 
-@bp.post("/settings/emails/<int:email_id>/delete")
+@bp.post("/settings/emails/<int(max=2147483647):email_id>/delete")
 @login_required
 def remove_email(email_id: int):
     press_button(lambda: services.remove_email(db.session, current_user, email_id),
@@ -138,7 +144,7 @@ def create_token():
     return _settings_page(token_form=form), 422
 
 
-@bp.post("/settings/tokens/<int:token_id>/revoke")
+@bp.post("/settings/tokens/<int(max=2147483647):token_id>/revoke")
 @login_required
 def revoke_token(token_id: int):
     press_button(lambda: services.revoke_token(db.session, current_user, token_id),

@@ -6,10 +6,11 @@ from flask_smorest import Blueprint
 from commons.api import schemas
 from commons.api.auth import require_api_user, token_required
 from commons.extensions import db
+from commons.money import parse_amount
 from commons.problems import Invalid
 from commons.projects import services
 from commons.projects.models import Membership, Project
-from commons.projects.rules import Threshold, parse_amount
+from commons.projects.rules import Threshold
 from commons.projects.views import clone_url
 
 blp = Blueprint("api_projects", __name__, description="Projects and membership")
@@ -37,7 +38,7 @@ def create_project(body):
     if "approval_threshold" in policy:
         amount = parse_amount(policy["approval_threshold"]["amount"])
         if amount is None:
-            raise Invalid("approval_threshold.amount is a decimal string such as \"250.00\".",
+            raise Invalid("approval_threshold.amount is a plain decimal string such as \"250.00\".",
                           field="policy.approval_threshold.amount")
         threshold = Threshold(amount, policy["approval_threshold"]["currency"].upper())
     project = services.create_project(db.session, user, services.NewProject(

@@ -2,21 +2,18 @@
 
 from functools import wraps
 
-from flask import current_app, g, request
+from flask import g, request
 from flask_smorest import Blueprint, abort
 
 from commons.accounts import services
+from commons.accounts.views import password_attempts
 from commons.api import schemas
 from commons.api.auth import require_api_user, token_required
-from commons.extensions import db, limiter
+from commons.extensions import db
 
 blp = Blueprint("api_tokens", __name__, description="Personal access tokens")
 
 BASIC_CHALLENGE = 'Basic realm="commons"'
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 def password_required(view):
@@ -37,7 +34,7 @@ def password_required(view):
 
 
 @blp.route("/tokens", methods=["POST"])
-@limiter.limit(_login_limit)
+@password_attempts
 @password_required
 @blp.arguments(schemas.TokenCreate)
 @blp.response(201, schemas.NewToken)
@@ -59,7 +56,7 @@ def list_tokens():
     return [_token_json(t) for t in require_api_user().tokens]
 
 
-@blp.route("/tokens/<int:token_id>", methods=["DELETE"])
+@blp.route("/tokens/<int(max=2147483647):token_id>", methods=["DELETE"])
 @token_required
 @blp.response(204)
 @blp.doc(security=[{"bearer": []}])

@@ -2,7 +2,9 @@
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from commons.money import amount_problem
 
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 MAX_SLUG_LENGTH = 64
@@ -54,8 +56,7 @@ def suggest_slug(name: str) -> str:
     return slug[:MAX_SLUG_LENGTH].rstrip("-")
 
 
-def policy_problems(policy: Policy, *, min_review_window: int,
-                    currencies: frozenset[str]) -> dict[str, str]:
+def policy_problems(policy: Policy, *, min_review_window: int) -> dict[str, str]:
     """Field name -> why that part of *policy* is not acceptable."""
     problems = {}
     if policy.admission not in ADMISSIONS:
@@ -72,20 +73,6 @@ def policy_problems(policy: Policy, *, min_review_window: int,
     threshold = policy.approval_threshold
     if not threshold.amount.is_finite() or threshold.amount < 0:
         problems["approval_threshold"] = "The approval threshold is an amount of zero or more."
-    elif threshold.currency not in currencies:
-        problems["approval_threshold"] = (
-            f"“{threshold.currency}” is not an ISO 4217 currency code (e.g. EUR, USD, JPY)."
-        )
+    elif problem := amount_problem(threshold.amount, threshold.currency):
+        problems["approval_threshold"] = problem
     return problems
-
-
-def parse_amount(value: object) -> Decimal | None:
-    """A decimal from a string like "12.50"; None for anything else (floats
-    included: money never travels as a float)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        amount = Decimal(value.strip())
-    except InvalidOperation:
-        return None
-    return amount if amount.is_finite() else None

@@ -7,7 +7,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
-from babel.numbers import list_currencies
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -26,8 +25,6 @@ from commons.projects.rules import Policy, Threshold
 from commons.text import TextError, clean_text
 from commons.types import utcnow
 from commons.undo import on_rollback
-
-CURRENCIES = frozenset(list_currencies()) - {"XXX", "XTS"}
 
 
 @dataclass(frozen=True)
@@ -89,8 +86,7 @@ def create_project(session: Session, founder: User, new: NewProject,
         else settings.default_review_window,
         approval_threshold=new.approval_threshold or settings.default_threshold,
     )
-    problems.update(rules.policy_problems(
-        policy, min_review_window=settings.min_review_window, currencies=CURRENCIES))
+    problems.update(rules.policy_problems(policy, min_review_window=settings.min_review_window))
     if problems:
         field, message = next(iter(problems.items()))
         raise Invalid(message, field=field, problems=problems)
@@ -152,7 +148,11 @@ def get_project(session: Session, slug: str) -> Project:
 def search_projects(session: Session, query: str = "", limit: int = 50,
                     offset: int = 0) -> list[Project]:
     """Projects whose name, slug or description contains every word of *query*."""
-    statement = sa.select(Project).order_by(Project.created_at.desc(), Project.id.desc())
+    statement = (
+        sa.select(Project)
+        .options(selectinload(Project.memberships).selectinload(Membership.user))
+        .order_by(Project.created_at.desc(), Project.id.desc())
+    )
     for word in (query or "").split()[:10]:
         pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         statement = statement.where(sa.or_(
@@ -198,15 +198,26 @@ def leave_project(session: Session, project: Project, user: User,
     membership = project.membership_of(user)
     if membership is None or membership.status == Membership.LEFT:
         raise Conflict(f"You are not a member of {project.name}.")
-    if membership.status == Membership.MEMBER and len(project.members) == 1:
+    was_member = membership.status == Membership.MEMBER
+    # Lock the project row so two last members cannot both leave at once.
+    session.execute(sa.select(Project.id).where(Project.id == project.id).with_for_update())
+    membership.status = Membership.LEFT
+    membership.left_at = now or utcnow()
+    session.flush()
+    if was_member and _member_count(session, project) == 0:
+        session.rollback()
         raise Forbidden(
             f"You are the only member of {project.name}; a project needs at least one. "
             "Invite someone to join before you leave."
         )
-    membership.status = Membership.LEFT
-    membership.left_at = now or utcnow()
-    session.flush()
     return membership
+
+
+def _member_count(session: Session, project: Project) -> int:
+    return session.scalar(
+        sa.select(sa.func.count()).select_from(Membership)
+        .where(Membership.project_id == project.id, Membership.status == Membership.MEMBER)
+    )
 
 
 def _clean(problems: dict[str, str], field: str, value: str, label: str,

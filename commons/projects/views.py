@@ -16,11 +16,12 @@ from flask_login import current_user, login_required
 from commons.extensions import db
 from commons.forms import press_button, show_problem
 from commons.git.repositories import read_file, repository_path
+from commons.money import parse_amount
 from commons.problems import NotFound, Problem
 from commons.projects import licences, services
 from commons.projects.forms import ProjectForm
 from commons.projects.models import Membership
-from commons.projects.rules import Threshold, parse_amount
+from commons.projects.rules import Threshold
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 
@@ -108,7 +109,8 @@ def _new_project(form: ProjectForm, settings: services.Settings) -> services.New
     amount_text = form.threshold_amount.data or ""
     amount = parse_amount(amount_text) if amount_text.strip() else settings.default_threshold.amount
     if amount is None:
-        raise Problem("Write the threshold as a number, e.g. 250 or 99.50.", field="threshold_amount")
+        raise Problem("Write the threshold as a plain number, e.g. 250 or 99.50.",
+                      field="threshold_amount")
     currency = (form.threshold_currency.data or settings.default_threshold.currency).strip().upper()
     hours = form.review_window_hours.data
     return services.NewProject(

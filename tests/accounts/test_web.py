@@ -85,7 +85,7 @@ def test_non_utf8_form_data_is_refused_not_crashed(app, browser):
     response = browser.client.post(
         "/register", data=body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400
-    assert "reload the page and send the form again" in response.get_data(as_text=True)
+    assert "could not be read; send it as UTF-8 text" in response.get_data(as_text=True)
     assert count(app, User) == 0
 
 

@@ -35,3 +35,55 @@ def test_simultaneous_creation_of_one_slug(app, token_for, repos_dir):
     assert git.Repo(repos_dir / "dryer.git").commit("main").author.name == winner
     project = app.test_client().get("/api/v1/projects/dryer").get_json()
     assert project["name"] == f"{winner}'s dryer"
+
+
+def test_the_unique_index_decides_when_both_pass_the_check(app, repos_dir):
+    """Bob's check for the slug runs while Alice's row is written but not
+    committed; the database's unique index must then refuse Bob cleanly."""
+    from sqlalchemy import event
+
+    from commons.accounts.services import register_user
+    from commons.extensions import db
+    from commons.problems import Conflict
+    from commons.projects import services
+
+    with app.app_context():
+        for name in ("alice", "bob"):
+            register_user(db.session, name, f"{name}@example.org", "x" * 12)
+        db.session.commit()
+    settings = services.Settings.from_config(app.config)
+    alice_flushed, bob_checked = threading.Event(), threading.Event()
+    outcome = {}
+
+    def alice():
+        with app.app_context():
+            user = db.session.scalar(db.select(services.User).filter_by(username="alice"))
+            services.create_project(db.session, user, services.NewProject(
+                name="Alice's dryer", slug="dryer", license="MIT"), settings)
+            alice_flushed.set()
+            bob_checked.wait(10)
+            db.session.commit()
+
+    def bob():
+        with app.app_context():
+            alice_flushed.wait(10)
+            session = db.session()
+            # Bob's slug check has passed once his flush begins.
+            event.listen(session, "before_flush", lambda *args: bob_checked.set())
+            user = db.session.scalar(db.select(services.User).filter_by(username="bob"))
+            try:
+                services.create_project(db.session, user, services.NewProject(
+                    name="Bob's dryer", slug="dryer", license="MIT"), settings)
+                db.session.commit()
+                outcome["bob"] = "created"
+            except Conflict as conflict:
+                outcome["bob"] = conflict.message
+
+    threads = [threading.Thread(target=alice), threading.Thread(target=bob)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert outcome["bob"] == "A project with the slug “dryer” was just created; pick another slug."
+    assert [p.name for p in repos_dir.iterdir()] == ["dryer.git"]
+    assert git.Repo(repos_dir / "dryer.git").commit("main").author.name == "alice"

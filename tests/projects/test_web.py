@@ -5,6 +5,7 @@ import subprocess
 import git
 import pytest
 import sqlalchemy as sa
+from markupsafe import escape
 
 from commons.extensions import db
 from commons.projects.models import Membership, Project
@@ -93,7 +94,9 @@ def test_project_list_searches_names_and_descriptions(app, alice):
     ({"license": "LicenseRef-Mine"}, "custom licence"),
     ({"license": "Nonsense-1.0"}, "not an SPDX licence identifier"),
     ({"review_window_hours": "1"}, "at least 86400 seconds"),
-    ({"threshold_amount": "lots"}, "Write the threshold as a number"),
+    ({"threshold_amount": "lots"}, "Write the threshold as a plain number"),
+    ({"threshold_amount": "1e999999999"}, "Write the threshold as a plain number"),
+    ({"threshold_amount": "12.505"}, "EUR has 2 decimal places"),
     ({"threshold_currency": "ZZZ"}, "not an ISO 4217 currency"),
     ({"admission": "anyone"}, "Not a valid choice"),
 ])
@@ -103,7 +106,8 @@ def test_bad_project_input_comes_back_filled_in_and_creates_nothing(app, alice, 
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert message in html
-    assert 'value="solar-dryer"' in html or fields.get("slug")
+    # What was typed comes back, so nothing has to be typed again.
+    assert f'id="slug" maxlength="64" name="slug" required type="text" value="{escape(fields.get("slug", "solar-dryer"))}"' in html
     assert projects_in_db(app) == []
     assert not repos_dir.exists() or list(repos_dir.iterdir()) == []
 
