@@ -49,10 +49,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commons.accounts import bp as accounts_bp
     from commons.accounts import cli as accounts_cli
     from commons.api import init_api
+    from commons.git import views as git_views
     from commons.projects import bp as projects_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(projects_bp)
+    app.register_blueprint(git_views.bp)
     app.register_blueprint(web.bp)
     init_api(app)
     errors.init_app(app)
@@ -77,6 +79,12 @@ def _fill_defaults(app: Flask) -> None:
         os.makedirs(app.instance_path, exist_ok=True)
         database = Path(app.instance_path) / "commons.sqlite3"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # SQLite lets one writer in at a time; wait for it rather than fail
+        # when two pushes are recorded at once.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     app.config["REPOS_DIR"] = str(
         Path(app.config.get("REPOS_DIR") or ROOT / "repos").resolve()
     )

@@ -32,9 +32,17 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def wants_plain_text() -> bool:
+    # git prints text/plain error bodies to the person at the terminal.
+    return request.path.startswith("/projects/") and ".git/" in request.path
+
+
 def error_response(status: int, message: str, **extra) -> Response:
     if wants_json():
         response = jsonify({"error": message, **extra})
+    elif wants_plain_text():
+        response = make_response(message + "\n")
+        response.mimetype = "text/plain"
     else:
         response = make_response(
             render_template("errors/error.html", status=status, message=message))

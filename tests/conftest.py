@@ -5,6 +5,11 @@ repository folder, and helpers that go through the real forms with CSRF."""
 import base64
 import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -15,6 +20,7 @@ from commons import create_app
 from commons.extensions import db
 
 TEST_PASSWORD = "correct horse battery staple"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -159,3 +165,40 @@ def token_for(client, runner):
         assert response.status_code == 201, response.get_json()
         return response.get_json()["token"]
     return make
+
+
+@pytest.fixture
+def live_server(make_app, database_uri, tmp_path):
+    """commons under gunicorn, as in production, on a free port; it shares
+    the test's database and repository folder."""
+    make_app()  # empties the tables after the test, like every other test
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("COMMONS_")},
+        "COMMONS_SQLALCHEMY_DATABASE_URI": database_uri,
+        "COMMONS_REPOS_DIR": str(tmp_path / "repos"),
+        "COMMONS_SECRET_KEY": "e2e-secret",
+    }
+    log = open(tmp_path / "server.log", "w")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "--worker-class", "gthread",
+         "--workers", "1", "--threads", "4", "--bind", f"127.0.0.1:{port}",
+         "commons:create_app()"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(base + "/projects", timeout=1)
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError("the server did not start:\n" + (tmp_path / "server.log").read_text()) from None
+            time.sleep(0.2)
+    yield base
+    server.terminate()
+    server.wait(10)
+    log.close()

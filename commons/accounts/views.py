@@ -39,6 +39,11 @@ def _login_limit() -> str:
 # password guesses per client (see commons.api.tokens).
 password_attempts = limiter.shared_limit(_login_limit, scope="password-attempts",
                                          methods=["POST"])
+# git asks without credentials first and retries with them, so for git only
+# wrong credentials count.
+password_attempts_for_git = limiter.shared_limit(
+    _login_limit, scope="password-attempts",
+    deduct_when=lambda response: response.status_code == 401 and request.authorization is not None)
 
 
 def _register_limit() -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from commons.accounts.models import User
+from commons.git.indexing import index_commits
 from commons.git.repositories import (
     Identity,
     RepositoryError,
@@ -115,7 +116,7 @@ def create_project(session: Session, founder: User, new: NewProject,
     path = repository_path(settings.repos_dir, slug)
     author = Identity(founder.username, founder.primary_email or f"{founder.username}@users.commons")
     try:
-        create_repository(
+        first_commit = create_repository(
             path,
             {
                 "README.md": _readme(name, description, licence).encode(),
@@ -131,6 +132,7 @@ def create_project(session: Session, founder: User, new: NewProject,
             "Pick another slug, or ask an administrator to clear the folder."
         ) from None
     on_rollback(session, lambda: remove_repository(path))
+    index_commits(session, project.id, path, [first_commit])
     return project
 
 

@@ -3,11 +3,6 @@ browser (Debian's chromium driven by Playwright) to use it."""
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -31,41 +26,6 @@ def chromium_path() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
-
-
-@pytest.fixture
-def live_server(make_app, database_uri, tmp_path):
-    make_app()  # empties the tables after the test, like every other test
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("COMMONS_")},
-        "COMMONS_SQLALCHEMY_DATABASE_URI": database_uri,
-        "COMMONS_REPOS_DIR": str(tmp_path / "repos"),
-        "COMMONS_SECRET_KEY": "e2e-secret",
-    }
-    log = open(tmp_path / "server.log", "w")
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--worker-class", "gthread",
-         "--workers", "1", "--threads", "4", "--bind", f"127.0.0.1:{port}",
-         "commons:create_app()"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(base + "/projects", timeout=1)
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise RuntimeError("the server did not start:\n" + (tmp_path / "server.log").read_text()) from None
-            time.sleep(0.2)
-    yield base
-    server.terminate()
-    server.wait(10)
-    log.close()
 
 
 @pytest.fixture

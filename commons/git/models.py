@@ -1,0 +1,91 @@
+"""What git hosting records: accepted pushes, their ref updates, and each
+commit indexed once per project."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from commons.accounts.models import User
+from commons.extensions import db
+from commons.types import UTCDateTime, utcnow
+
+
+class Push(db.Model):
+    __tablename__ = "pushes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    pushed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+    ref_updates: Mapped[list["PushedRef"]] = relationship(
+        back_populates="push", order_by="PushedRef.id", cascade="all, delete-orphan")
+    commits: Mapped[list["PushCommit"]] = relationship(
+        order_by="PushCommit.id", cascade="all, delete-orphan")
+
+
+class PushedRef(db.Model):
+    """One ref a push moved: created (old is zeros), updated or deleted (new
+    is zeros)."""
+
+    __tablename__ = "pushed_refs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    push_id: Mapped[int] = mapped_column(sa.ForeignKey("pushes.id", ondelete="CASCADE"), index=True)
+    ref: Mapped[str] = mapped_column(sa.String(255))
+    old_sha: Mapped[str] = mapped_column(sa.String(64))
+    new_sha: Mapped[str] = mapped_column(sa.String(64))
+
+    push: Mapped[Push] = relationship(back_populates="ref_updates")
+
+
+class PushCommit(db.Model):
+    """A commit a push brought that the project had not seen before."""
+
+    __tablename__ = "push_commits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    push_id: Mapped[int] = mapped_column(sa.ForeignKey("pushes.id", ondelete="CASCADE"), index=True)
+    sha: Mapped[str] = mapped_column(sa.String(64))
+
+
+class Commit(db.Model):
+    """A commit of a project's repository, indexed once, for the contributor
+    records."""
+
+    __tablename__ = "commits"
+    __table_args__ = (sa.UniqueConstraint("project_id", "sha"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    sha: Mapped[str] = mapped_column(sa.String(64))
+    author_name: Mapped[str] = mapped_column(sa.String(255))
+    author_email: Mapped[str] = mapped_column(sa.String(255), index=True)
+    authored_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    committer_name: Mapped[str] = mapped_column(sa.String(255))
+    committer_email: Mapped[str] = mapped_column(sa.String(255))
+    committed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    summary: Mapped[str] = mapped_column(sa.String(255))
+    parent_count: Mapped[int] = mapped_column(sa.Integer)
+    # [{"name": ..., "email": ...}] from Co-authored-by: trailers.
+    co_authors: Mapped[list] = mapped_column(sa.JSON, default=list)
+    files_changed: Mapped[int] = mapped_column(sa.Integer)
+    lines_added: Mapped[int] = mapped_column(sa.Integer)
+    lines_removed: Mapped[int] = mapped_column(sa.Integer)
+
+
+class IndexedTip(db.Model):
+    """A commit whose every ancestor is indexed: the boundary that keeps
+    indexing proportional to what is new."""
+
+    __tablename__ = "indexed_tips"
+    __table_args__ = (sa.UniqueConstraint("project_id", "sha"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    sha: Mapped[str] = mapped_column(sa.String(64))

@@ -1,0 +1,131 @@
+"""Run ``git upload-pack`` / ``git receive-pack --stateless-rpc`` with the
+request body streamed in and git's answer streamed out: neither is ever held
+whole in memory or on disk."""
+
+import os
+import subprocess
+import threading
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+CHUNK = 64 * 1024
+HOOKS_DIR = Path(__file__).resolve().parent / "hooks"
+SERVICES = ("upload-pack", "receive-pack")
+
+
+class RequestBody:
+    """The request body as git should see it: gunzipped when the client sent
+    ``Content-Encoding: gzip``, readable in pieces, then handed on whole."""
+
+    def __init__(self, stream, gzipped: bool):
+        self._chunks = self._read(stream, gzipped)
+        self._buffer = b""
+
+    @staticmethod
+    def _read(stream, gzipped: bool) -> Iterator[bytes]:
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
+        while True:
+            data = stream.read(CHUNK)
+            if not data:
+                break
+            if inflate is None:
+                yield data
+                continue
+            data = inflate.decompress(data, CHUNK)
+            while data:
+                yield data
+                data = inflate.decompress(inflate.unconsumed_tail, CHUNK)
+        if inflate is not None:
+            rest = inflate.flush()
+            if rest:
+                yield rest
+            if not inflate.eof:
+                raise zlib.error("the gzip body ended before its end")
+
+    def read(self, size: int) -> bytes:
+        """Up to *size* bytes (fewer only at the end)."""
+        while len(self._buffer) < size:
+            chunk = next(self._chunks, b"")
+            if not chunk:
+                break
+            self._buffer += chunk
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._buffer:
+            data, self._buffer = self._buffer, b""
+            yield data
+        yield from self._chunks
+
+
+def git_command(service: str, path: Path, *, advertise: bool) -> list[str]:
+    assert service in SERVICES
+    command = ["git", "-c", f"core.hooksPath={HOOKS_DIR}", "-c", "uploadpack.allowFilter=true",
+               service, "--stateless-rpc"]
+    if advertise:
+        command.append("--advertise-refs")
+    return [*command, str(path)]
+
+
+def run_git(service: str, path: Path, *, env: dict[str, str], body: Iterable[bytes] | None = None,
+            advertise: bool = False, on_exit: Callable[[int, bytes], None] | None = None
+            ) -> Iterator[bytes]:
+    """Start git and yield its output as it comes.
+
+    A thread feeds *body* to git's stdin while the caller reads stdout, so a
+    large push or a long negotiation never deadlocks on a full pipe.
+    *on_exit(returncode, stderr_tail)* runs once git has finished."""
+    process = subprocess.Popen(
+        git_command(service, path, advertise=advertise), env={**os.environ, **env},
+        stdin=subprocess.PIPE if body is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    errors = bytearray()
+    failures: list[BaseException] = []
+
+    def feed() -> None:
+        try:
+            for chunk in body:
+                process.stdin.write(chunk)
+        except BrokenPipeError:
+            pass  # git stopped reading; its exit status says why
+        except BaseException as error:  # a truncated or corrupt body
+            failures.append(error)
+            process.kill()
+        finally:
+            try:
+                process.stdin.close()
+            except BrokenPipeError:
+                pass
+
+    def drain_stderr() -> None:
+        for line in process.stderr:
+            errors.extend(line)
+            del errors[:-8192]  # keep the tail for the log
+
+    threads = [threading.Thread(target=drain_stderr, daemon=True)]
+    if body is not None:
+        threads.append(threading.Thread(target=feed, daemon=True))
+    for thread in threads:
+        thread.start()
+    finished = False
+    try:
+        while True:
+            data = process.stdout.read1(CHUNK)
+            if not data:
+                break
+            yield data
+        finished = True
+    finally:
+        if not finished:  # the client went away: stop git
+            process.kill()
+        process.stdout.close()
+        returncode = process.wait()
+        for thread in threads:
+            thread.join()
+        if failures:
+            returncode = returncode or -1
+        if on_exit is not None:
+            on_exit(returncode, bytes(errors))

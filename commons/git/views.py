@@ -1,0 +1,223 @@
+"""Smart HTTP for ``/projects/<slug>.git``: anonymous clone and fetch, push
+for members with a token or password. Every refusal is plain text, which
+git prints to the person pushing."""
+
+import logging
+import os
+import tempfile
+import zlib
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    redirect,
+    request,
+    stream_with_context,
+    url_for,
+)
+from werkzeug.wsgi import get_input_stream
+
+from commons.accounts import services as accounts
+from commons.accounts.models import User
+from commons.accounts.views import password_attempts_for_git
+from commons.extensions import csrf, db
+from commons.git import pushes, rules
+from commons.git.pktline import (
+    MalformedPacket,
+    parse_ref_updates,
+    read_until_flush,
+    refusal_report,
+)
+from commons.git.repositories import repository_path
+from commons.git.transport import RequestBody, run_git
+from commons.problems import NotFound
+from commons.projects import services as projects
+from commons.projects.models import Membership, Project
+
+bp = Blueprint("git", __name__, url_prefix="/projects")
+csrf.exempt(bp)  # HTTP Basic per request; no cookie is ever trusted here
+log = logging.getLogger(__name__)
+
+NO_CACHE = {"Expires": "Fri, 01 Jan 1980 00:00:00 GMT", "Pragma": "no-cache",
+            "Cache-Control": "no-cache, max-age=0, must-revalidate"}
+BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="commons", charset="UTF-8"'}
+
+
+def plain(status: int, message: str, headers: dict | None = None) -> Response:
+    """An answer git shows as it is (git prints text/plain error bodies)."""
+    return Response(message.rstrip("\n") + "\n", status, headers or {},
+                    mimetype="text/plain")
+
+
+@bp.route("/<slug>.git")
+@bp.route("/<slug>.git/")
+def browse(slug: str):
+    """A clone URL pasted into a browser leads to the project's page."""
+    return redirect(url_for("projects.show", slug=slug))
+
+
+@bp.route("/<slug>.git/info/refs")
+@password_attempts_for_git
+def info_refs(slug: str):
+    service = request.args.get("service", "")
+    if service not in ("git-upload-pack", "git-receive-pack"):
+        return plain(403, "commons speaks git's smart HTTP protocol only; use git 1.6.6 or newer.")
+    project, path = _project(slug)
+    if project is None:
+        return path
+    if service == "git-receive-pack":
+        refusal = _authorize_push(project)
+        if refusal is not None:
+            return refusal
+    protocol = rules.git_protocol(request.headers.get("Git-Protocol"))
+    name = service.removeprefix("git-")
+    prefix = b""
+    if not (protocol and "version=2" in protocol.split(":")):
+        # Protocol v0/v1 starts with the service line; v2 starts with its
+        # capability advertisement (as git http-backend does).
+        line = f"# service={service}\n".encode()
+        prefix = f"{len(line) + 4:04x}".encode() + line + b"0000"
+    output = run_git(name, path, env=_git_env(protocol), advertise=True)
+    return Response(_prepend(prefix, output), 200, NO_CACHE,
+                    mimetype=f"application/x-{service}-advertisement")
+
+
+@bp.post("/<slug>.git/git-upload-pack")
+def upload_pack(slug: str):
+    project, path = _project(slug)
+    if project is None:
+        return path
+    body = _body("git-upload-pack")
+    if isinstance(body, Response):
+        return body
+    protocol = rules.git_protocol(request.headers.get("Git-Protocol"))
+    output = run_git("upload-pack", path, env=_git_env(protocol), body=body)
+    return Response(output, 200, NO_CACHE, mimetype="application/x-git-upload-pack-result")
+
+
+@bp.post("/<slug>.git/git-receive-pack")
+@password_attempts_for_git
+def receive_pack(slug: str):
+    project, path = _project(slug)
+    if project is None:
+        return path
+    refusal = _authorize_push(project)
+    if refusal is not None:
+        return refusal
+    pusher: User = g.pusher
+    body = _body("git-receive-pack")
+    if isinstance(body, Response):
+        return body
+    try:
+        payloads, head = read_until_flush(body.read)
+        updates, capabilities = parse_ref_updates(payloads)
+    except (MalformedPacket, zlib.error, OSError) as error:
+        return plain(400, f"commons could not read this push ({error}); nothing was changed.")
+
+    proposals_url = url_for("projects.show", slug=project.slug, _external=True) + "/proposals"
+    refusals = rules.push_refusals(updates, default_branch=project.default_branch,
+                                   push_mode=project.push_policy, proposals_url=proposals_url)
+    if refusals:
+        for _ in body:  # read the pack we will not use, so git hears our answer
+            pass
+        report = refusal_report(updates, refusals, capabilities, rules.refusal_messages(
+            refusals, default_branch=project.default_branch, proposals_url=proposals_url))
+        return Response(report, 200, NO_CACHE, mimetype="application/x-git-receive-pack-result")
+
+    handle, push_log = tempfile.mkstemp(prefix="commons-push-", suffix=".log")
+    os.close(handle)
+    env = {**_git_env(rules.git_protocol(request.headers.get("Git-Protocol"))),
+           "COMMONS_PUSH_LOG": push_log,
+           "COMMONS_DEFAULT_REF": f"refs/heads/{project.default_branch}"}
+    project_id, pusher_id = project.id, pusher.id
+
+    def record(returncode: int, stderr: bytes) -> None:
+        try:
+            landed = pushes.read_push_log(Path(push_log))
+            if landed:
+                pushes.record_push(db.session, db.session.get(Project, project_id),
+                                   db.session.get(User, pusher_id), landed, path)
+                db.session.commit()
+            elif returncode != 0:
+                log.info("push to %s refused or failed (%s): %s", slug, returncode,
+                         stderr.decode("utf-8", "replace")[-2000:])
+        except Exception:
+            db.session.rollback()
+            log.exception("recording a push to %s failed; `contributions reindex` repairs it", slug)
+        finally:
+            os.unlink(push_log)
+
+    output = run_git("receive-pack", path, env=env, body=_prepend(head, body), on_exit=record)
+    return Response(stream_with_context(output), 200, NO_CACHE,
+                    mimetype="application/x-git-receive-pack-result")
+
+
+def _project(slug: str) -> tuple[Project | None, Path | Response]:
+    try:
+        project = projects.get_project(db.session, slug)
+    except NotFound as problem:
+        return None, plain(404, problem.message)
+    path = repository_path(current_app.config["REPOS_DIR"], project.slug)
+    if not path.is_dir():
+        return None, plain(404, f"The repository of {project.name} is missing on the server; "
+                                "tell the site's administrators.")
+    return project, path
+
+
+def _authorize_push(project: Project) -> Response | None:
+    """None if the request's credentials belong to a member; else the answer
+    that says what to do."""
+    auth = request.authorization
+    if auth is None or auth.type != "basic" or not auth.username or not auth.password:
+        return plain(401, "Pushing needs your username and a personal access token "
+                          "(create one in Settings) or your password.", BASIC_CHALLENGE)
+    user = _credentials_owner(auth.username, auth.password)
+    if user is None:
+        return plain(401, "That username and token or password do not match. Create a new "
+                          "token in Settings if yours was revoked or has expired.", BASIC_CHALLENGE)
+    page = url_for("projects.show", slug=project.slug, _external=True)
+    membership = project.membership_of(user)
+    if membership is None or membership.status == Membership.LEFT:
+        return plain(403, f"{user.username} is not a member of {project.name}, so cannot push "
+                          f"to it. Join it at {page} and push again.")
+    if membership.status == Membership.PENDING:
+        return plain(403, f"Your request to join {project.name} is waiting for the members' "
+                          f"consent; you can push once they admit you ({page}).")
+    g.pusher = user
+    return None
+
+
+def _credentials_owner(username: str, secret: str) -> User | None:
+    if secret.startswith("cmn_"):
+        owner = accounts.user_for_token(db.session, secret)
+        if owner is not None and owner.username == accounts.normalise_username(username):
+            db.session.commit()  # keep last_used_at
+            return owner
+        return None
+    return accounts.authenticate(db.session, username, secret)
+
+
+def _body(service: str) -> RequestBody | Response:
+    expected = f"application/x-{service}-request"
+    if request.mimetype != expected:
+        return plain(415, f"Expected a {expected} body; push and fetch with git.")
+    encoding = request.headers.get("Content-Encoding", "").lower()
+    if encoding not in ("", "gzip", "identity"):
+        return plain(415, f"Content-Encoding {encoding!r} is not supported; use gzip or none.")
+    # Not request.stream: MAX_CONTENT_LENGTH bounds forms, not pushes, and a
+    # chunked body (git's pushes over 1 MiB) is read as the server ends it.
+    stream = get_input_stream(request.environ, safe_fallback=True, max_content_length=None)
+    return RequestBody(stream, gzipped=encoding == "gzip")
+
+
+def _git_env(protocol: str | None) -> dict[str, str]:
+    return {"GIT_PROTOCOL": protocol} if protocol else {}
+
+
+def _prepend(first: bytes, rest):
+    if first:
+        yield first
+    yield from rest
