@@ -49,12 +49,14 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commons.accounts import bp as accounts_bp
     from commons.accounts import cli as accounts_cli
     from commons.api import init_api
+    from commons.git import browse
     from commons.git import views as git_views
     from commons.projects import bp as projects_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(projects_bp)
     app.register_blueprint(git_views.bp)
+    app.register_blueprint(browse.bp)
     app.register_blueprint(web.bp)
     init_api(app)
     errors.init_app(app)

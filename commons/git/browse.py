@@ -1,0 +1,257 @@
+"""Browse pages: tree, blob, raw, history, commit, branches, tags and
+archives. Open to everyone, no login."""
+
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    url_for,
+)
+from markupsafe import Markup
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import TextLexer, guess_lexer_for_filename
+from pygments.util import ClassNotFound
+
+from commons.extensions import db
+from commons.git import reading
+from commons.git.reading import NotInRepository
+from commons.git.repositories import repository_path
+from commons.markdown import render_markdown
+from commons.problems import NotFound
+from commons.projects import services as projects
+
+bp = Blueprint("browse", __name__, url_prefix="/projects/<slug>")
+
+SHOW_LIMIT = 1024 * 1024          # larger files: offer the raw download only
+HIGHLIGHT_LIMIT = 256 * 1024      # larger text: shown plain, not highlighted
+README_NAMES = ("readme.md", "readme.markdown", "readme", "readme.txt")
+PAGE = 50
+ARCHIVES = {".tar.gz": ("tar.gz", "application/gzip"), ".zip": ("zip", "application/zip")}
+
+
+def _open(slug: str):
+    try:
+        project = projects.get_project(db.session, slug)
+    except NotFound as problem:
+        abort(404, description=problem.message)
+    return project, repository_path(current_app.config["REPOS_DIR"], project.slug)
+
+
+def _locate(path: Path, spec: str) -> tuple[str, str, str]:
+    """(ref, commit id, path) from the URL part after tree/ or blob/."""
+    try:
+        ref, subpath = reading.split_ref_and_path(path, spec)
+        return ref, reading.resolve_commit(path, ref), subpath
+    except NotInRepository as error:
+        abort(404, description=f"Nothing at {spec!r}: {error}. Check the branch and path.")
+
+
+def _crumbs(subpath: str) -> list[tuple[str, str]]:
+    parts = subpath.split("/") if subpath else []
+    return [(part, "/".join(parts[:i + 1])) for i, part in enumerate(parts)]
+
+
+@bp.route("/tree/<path:spec>")
+def tree(slug: str, spec: str):
+    project, path = _open(slug)
+    ref, sha, subpath = _locate(path, spec)
+    try:
+        tree_sha, kind, _ = reading.object_at(path, sha, subpath)
+    except NotInRepository as error:
+        abort(404, description=str(error))
+    if kind != "tree":
+        abort(404, description=f"{subpath} is a file; see it at its blob page.")
+    entries = reading.tree(path, tree_sha, subpath)
+    readme = next((e for e in entries if e.kind == "blob" and e.name.lower() in README_NAMES), None)
+    readme_html = readme_plain = None
+    if readme is not None and (readme.size or 0) <= SHOW_LIMIT:
+        text = reading.blob_head(path, readme.sha, SHOW_LIMIT).decode("utf-8", "replace")
+        if readme.name.lower().endswith((".md", ".markdown")):
+            readme_html = Markup(render_markdown(text, heading_offset=2))
+        else:
+            readme_plain = text
+    return render_template("git/tree.html", project=project, ref=ref, sha=sha, subpath=subpath,
+                           entries=entries, crumbs=_crumbs(subpath), readme=readme,
+                           readme_html=readme_html, readme_plain=readme_plain)
+
+
+@bp.route("/tree")
+def tree_default(slug: str):
+    project, path = _open(slug)
+    if reading.is_empty(path):
+        return render_template("git/empty.html", project=project,
+                               clone_url=url_for("projects.show", slug=slug, _external=True) + ".git")
+    return tree(slug, project.default_branch)
+
+
+@bp.route("/blob/<path:spec>")
+def blob(slug: str, spec: str):
+    project, path = _open(slug)
+    ref, sha, subpath = _locate(path, spec)
+    try:
+        blob_sha, kind, size = reading.object_at(path, sha, subpath)
+    except NotInRepository as error:
+        abort(404, description=str(error))
+    if kind != "blob" or not subpath:
+        abort(404, description=f"{subpath or '/'} is a folder; see it at its tree page.")
+    head = reading.blob_head(path, blob_sha, min(size, SHOW_LIMIT) + 1)
+    binary = b"\0" in head[:8000]
+    too_large = size > SHOW_LIMIT
+    code = None
+    if not binary and not too_large:
+        text = head.decode("utf-8", "replace")
+        code = Markup(_highlight(subpath, text) if size <= HIGHLIGHT_LIMIT else
+                      _highlight(subpath, text, plain=True))
+    return render_template("git/blob.html", project=project, ref=ref, sha=sha, subpath=subpath,
+                           crumbs=_crumbs(subpath), size=size, binary=binary,
+                           too_large=too_large, code=code)
+
+
+@bp.route("/raw/<path:spec>")
+def raw(slug: str, spec: str):
+    _, path = _open(slug)
+    _, sha, subpath = _locate(path, spec)
+    try:
+        blob_sha, kind, size = reading.object_at(path, sha, subpath)
+    except NotInRepository as error:
+        abort(404, description=str(error))
+    if kind != "blob" or not subpath:
+        abort(404, description="Only files have raw content.")
+    binary = b"\0" in reading.blob_head(path, blob_sha, 8000)
+    response = Response(reading.stream(path, "cat-file", "blob", blob_sha))
+    # Nothing from a repository renders in our origin: text is text/plain,
+    # everything else a download, and a sandbox CSP if a browser tries.
+    if binary:
+        response.mimetype = "application/octet-stream"
+        response.headers["Content-Disposition"] = \
+            f"attachment; filename*=UTF-8''{_quote(subpath.rsplit('/', 1)[-1])}"
+    else:
+        response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    response.headers["Content-Length"] = str(size)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.route("/commits/<path:spec>")
+def commits(slug: str, spec: str):
+    project, path = _open(slug)
+    ref, sha, subpath = _locate(path, spec)
+    after = request.args.get("after", "")
+    start = sha
+    if after:
+        if not reading.is_commit_id(after):
+            abort(404, description="?after= takes a full commit id from the previous page.")
+        try:
+            start = reading.git(path, "rev-parse", "--verify", "--quiet",
+                                f"{after}^1").decode().strip()
+        except NotInRepository:
+            start = None  # the root commit: nothing after it
+    entries = reading.log(path, start, subpath, PAGE + 1) if start else []
+    more = len(entries) > PAGE
+    return render_template("git/commits.html", project=project, ref=ref, sha=sha,
+                           subpath=subpath, crumbs=_crumbs(subpath), entries=entries[:PAGE],
+                           next_after=entries[PAGE - 1].sha if more else None, after=after)
+
+
+@bp.route("/commits")
+def commits_default(slug: str):
+    project, _ = _open(slug)
+    return commits(slug, project.default_branch)
+
+
+@bp.route("/commit/<sha>")
+def commit(slug: str, sha: str):
+    project, path = _open(slug)
+    if not reading.is_commit_id(sha):
+        abort(404, description="A commit page takes a full commit id.")
+    try:
+        view = reading.commit(path, sha)
+    except (NotInRepository, ValueError):
+        abort(404, description=f"There is no commit {sha} in {project.name}.")
+    return render_template("git/commit.html", project=project, view=view,
+                           files=_diff_by_file(view.diff))
+
+
+@bp.route("/commit/<sha>.patch")
+def patch(slug: str, sha: str):
+    _, path = _open(slug)
+    if not reading.is_commit_id(sha):
+        abort(404, description="A patch takes a full commit id.")
+    try:
+        reading.git(path, "cat-file", "-e", f"{sha}^{{commit}}")
+    except NotInRepository:
+        abort(404, description=f"There is no commit {sha}.")
+    return Response(reading.stream(path, "format-patch", "-1", "--stdout", sha),
+                    mimetype="text/plain", headers={"X-Content-Type-Options": "nosniff"})
+
+
+@bp.route("/branches")
+def branches(slug: str):
+    project, path = _open(slug)
+    return render_template("git/refs.html", project=project, kind="branches",
+                           refs=reading.refs(path, "heads"))
+
+
+@bp.route("/tags")
+def tags(slug: str):
+    project, path = _open(slug)
+    return render_template("git/refs.html", project=project, kind="tags",
+                           refs=reading.refs(path, "tags"))
+
+
+@bp.route("/archive/<path:spec>")
+def archive(slug: str, spec: str):
+    project, path = _open(slug)
+    suffix = next((s for s in ARCHIVES if spec.endswith(s)), None)
+    if suffix is None:
+        abort(404, description="Archives are .tar.gz or .zip.")
+    fmt, mimetype = ARCHIVES[suffix]
+    ref = spec[: -len(suffix)]
+    try:
+        sha = reading.resolve_commit(path, ref)
+    except NotInRepository:
+        abort(404, description=f"There is no branch, tag or commit {ref!r}.")
+    name = f"{project.slug}-{ref.replace('/', '-')}"
+    return Response(
+        reading.stream(path, "-c", "tar.tar.gz.command=gzip -cn", "archive", f"--format={fmt}",
+                       f"--prefix={name}/", sha),
+        mimetype=mimetype,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(name + suffix)}"})
+
+
+def _highlight(name: str, text: str, plain: bool = False) -> str:
+    try:
+        lexer = TextLexer() if plain else guess_lexer_for_filename(name, text[:4096])
+    except ClassNotFound:
+        lexer = TextLexer()
+    formatter = HtmlFormatter(linenos="table", lineanchors="L", anchorlinenos=True,
+                              cssclass="highlight", wrapcode=True)
+    return highlight(text, lexer, formatter)
+
+
+def _diff_by_file(diff: str) -> list[dict]:
+    """The unified diff split per file, each line classified for colour."""
+    files: list[dict] = []
+    for line in diff.splitlines():
+        if line.startswith("diff --git "):
+            files.append({"header": line[len("diff --git "):], "lines": []})
+            continue
+        if not files:
+            continue
+        kind = ("hunk" if line.startswith("@@") else "add" if line.startswith("+")
+                and not line.startswith("+++") else "del" if line.startswith("-")
+                and not line.startswith("---") else "meta" if not line.startswith(" ") else "ctx")
+        files[-1]["lines"].append((kind, line))
+    return files
+
+
+def _quote(name: str) -> str:
+    return quote(name, safe="")

@@ -1,0 +1,249 @@
+"""Reading a bare repository for the browse pages, with git's own plumbing
+(each call is one short process; nothing is read outside the repository:
+paths are looked up in git trees, never on disk)."""
+
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+_FIELD, _RECORD = "\x1f", "\x1e"
+
+
+def is_commit_id(text: str) -> bool:
+    """Whether *text* is a full SHA-1 or SHA-256 object id."""
+    return bool(_SHA.fullmatch(text or ""))
+
+
+class NotInRepository(LookupError):
+    """The ref, commit or path does not exist (a 404)."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    name: str          # "main", "v1.0"
+    full_name: str     # "refs/heads/main"
+    sha: str           # the commit it points at
+    committed_at: datetime
+    summary: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    path: str
+    kind: str          # "tree", "blob" or "commit" (a submodule)
+    mode: str
+    sha: str
+    size: int | None
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    sha: str
+    author_name: str
+    author_email: str
+    authored_at: datetime
+    summary: str
+    parents: tuple[str, ...]
+
+
+@dataclass
+class FileChange:
+    path: str
+    added: int | None   # None for binary files
+    removed: int | None
+    diff_shown: bool = True
+
+    @property
+    def lines(self) -> int:
+        return (self.added or 0) + (self.removed or 0)
+
+
+@dataclass
+class CommitView:
+    entry: LogEntry
+    committer_name: str
+    committed_at: datetime
+    message: str
+    changes: list[FileChange] = field(default_factory=list)
+    diff: str = ""
+    diff_truncated: bool = False
+
+
+def git(path: Path, *args: str, input: bytes | None = None) -> bytes:
+    """Run git in the repository; NotInRepository when git says no."""
+    result = subprocess.run(["git", "-C", str(path), *args], input=input,
+                            capture_output=True)
+    if result.returncode != 0:
+        raise NotInRepository(result.stderr.decode("utf-8", "replace").strip())
+    return result.stdout
+
+
+def refs(path: Path, kind: str) -> list[Ref]:
+    """Branches (kind "heads") or tags ("tags"), most recently changed first."""
+    fmt = _FIELD.join(["%(refname)", "%(refname:short)", "%(*objectname)", "%(objectname)",
+                       "%(committerdate:unix)", "%(*committerdate:unix)", "%(contents:subject)"])
+    output = git(path, "for-each-ref", "--sort=-committerdate", f"--format={fmt}", f"refs/{kind}/")
+    found = []
+    for line in output.decode("utf-8", "replace").splitlines():
+        full, short, peeled, sha, date, peeled_date, subject = line.split(_FIELD, 6)
+        stamp = int(date or peeled_date or 0)
+        found.append(Ref(short, full, peeled or sha,
+                         datetime.fromtimestamp(stamp, timezone.utc), subject))
+    return found
+
+
+def is_empty(path: Path) -> bool:
+    return not git(path, "for-each-ref", "--count=1").strip()
+
+
+def split_ref_and_path(path: Path, spec: str) -> tuple[str, str]:
+    """("main", "docs/a.md") from "main/docs/a.md", trying the longest ref
+    name first, since branch names may contain slashes. A full commit id
+    works as a ref too. NotInRepository when nothing matches."""
+    parts = [p for p in spec.split("/")]
+    if parts and _SHA.fullmatch(parts[0]):
+        return parts[0], _clean_path("/".join(parts[1:]))
+    names = {ref.name for kind in ("heads", "tags") for ref in refs(path, kind)}
+    for cut in range(len(parts), 0, -1):
+        candidate = "/".join(parts[:cut])
+        if candidate in names:
+            return candidate, _clean_path("/".join(parts[cut:]))
+    raise NotInRepository(f"no branch or tag named in {spec!r}")
+
+
+def resolve_commit(path: Path, ref: str) -> str:
+    """The commit id *ref* names (a branch, a tag or an id)."""
+    if not _SHA.fullmatch(ref):
+        names = {r.name: r for kind in ("heads", "tags") for r in refs(path, kind)}
+        if ref not in names:
+            raise NotInRepository(f"no branch or tag {ref!r}")
+        ref = names[ref].full_name
+    return git(path, "rev-parse", "--verify", "--quiet", "--end-of-options",
+               f"{ref}^{{commit}}").decode().strip()
+
+
+def object_at(path: Path, commit: str, subpath: str) -> tuple[str, str, int]:
+    """(id, type, size) of what *subpath* names in *commit*."""
+    spec = f"{commit}:{subpath}" if subpath else f"{commit}^{{tree}}"
+    line = git(path, "cat-file", "--batch-check", input=spec.encode() + b"\n").decode().strip()
+    if line.endswith("missing") or line.endswith("ambiguous") or " " not in line:
+        raise NotInRepository(f"{subpath!r} is not in {commit[:12]}")
+    sha, kind, size = line.split(" ")
+    return sha, kind, int(size)
+
+
+def tree(path: Path, tree_sha: str, subpath: str) -> list[Entry]:
+    """The entries of a tree, folders first, then by name."""
+    output = git(path, "ls-tree", "-z", "--long", tree_sha)
+    entries = []
+    for record in output.split(b"\0"):
+        if not record:
+            continue
+        meta, _, name_bytes = record.partition(b"\t")
+        mode, kind, sha, size = meta.decode().split()
+        name = name_bytes.decode("utf-8", "replace")
+        entries.append(Entry(name, f"{subpath}/{name}" if subpath else name, kind, mode, sha,
+                             int(size) if size.isdigit() else None))
+    return sorted(entries, key=lambda e: (e.kind != "tree", e.name.lower()))
+
+
+def blob_head(path: Path, sha: str, limit: int) -> bytes:
+    """The first *limit* bytes of a blob (the page never holds more)."""
+    with subprocess.Popen(["git", "-C", str(path), "cat-file", "blob", sha],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process:
+        data = process.stdout.read(limit)
+        process.kill()
+    return data
+
+
+def stream(path: Path, *args: str, chunk: int = 64 * 1024) -> Iterator[bytes]:
+    """git's output as it comes (raw files, archives, patches)."""
+    process = subprocess.Popen(["git", "-C", str(path), *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL)
+    try:
+        while data := process.stdout.read1(chunk):
+            yield data
+    finally:
+        process.kill()
+        process.stdout.close()
+        process.wait()
+
+
+def log(path: Path, start: str, subpath: str = "", limit: int = 50) -> list[LogEntry]:
+    """Up to *limit* commits of the first-parent history from *start*: each
+    step as it landed on the branch. Continuing from any commit is exact and
+    costs the same at page 500 as at page 1."""
+    fmt = _RECORD + _FIELD.join(["%H", "%an", "%ae", "%at", "%s", "%P"])
+    args = ["log", "--first-parent", f"-n{limit}", f"--format={fmt}", start]
+    if subpath:
+        args += ["--", subpath]
+    return [_log_entry(record) for record in git(path, *args).decode("utf-8", "replace")
+            .split(_RECORD) if record.strip()]
+
+
+def commit(path: Path, sha: str, max_diff_bytes: int = 512 * 1024,
+           max_file_lines: int = 2000) -> CommitView:
+    """A commit with its changes against its first parent, and the diff up to
+    *max_diff_bytes* (then marked truncated). Files changing more than
+    *max_file_lines* lines are left out of the diff, so one generated file
+    does not hide the rest."""
+    fmt = _FIELD.join(["%H", "%an", "%ae", "%at", "%s", "%P", "%cn", "%ct", "%B"])
+    head = git(path, "show", "-s", f"--format={fmt}", sha).decode("utf-8", "replace")
+    *meta, message = head.split(_FIELD, 8)
+    entry = _log_entry(_FIELD.join(meta[:6]))
+    view = CommitView(entry, meta[6], datetime.fromtimestamp(int(meta[7]), timezone.utc),
+                      message.strip())
+    base = entry.parents[0] if entry.parents else None
+    against = [base, sha] if base else ["--root", sha]
+    numstat = git(path, "diff-tree", "-r", "-z", "--numstat", "--no-renames", *against)
+    view.changes = _numstat(numstat)
+    skipped = [change for change in view.changes if change.lines > max_file_lines]
+    for change in skipped:
+        change.diff_shown = False
+    pathspec = ["--", ".", *(f":(exclude,literal){c.path}" for c in skipped)] if skipped else []
+    diff = b""
+    with subprocess.Popen(["git", "-C", str(path), "diff-tree", "-r", "-p", "--no-color",
+                           "--no-renames", *against, *pathspec], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL) as process:
+        diff = process.stdout.read(max_diff_bytes + 1)
+        process.kill()
+    view.diff_truncated = len(diff) > max_diff_bytes
+    view.diff = diff[:max_diff_bytes].decode("utf-8", "replace")
+    return view
+
+
+def _log_entry(record: str) -> LogEntry:
+    sha, name, email, stamp, summary, parents = record.strip("\n").split(_FIELD)[:6]
+    return LogEntry(sha, name, email, datetime.fromtimestamp(int(stamp), timezone.utc),
+                    summary, tuple(parents.split()))
+
+
+def _numstat(output: bytes) -> list[FileChange]:
+    fields = output.split(b"\0")
+    changes = []
+    if fields and _SHA.fullmatch(fields[0].decode("ascii", "replace")):
+        fields = fields[1:]  # diff-tree names the commit first
+    for item in fields:
+        if not item:
+            continue
+        added, removed, name = item.decode("utf-8", "replace").split("\t", 2)
+        changes.append(FileChange(name, int(added) if added.isdigit() else None,
+                                  int(removed) if removed.isdigit() else None))
+    return changes
+
+
+def _clean_path(subpath: str) -> str:
+    """A path inside the tree, or NotInRepository for anything that tries to
+    climb out or is not a plain relative path."""
+    subpath = subpath.strip("/")
+    if not subpath:
+        return ""
+    parts = subpath.split("/")
+    if any(part in ("", ".", "..") for part in parts) or "\\" in subpath:
+        raise NotInRepository(f"{subpath!r} is not a path in the repository")
+    return subpath
