@@ -74,3 +74,58 @@ def test_tokens_are_shown_once_in_settings(live_server, browser_factory):
     page.goto(live_server + "/settings")
     expect(page.get_by_role("cell", name="laptop git push", exact=True)).to_be_visible()
     assert token not in page.content()
+
+
+def test_push_a_branch_with_a_token_then_browse_it(live_server, browser_factory, tmp_path):
+    """Create a project, clone it, commit, push a branch with a token from
+    the settings page, browse the tree, history and commit, and download an
+    archive, in a real browser and with the real git client."""
+    import subprocess
+
+    page = browser_factory()
+    register(page, live_server, "dana")
+    page.get_by_role("link", name="New project").click()
+    page.get_by_label("Name").fill("Seed library")
+    page.get_by_label("Slug").fill("seeds")
+    page.get_by_label("Licence (SPDX identifier)").fill("CC-BY-SA-4.0")
+    page.get_by_role("button", name="Create project").click()
+    clone_url = page.get_by_label("Clone URL").input_value()
+
+    page.goto(live_server + "/settings")
+    page.get_by_label("Token name").fill("laptop")
+    page.get_by_role("button", name="Create token").click()
+    token = page.locator("#new-token").inner_text()
+
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_TERMINAL_PROMPT": "0", "GIT_AUTHOR_NAME": "Dana", "GIT_AUTHOR_EMAIL": "dana@example.org",
+           "GIT_COMMITTER_NAME": "Dana", "GIT_COMMITTER_EMAIL": "dana@example.org"}
+    work = tmp_path / "seeds"
+    subprocess.run(["git", "clone", "-q", clone_url, str(work)], env=env, check=True)
+    (work / "catalogue.md").write_text("# Catalogue\n\n- Tomato, *Black Krim*\n")
+    subprocess.run(["git", "checkout", "-q", "-b", "catalogue"], cwd=work, env=env, check=True)
+    subprocess.run(["git", "add", "catalogue.md"], cwd=work, env=env, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "Start the catalogue"], cwd=work, env=env, check=True)
+    push_url = clone_url.replace("http://", f"http://dana:{token}@")
+    subprocess.run(["git", "push", "-q", push_url, "catalogue"], cwd=work, env=env, check=True)
+
+    page.goto(live_server + "/projects/seeds")
+    page.get_by_role("link", name="Branches").click()
+    page.get_by_role("link", name="catalogue", exact=True).click()
+    expect(page.get_by_role("link", name="catalogue.md")).to_be_visible()
+    screenshot(page, "tree-desktop")
+    page.get_by_role("link", name="catalogue.md").click()
+    expect(page.locator(".highlight")).to_contain_text("Black Krim")
+    screenshot(page, "blob-desktop")
+    page.get_by_role("link", name="History of this file").click()
+    page.get_by_role("link", name="Start the catalogue").click()
+    expect(page.locator("span.add")).to_contain_text(["+# Catalogue"])
+    screenshot(page, "commit-desktop")
+    page.get_by_role("link", name="Code").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download .tar.gz").click()
+    assert download.value.suggested_filename == "seeds-main.tar.gz"
+
+    phone = browser_factory(width=375, height=800)
+    phone.goto(live_server + "/projects/seeds/commits/catalogue")
+    expect(phone.get_by_role("link", name="Start the catalogue")).to_be_visible()
+    screenshot(phone, "history-phone")
