@@ -146,13 +146,24 @@ def receive_pack(slug: str):
                          stderr.decode("utf-8", "replace")[-2000:])
         except Exception:
             db.session.rollback()
-            log.exception("recording a push to %s failed; `contributions reindex` repairs it", slug)
+            log.exception("recording a push to %s failed; its commits are indexed with the "
+                          "next push that builds on them", slug)
         finally:
             os.unlink(push_log)
 
-    output = run_git("receive-pack", path, env=env, body=_prepend(head, body), on_exit=record)
-    return Response(stream_with_context(output), 200, NO_CACHE,
-                    mimetype="application/x-git-receive-pack-result")
+    outcome: dict = {}
+    output = run_git("receive-pack", path, env=env, body=_prepend(head, body),
+                     on_exit=lambda code, stderr: outcome.update(code=code, stderr=stderr))
+    response = Response(output, 200, NO_CACHE, mimetype="application/x-git-receive-pack-result")
+    app = current_app._get_current_object()
+
+    @response.call_on_close
+    def record_after_the_reply() -> None:
+        # git has answered the person pushing; indexing need not keep them.
+        with app.app_context():
+            record(outcome.get("code", -1), outcome.get("stderr", b""))
+
+    return response
 
 
 def _project(slug: str) -> tuple[Project | None, Path | Response]:

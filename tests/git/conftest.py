@@ -79,6 +79,24 @@ class Forge:
         self.git("commit", "-q", "-m", message + (f"\n\n{trailer}" if trailer else ""), cwd=work, env=env)
         return self.git("rev-parse", "HEAD", cwd=work).stdout.strip()
 
+    def pushes(self, count: int, timeout: float = 20) -> None:
+        """Wait until *count* pushes are recorded: the server records a push
+        after git has answered the client."""
+        import time
+
+        import sqlalchemy as sa
+
+        from commons.git.models import Push
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.app.app_context():
+                found = db.session.scalar(sa.select(sa.func.count()).select_from(Push))
+                db.session.remove()
+            if found >= count or time.monotonic() > deadline:
+                assert found == count, f"{found} pushes recorded, expected {count}"
+                return
+            time.sleep(0.05)
+
     def fsck(self, slug: str) -> None:
         path = Path(self.app.config["REPOS_DIR"]) / f"{slug}.git"
         self.git("-C", str(path), "fsck", "--strict", "--no-progress")

@@ -50,6 +50,7 @@ def test_member_pushes_a_branch_with_a_token_and_it_is_recorded(app, forge, tmp_
     assert "design -> design" in pushed.stderr
     assert forge.server_ref(slug, "refs/heads/design") == second
     forge.fsck(slug)
+    forge.pushes(1)
     with app.app_context():
         push = db.session.scalar(sa.select(Push))
         assert push.user.username == "alice"
@@ -252,6 +253,7 @@ def test_two_concurrent_pushes_both_land_and_are_indexed_once(app, forge, tmp_pa
     for person in (alice, bob):
         assert forge.server_ref(slug, f"refs/heads/{person.username}-branch") == heads[person.username]
     forge.fsck(slug)
+    forge.pushes(2)
     with app.app_context():
         shas = list(db.session.scalars(sa.select(Commit.sha)))
         assert len(shas) == len(set(shas)) == 1 + 1 + 40  # first commit, shared, 20 each
