@@ -189,3 +189,55 @@ def scratch(prefix: str) -> Path:
 
 def remove(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def cgit_server(repo: Path, name: str, workdir: Path):
+    """Debian's cgit behind nginx and fcgiwrap, serving *repo* as /cgit/<name>/."""
+    socket_path = workdir / "cgit-fcgiwrap.sock"
+    fcgi = subprocess.Popen(["fcgiwrap", "-c", "4", "-s", f"unix:{socket_path}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cgitrc = workdir / "cgitrc"
+    cgitrc.write_text(f"cache-size=0\nvirtual-root=/cgit/\nenable-index-links=1\n"
+                      f"repo.url={name}\nrepo.path={repo}\n")
+    port = free_port()
+    conf = workdir / "cgit-nginx.conf"
+    conf.write_text(f"""
+user root;
+worker_processes 2;
+pid {workdir}/cgit-nginx.pid;
+error_log {workdir}/cgit-nginx-error.log;
+daemon off;
+events {{ worker_connections 256; }}
+http {{
+  access_log off;
+  client_body_temp_path {workdir}/nginx-body;
+  fastcgi_temp_path {workdir}/nginx-fastcgi;
+  proxy_temp_path {workdir}/nginx-proxy;
+  uwsgi_temp_path {workdir}/nginx-uwsgi;
+  scgi_temp_path {workdir}/nginx-scgi;
+  server {{
+    listen 127.0.0.1:{port};
+    location ~ ^/cgit(/.*)?$ {{
+      include /etc/nginx/fastcgi_params;
+      fastcgi_param SCRIPT_FILENAME /usr/lib/cgit/cgit.cgi;
+      fastcgi_param CGIT_CONFIG {cgitrc};
+      fastcgi_param PATH_INFO $1;
+      fastcgi_param QUERY_STRING $args;
+      fastcgi_pass unix:{socket_path};
+    }}
+  }}
+}}
+""")
+    for dirname in ("nginx-body", "nginx-fastcgi", "nginx-proxy", "nginx-uwsgi", "nginx-scgi"):
+        (workdir / dirname).mkdir(exist_ok=True)
+    nginx = subprocess.Popen(["nginx", "-c", str(conf)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}/cgit/{name}"
+    finally:
+        nginx.terminate()
+        fcgi.terminate()
+        nginx.wait(10)
+        fcgi.wait(10)

@@ -38,7 +38,7 @@ ARCHIVES = {".tar.gz": ("tar.gz", "application/gzip"), ".zip": ("zip", "applicat
 
 def _open(slug: str):
     try:
-        project = projects.get_project(db.session, slug)
+        project = projects.get_project(db.session, slug, with_members=False)
     except NotFound as problem:
         abort(404, description=problem.message)
     return project, repository_path(current_app.config["REPOS_DIR"], project.slug)
@@ -47,8 +47,7 @@ def _open(slug: str):
 def _locate(path: Path, spec: str) -> tuple[str, str, str]:
     """(ref, commit id, path) from the URL part after tree/ or blob/."""
     try:
-        ref, subpath = reading.split_ref_and_path(path, spec)
-        return ref, reading.resolve_commit(path, ref), subpath
+        return reading.locate(path, spec)
     except NotInRepository as error:
         abort(404, description=f"Nothing at {spec!r}: {error}. Check the branch and path.")
 

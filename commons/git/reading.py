@@ -85,12 +85,20 @@ def git(path: Path, *args: str, input: bytes | None = None) -> bytes:
 
 def refs(path: Path, kind: str) -> list[Ref]:
     """Branches (kind "heads") or tags ("tags"), most recently changed first."""
+    return [ref for ref in all_refs(path) if ref.full_name.startswith(f"refs/{kind}/")]
+
+
+def all_refs(path: Path) -> list[Ref]:
+    """Every branch and tag in one call, most recently changed first; tags
+    are peeled to the commit they name."""
     fmt = _FIELD.join(["%(refname)", "%(refname:short)", "%(*objectname)", "%(objectname)",
                        "%(committerdate:unix)", "%(*committerdate:unix)", "%(contents:subject)"])
-    output = git(path, "for-each-ref", "--sort=-committerdate", f"--format={fmt}", f"refs/{kind}/")
+    output = git(path, "for-each-ref", "--sort=-committerdate", f"--format={fmt}",
+                 "refs/heads/", "refs/tags/")
     found = []
     for line in output.decode("utf-8", "replace").splitlines():
         full, short, peeled, sha, date, peeled_date, subject = line.split(_FIELD, 6)
+        short = full.removeprefix("refs/heads/").removeprefix("refs/tags/")
         stamp = int(date or peeled_date or 0)
         found.append(Ref(short, full, peeled or sha,
                          datetime.fromtimestamp(stamp, timezone.utc), subject))
@@ -101,30 +109,34 @@ def is_empty(path: Path) -> bool:
     return not git(path, "for-each-ref", "--count=1").strip()
 
 
-def split_ref_and_path(path: Path, spec: str) -> tuple[str, str]:
-    """("main", "docs/a.md") from "main/docs/a.md", trying the longest ref
-    name first, since branch names may contain slashes. A full commit id
-    works as a ref too. NotInRepository when nothing matches."""
-    parts = [p for p in spec.split("/")]
+def locate(path: Path, spec: str) -> tuple[str, str, str]:
+    """(ref, commit id, path) for "main/docs/a.md": the longest branch or tag
+    name that starts *spec* wins, since names may contain slashes; a full
+    commit id works as a ref too. NotInRepository when nothing matches."""
+    parts = spec.split("/")
     if parts and _SHA.fullmatch(parts[0]):
-        return parts[0], _clean_path("/".join(parts[1:]))
-    names = {ref.name for kind in ("heads", "tags") for ref in refs(path, kind)}
+        return parts[0], resolve_commit(path, parts[0]), _clean_path("/".join(parts[1:]))
+    # Branches win over tags of the same name, as in git.
+    names: dict[str, Ref] = {}
+    for ref in all_refs(path):
+        if ref.full_name.startswith("refs/heads/") or ref.name not in names:
+            names[ref.name] = ref
     for cut in range(len(parts), 0, -1):
         candidate = "/".join(parts[:cut])
         if candidate in names:
-            return candidate, _clean_path("/".join(parts[cut:]))
+            return candidate, names[candidate].sha, _clean_path("/".join(parts[cut:]))
     raise NotInRepository(f"no branch or tag named in {spec!r}")
 
 
 def resolve_commit(path: Path, ref: str) -> str:
-    """The commit id *ref* names (a branch, a tag or an id)."""
-    if not _SHA.fullmatch(ref):
-        names = {r.name: r for kind in ("heads", "tags") for r in refs(path, kind)}
-        if ref not in names:
-            raise NotInRepository(f"no branch or tag {ref!r}")
-        ref = names[ref].full_name
-    return git(path, "rev-parse", "--verify", "--quiet", "--end-of-options",
-               f"{ref}^{{commit}}").decode().strip()
+    """The commit id *ref* names (a branch, a tag or a full id)."""
+    if _SHA.fullmatch(ref):
+        return git(path, "rev-parse", "--verify", "--quiet", "--end-of-options",
+                   f"{ref}^{{commit}}").decode().strip()
+    name, sha, subpath = locate(path, ref)
+    if name != ref or subpath:
+        raise NotInRepository(f"no branch or tag {ref!r}")
+    return sha
 
 
 def object_at(path: Path, commit: str, subpath: str) -> tuple[str, str, int]:

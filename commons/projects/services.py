@@ -136,12 +136,14 @@ def create_project(session: Session, founder: User, new: NewProject,
     return project
 
 
-def get_project(session: Session, slug: str) -> Project:
-    """The project named *slug*; raise NotFound."""
-    project = session.scalar(
-        sa.select(Project).where(Project.slug == slug)
-        .options(selectinload(Project.memberships).selectinload(Membership.user))
-    )
+def get_project(session: Session, slug: str, with_members: bool = True) -> Project:
+    """The project named *slug*; raise NotFound. Pages that show no members
+    (browsing, fetching) skip loading them."""
+    statement = sa.select(Project).where(Project.slug == slug)
+    if with_members:
+        statement = statement.options(
+            selectinload(Project.memberships).selectinload(Membership.user))
+    project = session.scalar(statement)
     if project is None:
         raise NotFound(f"There is no project “{slug}”. Check the address, or browse /projects.")
     return project

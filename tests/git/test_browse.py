@@ -192,3 +192,9 @@ def test_an_empty_repository_shows_how_to_push(app, client, repos_dir):
     git("update-ref", "-d", "refs/heads/main", cwd=repos_dir / "empty.git")
     html = text(client.get("/projects/empty/tree"))
     assert "This repository is empty" in html and "git push origin main" in html
+
+
+def test_a_branch_name_that_is_a_prefix_is_not_taken_for_another(client, repo):
+    # "feature" is not a branch; "feature/frame" is: no archive of "feature/x".
+    assert client.get("/projects/dryer/archive/feature/nope.tar.gz").status_code == 404
+    assert client.get("/projects/dryer/archive/feature/frame.tar.gz").status_code == 200
