@@ -13,7 +13,7 @@ import subprocess
 import time
 import urllib.request
 
-from common import (GIT_ENV, cgit_server, commons_server, git, remove, scratch)
+from common import GIT_ENV, cgit_server, commons_server, git, remove, scratch
 from git_transport import commons_project
 
 
@@ -70,7 +70,8 @@ def main() -> None:
         print(f"repository: {args.commits} commits, {args.files} files "
               f"(made in {time.perf_counter() - started:.0f} s)")
         first_parent = git("rev-list", "--first-parent", "main", cwd=source).stdout.decode().split()
-        page500_after = first_parent[499 * 50 - 1]
+        deep = min(500, len(first_parent) // 50)  # page 500, or the last full one
+        deep_after = first_parent[(deep - 1) * 50 - 1]
         head = first_parent[0]
         with commons_server(work) as (base, env, _), cgit_server(source, "big", work) as cgit:
             commons_project(base, env, "big")
@@ -84,7 +85,8 @@ def main() -> None:
                 ("tree folder", f"{ours}/tree/main/src/module7", f"{cgit}/tree/src/module7"),
                 ("blob", f"{ours}/blob/main/src/module7/file7.py", f"{cgit}/tree/src/module7/file7.py"),
                 ("log page 1", f"{ours}/commits/main", f"{cgit}/log/"),
-                ("log page 500", f"{ours}/commits/main?after={page500_after}", f"{cgit}/log/?ofs=24950"),
+                (f"log page {deep}", f"{ours}/commits/main?after={deep_after}",
+                 f"{cgit}/log/?ofs={(deep - 1) * 50}"),
                 ("commit", f"{ours}/commit/{head}", f"{cgit}/commit/?id={head}"),
             ]
             print(f"\n{'page':<14}{'commons ms':>12}{'cgit ms':>10}{'ratio':>8}")

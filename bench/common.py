@@ -44,7 +44,7 @@ def wait_for(url: str, seconds: float = 30) -> None:
             return  # it answers
         except OSError:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not answer")
+                raise RuntimeError(f"{url} did not answer") from None
             time.sleep(0.2)
 
 

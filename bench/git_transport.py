@@ -17,8 +17,20 @@ import time
 import urllib.request
 from pathlib import Path
 
-from common import (BIN, ROOT, commons_server, generate_repository, git, git_daemon,
-                    http_backend_server, median, pack_size, remove, scratch, timed)
+from common import (
+    BIN,
+    ROOT,
+    commons_server,
+    generate_repository,
+    git,
+    git_daemon,
+    http_backend_server,
+    median,
+    pack_size,
+    remove,
+    scratch,
+    timed,
+)
 
 PASSWORD = "bench password 123"
 
@@ -104,13 +116,13 @@ def main() -> None:
             for round_number in range(args.repeat):
                 for name, url in urls.items():
                     target = work / f"clone-{round_number}"
-                    clone_times[name] += timed(lambda: git("clone", "-q", "--no-checkout", url,
-                                                           str(target)), 1)
+                    clone_times[name] += timed(lambda url=url, target=target: git(
+                        "clone", "-q", "--no-checkout", url, str(target)), 1)
                     remove(target)
                 for name, url in urls.items():
                     branch = f"refs/heads/bench-{round_number}"
-                    push_times[name] += timed(lambda: git("push", "-q", url, f"main:{branch}",
-                                                          cwd=pusher), 1)
+                    push_times[name] += timed(lambda url=url, branch=branch: git(
+                        "push", "-q", url, f"main:{branch}", cwd=pusher), 1)
                     git("update-ref", "-d", branch, cwd=bare[name])
 
             baseline_clone = median(clone_times["http-backend"])
@@ -127,8 +139,8 @@ def main() -> None:
             commits = 2000
             generate_repository(big, commits, 400, args.big_mb * 1_000_000 // commits, seed=2)
             print(f"\nlarge clone: pack {pack_size(big) / 1e6:.0f} MB")
-            with commons_server(work / "big-server", workers=1) if _mkdir(work / "big-server") \
-                    else None as (base, env, master):
+            (work / "big-server").mkdir()
+            with commons_server(work / "big-server", workers=1) as (base, env, master):
                 token = commons_project(base, env, "big")
                 target = work / "big-server" / "repos" / "big.git"
                 remove(target)
@@ -156,14 +168,9 @@ def main() -> None:
                 sampler.join()
                 print(f"clone {elapsed:.1f} s; gunicorn worker RSS idle {idle / 1024:.1f} MB, "
                       f"peak {peak[0] / 1024:.1f} MB (+{(peak[0] - idle) / 1024:.1f} MB; target "
-                      f"<= +50 MB); worker with its git processes peak {peak[1] / 1024:.1f} MB")
+                      f"<= +50 MB); worker with its direct git children peak {peak[1] / 1024:.1f} MB")
     finally:
         remove(work)
-
-
-def _mkdir(path: Path) -> bool:
-    path.mkdir(parents=True, exist_ok=True)
-    return True
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from flask import (
     g,
     redirect,
     request,
-    stream_with_context,
     url_for,
 )
 from werkzeug.wsgi import get_input_stream

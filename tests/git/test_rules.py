@@ -7,8 +7,15 @@ import pytest
 
 from commons.git import rules
 from commons.git.indexing import parse_identity, parse_log
-from commons.git.pktline import (FLUSH, MalformedPacket, RefUpdate, parse_ref_updates,
-                                 pkt_line, read_until_flush, refusal_report)
+from commons.git.pktline import (
+    FLUSH,
+    MalformedPacket,
+    RefUpdate,
+    parse_ref_updates,
+    pkt_line,
+    read_until_flush,
+    refusal_report,
+)
 
 ZERO, A, B = "0" * 40, "a" * 40, "b" * 40
 
