@@ -219,9 +219,13 @@ def archive(slug: str, spec: str):
     except NotInRepository:
         abort(404, description=f"There is no branch, tag or commit {ref!r}.")
     name = f"{project.slug}-{ref.replace('/', '-')}"
+    try:
+        output = reading.stream(path, "-c", "tar.tar.gz.command=gzip -cn", "archive",
+                                f"--format={fmt}", f"--prefix={name}/", sha)
+    except NotInRepository as error:
+        abort(404, description=f"git could not archive {ref}: {error}")
     return Response(
-        reading.stream(path, "-c", "tar.tar.gz.command=gzip -cn", "archive", f"--format={fmt}",
-                       f"--prefix={name}/", sha),
+        output,
         mimetype=mimetype,
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(name + suffix)}"})
 

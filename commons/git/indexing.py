@@ -1,15 +1,17 @@
 """Index each commit of a project once, for the contributor records.
 
-Cost follows what is new: ``git rev-list NEW --not TIPS`` walks only the
-commits above the tips already indexed (every ancestor of an indexed tip is
-indexed). Callers hold the project's lock (see ``lock_project``) so two
-pushes landing at once index each commit exactly once.
+Cost follows what is new: ``git rev-list NEW ^TIPS`` walks only the commits
+above the indexed tips (every ancestor of an indexed tip is indexed). The
+tips are kept as ``git merge-base --independent`` of all that was indexed,
+so records that run in any order, force-pushes and deleted branches never
+make old commits look new. Callers hold the project's lock (see
+``commons.git.pushes.lock_project``).
 """
 
 import re
 import subprocess
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -18,12 +20,17 @@ from sqlalchemy.orm import Session
 
 from commons.git.models import Commit, IndexedTip
 
-_FIELD, _RECORD, _VALUES = "\x1f", "\x1e", "\x1d"
-_LOG_FORMAT = _RECORD + _FIELD.join([
+# NUL cannot occur in the header fields git prints here (names, emails,
+# dates, the one-line subject, unfolded trailers), so it separates them.
+_START = "\x00commit\x00"
+_LOG_FORMAT = "%x00commit%x00" + "%x00".join([
     "%H", "%an", "%ae", "%at", "%cn", "%ce", "%ct", "%P",
-    "%(trailers:key=Co-authored-by,valueonly,separator=%x1d)", "%s",
-]) + _FIELD
+    "%(trailers:key=Co-authored-by,valueonly,unfold,separator=%x1d)", "%s",
+]) + "%x00"
 _IDENTITY = re.compile(r"\s*(.*?)\s*<([^<>]*)>\s*$")
+_BATCH = 1000
+# Dates git accepts but no database column does (year 10000 and later).
+_LATEST = datetime(9999, 12, 31, tzinfo=timezone.utc)
 
 
 @dataclass
@@ -41,7 +48,9 @@ class CommitInfo:
     files_changed: int = 0
     lines_added: int = 0
     lines_removed: int = 0
-    paths: list[str] = field(default_factory=list, repr=False)
+
+    def row(self, project_id: int) -> dict:
+        return {"project_id": project_id, **self.__dict__}
 
 
 def parse_log(lines: Iterable[str]) -> Iterator[CommitInfo]:
@@ -49,12 +58,12 @@ def parse_log(lines: Iterable[str]) -> Iterator[CommitInfo]:
     --numstat`` output, read line by line (so a long history streams)."""
     current: CommitInfo | None = None
     for line in lines:
-        if line.startswith(_RECORD):
+        if line.startswith(_START):
             if current is not None:
                 yield current
-            current = _parse_header(line[1:])
-        elif line.strip() and current is not None:
-            added, removed, path = line.rstrip("\n").split("\t", 2)
+            current = _parse_header(line[len(_START):])
+        elif current is not None and line.count("\t") >= 2:
+            added, removed, _path = line.rstrip("\n").split("\t", 2)
             current.files_changed += 1
             # Binary files count as changed, with no lines ("-\t-\tpath").
             current.lines_added += int(added) if added.isdigit() else 0
@@ -68,21 +77,26 @@ def parse_identity(text: str) -> dict[str, str] | None:
     match = _IDENTITY.match(text)
     if not match or "@" not in match.group(2):
         return None
-    return {"name": match.group(1), "email": match.group(2).strip().lower()}
+    return {"name": match.group(1)[:255], "email": match.group(2).strip().lower()[:255]}
 
 
 def _parse_header(text: str) -> CommitInfo:
-    parts = text.rstrip("\n").split(_FIELD)
-    sha, an, ae, at, cn, ce, ct, parents, trailers, summary = parts[:10]
-    co_authors = [identity for value in trailers.split(_VALUES) if value.strip()
+    sha, an, ae, at, cn, ce, ct, parents, trailers, summary, *_ = text.split("\x00") + [""] * 10
+    co_authors = [identity for value in trailers.split("\x1d") if value.strip()
                   if (identity := parse_identity(value)) is not None]
     return CommitInfo(
         sha=sha, author_name=an[:255], author_email=ae.lower()[:255],
-        authored_at=datetime.fromtimestamp(int(at), timezone.utc),
-        committer_name=cn[:255], committer_email=ce.lower()[:255],
-        committed_at=datetime.fromtimestamp(int(ct), timezone.utc),
+        authored_at=_timestamp(at), committer_name=cn[:255],
+        committer_email=ce.lower()[:255], committed_at=_timestamp(ct),
         parent_count=len(parents.split()), co_authors=co_authors, summary=summary[:255],
     )
+
+
+def _timestamp(text: str) -> datetime:
+    try:
+        return min(datetime.fromtimestamp(int(text), timezone.utc), _LATEST)
+    except (ValueError, OverflowError, OSError):
+        return _LATEST if text.strip().isdigit() else datetime.fromtimestamp(0, timezone.utc)
 
 
 def _git(path: Path, *args: str, stdin: str = "") -> str:
@@ -99,19 +113,24 @@ def unindexed_commits(path: Path, heads: list[str], tips: Iterable[str]) -> list
     return _git(path, "rev-list", "--ignore-missing", "--stdin", stdin=revisions).split()
 
 
-def read_commits(path: Path, shas: list[str]) -> list[CommitInfo]:
-    """What the index keeps of each commit in *shas*."""
+def read_commits(path: Path, shas: list[str]) -> Iterator[CommitInfo]:
+    """What the index keeps of each commit in *shas*, streamed from git."""
     if not shas:
-        return []
-    output = _git(path, "-c", "core.quotePath=false", "log", "--no-walk=unsorted", "--stdin",
-                  "--no-renames", "--numstat", f"--format={_LOG_FORMAT}",
-                  stdin="\n".join(shas) + "\n")
-    # Not splitlines(): it also breaks on the \x1c-\x1e separators used above.
-    return list(parse_log(output.split("\n")))
-
-
-def current_ref_targets(path: Path) -> set[str]:
-    return set(_git(path, "for-each-ref", "--format=%(objectname)").split())
+        return
+    process = subprocess.Popen(
+        ["git", "-C", str(path), "-c", "core.quotePath=false", "log", "--no-walk=unsorted",
+         "--stdin", "--no-renames", "--numstat", f"--format={_LOG_FORMAT}"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        text=True, encoding="utf-8", errors="replace")
+    # A feeder thread is not needed: git reads all of stdin before it writes.
+    process.stdin.write("\n".join(shas) + "\n")
+    process.stdin.close()
+    try:
+        yield from parse_log(process.stdout)
+    finally:
+        process.stdout.close()
+        if process.wait() != 0:
+            raise subprocess.CalledProcessError(process.returncode, "git log")
 
 
 def index_commits(session: Session, project_id: int, path: Path, heads: list[str]) -> list[str]:
@@ -126,20 +145,15 @@ def index_commits(session: Session, project_id: int, path: Path, heads: list[str
         chunk = new[start:start + 500]
         known.update(session.scalars(sa.select(Commit.sha).where(
             Commit.project_id == project_id, Commit.sha.in_(chunk))))
-    infos = read_commits(path, [sha for sha in new if sha not in known])
-    if infos:
-        session.execute(sa.insert(Commit), [
-            {"project_id": project_id, "sha": i.sha, "author_name": i.author_name,
-             "author_email": i.author_email, "authored_at": i.authored_at,
-             "committer_name": i.committer_name, "committer_email": i.committer_email,
-             "committed_at": i.committed_at, "summary": i.summary,
-             "parent_count": i.parent_count, "co_authors": i.co_authors,
-             "files_changed": i.files_changed, "lines_added": i.lines_added,
-             "lines_removed": i.lines_removed}
-            for i in infos
-        ])
-    # The boundary moves up: keep the tips that refs still point at.
-    keep = (tips | set(heads)) & current_ref_targets(path)
+    batch: list[dict] = []
+    for info in read_commits(path, [sha for sha in new if sha not in known]):
+        batch.append(info.row(project_id))
+        if len(batch) >= _BATCH:
+            session.execute(sa.insert(Commit), batch)
+            batch = []
+    if batch:
+        session.execute(sa.insert(Commit), batch)
+    keep = _independent(path, tips | set(heads))
     if tips - keep:
         session.execute(sa.delete(IndexedTip).where(
             IndexedTip.project_id == project_id, IndexedTip.sha.in_(tips - keep)))
@@ -148,3 +162,17 @@ def index_commits(session: Session, project_id: int, path: Path, heads: list[str
                         [{"project_id": project_id, "sha": sha} for sha in sorted(keep - tips)])
     session.flush()
     return new
+
+
+def _independent(path: Path, commits: set[str]) -> set[str]:
+    """The commits of *commits* that no other one of them contains; those
+    whose objects are gone (pruned) are dropped."""
+    if not commits:
+        return set()
+    present = _git(path, "cat-file", "--batch-check=%(objectname) %(objecttype)",
+                   stdin="\n".join(sorted(commits)) + "\n")
+    existing = [line.split()[0] for line in present.splitlines()
+                if line.endswith((" commit", " tag"))]
+    if len(existing) <= 1:
+        return set(existing)
+    return set(_git(path, "merge-base", "--independent", *existing).split())

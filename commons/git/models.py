@@ -19,6 +19,9 @@ class Push(db.Model):
         sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     pushed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set once the commits the push brought are indexed; empty while that
+    # runs, or if it failed (the next push that builds on them indexes them).
+    indexed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User | None] = relationship()
     ref_updates: Mapped[list["PushedRef"]] = relationship(
@@ -35,7 +38,7 @@ class PushedRef(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     push_id: Mapped[int] = mapped_column(sa.ForeignKey("pushes.id", ondelete="CASCADE"), index=True)
-    ref: Mapped[str] = mapped_column(sa.String(255))
+    ref: Mapped[str] = mapped_column(sa.Text)
     old_sha: Mapped[str] = mapped_column(sa.String(64))
     new_sha: Mapped[str] = mapped_column(sa.String(64))
 

@@ -38,16 +38,21 @@ def lock_project(session: Session, project_id: int) -> None:
 
 def record_push(session: Session, project: Project, pusher: User | None,
                 updates: list[RefUpdate], path: Path, now: datetime | None = None) -> Push:
-    """Record who pushed what, and index the commits the push brought."""
-    lock_project(session, project.id)
+    """Record who pushed what (committed at once, so a commit that cannot be
+    indexed never loses the record), then index the commits it brought.
+    Commits the session."""
     push = Push(project_id=project.id, user=pusher, pushed_at=now or utcnow())
     push.ref_updates = [PushedRef(ref=u.ref, old_sha=u.old, new_sha=u.new) for u in updates]
     session.add(push)
-    # On SQLite this first write takes the database's write lock, so the
-    # tips read next are the ones the previous push left.
-    session.flush()
+    session.commit()
+    lock_project(session, project.id)
+    # On SQLite the first write of the transaction takes the write lock, so
+    # the tips read next are the ones the previous push left.
+    session.execute(sa.update(Project).where(Project.id == project.id)
+                    .values(default_branch=Project.default_branch))
     new = index_commits(session, project.id, path, [u.new for u in updates if not u.is_delete])
     if new:
         session.execute(sa.insert(PushCommit), [{"push_id": push.id, "sha": sha} for sha in new])
-    session.flush()
+    push.indexed_at = utcnow()
+    session.commit()
     return push

@@ -116,15 +116,23 @@ def locate(path: Path, spec: str) -> tuple[str, str, str]:
     parts = spec.split("/")
     if parts and _SHA.fullmatch(parts[0]):
         return parts[0], resolve_commit(path, parts[0]), _clean_path("/".join(parts[1:]))
-    # Branches win over tags of the same name, as in git.
-    names: dict[str, Ref] = {}
-    for ref in all_refs(path):
-        if ref.full_name.startswith("refs/heads/") or ref.name not in names:
-            names[ref.name] = ref
+    # Ask git only about the names the URL could mean, so a repository with
+    # thousands of tags costs what one with three costs.
+    candidates = ["/".join(parts[:cut]) for cut in range(len(parts), 0, -1)]
+    patterns = [f"refs/{kind}/{name}" for name in candidates[:20] for kind in ("heads", "tags")]
+    output = git(path, "for-each-ref", "--format=%(refname)\x1f%(*objectname)\x1f%(objectname)",
+                 *patterns).decode("utf-8", "replace")
+    names: dict[str, str] = {}
+    for line in output.splitlines():
+        full, peeled, sha = line.split(_FIELD)
+        name = full.removeprefix("refs/heads/").removeprefix("refs/tags/")
+        # Branches win over tags of the same name, as in git.
+        if full.startswith("refs/heads/") or name not in names:
+            names[name] = peeled or sha
     for cut in range(len(parts), 0, -1):
         candidate = "/".join(parts[:cut])
         if candidate in names:
-            return candidate, names[candidate].sha, _clean_path("/".join(parts[cut:]))
+            return candidate, names[candidate], _clean_path("/".join(parts[cut:]))
     raise NotInRepository(f"no branch or tag named in {spec!r}")
 
 
@@ -174,16 +182,31 @@ def blob_head(path: Path, sha: str, limit: int) -> bytes:
 
 
 def stream(path: Path, *args: str, chunk: int = 64 * 1024) -> Iterator[bytes]:
-    """git's output as it comes (raw files, archives, patches)."""
+    """git's output as it comes (raw files, archives, patches). git starts
+    now and its first piece is read before this returns, so a git that fails
+    at once raises NotInRepository instead of sending an empty file."""
     process = subprocess.Popen(["git", "-C", str(path), *args], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL)
-    try:
-        while data := process.stdout.read1(chunk):
-            yield data
-    finally:
-        process.kill()
+                               stderr=subprocess.PIPE)
+    first = process.stdout.read1(chunk)
+    if not first and process.wait() != 0:
+        message = process.stderr.read().decode("utf-8", "replace").strip()
         process.stdout.close()
-        process.wait()
+        process.stderr.close()
+        raise NotInRepository(message or "git could not produce it")
+
+    def pieces() -> Iterator[bytes]:
+        try:
+            if first:
+                yield first
+            while data := process.stdout.read1(chunk):
+                yield data
+        finally:
+            process.kill()
+            process.stdout.close()
+            process.stderr.close()
+            process.wait()
+
+    return pieces()
 
 
 def log(path: Path, start: str, subpath: str = "", limit: int = 50) -> list[LogEntry]:
@@ -205,7 +228,9 @@ def commit(path: Path, sha: str, max_diff_bytes: int = 512 * 1024,
     *max_file_lines* lines are left out of the diff, so one generated file
     does not hide the rest."""
     fmt = _FIELD.join(["%H", "%an", "%ae", "%at", "%s", "%P", "%cn", "%ct", "%B"])
-    head = git(path, "show", "-s", f"--format={fmt}", sha).decode("utf-8", "replace")
+    # ^{commit}: any other object id would make `git show` print it whole.
+    head = git(path, "show", "-s", f"--format={fmt}", "--end-of-options",
+               f"{sha}^{{commit}}").decode("utf-8", "replace")
     *meta, message = head.split(_FIELD, 8)
     entry = _log_entry(_FIELD.join(meta[:6]))
     view = CommitView(entry, meta[6], datetime.fromtimestamp(int(meta[7]), timezone.utc),

@@ -66,9 +66,19 @@ class RequestBody:
         yield from self._chunks
 
 
+def hooks_ready() -> bool:
+    """Whether git can run our hooks. git skips a hook that is not executable
+    without a word, which would let force-pushes through and leave pushes
+    unrecorded."""
+    return all(os.access(HOOKS_DIR / name, os.X_OK) for name in ("pre-receive", "post-receive"))
+
+
 def git_command(service: str, path: Path, *, advertise: bool) -> list[str]:
     assert service in SERVICES
     command = ["git", "-c", f"core.hooksPath={HOOKS_DIR}", "-c", "uploadpack.allowFilter=true",
+               # Check every pushed object, so a malformed tree or a hostile
+               # .gitmodules never lands in a repository others clone.
+               "-c", "receive.fsckObjects=true",
                service, "--stateless-rpc"]
     if advertise:
         command.append("--advertise-refs")
@@ -82,7 +92,12 @@ def run_git(service: str, path: Path, *, env: dict[str, str], body: Iterable[byt
 
     A thread feeds *body* to git's stdin while the caller reads stdout, so a
     large push or a long negotiation never deadlocks on a full pipe.
-    *on_exit(returncode, stderr_tail)* runs once git has finished."""
+    *on_exit(returncode, stderr_tail)* runs once git has finished.
+
+    git is never killed in the middle of a push: a body that breaks off just
+    ends git's input (git then drops its quarantine itself), and a client
+    that goes away mid-answer leaves receive-pack to finish its ref updates
+    and hooks while its output is read and dropped."""
     process = subprocess.Popen(
         git_command(service, path, advertise=advertise), env={**os.environ, **env},
         stdin=subprocess.PIPE if body is not None else subprocess.DEVNULL,
@@ -99,7 +114,6 @@ def run_git(service: str, path: Path, *, env: dict[str, str], body: Iterable[byt
             pass  # git stopped reading; its exit status says why
         except BaseException as error:  # a truncated or corrupt body
             failures.append(error)
-            process.kill()
         finally:
             try:
                 process.stdin.close()
@@ -141,8 +155,12 @@ def run_git(service: str, path: Path, *, env: dict[str, str], body: Iterable[byt
             yield pieces[0] if len(pieces) == 1 else b"".join(pieces)
         finished = True
     finally:
-        if not finished:  # the client went away: stop git
-            process.kill()
+        if not finished:  # the client went away
+            if service == "receive-pack":
+                while os.read(process.stdout.fileno(), OUTPUT_CHUNK):
+                    pass  # let git finish what it has begun
+            else:
+                process.terminate()  # a fetch changes nothing: stop it
         process.stdout.close()
         returncode = process.wait()
         for thread in threads:

@@ -4,6 +4,7 @@ git prints to the person pushing."""
 
 import logging
 import os
+import subprocess
 import tempfile
 import zlib
 from pathlib import Path
@@ -31,7 +32,7 @@ from commons.git.pktline import (
     refusal_report,
 )
 from commons.git.repositories import repository_path
-from commons.git.transport import RequestBody, run_git
+from commons.git.transport import HOOKS_DIR, RequestBody, hooks_ready, run_git
 from commons.problems import NotFound
 from commons.projects import services as projects
 from commons.projects.models import Membership, Project
@@ -118,10 +119,14 @@ def receive_pack(slug: str):
 
     proposals_url = url_for("projects.show", slug=project.slug, _external=True) + "/proposals"
     refusals = rules.push_refusals(updates, default_branch=project.default_branch,
-                                   push_mode=project.push_policy, proposals_url=proposals_url)
+                                   push_mode=project.push_policy, proposals_url=proposals_url,
+                                   default_branch_exists=_has_branch(path, project.default_branch))
     if refusals:
-        for _ in body:  # read the pack we will not use, so git hears our answer
-            pass
+        try:
+            for _ in body:  # read the pack we will not use, so git hears our answer
+                pass
+        except (zlib.error, OSError, ValueError) as error:
+            return plain(400, f"commons could not read this push ({error}); nothing was changed.")
         report = refusal_report(updates, refusals, capabilities, rules.refusal_messages(
             refusals, default_branch=project.default_branch, proposals_url=proposals_url))
         return Response(report, 200, NO_CACHE, mimetype="application/x-git-receive-pack-result")
@@ -139,7 +144,6 @@ def receive_pack(slug: str):
             if landed:
                 pushes.record_push(db.session, db.session.get(Project, project_id),
                                    db.session.get(User, pusher_id), landed, path)
-                db.session.commit()
             elif returncode != 0:
                 log.info("push to %s refused or failed (%s): %s", slug, returncode,
                          stderr.decode("utf-8", "replace")[-2000:])
@@ -189,13 +193,17 @@ def _authorize_push(project: Project) -> Response | None:
         return plain(401, "That username and token or password do not match. Create a new "
                           "token in Settings if yours was revoked or has expired.", BASIC_CHALLENGE)
     page = url_for("projects.show", slug=project.slug, _external=True)
-    membership = project.membership_of(user)
-    if membership is None or membership.status == Membership.LEFT:
+    if not project.is_member(user):
+        membership = project.membership_of(user)
+        if membership is not None and membership.status == Membership.PENDING:
+            return plain(403, f"Your request to join {project.name} is waiting for the members' "
+                              f"consent; you can push once they admit you ({page}).")
         return plain(403, f"{user.username} is not a member of {project.name}, so cannot push "
                           f"to it. Join it at {page} and push again.")
-    if membership.status == Membership.PENDING:
-        return plain(403, f"Your request to join {project.name} is waiting for the members' "
-                          f"consent; you can push once they admit you ({page}).")
+    if not hooks_ready():
+        log.error("git hooks in %s are not executable; pushes are refused", HOOKS_DIR)
+        return plain(503, "Pushing is switched off: the server's git hooks cannot run. "
+                          "Tell the site's administrators; nothing was changed.")
     g.pusher = user
     return None
 
@@ -221,6 +229,12 @@ def _body(service: str) -> RequestBody | Response:
     # chunked body (git's pushes over 1 MiB) is read as the server ends it.
     stream = get_input_stream(request.environ, safe_fallback=True, max_content_length=None)
     return RequestBody(stream, gzipped=encoding == "gzip")
+
+
+def _has_branch(path: Path, branch: str) -> bool:
+    return (path / "refs" / "heads" / branch).exists() or subprocess.run(
+        ["git", "-C", str(path), "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
+        capture_output=True).returncode == 0
 
 
 def _git_env(protocol: str | None) -> dict[str, str]:

@@ -66,7 +66,7 @@ def new():
 def show(slug: str):
     project = _project_or_404(slug)
     readme = read_file(repository_path(current_app.config["REPOS_DIR"], project.slug),
-                       project.default_branch, "README.md")
+                       f"refs/heads/{project.default_branch}", "README.md")
     membership = project.membership_of(current_user)
     return render_template(
         "projects/show.html", project=project, membership=membership,

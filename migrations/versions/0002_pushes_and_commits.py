@@ -60,6 +60,7 @@ def upgrade():
     sa.Column('project_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('pushed_at', commons.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('indexed_at', commons.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_pushes_project_id_projects'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_pushes_user_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pushes'))
@@ -80,7 +81,7 @@ def upgrade():
     op.create_table('pushed_refs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('push_id', sa.Integer(), nullable=False),
-    sa.Column('ref', sa.String(length=255), nullable=False),
+    sa.Column('ref', sa.Text(), nullable=False),
     sa.Column('old_sha', sa.String(length=64), nullable=False),
     sa.Column('new_sha', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['push_id'], ['pushes.id'], name=op.f('fk_pushed_refs_push_id_pushes'), ondelete='CASCADE'),

@@ -80,8 +80,8 @@ class Forge:
         return self.git("rev-parse", "HEAD", cwd=work).stdout.strip()
 
     def pushes(self, count: int, timeout: float = 20) -> None:
-        """Wait until *count* pushes are recorded: the server records a push
-        after git has answered the client."""
+        """Wait until *count* pushes are recorded and indexed: the server
+        does that after git has answered the client."""
         import time
 
         import sqlalchemy as sa
@@ -90,7 +90,8 @@ class Forge:
         deadline = time.monotonic() + timeout
         while True:
             with self.app.app_context():
-                found = db.session.scalar(sa.select(sa.func.count()).select_from(Push))
+                found = db.session.scalar(sa.select(sa.func.count()).select_from(Push)
+                                          .where(Push.indexed_at.is_not(None)))
                 db.session.remove()
             if found >= count or time.monotonic() > deadline:
                 assert found == count, f"{found} pushes recorded, expected {count}"

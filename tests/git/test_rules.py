@@ -6,7 +6,7 @@ import io
 import pytest
 
 from commons.git import rules
-from commons.git.indexing import parse_identity, parse_log
+from commons.git.indexing import parse_identity
 from commons.git.pktline import (
     FLUSH,
     MalformedPacket,
@@ -67,6 +67,23 @@ def test_direct_mode_allows_main_but_never_its_deletion():
                                                   push_mode="direct", proposals_url="")["refs/heads/main"]
 
 
+def test_head_and_a_tag_named_like_the_default_branch_are_refused():
+    updates = [RefUpdate(ZERO, A, "refs/heads/HEAD"), RefUpdate(ZERO, A, "refs/tags/main"),
+               RefUpdate(ZERO, A, "refs/tags/HEAD"), RefUpdate(ZERO, A, "refs/tags/v1")]
+    refusals = rules.push_refusals(updates, default_branch="main", push_mode="direct",
+                                   proposals_url="")
+    assert set(refusals) == {"refs/heads/HEAD", "refs/tags/main", "refs/tags/HEAD"}
+    assert "mistaken for the default branch" in refusals["refs/tags/main"]
+
+
+def test_the_first_push_may_create_the_default_branch_in_review_mode():
+    create = [RefUpdate(ZERO, A, "refs/heads/main")]
+    assert rules.push_refusals(create, default_branch="main", push_mode="review",
+                               proposals_url="", default_branch_exists=False) == {}
+    assert rules.push_refusals(create, default_branch="main", push_mode="review",
+                               proposals_url="", default_branch_exists=True)
+
+
 def test_only_branches_and_tags_can_be_pushed():
     updates = [RefUpdate(ZERO, A, "refs/notes/x"), RefUpdate(ZERO, A, "HEAD"),
                RefUpdate(ZERO, A, "refs/tags/v1")]
@@ -92,20 +109,6 @@ def test_refusal_report_speaks_side_band_with_messages():
 ])
 def test_git_protocol_header_must_match_a_strict_pattern(header, accepted):
     assert (rules.git_protocol(header) is not None) == accepted
-
-
-def test_log_parser_reads_commits_trailers_and_numstat():
-    record = "\x1e" + "\x1f".join([
-        A, "Ada", "Ada@Example.org", "1700000000", "Bob", "bob@example.org", "1700000100",
-        f"{B} {B}", "Cy <cy@example.org>\x1dnot an identity\x1dDee <DEE@example.org>", "Subject",
-    ]) + "\x1f"
-    lines = [record, "", "3\t1\tsrc/a.py", "-\t-\timage.png", ""]
-    [info] = list(parse_log(lines))
-    assert info.sha == A and info.author_email == "ada@example.org"
-    assert info.parent_count == 2 and info.summary == "Subject"
-    assert info.co_authors == [{"name": "Cy", "email": "cy@example.org"},
-                               {"name": "Dee", "email": "dee@example.org"}]
-    assert (info.files_changed, info.lines_added, info.lines_removed) == (2, 3, 1)
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -333,3 +333,62 @@ def _request(forge, method, path, body=None, headers=None) -> Answer:
                       response.read())
     finally:
         connection.close()
+
+
+def test_a_push_cut_off_mid_body_leaves_no_trace(forge, tmp_path):
+    import socket
+    import time
+    from pathlib import Path
+
+    alice = forge.person("alice")
+    slug = forge.project(alice)
+    repo = Path(forge.app.config["REPOS_DIR"]) / f"{slug}.git"
+    before = forge.server_ref(slug, "refs/heads/main")
+    # A real pack of a new commit, cut in half on the wire.
+    work = tmp_path / "work"
+    forge.git("clone", "-q", forge.url(slug), str(work))
+    forge.commit(work, "noise.bin", os.urandom(2 * 1024 * 1024), "Noise")
+    head = forge.git("rev-parse", "HEAD", cwd=work).stdout.strip()
+    pack = subprocess_pack(forge, work, head, before)
+    command = pkt_line(f"{'0' * 40} {head} refs/heads/cut\0report-status side-band-64k\n".encode())
+    body = command + FLUSH + pack[: len(pack) // 2]
+    parts = urlsplit(forge.base)
+    credentials = base64.b64encode(f"alice:{alice.token}".encode()).decode()
+    with socket.create_connection((parts.hostname, parts.port)) as connection:
+        connection.sendall((f"POST /projects/{slug}.git/git-receive-pack HTTP/1.1\r\n"
+                            f"Host: {parts.netloc}\r\nAuthorization: Basic {credentials}\r\n"
+                            "Content-Type: application/x-git-receive-pack-request\r\n"
+                            "Transfer-Encoding: chunked\r\n\r\n").encode())
+        connection.sendall(f"{len(body):x}\r\n".encode() + body + b"\r\n")
+        time.sleep(0.5)  # the server is now waiting for the rest, which never comes
+    deadline = time.monotonic() + 20
+    while any((repo / "objects").glob("tmp_objdir-*")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not list((repo / "objects").glob("tmp_objdir-*"))
+    assert forge.server_ref(slug, "refs/heads/cut") is None
+    assert forge.server_ref(slug, "refs/heads/main") == before
+    forge.fsck(slug)
+
+
+def subprocess_pack(forge, work, head, exclude):
+    import subprocess
+    revs = f"{head}\n^{exclude}\n"
+    return subprocess.run(["git", "pack-objects", "--stdout", "--revs", "--thin"], cwd=work,
+                          input=revs.encode(), capture_output=True, check=True).stdout
+
+
+def test_a_push_of_a_broken_tree_is_refused_by_fsck(forge, tmp_path):
+    alice = forge.person("alice")
+    slug = forge.project(alice)
+    work = tmp_path / "work"
+    forge.git("clone", "-q", forge.url(slug, alice), str(work))
+    # A tree with a ".." entry: git refuses to check it out, fsck calls it an error.
+    blob = forge.git("hash-object", "-w", "README.md", cwd=work).stdout.strip()
+    import subprocess
+    tree = subprocess.run(["git", "mktree"], cwd=work, capture_output=True, check=True,
+                          input=f"100644 blob {blob}\t..\n".encode()).stdout.decode().strip()
+    evil = forge.git("commit-tree", tree, "-m", "Evil", cwd=work).stdout.strip()
+    refused = forge.git("push", "origin", f"{evil}:refs/heads/evil", cwd=work, check=False)
+    assert refused.returncode != 0
+    assert forge.server_ref(slug, "refs/heads/evil") is None
+    forge.fsck(slug)
