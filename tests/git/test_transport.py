@@ -392,3 +392,34 @@ def test_a_push_of_a_broken_tree_is_refused_by_fsck(forge, tmp_path):
     assert refused.returncode != 0
     assert forge.server_ref(slug, "refs/heads/evil") is None
     forge.fsck(slug)
+
+
+def test_tricky_ref_names_are_refused_with_reasons(forge, tmp_path):
+    alice = forge.person("alice")
+    slug = forge.project(alice)
+    work = tmp_path / "work"
+    forge.git("clone", "-q", forge.url(slug, alice), str(work))
+    forge.commit(work, "a.txt", "a\n", "A")
+    tag = forge.git("push", "origin", "HEAD:refs/tags/main", cwd=work, check=False)
+    assert tag.returncode != 0 and "would be mistaken for the default branch" in tag.stderr
+    head = forge.git("push", "origin", "HEAD:refs/heads/HEAD", cwd=work, check=False)
+    assert head.returncode != 0 and "HEAD names the current branch" in head.stderr
+    # One refused update refuses the whole push: nothing lands.
+    both = forge.git("push", "origin", "HEAD:refs/heads/ok", "HEAD:refs/heads/main", cwd=work,
+                     check=False)
+    assert both.returncode != 0 and "refused with the rest of this push" in both.stderr
+    assert forge.server_ref(slug, "refs/heads/ok") is None
+    assert forge.server_ref(slug, "refs/tags/main") is None
+
+
+def test_the_first_push_to_an_empty_repository_creates_main(forge, tmp_path):
+    alice = forge.person("alice")
+    slug = forge.project(alice)  # review mode
+    repo_path = str(tmp_path / "repos" / f"{slug}.git")
+    forge.git("-C", repo_path, "update-ref", "-d", "refs/heads/main")
+    work = tmp_path / "fresh"
+    work.mkdir()
+    forge.git("init", "-q", "-b", "main", cwd=work)
+    head = forge.commit(work, "README.md", "# Fresh\n", "First commit")
+    forge.git("push", "-q", forge.url(slug, alice), "main", cwd=work)
+    assert forge.server_ref(slug, "refs/heads/main") == head
