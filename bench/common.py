@@ -107,24 +107,7 @@ def http_backend_server(root: Path, workdir: Path):
     socket_path = workdir / "fcgiwrap.sock"
     fcgi = subprocess.Popen(["fcgiwrap", "-c", "4", "-s", f"unix:{socket_path}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    port = free_port()
-    conf = workdir / "nginx.conf"
-    conf.write_text(f"""
-user root;
-worker_processes 2;
-pid {workdir}/nginx.pid;
-error_log {workdir}/nginx-error.log;
-daemon off;
-events {{ worker_connections 256; }}
-http {{
-  access_log off;
-  client_body_temp_path {workdir}/nginx-body;
-  fastcgi_temp_path {workdir}/nginx-fastcgi;
-  proxy_temp_path {workdir}/nginx-proxy;
-  uwsgi_temp_path {workdir}/nginx-uwsgi;
-  scgi_temp_path {workdir}/nginx-scgi;
-  server {{
-    listen 127.0.0.1:{port};
+    port, nginx = _nginx(workdir, "http-backend", f"""
     client_max_body_size 0;
     location ~ ^/git(/.*)$ {{
       fastcgi_request_buffering off;
@@ -136,14 +119,7 @@ http {{
       fastcgi_param REMOTE_USER bench;
       fastcgi_param PATH_INFO $1;
       fastcgi_pass unix:{socket_path};
-    }}
-  }}
-}}
-""")
-    for name in ("nginx-body", "nginx-fastcgi", "nginx-proxy", "nginx-uwsgi", "nginx-scgi"):
-        (workdir / name).mkdir(exist_ok=True)
-    nginx = subprocess.Popen(["nginx", "-c", str(conf)], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+    }}""")
     base = f"http://127.0.0.1:{port}/git"
     try:
         time.sleep(0.5)
@@ -200,24 +176,7 @@ def cgit_server(repo: Path, name: str, workdir: Path):
     cgitrc = workdir / "cgitrc"
     cgitrc.write_text(f"cache-size=0\nvirtual-root=/cgit/\nenable-index-links=1\n"
                       f"repo.url={name}\nrepo.path={repo}\n")
-    port = free_port()
-    conf = workdir / "cgit-nginx.conf"
-    conf.write_text(f"""
-user root;
-worker_processes 2;
-pid {workdir}/cgit-nginx.pid;
-error_log {workdir}/cgit-nginx-error.log;
-daemon off;
-events {{ worker_connections 256; }}
-http {{
-  access_log off;
-  client_body_temp_path {workdir}/nginx-body;
-  fastcgi_temp_path {workdir}/nginx-fastcgi;
-  proxy_temp_path {workdir}/nginx-proxy;
-  uwsgi_temp_path {workdir}/nginx-uwsgi;
-  scgi_temp_path {workdir}/nginx-scgi;
-  server {{
-    listen 127.0.0.1:{port};
+    port, nginx = _nginx(workdir, "cgit", f"""
     location ~ ^/cgit(/.*)?$ {{
       include /etc/nginx/fastcgi_params;
       fastcgi_param SCRIPT_FILENAME /usr/lib/cgit/cgit.cgi;
@@ -225,14 +184,7 @@ http {{
       fastcgi_param PATH_INFO $1;
       fastcgi_param QUERY_STRING $args;
       fastcgi_pass unix:{socket_path};
-    }}
-  }}
-}}
-""")
-    for dirname in ("nginx-body", "nginx-fastcgi", "nginx-proxy", "nginx-uwsgi", "nginx-scgi"):
-        (workdir / dirname).mkdir(exist_ok=True)
-    nginx = subprocess.Popen(["nginx", "-c", str(conf)], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+    }}""")
     try:
         time.sleep(0.5)
         yield f"http://127.0.0.1:{port}/cgit/{name}"
@@ -241,3 +193,33 @@ http {{
         fcgi.terminate()
         nginx.wait(10)
         fcgi.wait(10)
+
+
+def _nginx(workdir: Path, name: str, server_body: str) -> tuple[int, subprocess.Popen]:
+    """nginx in the foreground on a free port, as root so that its workers
+    reach the fcgiwrap socket in our private temporary folder."""
+    port = free_port()
+    kinds = ("client_body", "fastcgi", "proxy", "uwsgi", "scgi")
+    for kind in kinds:
+        (workdir / f"{name}-nginx-{kind}").mkdir(exist_ok=True)
+    conf = workdir / f"{name}-nginx.conf"
+    temp = " ".join(f"{kind}_temp_path {workdir}/{name}-nginx-{kind};" for kind in kinds)
+    conf.write_text(f"""
+user root;
+worker_processes 2;
+pid {workdir}/{name}-nginx.pid;
+error_log {workdir}/{name}-nginx-error.log;
+daemon off;
+events {{ worker_connections 256; }}
+http {{
+  access_log off;
+  {temp}
+  server {{
+    listen 127.0.0.1:{port};
+    {server_body}
+  }}
+}}
+""")
+    nginx = subprocess.Popen(["nginx", "-c", str(conf)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    return port, nginx

@@ -90,9 +90,8 @@ def tree_default(slug: str):
     return tree(slug, project.default_branch)
 
 
-@bp.route("/blob/<path:spec>")
-def blob(slug: str, spec: str):
-    project, path = _open(slug)
+def _file(path: Path, spec: str) -> tuple[str, str, str, str, int]:
+    """(ref, commit id, path, blob id, size) of the file the URL names."""
     ref, sha, subpath = _locate(path, spec)
     try:
         blob_sha, kind, size = reading.object_at(path, sha, subpath)
@@ -100,6 +99,13 @@ def blob(slug: str, spec: str):
         abort(404, description=str(error))
     if kind != "blob" or not subpath:
         abort(404, description=f"{subpath or '/'} is a folder; see it at its tree page.")
+    return ref, sha, subpath, blob_sha, size
+
+
+@bp.route("/blob/<path:spec>")
+def blob(slug: str, spec: str):
+    project, path = _open(slug)
+    ref, sha, subpath, blob_sha, size = _file(path, spec)
     head = reading.blob_head(path, blob_sha, min(size, SHOW_LIMIT) + 1)
     binary = b"\0" in head[:8000]
     too_large = size > SHOW_LIMIT
@@ -116,13 +122,7 @@ def blob(slug: str, spec: str):
 @bp.route("/raw/<path:spec>")
 def raw(slug: str, spec: str):
     _, path = _open(slug)
-    _, sha, subpath = _locate(path, spec)
-    try:
-        blob_sha, kind, size = reading.object_at(path, sha, subpath)
-    except NotInRepository as error:
-        abort(404, description=str(error))
-    if kind != "blob" or not subpath:
-        abort(404, description="Only files have raw content.")
+    _, _, subpath, blob_sha, size = _file(path, spec)
     binary = b"\0" in reading.blob_head(path, blob_sha, 8000)
     response = Response(reading.stream(path, "cat-file", "blob", blob_sha))
     # Nothing from a repository renders in our origin: text is text/plain,
