@@ -51,16 +51,20 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commons.api import init_api
     from commons.git import browse
     from commons.git import views as git_views
+    from commons.governance import cli as governance_cli
+    from commons.governance import views as governance_views
     from commons.projects import bp as projects_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(projects_bp)
     app.register_blueprint(git_views.bp)
     app.register_blueprint(browse.bp)
+    app.register_blueprint(governance_views.bp)
     app.register_blueprint(web.bp)
     init_api(app)
     errors.init_app(app)
     app.cli.add_command(accounts_cli.users)
+    app.cli.add_command(governance_cli.governance)
     return app
 
 

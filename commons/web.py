@@ -53,3 +53,10 @@ def duration_filter(seconds: int) -> str:
             count = seconds // size
             return f"{count} {unit}{'' if count == 1 else 's'}"
     return f"{seconds / 3600:.1f} hours"
+
+
+@bp.app_template_filter("mask_email")
+def mask_email_filter(address: str) -> str:
+    """"ada@example.org" as "a…@example.org": enough to recognise, not to harvest."""
+    local, _, domain = (address or "").partition("@")
+    return f"{local[:1]}…@{domain}" if domain else "…"

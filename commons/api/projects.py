@@ -6,12 +6,13 @@ from flask_smorest import Blueprint
 from commons.api import schemas
 from commons.api.auth import require_api_user, token_required
 from commons.extensions import db
+from commons.governance.views import decide_due_for
 from commons.money import parse_amount
 from commons.problems import Invalid
 from commons.projects import services
 from commons.projects.models import Membership, Project
 from commons.projects.rules import Threshold
-from commons.projects.views import clone_url
+from commons.projects.views import clone_url, join_or_ask
 
 blp = Blueprint("api_projects", __name__, description="Projects and membership")
 
@@ -55,6 +56,7 @@ def create_project(body):
 @blp.response(200, schemas.Project)
 def get_project(slug: str):
     """One project with its members and policy."""
+    decide_due_for(services.get_project(db.session, slug, with_members=False))
     return project_json(services.get_project(db.session, slug))
 
 
@@ -67,11 +69,11 @@ def join_project(slug: str):
     """Join: a member at once under open admission; pending under consent."""
     user = require_api_user()
     project = services.get_project(db.session, slug)
-    membership = services.join_project(db.session, project, user)
+    membership, proposal = join_or_ask(project, user)
     db.session.commit()
     if membership.status == Membership.MEMBER:
         return {"status": "member", "proposal": None}
-    return {"status": "pending", "proposal": None}, 202
+    return {"status": "pending", "proposal": proposal.number}, 202
 
 
 @blp.route("/projects/<slug>/membership", methods=["DELETE"])

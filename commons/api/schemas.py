@@ -73,5 +73,58 @@ class JoinResult(Schema):
     status = fields.String(metadata={"description": "member, or pending until the members consent"})
     proposal = fields.Integer(
         allow_none=True,
-        metadata={"description": "The membership proposal deciding a pending request "
-                                 "(null until the governance module opens it)."})
+        metadata={"description": "The membership proposal deciding a pending request."})
+
+
+class ProposalCreate(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(
+        ["decision", "membership", "merge", "input", "license", "policy"]))
+    title = fields.String(required=True)
+    body = fields.String(load_default="")
+    branch = fields.String(metadata={"description": "merge: the branch to merge"})
+    username = fields.String(metadata={"description": "membership: who to admit"})
+    license = fields.String(metadata={"description": "license: the new SPDX identifier"})
+    policy = fields.Nested(PolicyBody, metadata={"description": "policy: the fields to change"})
+
+
+class StanceBody(Schema):
+    stance = fields.String(required=True, validate=validate.OneOf(["support", "abstain", "object"]))
+    reason = fields.String(load_default="")
+
+
+class StanceOut(Schema):
+    username = fields.String()
+    stance = fields.String()
+    reason = fields.String()
+    revision = fields.Integer()
+    stale = fields.Boolean()
+    taken_at = fields.DateTime()
+
+
+class AffectedOut(Schema):
+    username = fields.String(allow_none=True)
+    name = fields.String()
+    reason = fields.String()
+    weight = fields.Integer()
+
+
+class ProposalOut(Schema):
+    number = fields.Integer()
+    kind = fields.String()
+    title = fields.String()
+    body = fields.String()
+    author = fields.String(allow_none=True)
+    status = fields.String()
+    voting = fields.String()
+    revision = fields.Integer()
+    opened_at = fields.DateTime()
+    closes_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+    details = fields.Dict()
+    outcome = fields.String()
+    result = fields.Dict()
+    web_url = fields.String()
+    tally = fields.Dict()
+    stances = fields.List(fields.Nested(StanceOut))
+    affected = fields.List(fields.Nested(AffectedOut))
+    affected_complete = fields.Boolean()

@@ -4,6 +4,7 @@ from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
+from blinker import Namespace
 from sqlalchemy.orm import Session
 
 from commons.accounts.models import User
@@ -12,6 +13,10 @@ from commons.git.models import Push, PushCommit, PushedRef
 from commons.git.pktline import RefUpdate
 from commons.projects.models import Project
 from commons.types import utcnow
+
+# Sent after a push is recorded and indexed, with the project and the refs
+# it moved ({ref: new id}); governance listens to revise merge proposals.
+push_recorded = Namespace().signal("push-recorded")
 
 
 def read_push_log(path: Path) -> list[RefUpdate]:
@@ -55,4 +60,5 @@ def record_push(session: Session, project: Project, pusher: User | None,
         session.execute(sa.insert(PushCommit), [{"push_id": push.id, "sha": sha} for sha in new])
     push.indexed_at = utcnow()
     session.commit()
+    push_recorded.send(project, moved={u.ref: u.new for u in updates})
     return push

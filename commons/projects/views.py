@@ -13,9 +13,11 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from commons import clock
 from commons.extensions import db
 from commons.forms import press_button, show_problem
 from commons.git.repositories import read_file, repository_path
+from commons.governance import services as governance
 from commons.money import parse_amount
 from commons.problems import NotFound, Problem
 from commons.projects import licences, services
@@ -65,6 +67,9 @@ def new():
 @bp.route("/<slug>")
 def show(slug: str):
     project = _project_or_404(slug)
+    governance.decide_due(db.session, governance.Settings.from_config(
+        current_app.config, request.url_root), clock.now(), project.id)
+    project = _project_or_404(slug)
     readme = read_file(repository_path(current_app.config["REPOS_DIR"], project.slug),
                        f"refs/heads/{project.default_branch}", "README.md")
     membership = project.membership_of(current_user)
@@ -80,12 +85,24 @@ def show(slug: str):
 @login_required
 def join(slug: str):
     project = _project_or_404(slug)
-    press_button(lambda: services.join_project(db.session, project, current_user),
-                 lambda membership: (
+    press_button(lambda: join_or_ask(project, current_user),
+                 lambda result: (
                      f"You are a member of {project.name}. You can push branches now."
-                     if membership.status == Membership.MEMBER else
-                     f"Your request to join {project.name} is waiting for the members' consent."))
+                     if result[1] is None else
+                     f"Your request to join {project.name} is proposal #{result[1].number}; "
+                     "it passes unless a member objects."))
     return redirect(url_for("projects.show", slug=slug))
+
+
+def join_or_ask(project, user):
+    """Join at once (open admission) or open the membership proposal the
+    members decide (consent admission). Returns (membership, proposal)."""
+    membership = services.join_project(db.session, project, user)
+    if membership.status == Membership.MEMBER:
+        return membership, None
+    return membership, governance.request_membership(
+        db.session, project, user, governance.Settings.from_config(current_app.config,
+                                                                   request.url_root), clock.now())
 
 
 @bp.post("/<slug>/leave")

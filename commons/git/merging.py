@@ -1,0 +1,152 @@
+"""Changes the platform itself makes to a repository when a decision passes
+(a merge, a new LICENSE), and who wrote the lines a merge would change.
+
+Nothing is done in the bare repository's own working state: trees are built
+with ``git merge-tree --write-tree`` and ``git mktree``, commits with ``git
+commit-tree``, and the branch moves with ``git update-ref NEW OLD``, so a
+push that lands meanwhile is never lost (the update then fails and is
+retried on the new tip)."""
+
+import os
+import re
+import subprocess
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from commons.git.repositories import Identity
+
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
+COMMONS = Identity("commons", "noreply@commons.invalid")
+
+
+class EffectError(RuntimeError):
+    """The change cannot be made; the message says why."""
+
+
+@dataclass
+class MergeResult:
+    commit: str | None
+    already_merged: bool = False
+    conflicts: list[str] = field(default_factory=list)
+
+
+def _git(path: Path, *args: str, env: dict | None = None, input: bytes | None = None,
+         ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
+    result = subprocess.run(["git", "-C", str(path), *args], capture_output=True, input=input,
+                            env=env)
+    if result.returncode not in ok:
+        raise EffectError(result.stderr.decode("utf-8", "replace").strip() or "git failed")
+    return result
+
+
+def branch_head(path: Path, branch: str) -> str | None:
+    result = _git(path, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}^{{commit}}",
+                  ok=(0, 1))
+    return result.stdout.decode().strip() or None
+
+
+def merge_base(path: Path, a: str, b: str) -> str | None:
+    """The best common ancestor of two commits, or None (unrelated histories)."""
+    result = _git(path, "merge-base", a, b, ok=(0, 1))
+    return result.stdout.decode().strip() or None
+
+
+def is_ancestor(path: Path, ancestor: str, descendant: str) -> bool:
+    return _git(path, "merge-base", "--is-ancestor", ancestor, descendant,
+                ok=(0, 1)).returncode == 0
+
+
+def _commit_env(author: Identity, committer: Identity, when: datetime) -> dict:
+    stamp = f"{int(when.timestamp())} +0000"
+    return {**os.environ, "GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
+            "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_NAME": committer.name,
+            "GIT_COMMITTER_EMAIL": committer.email, "GIT_COMMITTER_DATE": stamp}
+
+
+def merge(path: Path, target: str, pinned: str, message: str, author: Identity,
+          when: datetime, attempts: int = 3) -> MergeResult:
+    """Merge exactly *pinned* into branch *target* with a merge commit whose
+    message is *message*. Already merged: nothing to do. Conflicts: nothing
+    is changed and the conflicting paths are returned."""
+    for _ in range(attempts):
+        head = branch_head(path, target)
+        if head is None:
+            raise EffectError(f"the branch {target} does not exist")
+        if is_ancestor(path, pinned, head):
+            return MergeResult(None, already_merged=True)
+        merged = _git(path, "merge-tree", "--write-tree", "--name-only", "--no-messages",
+                      head, pinned, ok=(0, 1))
+        lines = merged.stdout.decode("utf-8", "replace").splitlines()
+        if merged.returncode == 1:
+            return MergeResult(None, conflicts=sorted(set(lines[1:])))
+        commit = _git(path, "commit-tree", lines[0], "-p", head, "-p", pinned, "-F", "-",
+                      input=message.encode(), env=_commit_env(author, COMMONS, when)
+                      ).stdout.decode().strip()
+        moved = _git(path, "update-ref", f"refs/heads/{target}", commit, head, ok=(0, 1, 128))
+        if moved.returncode == 0:
+            return MergeResult(commit)
+        # Someone pushed meanwhile: merge again onto the new tip.
+    raise EffectError(f"{target} kept moving while the merge was being made; try again")
+
+
+def replace_file(path: Path, branch: str, name: str, content: bytes, message: str,
+                 author: Identity, when: datetime) -> str:
+    """Commit *content* as the top-level file *name* on *branch*."""
+    head = branch_head(path, branch)
+    if head is None:
+        raise EffectError(f"the branch {branch} does not exist")
+    blob = _git(path, "hash-object", "-w", "--stdin", input=content).stdout.decode().strip()
+    entries = _git(path, "ls-tree", "-z", head).stdout.split(b"\0")
+    kept = [entry for entry in entries if entry and entry.split(b"\t", 1)[1] != name.encode()]
+    kept.append(b"100644 blob " + blob.encode() + b"\t" + name.encode())
+    tree = _git(path, "mktree", "-z", input=b"\0".join(kept) + b"\0").stdout.decode().strip()
+    commit = _git(path, "commit-tree", tree, "-p", head, "-F", "-", input=message.encode(),
+                  env=_commit_env(author, COMMONS, when)).stdout.decode().strip()
+    _git(path, "update-ref", f"refs/heads/{branch}", commit, head)
+    return commit
+
+
+@dataclass
+class Authorship:
+    names: dict[str, str]          # email -> name
+    lines: dict[str, int]          # email -> lines of theirs the change touches
+    complete: bool
+
+
+def authors_of_changed_lines(path: Path, base: str, head: str, max_files: int = 200,
+                             max_lines: int = 20_000, max_file_bytes: int = 1 << 20) -> Authorship:
+    """Who wrote, as of *base*, the lines that *head* changes or deletes (by
+    git blame). The work is bounded; *complete* says whether it was all done."""
+    diff = _git(path, "diff", "-U0", "--no-color", "--no-renames", "--no-ext-diff", base, head)
+    ranges: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    current = None
+    for raw in diff.stdout.decode("utf-8", "replace").splitlines():
+        if raw.startswith("--- "):
+            current = None if raw == "--- /dev/null" else raw[len("--- a/"):]
+        elif current and (match := _HUNK.match(raw)):
+            start, count = int(match.group(1)), int(match.group(2) or 1)
+            if count:
+                ranges[current].append((start, start + count - 1))
+    names: dict[str, str] = {}
+    lines: dict[str, int] = defaultdict(int)
+    complete, budget = True, max_lines
+    for number, (name, spans) in enumerate(sorted(ranges.items())):
+        total = sum(end - start + 1 for start, end in spans)
+        size = _git(path, "cat-file", "-s", f"{base}:{name}", ok=(0, 128)).stdout.strip()
+        if number >= max_files or total > budget or not size or int(size) > max_file_bytes:
+            complete = False
+            continue
+        budget -= total
+        args = [arg for start, end in spans for arg in ("-L", f"{start},{end}")]
+        blame = _git(path, "blame", "--line-porcelain", *args, base, "--", name, ok=(0, 128))
+        author = None
+        for line in blame.stdout.decode("utf-8", "replace").splitlines():
+            if line.startswith("author "):
+                author = line[len("author "):]
+            elif line.startswith("author-mail "):
+                email = line[len("author-mail "):].strip("<>").lower()
+                names.setdefault(email, author or email)
+                lines[email] += 1
+    return Authorship(names, dict(lines), complete)

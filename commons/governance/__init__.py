@@ -1,0 +1,2 @@
+"""Governance: proposals decided by lazy consensus and carried out by the
+platform."""

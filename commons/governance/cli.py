@@ -1,0 +1,33 @@
+"""``flask --app commons governance tick``"""
+
+from datetime import datetime, timezone
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from commons import clock
+from commons.extensions import db
+from commons.governance import services
+
+governance = AppGroup("governance", help="Decide proposals.")
+
+
+@governance.command("tick")
+@click.option("--now", "moment", help="Decide as if it were this ISO 8601 time (for testing).")
+def tick(moment: str | None) -> None:
+    """Decide every proposal whose window has closed and carry out what
+    passed. Safe to run at the same time as itself or the web server."""
+    now = clock.now()
+    if moment:
+        try:
+            now = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        except ValueError:
+            raise click.BadParameter("use ISO 8601, e.g. 2026-12-01T12:00:00Z") from None
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=timezone.utc)
+    decided = services.decide_due(db.session, services.Settings.from_config(current_app.config),
+                                  now)
+    for proposal in decided:
+        click.echo(f"#{proposal.number} ({proposal.kind}): {proposal.status}. {proposal.outcome}")
+    click.echo(f"Decided {len(decided)} proposal{'s' if len(decided) != 1 else ''}.")

@@ -1,0 +1,51 @@
+"""Governance forms: shape only; the services judge the content."""
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+KIND_CHOICES = [
+    SelectChoice("merge", "Merge a branch into the default branch"),
+    SelectChoice("decision", "A decision (free text)"),
+    SelectChoice("membership", "Admit a person"),
+    SelectChoice("license", "Change the licence"),
+    SelectChoice("policy", "Change the project's policy"),
+]
+
+
+class ProposalForm(FlaskForm):
+    kind = RadioField("What do you propose?", choices=KIND_CHOICES, default="merge")
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField("Why, and what it changes", validators=[Length(max=20000)],
+                         description="Markdown. The people affected read this first.")
+    branch = StringField("Branch to merge", validators=[Optional(), Length(max=255)],
+                         description="Push it first: git push origin HEAD:refs/heads/my-change")
+    username = StringField("Person to admit", validators=[Optional(), Length(max=39)])
+    license = StringField("New licence (SPDX identifier)", validators=[Optional(), Length(max=64)])
+    admission = RadioField("Admission", validators=[Optional()], choices=[
+        SelectChoice("", "unchanged"), SelectChoice("open", "open"),
+        SelectChoice("consent", "consent")], default="")
+    push = RadioField("Push", validators=[Optional()], choices=[
+        SelectChoice("", "unchanged"), SelectChoice("review", "review"),
+        SelectChoice("direct", "direct")], default="")
+    review_window_hours = IntegerField("Review window (hours)",
+                                       validators=[Optional(), NumberRange(min=1, max=2160)])
+    threshold_amount = StringField("Approval threshold", validators=[Optional(), Length(max=32)])
+    threshold_currency = StringField("Currency", validators=[Optional(), Length(max=3)])
+
+
+class StanceForm(FlaskForm):
+    stance = RadioField("Your stance", choices=[
+        SelectChoice("support", "Support"), SelectChoice("abstain", "Abstain"),
+        SelectChoice("object", "Object (needs a reason)")], validators=[DataRequired()])
+    reason = TextAreaField("Reason", validators=[Length(max=5000)],
+                           description="Required for an objection: what would have to change?")
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField("Comment", validators=[DataRequired(), Length(max=10000)])
+
+
+class ReviseForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField("Body", validators=[Length(max=20000)])

@@ -1,0 +1,567 @@
+"""Governance use cases: open a proposal, take a stance, revise, withdraw,
+escalate, and decide what is due, carrying out what passed exactly once.
+Session first; these flush, and ``decide_due`` commits one proposal at a
+time (each decision is its own transaction)."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from commons.accounts.models import Email, User
+from commons.git import merging
+from commons.git.models import Commit
+from commons.git.repositories import Identity, repository_path
+from commons.governance import rules
+from commons.governance.models import (
+    AffectedParty,
+    Comment,
+    Proposal,
+    Stance,
+    TimelineEvent,
+)
+from commons.money import parse_amount
+from commons.problems import Conflict, Forbidden, Invalid, NotFound
+from commons.projects import licences
+from commons.projects import rules as project_rules
+from commons.projects.models import Membership, Project
+from commons.projects.rules import Policy, Threshold
+from commons.text import TextError, clean_text
+from commons.types import utcnow
+
+
+@dataclass(frozen=True)
+class Settings:
+    repos_dir: Path
+    min_review_window: int
+    base_url: str  # for links written into commits ("Decided-by: <url>")
+
+    @classmethod
+    def from_config(cls, config, base_url: str | None = None) -> "Settings":
+        return cls(Path(config["REPOS_DIR"]), int(config["MIN_REVIEW_WINDOW"]),
+                   (base_url or config.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"))
+
+    def proposal_url(self, project: Project, proposal: Proposal) -> str:
+        return f"{self.base_url}/projects/{project.slug}/proposals/{proposal.number}"
+
+
+# ---------------------------------------------------------------- reading
+
+def get_proposal(session: Session, project: Project, number: int) -> Proposal:
+    proposal = session.scalar(
+        sa.select(Proposal).where(Proposal.project_id == project.id, Proposal.number == number)
+        .options(selectinload(Proposal.stances).selectinload(Stance.user),
+                 selectinload(Proposal.affected), selectinload(Proposal.events),
+                 selectinload(Proposal.comments)))
+    if proposal is None:
+        raise NotFound(f"{project.name} has no proposal #{number}.")
+    return proposal
+
+
+def list_proposals(session: Session, project: Project, status: str | None = None,
+                   limit: int = 100) -> list[Proposal]:
+    statement = sa.select(Proposal).where(Proposal.project_id == project.id)
+    if status:
+        statement = statement.where(Proposal.status == status)
+    return list(session.scalars(statement.order_by(Proposal.number.desc()).limit(limit)))
+
+
+def standing(session: Session, proposal: Proposal) -> set[int]:
+    """Who may take a stance: the project's members and the parties the
+    proposal affects, member or not."""
+    members = set(session.scalars(sa.select(Membership.user_id).where(
+        Membership.project_id == proposal.project_id, Membership.status == Membership.MEMBER)))
+    affected = {party.user_id for party in proposal.affected if party.user_id is not None}
+    return members | affected
+
+
+def state_of(session: Session, proposal: Proposal) -> rules.ProposalState:
+    members = session.scalar(sa.select(sa.func.count()).select_from(Membership).where(
+        Membership.project_id == proposal.project_id, Membership.status == Membership.MEMBER))
+    return rules.ProposalState(proposal.status, proposal.voting, proposal.closes_at,
+                               proposal.revision, members, frozenset(standing(session, proposal)))
+
+
+def current_tally(session: Session, proposal: Proposal) -> rules.Tally:
+    return rules.tally(state_of(session, proposal), _stance_values(proposal))
+
+
+# ---------------------------------------------------------------- opening
+
+def open_proposal(session: Session, project: Project, author: User, kind: str, title: str,
+                  body: str, details: dict, settings: Settings,
+                  now: datetime | None = None) -> Proposal:
+    """Open a proposal of *kind*; its window closes after the project's
+    review window. Members open proposals; anyone may ask to be admitted."""
+    now = now or utcnow()
+    if kind not in rules.KINDS:
+        raise Invalid(f"A proposal is one of: {', '.join(rules.KINDS)}.", field="kind")
+    details = dict(details or {})
+    self_admission = kind == "membership" and details.get("username", author.username) == author.username
+    if not project.is_member(author) and not self_admission:
+        raise Forbidden(f"Only members of {project.name} open proposals. Join it first.")
+    try:
+        title = clean_text(title, label="Title", max_length=200)
+        body = clean_text(body, label="Body", max_length=20000, required=False, multiline=True)
+    except TextError as error:
+        raise Invalid(str(error), field="title" if "Title" in str(error) else "body") from None
+    path = repository_path(settings.repos_dir, project.slug)
+    affected: list[AffectedParty] = []
+    complete = True
+    if kind == "membership":
+        details = _membership_details(session, project, details, author)
+    elif kind == "merge":
+        details, affected, complete = _merge_details(session, project, path, details, author)
+    elif kind == "license":
+        details, affected = _license_details(session, project, details)
+    elif kind == "policy":
+        details = _policy_details(project, details, settings)
+    elif kind == "input":
+        raise Invalid("Input proposals come with the inputs ledger, which is not here yet. "
+                      "Open a decision proposal about the input meanwhile.", field="kind")
+    else:
+        details = {}
+    _lock(session, project.id)
+    number = (session.scalar(sa.select(sa.func.max(Proposal.number))
+                             .where(Proposal.project_id == project.id)) or 0) + 1
+    proposal = Proposal(project_id=project.id, number=number, kind=kind, title=title, body=body,
+                        author=author, details=details, opened_at=now, revision=1,
+                        closes_at=rules.new_window(now, project.review_window,
+                                                   settings.min_review_window),
+                        affected=affected, affected_complete=complete)
+    proposal.events.append(TimelineEvent(at=now, actor_id=author.id,
+                                         text=f"{author.username} opened this {kind} proposal."))
+    session.add(proposal)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("Another proposal was opened at the same moment; send it again.") from None
+    return proposal
+
+
+def request_membership(session: Session, project: Project, user: User, settings: Settings,
+                       now: datetime | None = None) -> Proposal:
+    """The membership proposal a join request under consent admission opens."""
+    return open_proposal(session, project, user, "membership", f"Admit {user.username}",
+                         f"{user.username} asks to join {project.name}.",
+                         {"username": user.username}, settings, now)
+
+
+def _membership_details(session: Session, project: Project, details: dict, author: User) -> dict:
+    username = str(details.get("username") or author.username).strip().lower()
+    user = session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        raise Invalid(f"There is no account “{username}”.", field="username")
+    if project.is_member(user):
+        raise Conflict(f"{username} is already a member of {project.name}.", field="username")
+    open_already = session.scalar(sa.select(Proposal.number).where(
+        Proposal.project_id == project.id, Proposal.kind == "membership",
+        Proposal.status.in_([rules.OPEN, rules.BLOCKED]),
+        Proposal.details["username"].as_string() == username))
+    if open_already:
+        raise Conflict(f"Proposal #{open_already} already asks to admit {username}.")
+    return {"username": username}
+
+
+def _merge_details(session: Session, project: Project, path: Path, details: dict,
+                   author: User) -> tuple[dict, list[AffectedParty], bool]:
+    branch = str(details.get("branch") or "").strip().removeprefix("refs/heads/")
+    if not branch:
+        raise Invalid("Name the branch to merge.", field="branch")
+    if branch == project.default_branch:
+        raise Invalid(f"{branch} is the default branch; propose merging another branch into it.",
+                      field="branch")
+    head = merging.branch_head(path, branch)
+    if head is None:
+        raise Invalid(f"There is no branch “{branch}”. Push it first: "
+                      f"git push origin HEAD:refs/heads/{branch}", field="branch")
+    target = merging.branch_head(path, project.default_branch)
+    if target and merging.is_ancestor(path, head, target):
+        raise Invalid(f"{branch} is already merged into {project.default_branch}; "
+                      "there is nothing to propose.", field="branch")
+    affected, complete = [], True
+    base = merging.merge_base(path, target, head) if target else None
+    if base:
+        authorship = merging.authors_of_changed_lines(path, base, head)
+        complete = authorship.complete
+        affected = _parties(session, authorship.names, authorship.lines,
+                            "wrote {n} of the lines this merge changes", exclude=author)
+    return {"branch": branch, "head": head}, affected, complete
+
+
+def _license_details(session: Session, project: Project, details: dict
+                     ) -> tuple[dict, list[AffectedParty]]:
+    identifier = str(details.get("license") or "").strip()
+    if problem := licences.licence_problem(identifier):
+        raise Invalid(problem, field="license")
+    licence = licences.find_licence(identifier)
+    if licence.id == project.license:
+        raise Invalid(f"{project.name} is already under {licence.id}.", field="license")
+    rows = session.execute(sa.select(Commit.author_email, Commit.author_name, sa.func.count())
+                           .where(Commit.project_id == project.id)
+                           .group_by(Commit.author_email, Commit.author_name)).all()
+    names, counts = {}, {}
+    for email, name, count in rows:
+        names.setdefault(email, name)
+        counts[email] = counts.get(email, 0) + count
+    for co_authors in session.scalars(sa.select(Commit.co_authors).where(
+            Commit.project_id == project.id)):
+        for person in co_authors or []:
+            names.setdefault(person["email"], person["name"])
+            counts[person["email"]] = counts.get(person["email"], 0) + 1
+    affected = _parties(session, names, counts, "has {n} commits in the repository")
+    return {"license": licence.id}, affected
+
+
+def _policy_details(project: Project, details: dict, settings: Settings) -> dict:
+    changes = {k: v for k, v in details.items() if v not in (None, "")}
+    allowed = {"admission", "push", "review_window", "approval_threshold"}
+    if not changes or set(changes) - allowed:
+        raise Invalid("A policy proposal changes admission, push, review_window or "
+                      "approval_threshold.", field="policy")
+    threshold = project.policy.approval_threshold
+    if "approval_threshold" in changes:
+        raw = changes["approval_threshold"] or {}
+        amount = parse_amount(raw.get("amount")) if isinstance(raw, dict) else None
+        if amount is None:
+            raise Invalid('approval_threshold is {"amount": "250.00", "currency": "EUR"}.',
+                          field="approval_threshold")
+        threshold = Threshold(amount, str(raw.get("currency", "")).upper())
+    try:
+        window = int(changes.get("review_window", project.review_window))
+    except (TypeError, ValueError):
+        raise Invalid("review_window is a number of seconds.", field="review_window") from None
+    policy = Policy(admission=changes.get("admission", project.admission),
+                    push=changes.get("push", project.push_policy),
+                    review_window=window, approval_threshold=threshold)
+    problems = project_rules.policy_problems(policy, min_review_window=settings.min_review_window)
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise Invalid(message, field=field, problems=problems)
+    result = {"admission": policy.admission, "push": policy.push,
+              "review_window": policy.review_window,
+              "approval_threshold": {"amount": str(threshold.amount),
+                                     "currency": threshold.currency}}
+    return {k: v for k, v in result.items() if k in changes}
+
+
+def _parties(session: Session, names: dict[str, str], weights: dict[str, int], reason: str,
+             exclude: User | None = None) -> list[AffectedParty]:
+    accounts = dict(session.execute(sa.select(Email.address, Email.user_id).where(
+        Email.address.in_(list(names)))).all()) if names else {}
+    parties = []
+    for email, name in names.items():
+        user_id = accounts.get(email)
+        if exclude is not None and user_id == exclude.id:
+            continue
+        parties.append(AffectedParty(user_id=user_id, name=name[:255], email=email[:255],
+                                     weight=weights.get(email, 0),
+                                     reason=reason.format(n=weights.get(email, 0))[:255]))
+    return parties
+
+
+# ---------------------------------------------------------------- stances
+
+def take_stance(session: Session, proposal: Proposal, user: User, stance: str, reason: str = "",
+                now: datetime | None = None) -> Stance:
+    """Take or change *user*'s stance on the current revision."""
+    now = now or utcnow()
+    if proposal.status != rules.OPEN:
+        raise Conflict(f"Proposal #{proposal.number} is {proposal.status}; stances are taken "
+                       "while it is open.")
+    try:
+        reason = clean_text(reason, label="Reason", max_length=5000, required=False,
+                            multiline=True)
+    except TextError as error:
+        raise Invalid(str(error), field="reason") from None
+    if problem := rules.stance_problem(stance, reason):
+        raise Invalid(problem, field="reason" if stance == "object" else "stance")
+    if user.id not in standing(session, proposal):
+        raise Forbidden("Stances count from the project's members and the people this "
+                        "proposal affects. Leave a comment instead, or join the project.")
+    current = next((s for s in proposal.stances if s.user_id == user.id), None)
+    if current is None:
+        current = Stance(proposal=proposal, user=user)
+        session.add(current)
+    current.stance, current.reason, current.revision, current.taken_at = \
+        stance, reason, proposal.revision, now
+    verb = {"support": "supports", "abstain": "abstains", "object": "objects"}[stance]
+    proposal.events.append(TimelineEvent(at=now, actor_id=user.id, text=(
+        f"{user.username} {verb}" + (f": {reason}" if reason else "."))))
+    session.flush()
+    return current
+
+
+def withdraw_stance(session: Session, proposal: Proposal, user: User,
+                    now: datetime | None = None) -> None:
+    """Withdraw *user*'s own stance (only its author withdraws an objection)."""
+    if proposal.status != rules.OPEN:
+        raise Conflict(f"Proposal #{proposal.number} is {proposal.status}; it is decided.")
+    current = next((s for s in proposal.stances if s.user_id == user.id), None)
+    if current is None:
+        raise NotFound("You have taken no stance on this proposal.")
+    proposal.stances.remove(current)
+    proposal.events.append(TimelineEvent(at=now or utcnow(), actor_id=user.id,
+                                         text=f"{user.username} withdrew their {current.stance}."))
+    session.flush()
+
+
+def add_comment(session: Session, proposal: Proposal, user: User, body: str,
+                now: datetime | None = None) -> Comment:
+    """A non-binding comment from anyone logged in."""
+    try:
+        body = clean_text(body, label="Comment", max_length=10000, multiline=True)
+    except TextError as error:
+        raise Invalid(str(error), field="body") from None
+    comment = Comment(proposal=proposal, user=user, body=body, created_at=now or utcnow())
+    session.add(comment)
+    session.flush()
+    return comment
+
+
+# ---------------------------------------------------------------- changing
+
+def revise(session: Session, proposal: Proposal, project: Project, actor: User | None,
+           settings: Settings, why: str, now: datetime | None = None,
+           title: str | None = None, body: str | None = None) -> Proposal:
+    """A new revision: the window restarts and earlier stances go stale."""
+    now = now or utcnow()
+    if proposal.status not in (rules.OPEN, rules.BLOCKED):
+        raise Conflict(f"Proposal #{proposal.number} is {proposal.status}; it cannot be revised.")
+    if actor is not None and proposal.author_id != actor.id:
+        raise Forbidden("Only the proposal's author revises it.")
+    if title is not None or body is not None:
+        try:
+            proposal.title = clean_text(title if title is not None else proposal.title,
+                                        label="Title", max_length=200)
+            proposal.body = clean_text(body if body is not None else proposal.body,
+                                       label="Body", max_length=20000, required=False,
+                                       multiline=True)
+        except TextError as error:
+            raise Invalid(str(error)) from None
+    proposal.revision += 1
+    proposal.status = rules.OPEN
+    proposal.voting = rules.CONSENSUS
+    proposal.closes_at = rules.new_window(now, project.review_window, settings.min_review_window)
+    proposal.events.append(TimelineEvent(
+        at=now, actor_id=actor.id if actor else None,
+        text=f"Revised ({why}); the window restarts and earlier stances are stale."))
+    session.flush()
+    return proposal
+
+
+def escalate(session: Session, proposal: Proposal, project: Project, actor: User,
+             settings: Settings, now: datetime | None = None) -> Proposal:
+    """Put a blocked proposal to a majority vote in a fresh window."""
+    now = now or utcnow()
+    if proposal.status != rules.BLOCKED:
+        raise Conflict("Only a blocked proposal can be put to a vote.")
+    if not project.is_member(actor):
+        raise Forbidden("Members put a blocked proposal to a vote.")
+    proposal.revision += 1
+    proposal.status, proposal.voting = rules.OPEN, rules.MAJORITY
+    proposal.closes_at = rules.new_window(now, project.review_window, settings.min_review_window)
+    proposal.events.append(TimelineEvent(at=now, actor_id=actor.id, text=(
+        f"{actor.username} put it to a majority vote: it passes with more supports than "
+        "objections and at least min(3, members) supports. State your stance again.")))
+    session.flush()
+    return proposal
+
+
+def withdraw_proposal(session: Session, proposal: Proposal, actor: User,
+                      now: datetime | None = None) -> Proposal:
+    if proposal.author_id != actor.id:
+        raise Forbidden("Only the proposal's author withdraws it.")
+    if proposal.status not in (rules.OPEN, rules.BLOCKED):
+        raise Conflict(f"Proposal #{proposal.number} is {proposal.status} already.")
+    proposal.status, proposal.decided_at = rules.WITHDRAWN, now or utcnow()
+    proposal.events.append(TimelineEvent(at=proposal.decided_at, actor_id=actor.id,
+                                         text=f"{actor.username} withdrew the proposal."))
+    session.flush()
+    return proposal
+
+
+def revise_merges_for_push(session: Session, project: Project, moved: dict[str, str],
+                           settings: Settings, now: datetime | None = None) -> list[Proposal]:
+    """Merge proposals whose branch a push moved pin the new head and start
+    again (consent is tied to content)."""
+    revised = []
+    for proposal in session.scalars(sa.select(Proposal).where(
+            Proposal.project_id == project.id, Proposal.kind == "merge",
+            Proposal.status.in_([rules.OPEN, rules.BLOCKED]))):
+        branch = proposal.details.get("branch")
+        new = moved.get(f"refs/heads/{branch}")
+        if not new or new == proposal.details.get("head") or set(new) == {"0"}:
+            continue
+        proposal.details = {**proposal.details, "head": new}
+        revise(session, proposal, project, None, settings,
+               f"{branch} moved to {new[:10]}", now)
+        revised.append(proposal)
+    return revised
+
+
+# ---------------------------------------------------------------- deciding
+
+def due(session: Session, now: datetime, project_id: int | None = None) -> list[int]:
+    """Ids of open proposals whose window has closed (one indexed query)."""
+    statement = sa.select(Proposal.id).where(Proposal.status == rules.OPEN,
+                                             Proposal.closes_at <= now)
+    if project_id is not None:
+        statement = statement.where(Proposal.project_id == project_id)
+    return list(session.scalars(statement.order_by(Proposal.closes_at)))
+
+
+def decide_due(session: Session, settings: Settings, now: datetime | None = None,
+               project_id: int | None = None) -> list[Proposal]:
+    """Decide every due proposal and carry out what passed. Each proposal is
+    claimed with a conditional update before anything is done, so two ticks,
+    two requests, or a tick and a request apply its effect once. Commits."""
+    now = now or utcnow()
+    decided = []
+    for proposal_id in due(session, now, project_id):
+        proposal = session.get(Proposal, proposal_id)
+        if proposal is None or proposal.status != rules.OPEN:
+            continue
+        outcome = rules.decide(state_of(session, proposal), _stance_values(proposal), now)
+        if outcome is None:
+            continue
+        claimed = session.execute(
+            sa.update(Proposal).where(Proposal.id == proposal.id, Proposal.status == rules.OPEN,
+                                      Proposal.revision == proposal.revision)
+            .values(status=outcome, decided_at=now).execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            session.rollback()
+            continue
+        session.refresh(proposal)
+        project = session.get(Project, proposal.project_id)
+        count = rules.tally(_counted_state(session, proposal), _stance_values(proposal))
+        summary = (f"{count.supports} support, {count.abstentions} abstain, "
+                   f"{count.objections} object")
+        if outcome == rules.PASSED:
+            try:
+                proposal.outcome = _carry_out(session, proposal, project, settings, now)
+                proposal.events.append(TimelineEvent(at=now, text=f"Passed ({summary}). "
+                                                     f"{proposal.outcome}"))
+            except merging.EffectError as error:
+                proposal.status = rules.FAILED
+                proposal.outcome = str(error)
+                proposal.events.append(TimelineEvent(at=now, text=(
+                    f"Passed ({summary}) but could not be carried out: {error}")))
+        else:
+            proposal.outcome = "A standing objection blocks it." \
+                if proposal.voting == rules.CONSENSUS else "The vote did not carry."
+            proposal.events.append(TimelineEvent(at=now, text=(
+                f"Blocked ({summary}). It can be revised, withdrawn, or put to a vote.")))
+        session.commit()
+        decided.append(proposal)
+    return decided
+
+
+def _counted_state(session: Session, proposal: Proposal) -> rules.ProposalState:
+    # The state as it was while open, for the tally written on the timeline.
+    state = state_of(session, proposal)
+    return rules.ProposalState(rules.OPEN, state.voting, state.closes_at, state.revision,
+                               state.members, state.standing)
+
+
+def _stance_values(proposal: Proposal) -> list[rules.StanceValue]:
+    return [rules.StanceValue(s.user_id, s.stance, s.revision) for s in proposal.stances]
+
+
+def _carry_out(session: Session, proposal: Proposal, project: Project, settings: Settings,
+               now: datetime) -> str:
+    """Apply what *proposal* decided; raise EffectError if it cannot be."""
+    path = repository_path(settings.repos_dir, project.slug)
+    url = settings.proposal_url(project, proposal)
+    author = proposal.author
+    identity = Identity(author.username, author.primary_email or "unknown@commons.invalid") \
+        if author else merging.COMMONS
+    if proposal.kind == "merge":
+        branch, head = proposal.details["branch"], proposal.details["head"]
+        message = (f"Merge {branch} (proposal #{proposal.number}: {proposal.title})\n\n"
+                   f"Decided-by: {url}\n")
+        result = merging.merge(path, project.default_branch, head, message, identity, now)
+        if result.conflicts:
+            raise merging.EffectError(
+                f"{branch} conflicts with {project.default_branch} in: "
+                f"{', '.join(result.conflicts)}. Merge {project.default_branch} into {branch}, "
+                "push, and the proposal is revised.")
+        if result.already_merged:
+            return f"{head[:10]} was already in {project.default_branch}."
+        proposal.result = {"merge_commit": result.commit}
+        return f"Merged {head[:10]} into {project.default_branch} as {result.commit[:10]}."
+    if proposal.kind == "membership":
+        user = session.scalar(sa.select(User).where(User.username == proposal.details["username"]))
+        if user is None:
+            raise merging.EffectError("the account no longer exists")
+        membership = project.membership_of(user)
+        if membership is not None and membership.status == Membership.LEFT \
+                and membership.left_at and membership.left_at >= proposal.opened_at:
+            raise merging.EffectError(f"{user.username} withdrew the request to join.")
+        if membership is None:
+            membership = Membership(project=project, user=user, requested_at=now)
+            session.add(membership)
+        membership.status, membership.joined_at, membership.left_at = Membership.MEMBER, now, None
+        return f"{user.username} is a member."
+    if proposal.kind == "license":
+        identifier = proposal.details["license"]
+        if problem := licences.licence_problem(identifier):
+            raise merging.EffectError(problem)
+        text = licences.licence_text(identifier, year=now.year,
+                                     holders=f"The {project.name} contributors").encode()
+        commit = merging.replace_file(
+            path, project.default_branch, "LICENSE", text,
+            f"Relicense under {identifier} (proposal #{proposal.number})\n\nDecided-by: {url}\n",
+            identity, now)
+        project.license = identifier
+        proposal.result = {"commit": commit}
+        return f"{project.name} is now under {identifier} (commit {commit[:10]})."
+    if proposal.kind == "policy":
+        details = proposal.details
+        if "admission" in details:
+            project.admission = details["admission"]
+        if "push" in details:
+            project.push_policy = details["push"]
+        if "review_window" in details:
+            project.review_window = max(int(details["review_window"]), settings.min_review_window)
+        if "approval_threshold" in details:
+            threshold = details["approval_threshold"]
+            project.approval_amount = parse_amount(threshold["amount"])
+            project.approval_currency = threshold["currency"]
+        return "The policy changed: " + ", ".join(f"{k} = {v}" for k, v in details.items()) + "."
+    return "Decided."
+
+
+def _lock(session: Session, project_id: int) -> None:
+    session.execute(sa.select(Project.id).where(Project.id == project_id)
+                    .with_for_update(key_share=True))
+
+
+# ---------------------------------------------------------------- inbox
+
+def inbox(session: Session, user: User, now: datetime | None = None) -> dict[str, list[Proposal]]:
+    """What asks for *user*'s attention: proposals that affect them, ones
+    closing within a day without their stance, and the outcomes of theirs."""
+    now = now or utcnow()
+    affecting = list(session.scalars(
+        sa.select(Proposal).join(AffectedParty).where(
+            AffectedParty.user_id == user.id, Proposal.status == rules.OPEN)
+        .order_by(Proposal.closes_at)))
+    member_of = sa.select(Membership.project_id).where(
+        Membership.user_id == user.id, Membership.status == Membership.MEMBER)
+    stanced = sa.select(Stance.proposal_id).where(Stance.user_id == user.id)
+    closing = list(session.scalars(
+        sa.select(Proposal).where(Proposal.status == rules.OPEN,
+                                  Proposal.project_id.in_(member_of),
+                                  Proposal.closes_at <= now + timedelta(hours=24),
+                                  Proposal.id.not_in(stanced))
+        .order_by(Proposal.closes_at)))
+    outcomes = list(session.scalars(
+        sa.select(Proposal).where(Proposal.author_id == user.id,
+                                  Proposal.status.in_([rules.PASSED, rules.BLOCKED, rules.FAILED]))
+        .order_by(Proposal.decided_at.desc()).limit(50)))
+    return {"affecting": affecting, "closing": closing, "outcomes": outcomes}

@@ -1,0 +1,242 @@
+"""Proposal pages: list, open, read, take a stance, comment, revise,
+withdraw, escalate; the inbox and the Atom feed. Reading a project's
+proposals decides the ones that are due first."""
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from commons import clock
+from commons.extensions import db
+from commons.forms import press_button, show_problem
+from commons.git import pushes
+from commons.governance import services
+from commons.governance.forms import CommentForm, ProposalForm, ReviseForm, StanceForm
+from commons.governance.rules import OPEN
+from commons.problems import NotFound, Problem
+from commons.projects import services as projects
+
+bp = Blueprint("governance", __name__)
+
+
+def settings() -> services.Settings:
+    return services.Settings.from_config(current_app.config, request.url_root)
+
+
+def decide_due_for(project) -> None:
+    """Deciding on read: one indexed query, and most reads find nothing."""
+    services.decide_due(db.session, settings(), clock.now(), project.id)
+
+
+def _project(slug: str):
+    try:
+        return projects.get_project(db.session, slug)
+    except NotFound as problem:
+        abort(404, description=problem.message)
+
+
+def _proposal(project, number: int):
+    try:
+        return services.get_proposal(db.session, project, number)
+    except NotFound as problem:
+        abort(404, description=problem.message)
+
+
+@bp.route("/projects/<slug>/proposals")
+def index(slug: str):
+    project = _project(slug)
+    decide_due_for(project)
+    proposals = services.list_proposals(db.session, project, limit=200)
+    return render_template("governance/index.html", project=project,
+                           open=[p for p in proposals if p.status == OPEN],
+                           closed=[p for p in proposals if p.status != OPEN])
+
+
+@bp.route("/projects/<slug>/proposals/new", methods=["GET", "POST"])
+@login_required
+def new(slug: str):
+    project = _project(slug)
+    form = ProposalForm(kind=request.args.get("kind", "merge"), branch=request.args.get("branch"))
+    if form.validate_on_submit():
+        try:
+            proposal = services.open_proposal(
+                db.session, project, current_user, form.kind.data, form.title.data,
+                form.body.data or "", _details(form), settings(), clock.now())
+            db.session.commit()
+        except Problem as problem:
+            db.session.rollback()
+            show_problem(form, problem)
+        else:
+            flash(f"Opened proposal #{proposal.number}. It passes on "
+                  f"{proposal.closes_at:%Y-%m-%d %H:%M} UTC unless someone objects.", "success")
+            return redirect(url_for("governance.show", slug=slug, number=proposal.number))
+    return render_template("governance/new.html", project=project, form=form), \
+        (422 if form.errors or form.form_errors else 200)
+
+
+@bp.route("/projects/<slug>/proposals/<int(max=2147483647):number>")
+def show(slug: str, number: int):
+    project = _project(slug)
+    decide_due_for(project)
+    proposal = _proposal(project, number)
+    mine = next((s for s in proposal.stances if current_user.is_authenticated
+                 and s.user_id == current_user.id), None)
+    can_stand = current_user.is_authenticated and \
+        current_user.id in services.standing(db.session, proposal)
+    return render_template(
+        "governance/show.html", project=project, proposal=proposal, mine=mine,
+        can_stand=can_stand, tally=services.current_tally(db.session, proposal),
+        stance_form=StanceForm(stance=mine.stance if mine else None, formdata=None),
+        comment_form=CommentForm(formdata=None),
+        revise_form=ReviseForm(title=proposal.title, body=proposal.body, formdata=None))
+
+
+@bp.post("/projects/<slug>/proposals/<int(max=2147483647):number>/stance")
+@login_required
+def stance(slug: str, number: int):
+    project = _project(slug)
+    decide_due_for(project)
+    proposal = _proposal(project, number)
+    form = StanceForm()
+    if form.validate_on_submit():
+        try:
+            services.take_stance(db.session, proposal, current_user, form.stance.data,
+                                 form.reason.data or "", clock.now())
+            db.session.commit()
+        except Problem as problem:
+            db.session.rollback()
+            show_problem(form, problem)
+        else:
+            flash("Your stance is recorded. You can change it while the proposal is open.",
+                  "success")
+            return redirect(url_for("governance.show", slug=slug, number=number))
+    proposal = _proposal(project, number)
+    return render_template(
+        "governance/show.html", project=project, proposal=proposal, mine=None, can_stand=True,
+        tally=services.current_tally(db.session, proposal), stance_form=form,
+        comment_form=CommentForm(formdata=None),
+        revise_form=ReviseForm(title=proposal.title, body=proposal.body, formdata=None)), 422
+
+
+@bp.post("/projects/<slug>/proposals/<int(max=2147483647):number>/stance/withdraw")
+@login_required
+def withdraw_stance(slug: str, number: int):
+    project = _project(slug)
+    proposal = _proposal(project, number)
+    press_button(lambda: services.withdraw_stance(db.session, proposal, current_user, clock.now()),
+                 lambda _: "Your stance is withdrawn.")
+    return redirect(url_for("governance.show", slug=slug, number=number))
+
+
+@bp.post("/projects/<slug>/proposals/<int(max=2147483647):number>/comments")
+@login_required
+def comment(slug: str, number: int):
+    project = _project(slug)
+    proposal = _proposal(project, number)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            services.add_comment(db.session, proposal, current_user, form.body.data, clock.now())
+            db.session.commit()
+            flash("Comment added.", "success")
+        except Problem as problem:
+            db.session.rollback()
+            flash(problem.message, "error")
+    else:
+        flash("Write a comment first.", "error")
+    return redirect(url_for("governance.show", slug=slug, number=number) + "#comments")
+
+
+@bp.post("/projects/<slug>/proposals/<int(max=2147483647):number>/withdraw")
+@login_required
+def withdraw(slug: str, number: int):
+    project = _project(slug)
+    proposal = _proposal(project, number)
+    press_button(lambda: services.withdraw_proposal(db.session, proposal, current_user, clock.now()),
+                 lambda _: f"Proposal #{number} is withdrawn.")
+    return redirect(url_for("governance.show", slug=slug, number=number))
+
+
+@bp.post("/projects/<slug>/proposals/<int(max=2147483647):number>/escalate")
+@login_required
+def escalate(slug: str, number: int):
+    project = _project(slug)
+    proposal = _proposal(project, number)
+    press_button(lambda: services.escalate(db.session, proposal, project, current_user,
+                                           settings(), clock.now()),
+                 lambda _: "It is now put to a majority vote in a fresh window.")
+    return redirect(url_for("governance.show", slug=slug, number=number))
+
+
+@bp.post("/projects/<slug>/proposals/<int(max=2147483647):number>/revise")
+@login_required
+def revise(slug: str, number: int):
+    project = _project(slug)
+    proposal = _proposal(project, number)
+    form = ReviseForm()
+    if form.validate_on_submit():
+        try:
+            services.revise(db.session, proposal, project, current_user, settings(),
+                            "the author edited it", clock.now(), form.title.data,
+                            form.body.data or "")
+            db.session.commit()
+            flash("Revised: the window restarts and earlier stances are stale.", "success")
+        except Problem as problem:
+            db.session.rollback()
+            flash(problem.message, "error")
+    return redirect(url_for("governance.show", slug=slug, number=number))
+
+
+@bp.route("/projects/<slug>/proposals.atom")
+def feed(slug: str):
+    project = _project(slug)
+    decide_due_for(project)
+    proposals = services.list_proposals(db.session, project, limit=50)
+    body = render_template("governance/feed.xml", project=project, proposals=proposals)
+    return Response(body, mimetype="application/atom+xml")
+
+
+@bp.route("/inbox")
+@login_required
+def inbox():
+    return render_template("governance/inbox.html",
+                           boxes=services.inbox(db.session, current_user, clock.now()))
+
+
+def _details(form: ProposalForm) -> dict:
+    kind = form.kind.data
+    if kind == "merge":
+        return {"branch": form.branch.data}
+    if kind == "membership":
+        return {"username": form.username.data}
+    if kind == "license":
+        return {"license": form.license.data}
+    if kind == "policy":
+        details = {"admission": form.admission.data or None, "push": form.push.data or None}
+        if form.review_window_hours.data:
+            details["review_window"] = form.review_window_hours.data * 3600
+        if form.threshold_amount.data:
+            details["approval_threshold"] = {"amount": form.threshold_amount.data,
+                                             "currency": form.threshold_currency.data or "EUR"}
+        return details
+    return {}
+
+
+@pushes.push_recorded.connect
+def revise_merge_proposals(project, moved: dict[str, str]) -> None:
+    """A push that moves a proposed branch revises its merge proposal."""
+    project = db.session.merge(project)
+    services.revise_merges_for_push(
+        db.session, project, moved,
+        services.Settings.from_config(current_app.config), clock.now())
+    db.session.commit()
+
