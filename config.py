@@ -10,6 +10,10 @@ variable with the prefix ``COMMONS_`` (``COMMONS_REPOS_DIR=/srv/repos``).
 MIN_REVIEW_WINDOW = 86400
 DEFAULT_REVIEW_WINDOW = 259200
 
+# The public address, written into merge commits ("Decided-by: <url>") by
+# `governance tick`, which has no request to learn it from.
+BASE_URL = None
+
 # Inputs estimated above this need a passed `input` proposal.
 DEFAULT_APPROVAL_THRESHOLD = {"amount": "0", "currency": "EUR"}
 

@@ -150,3 +150,24 @@ def authors_of_changed_lines(path: Path, base: str, head: str, max_files: int = 
                 names.setdefault(email, author or email)
                 lines[email] += 1
     return Authorship(names, dict(lines), complete)
+
+
+def commit_authors(path: Path, branch: str) -> Authorship:
+    """Everyone with commits on *branch* (authors and Co-authored-by:), with
+    how many commits each."""
+    output = _git(path, "log", "--no-merges",
+                  "--format=%aN%x00%aE%x00%(trailers:key=Co-authored-by,valueonly,unfold,"
+                  "separator=%x1d)", f"refs/heads/{branch}", "--")
+    names: dict[str, str] = {}
+    counts: dict[str, int] = defaultdict(int)
+    for line in output.stdout.decode("utf-8", "replace").splitlines():
+        name, _, rest = line.partition("\x00")
+        email, _, trailers = rest.partition("\x00")
+        people = [(name, email)] + [
+            (m.group(1), m.group(2)) for value in trailers.split("\x1d")
+            if (m := re.match(r"\s*(.*?)\s*<([^<>@]+@[^<>]+)>\s*$", value))]
+        for person, address in people:
+            address = address.strip().lower()
+            names.setdefault(address, person)
+            counts[address] += 1
+    return Authorship(names, dict(counts), True)

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from commons.accounts.models import Email, User
 from commons.git import merging
-from commons.git.models import Commit
 from commons.git.repositories import Identity, repository_path
 from commons.governance import rules
 from commons.governance.models import (
@@ -40,9 +39,11 @@ class Settings:
     base_url: str  # for links written into commits ("Decided-by: <url>")
 
     @classmethod
-    def from_config(cls, config, base_url: str | None = None) -> "Settings":
-        return cls(Path(config["REPOS_DIR"]), int(config["MIN_REVIEW_WINDOW"]),
-                   (base_url or config.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"))
+    def from_config(cls, config, request_root: str | None = None) -> "Settings":
+        """The configured BASE_URL wins, so every decision names the same
+        public address; else the request's; else the `make run` address."""
+        base = config.get("BASE_URL") or request_root or "http://127.0.0.1:5000"
+        return cls(Path(config["REPOS_DIR"]), int(config["MIN_REVIEW_WINDOW"]), base.rstrip("/"))
 
     def proposal_url(self, project: Project, proposal: Proposal) -> str:
         return f"{self.base_url}/projects/{project.slug}/proposals/{proposal.number}"
@@ -116,7 +117,7 @@ def open_proposal(session: Session, project: Project, author: User, kind: str, t
     elif kind == "merge":
         details, affected, complete = _merge_details(session, project, path, details, author)
     elif kind == "license":
-        details, affected = _license_details(session, project, details)
+        details, affected = _license_details(session, project, path, details)
     elif kind == "policy":
         details = _policy_details(project, details, settings)
     elif kind == "input":
@@ -193,7 +194,7 @@ def _merge_details(session: Session, project: Project, path: Path, details: dict
     return {"branch": branch, "head": head}, affected, complete
 
 
-def _license_details(session: Session, project: Project, details: dict
+def _license_details(session: Session, project: Project, path: Path, details: dict
                      ) -> tuple[dict, list[AffectedParty]]:
     identifier = str(details.get("license") or "").strip()
     if problem := licences.licence_problem(identifier):
@@ -201,19 +202,10 @@ def _license_details(session: Session, project: Project, details: dict
     licence = licences.find_licence(identifier)
     if licence.id == project.license:
         raise Invalid(f"{project.name} is already under {licence.id}.", field="license")
-    rows = session.execute(sa.select(Commit.author_email, Commit.author_name, sa.func.count())
-                           .where(Commit.project_id == project.id)
-                           .group_by(Commit.author_email, Commit.author_name)).all()
-    names, counts = {}, {}
-    for email, name, count in rows:
-        names.setdefault(email, name)
-        counts[email] = counts.get(email, 0) + count
-    for co_authors in session.scalars(sa.select(Commit.co_authors).where(
-            Commit.project_id == project.id)):
-        for person in co_authors or []:
-            names.setdefault(person["email"], person["name"])
-            counts[person["email"]] = counts.get(person["email"], 0) + 1
-    affected = _parties(session, names, counts, "has {n} commits in the repository")
+    # Everyone whose work is in the default branch, co-authors included.
+    authorship = merging.commit_authors(path, project.default_branch)
+    affected = _parties(session, authorship.names, authorship.lines,
+                        "has {n} commits in the repository")
     return {"license": licence.id}, affected
 
 
@@ -317,8 +309,8 @@ def add_comment(session: Session, proposal: Proposal, user: User, body: str,
         body = clean_text(body, label="Comment", max_length=10000, multiline=True)
     except TextError as error:
         raise Invalid(str(error), field="body") from None
-    comment = Comment(proposal=proposal, user=user, body=body, created_at=now or utcnow())
-    session.add(comment)
+    comment = Comment(user=user, body=body, created_at=now or utcnow())
+    proposal.comments.append(comment)
     session.flush()
     return comment
 

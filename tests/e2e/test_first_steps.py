@@ -129,3 +129,84 @@ def test_push_a_branch_with_a_token_then_browse_it(live_server, browser_factory,
     phone.goto(live_server + "/projects/seeds/commits/catalogue")
     expect(phone.get_by_role("link", name="Start the catalogue")).to_be_visible()
     screenshot(phone, "history-phone")
+
+
+def test_propose_a_merge_object_withdraw_and_watch_it_pass(live_server, browser_factory, make_app,
+                                                           tmp_path):
+    """In the browser: push a branch, propose its merge, see who is affected,
+    object and withdraw, watch it pass and the merge appear in the history."""
+    import subprocess
+    from datetime import datetime, timedelta, timezone
+
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_TERMINAL_PROMPT": "0", "GIT_COMMITTER_NAME": "x", "GIT_COMMITTER_EMAIL": "x@x.org"}
+
+    def git(*args, cwd, who=None):
+        extra = {"GIT_AUTHOR_NAME": who, "GIT_AUTHOR_EMAIL": f"{who}@example.org"} if who else {}
+        subprocess.run(["git", *args], cwd=cwd, env={**env, **extra}, check=True,
+                       capture_output=True)
+
+    founder = browser_factory()
+    register(founder, live_server, "fay")
+    founder.get_by_role("link", name="New project").click()
+    founder.get_by_label("Name").fill("Cargo bike")
+    founder.get_by_label("Slug").fill("cargo")
+    founder.get_by_label("Licence (SPDX identifier)").fill("CERN-OHL-S-2.0")
+    founder.get_by_role("button", name="Create project").click()
+
+    # fay's frame is on main (pushed before the project chose review; seeded here).
+    repo = tmp_path / "repos" / "cargo.git"
+    seed = tmp_path / "seed"
+    git("clone", "-q", str(repo), str(seed), cwd=tmp_path)
+    (seed / "frame.txt").write_text("steel tube\n")
+    git("add", "frame.txt", cwd=seed)
+    git("commit", "-q", "-m", "Frame", cwd=seed, who="fay")
+    git("push", "-q", "origin", "main", cwd=seed)
+
+    gus = browser_factory(width=375, height=800)
+    register(gus, live_server, "gus")
+    gus.goto(live_server + "/projects/cargo")
+    gus.get_by_role("button", name="Join Cargo bike").click()
+    gus.goto(live_server + "/settings")
+    gus.get_by_label("Token name").fill("git")
+    gus.get_by_role("button", name="Create token").click()
+    gus_token = gus.locator("#new-token").inner_text()
+    work = tmp_path / "gus"
+    git("clone", "-q", f"{live_server}/projects/cargo.git", str(work), cwd=tmp_path)
+    git("checkout", "-q", "-b", "aluminium", cwd=work)
+    (work / "frame.txt").write_text("aluminium tube\n")
+    git("commit", "-qam", "Lighter frame", cwd=work, who="gus")
+    git("push", "-q", live_server.replace("http://", f"http://gus:{gus_token}@")
+        + "/projects/cargo.git", "aluminium", cwd=work)
+
+    gus.goto(live_server + "/projects/cargo/proposals")
+    gus.get_by_role("link", name="Open a proposal").click()
+    gus.get_by_label("Title").fill("Lighter frame")
+    gus.get_by_label("Branch to merge").fill("aluminium")
+    gus.get_by_role("button", name="Open the proposal").click()
+    expect(gus.get_by_text("Opened proposal #1")).to_be_visible()
+    expect(gus.locator("#affected-heading + p + ul")).to_contain_text("fay")
+    screenshot(gus, "proposal-phone")
+
+    founder.goto(live_server + "/projects/cargo/proposals/1")
+    founder.get_by_label("Object (needs a reason)").check()
+    founder.get_by_role("button", name="Take my stance").click()
+    expect(founder.get_by_text("An objection needs a reason")).to_be_visible()
+    founder.get_by_label("Object (needs a reason)").check()
+    founder.get_by_label("Reason", exact=True).fill("Aluminium fatigues")
+    founder.get_by_role("button", name="Take my stance").click()
+    expect(founder.get_by_role("heading", name="Stances: 0 support, 0 abstain, 1 object")).to_be_visible()
+    founder.get_by_role("button", name="Withdraw my object").click()
+    expect(founder.get_by_role("heading", name="Stances: 0 support, 0 abstain, 0 object")).to_be_visible()
+    screenshot(founder, "proposal-desktop")
+
+    app = make_app()
+    app.config["BASE_URL"] = live_server
+    later = (datetime.now(timezone.utc) + timedelta(days=4)).isoformat()
+    assert "passed" in app.test_cli_runner().invoke(args=["governance", "tick", "--now", later]).output
+    founder.reload()
+    expect(founder.locator(".status-passed").first).to_be_visible()
+    founder.goto(live_server + "/projects/cargo/commits/main")
+    expect(founder.get_by_role("link", name="Merge aluminium (proposal #1: Lighter frame)")).to_be_visible()
+    expect(founder.get_by_role("link", name="Lighter frame", exact=True)).to_have_count(0)
+    screenshot(founder, "history-after-merge-desktop")

@@ -5,9 +5,19 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from commons.governance.rules import (BLOCKED, CONSENSUS, MAJORITY, OPEN, PASSED,
-                                      ProposalState, StanceValue, decide, new_window,
-                                      stance_problem, tally)
+from commons.governance.rules import (
+    BLOCKED,
+    CONSENSUS,
+    MAJORITY,
+    OPEN,
+    PASSED,
+    ProposalState,
+    StanceValue,
+    decide,
+    new_window,
+    stance_problem,
+    tally,
+)
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 CLOSE = T0 + timedelta(hours=72)

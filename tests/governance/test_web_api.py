@@ -1,0 +1,156 @@
+"""Proposals through the pages and the API."""
+
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import TEST_PASSWORD, Browser, basic, bearer
+from tests.governance.conftest import Clock
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def app(make_app, clock):
+    return make_app(CLOCK=clock)
+
+
+@pytest.fixture
+def people(app):
+    client = app.test_client()
+    runner = app.test_cli_runner()
+    tokens = {}
+    for name in ("alice", "bob", "dave"):
+        runner.invoke(args=["users", "create", name, f"{name}@example.org", "--password",
+                            TEST_PASSWORD])
+        tokens[name] = client.post("/api/v1/tokens", json={"name": "t"},
+                                   headers=basic(name, TEST_PASSWORD)).get_json()["token"]
+    client.post("/api/v1/projects", json={"name": "Dryer", "slug": "dryer", "license": "MIT"},
+                headers=bearer(tokens["alice"]))
+    client.post("/api/v1/projects/dryer/join", headers=bearer(tokens["bob"]))
+    return client, tokens
+
+
+def test_decision_through_the_api_from_opening_to_passing(people, clock):
+    client, tokens = people
+    opened = client.post("/api/v1/projects/dryer/proposals", headers=bearer(tokens["alice"]),
+                         json={"kind": "decision", "title": "Paint it green",
+                               "body": "<script>alert(1)</script>\n\nBecause *green*."})
+    assert opened.status_code == 201, opened.get_json()
+    body = opened.get_json()
+    assert body["number"] == 1 and body["status"] == "open"
+    assert body["closes_at"].startswith("2026-03-04T12:00:00")
+    supported = client.post("/api/v1/projects/dryer/proposals/1/stances",
+                            headers=bearer(tokens["bob"]), json={"stance": "support"})
+    assert supported.status_code == 201 and supported.get_json()["stance"] == "support"
+    no_reason = client.post("/api/v1/projects/dryer/proposals/1/stances",
+                            headers=bearer(tokens["bob"]), json={"stance": "object"})
+    assert no_reason.status_code == 422 and "needs a reason" in no_reason.get_json()["error"]
+    outsider = client.post("/api/v1/projects/dryer/proposals/1/stances",
+                           headers=bearer(tokens["dave"]), json={"stance": "object", "reason": "x"})
+    assert outsider.status_code == 403
+    assert client.delete("/api/v1/projects/dryer/proposals/1/stances/mine",
+                         headers=bearer(tokens["dave"])).status_code == 404
+    clock.advance(hours=72)
+    read = client.get("/api/v1/projects/dryer/proposals/1").get_json()  # decided on read
+    assert read["status"] == "passed" and read["tally"] == {"support": 1, "abstain": 0, "object": 0}
+    late = client.post("/api/v1/projects/dryer/proposals/1/stances",
+                       headers=bearer(tokens["bob"]), json={"stance": "support"})
+    assert late.status_code == 409
+    page = client.get("/projects/dryer/proposals/1").get_data(as_text=True)
+    assert "<script>alert(1)" not in page and "<em>green</em>" in page
+
+
+def test_api_refuses_bad_proposals(people):
+    client, tokens = people
+    cases = [
+        ({"kind": "merge", "title": "x", "branch": "nope"}, 422, "There is no branch"),
+        ({"kind": "license", "title": "x", "license": "CC-BY-NC-4.0"}, 422, "not an open licence"),
+        ({"kind": "policy", "title": "x", "policy": {"review_window": 60}}, 422, "at least 86400"),
+        ({"kind": "input", "title": "x"}, 422, "inputs ledger"),
+        ({"kind": "vote", "title": "x"}, 422, "Must be one of"),
+    ]
+    for body, status, message in cases:
+        response = client.post("/api/v1/projects/dryer/proposals", json=body,
+                               headers=bearer(tokens["alice"]))
+        assert response.status_code == status, body
+        assert message in response.get_json()["error"], (body, response.get_json())
+    outsider = client.post("/api/v1/projects/dryer/proposals", headers=bearer(tokens["dave"]),
+                           json={"kind": "decision", "title": "x"})
+    assert outsider.status_code == 403
+    assert client.get("/api/v1/projects/dryer/proposals").get_json() == []
+
+
+def test_a_consent_join_answers_its_proposal_number(people, clock):
+    client, tokens = people
+    client.post("/api/v1/projects", headers=bearer(tokens["alice"]), json={
+        "name": "Seeds", "slug": "seeds", "license": "CC0-1.0", "policy": {"admission": "consent"}})
+    joined = client.post("/api/v1/projects/seeds/join", headers=bearer(tokens["dave"]))
+    assert joined.status_code == 202 and joined.get_json() == {"status": "pending", "proposal": 1}
+    proposal = client.get("/api/v1/projects/seeds/proposals/1").get_json()
+    assert proposal["kind"] == "membership" and proposal["details"] == {"username": "dave"}
+    clock.advance(hours=72, seconds=1)
+    members = client.get("/api/v1/projects/seeds").get_json()["members"]
+    assert [m["username"] for m in members] == ["alice", "dave"]
+
+
+def test_proposal_pages_stance_withdraw_and_comment(app, people, clock):
+    client, tokens = people
+    client.post("/api/v1/projects/dryer/proposals", headers=bearer(tokens["alice"]),
+                json={"kind": "decision", "title": "Paint it green"})
+    bob = Browser(app.test_client())
+    bob.login("bob")
+    page = "/projects/dryer/proposals/1"
+    response = bob.submit(page, {"stance": "object", "reason": ""}, action=page + "/stance")
+    assert response.status_code == 422 and "needs a reason" in response.get_data(as_text=True)
+    bob.submit(page, {"stance": "object", "reason": "Green fades"}, action=page + "/stance")
+    html = bob.client.get(page).get_data(as_text=True)
+    assert "0 support, 0 abstain, 1 object" in html and "Green fades" in html
+    bob.button(page, page + "/stance/withdraw")
+    html = bob.client.get(page).get_data(as_text=True)
+    assert "0 support, 0 abstain, 0 object" in html and "bob withdrew their object" in html
+    bob.submit(page, {"body": "I would rather **blue**."}, action=page + "/comments")
+    assert "<strong>blue</strong>" in bob.client.get(page).get_data(as_text=True)
+    listing = bob.client.get("/projects/dryer/proposals").get_data(as_text=True)
+    assert "#1 Paint it green" in listing
+
+
+def test_inbox_and_atom_feed(app, people, clock):
+    client, tokens = people
+    client.post("/api/v1/projects/dryer/proposals", headers=bearer(tokens["alice"]),
+                json={"kind": "decision", "title": "Paint it green"})
+    bob = Browser(app.test_client())
+    bob.login("bob")
+    clock.advance(hours=50)
+    inbox = bob.client.get("/inbox").get_data(as_text=True)
+    assert "Closing within a day without your stance" in inbox and "Paint it green" in inbox
+    clock.advance(hours=23)
+    feed = client.get("/projects/dryer/proposals.atom")
+    assert feed.headers["Content-Type"].startswith("application/atom+xml")
+    root = ET.fromstring(feed.get_data())
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    titles = [e.findtext("a:title", namespaces=ns) for e in root.findall("a:entry", ns)]
+    assert titles == ["#1 Paint it green (passed)"]
+    alice = Browser(app.test_client())
+    alice.login("alice")
+    assert "Outcomes of your proposals" in alice.client.get("/inbox").get_data(as_text=True)
+
+
+def test_tick_command_decides_once(app, people, clock):
+    client, tokens = people
+    client.post("/api/v1/projects/dryer/proposals", headers=bearer(tokens["alice"]),
+                json={"kind": "decision", "title": "Paint it green"})
+    runner = app.test_cli_runner()
+    early = runner.invoke(args=["governance", "tick"])
+    assert "Decided 0 proposals." in early.output
+    later = (clock() + timedelta(hours=72)).isoformat()
+    result = runner.invoke(args=["governance", "tick", "--now", later])
+    assert "#1 (decision): passed" in result.output and "Decided 1 proposal." in result.output
+    again = runner.invoke(args=["governance", "tick", "--now", later])
+    assert "Decided 0 proposals." in again.output
+    bad = runner.invoke(args=["governance", "tick", "--now", "soon"])
+    assert bad.exit_code != 0 and "ISO 8601" in bad.output
