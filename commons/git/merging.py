@@ -98,6 +98,9 @@ def replace_file(path: Path, branch: str, name: str, content: bytes, message: st
     if head is None:
         raise EffectError(f"the branch {branch} does not exist")
     blob = _git(path, "hash-object", "-w", "--stdin", input=content).stdout.decode().strip()
+    current = _git(path, "rev-parse", "--verify", "--quiet", f"{head}:{name}", ok=(0, 1, 128))
+    if current.stdout.decode().strip() == blob:
+        return head  # already so (a decision carried out twice changes nothing)
     entries = _git(path, "ls-tree", "-z", head).stdout.split(b"\0")
     kept = [entry for entry in entries if entry and entry.split(b"\t", 1)[1] != name.encode()]
     kept.append(b"100644 blob " + blob.encode() + b"\t" + name.encode())

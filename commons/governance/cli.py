@@ -28,6 +28,6 @@ def tick(moment: str | None) -> None:
             now = now.replace(tzinfo=timezone.utc)
     decided = services.decide_due(db.session, services.Settings.from_config(current_app.config),
                                   now)
-    for proposal in decided:
-        click.echo(f"#{proposal.number} ({proposal.kind}): {proposal.status}. {proposal.outcome}")
+    for decision in decided:
+        click.echo(f"#{decision.number} ({decision.kind}): {decision.status}. {decision.outcome}")
     click.echo(f"Decided {len(decided)} proposal{'s' if len(decided) != 1 else ''}.")

@@ -73,21 +73,12 @@ def list_proposals(session: Session, project: Project, status: str | None = None
 def standing(session: Session, proposal: Proposal) -> set[int]:
     """Who may take a stance: the project's members and the parties the
     proposal affects, member or not."""
-    members = set(session.scalars(sa.select(Membership.user_id).where(
-        Membership.project_id == proposal.project_id, Membership.status == Membership.MEMBER)))
-    affected = {party.user_id for party in proposal.affected if party.user_id is not None}
-    return members | affected
-
-
-def state_of(session: Session, proposal: Proposal) -> rules.ProposalState:
-    members = session.scalar(sa.select(sa.func.count()).select_from(Membership).where(
-        Membership.project_id == proposal.project_id, Membership.status == Membership.MEMBER))
-    return rules.ProposalState(proposal.status, proposal.voting, proposal.closes_at,
-                               proposal.revision, members, frozenset(standing(session, proposal)))
+    return set(_state(proposal, _members(session, proposal.project_id)).standing)
 
 
 def current_tally(session: Session, proposal: Proposal) -> rules.Tally:
-    return rules.tally(state_of(session, proposal), _stance_values(proposal))
+    return rules.tally(_state(proposal, _members(session, proposal.project_id)),
+                       _stance_values(proposal))
 
 
 # ---------------------------------------------------------------- opening
@@ -407,57 +398,142 @@ def due(session: Session, now: datetime, project_id: int | None = None) -> list[
     return list(session.scalars(statement.order_by(Proposal.closes_at)))
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What deciding did to one proposal."""
+
+    proposal_id: int
+    project_id: int
+    number: int
+    kind: str
+    status: str
+    voting: str
+    outcome: str
+
+
 def decide_due(session: Session, settings: Settings, now: datetime | None = None,
-               project_id: int | None = None) -> list[Proposal]:
-    """Decide every due proposal and carry out what passed. Each proposal is
-    claimed with a conditional update before anything is done, so two ticks,
-    two requests, or a tick and a request apply its effect once. Commits."""
+               project_id: int | None = None, batch: int = 500) -> list[Decision]:
+    """Decide every due proposal and carry out what passed. Commits.
+
+    Each proposal is claimed with a conditional update (still open, same
+    revision) before anything is carried out, so two ticks, two requests, or
+    a tick and a request apply it once. Decisions with nothing to carry out
+    (blocked ones, passed free-text decisions) are claimed a batch at a time;
+    the others one by one, each committed right after its effect."""
     now = now or utcnow()
-    decided = []
-    for proposal_id in due(session, now, project_id):
-        proposal = session.get(Proposal, proposal_id)
-        if proposal is None or proposal.status != rules.OPEN:
-            continue
-        outcome = rules.decide(state_of(session, proposal), _stance_values(proposal), now)
-        if outcome is None:
-            continue
-        claimed = session.execute(
-            sa.update(Proposal).where(Proposal.id == proposal.id, Proposal.status == rules.OPEN,
-                                      Proposal.revision == proposal.revision)
-            .values(status=outcome, decided_at=now).execution_options(synchronize_session=False))
-        if claimed.rowcount != 1:
-            session.rollback()
-            continue
-        session.refresh(proposal)
-        project = session.get(Project, proposal.project_id)
-        count = rules.tally(_counted_state(session, proposal), _stance_values(proposal))
-        summary = (f"{count.supports} support, {count.abstentions} abstain, "
-                   f"{count.objections} object")
-        if outcome == rules.PASSED:
-            try:
-                proposal.outcome = _carry_out(session, proposal, project, settings, now)
-                proposal.events.append(TimelineEvent(at=now, text=f"Passed ({summary}). "
-                                                     f"{proposal.outcome}"))
-            except merging.EffectError as error:
-                proposal.status = rules.FAILED
-                proposal.outcome = str(error)
-                proposal.events.append(TimelineEvent(at=now, text=(
-                    f"Passed ({summary}) but could not be carried out: {error}")))
-        else:
-            proposal.outcome = "A standing objection blocks it." \
-                if proposal.voting == rules.CONSENSUS else "The vote did not carry."
-            proposal.events.append(TimelineEvent(at=now, text=(
-                f"Blocked ({summary}). It can be revised, withdrawn, or put to a vote.")))
+    decided: list[Decision] = []
+    members: dict[int, set[int]] = {}
+    ids = due(session, now, project_id)
+    for start in range(0, len(ids), batch):
+        chunk = session.scalars(
+            sa.select(Proposal).where(Proposal.id.in_(ids[start:start + batch]))
+            .options(selectinload(Proposal.stances), selectinload(Proposal.affected))
+            .order_by(Proposal.closes_at, Proposal.id)).all()
+        quiet: list[tuple[Proposal, str, rules.Tally]] = []
+        for proposal in chunk:
+            if proposal.status != rules.OPEN:
+                continue
+            if proposal.project_id not in members:
+                members[proposal.project_id] = _members(session, proposal.project_id)
+            state = _state(proposal, members[proposal.project_id])
+            outcome = rules.decide(state, _stance_values(proposal), now)
+            if outcome is None:
+                continue
+            count = rules.tally(state, _stance_values(proposal))
+            if outcome == rules.BLOCKED or proposal.kind == "decision":
+                quiet.append((proposal, outcome, count))
+            elif decision := _decide_one(session, proposal, count, settings, now):
+                decided.append(decision)
+        decided += _settle(session, quiet, now)
         session.commit()
-        decided.append(proposal)
     return decided
 
 
-def _counted_state(session: Session, proposal: Proposal) -> rules.ProposalState:
-    # The state as it was while open, for the tally written on the timeline.
-    state = state_of(session, proposal)
-    return rules.ProposalState(rules.OPEN, state.voting, state.closes_at, state.revision,
-                               state.members, state.standing)
+def _claim(session: Session, pairs: list[tuple[int, int]], status: str, outcome: str,
+           now: datetime) -> set[int]:
+    """Move still-open proposals (id, revision) to *status*; the ids moved."""
+    if not pairs:
+        return set()
+    result = session.execute(
+        sa.update(Proposal).where(sa.tuple_(Proposal.id, Proposal.revision).in_(pairs),
+                                  Proposal.status == rules.OPEN)
+        .values(status=status, decided_at=now, outcome=outcome)
+        .returning(Proposal.id).execution_options(synchronize_session=False))
+    return set(result.scalars())
+
+
+def _settle(session: Session, quiet: list[tuple[Proposal, str, rules.Tally]],
+            now: datetime) -> list[Decision]:
+    """Decide, a batch at a time, proposals with nothing to carry out."""
+    decided, events = [], []
+    groups: dict[tuple[str, str], list[tuple[Proposal, rules.Tally]]] = {}
+    for proposal, outcome, count in quiet:
+        groups.setdefault((outcome, _quiet_outcome(proposal, outcome)), []).append(
+            (proposal, count))
+    for (status, outcome), members in groups.items():
+        claimed = _claim(session, [(p.id, p.revision) for p, _ in members], status, outcome, now)
+        for proposal, count in members:
+            if proposal.id not in claimed:
+                continue  # decided by someone else meanwhile
+            events.append({"proposal_id": proposal.id, "at": now, "actor_id": None,
+                           "text": _event_text(status, count, outcome)})
+            decided.append(Decision(proposal.id, proposal.project_id, proposal.number,
+                                    proposal.kind, status, proposal.voting, outcome))
+    if events:
+        session.execute(sa.insert(TimelineEvent), events)
+    for proposal, _, _ in quiet:
+        session.expire(proposal)
+    return decided
+
+
+def _decide_one(session: Session, proposal: Proposal, count: rules.Tally, settings: Settings,
+                now: datetime) -> Decision | None:
+    """Claim one passed proposal, carry it out, and commit."""
+    if not _claim(session, [(proposal.id, proposal.revision)], rules.PASSED, "", now):
+        return None
+    session.expire(proposal)
+    project = session.get(Project, proposal.project_id)
+    try:
+        outcome = _carry_out(session, proposal, project, settings, now)
+        status = rules.PASSED
+        text = _event_text(status, count, outcome)
+    except merging.EffectError as error:
+        status, outcome = rules.FAILED, str(error)
+        text = f"Passed ({_summary(count)}) but could not be carried out: {error}"
+    proposal.status, proposal.outcome = status, outcome
+    session.add(TimelineEvent(proposal_id=proposal.id, at=now, text=text))
+    session.commit()
+    return Decision(proposal.id, proposal.project_id, proposal.number, proposal.kind, status,
+                    proposal.voting, outcome)
+
+
+def _quiet_outcome(proposal: Proposal, status: str) -> str:
+    if status == rules.PASSED:
+        return "Decided."
+    return ("A standing objection blocks it." if proposal.voting == rules.CONSENSUS
+            else "The vote did not carry.")
+
+
+def _summary(count: rules.Tally) -> str:
+    return f"{count.supports} support, {count.abstentions} abstain, {count.objections} object"
+
+
+def _event_text(status: str, count: rules.Tally, outcome: str) -> str:
+    if status == rules.BLOCKED:
+        return (f"Blocked ({_summary(count)}). {outcome} It can be revised, withdrawn, "
+                "or put to a vote.")
+    return f"Passed ({_summary(count)}). {outcome}"
+
+
+def _members(session: Session, project_id: int) -> set[int]:
+    return set(session.scalars(sa.select(Membership.user_id).where(
+        Membership.project_id == project_id, Membership.status == Membership.MEMBER)))
+
+
+def _state(proposal: Proposal, members: set[int]) -> rules.ProposalState:
+    affected = {party.user_id for party in proposal.affected if party.user_id is not None}
+    return rules.ProposalState(rules.OPEN, proposal.voting, proposal.closes_at,
+                               proposal.revision, len(members), frozenset(members | affected))
 
 
 def _stance_values(proposal: Proposal) -> list[rules.StanceValue]:
