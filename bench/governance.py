@@ -27,8 +27,8 @@ from commons.accounts.models import User  # noqa: E402
 from commons.extensions import db  # noqa: E402
 from commons.governance import services  # noqa: E402
 from commons.governance.models import Proposal, Stance  # noqa: E402
-from commons.projects.models import Membership  # noqa: E402
 from commons.projects import services as projects  # noqa: E402
+from commons.projects.models import Membership  # noqa: E402
 from commons.types import utcnow  # noqa: E402
 
 

@@ -1,6 +1,6 @@
 """Proposals and stances in the API. Reading decides what is due first."""
 
-from flask import current_app, request, url_for
+from flask import current_app, url_for
 from flask_smorest import Blueprint
 
 from commons import clock
@@ -15,7 +15,7 @@ blp = Blueprint("api_governance", __name__, description="Proposals decided by la
 
 
 def _settings() -> services.Settings:
-    return services.Settings.from_config(current_app.config, request.url_root)
+    return services.Settings.from_config(current_app.config)
 
 
 @blp.route("/projects/<slug>/proposals", methods=["GET"])
@@ -66,7 +66,7 @@ def take_stance(body, slug: str, number: int):
     decide_due_for(project)
     proposal = services.get_proposal(db.session, project, number)
     stance = services.take_stance(db.session, proposal, require_api_user(), body["stance"],
-                                  body["reason"], clock.now())
+                                  body["reason"], clock.now(), body["revision"])
     db.session.commit()
     return _stance_json(stance, proposal)
 

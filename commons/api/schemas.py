@@ -90,6 +90,8 @@ class ProposalCreate(Schema):
 class StanceBody(Schema):
     stance = fields.String(required=True, validate=validate.OneOf(["support", "abstain", "object"]))
     reason = fields.String(load_default="")
+    revision = fields.Integer(load_default=None, allow_none=True, metadata={
+        "description": "The revision you read; 409 if the proposal was revised since."})
 
 
 class StanceOut(Schema):

@@ -92,23 +92,28 @@ def merge(path: Path, target: str, pinned: str, message: str, author: Identity,
 
 
 def replace_file(path: Path, branch: str, name: str, content: bytes, message: str,
-                 author: Identity, when: datetime) -> str:
-    """Commit *content* as the top-level file *name* on *branch*."""
-    head = branch_head(path, branch)
-    if head is None:
-        raise EffectError(f"the branch {branch} does not exist")
+                 author: Identity, when: datetime, attempts: int = 3) -> str:
+    """Commit *content* as the top-level file *name* on *branch*; if the
+    branch moves meanwhile, build the commit again on its new tip."""
     blob = _git(path, "hash-object", "-w", "--stdin", input=content).stdout.decode().strip()
-    current = _git(path, "rev-parse", "--verify", "--quiet", f"{head}:{name}", ok=(0, 1, 128))
-    if current.stdout.decode().strip() == blob:
-        return head  # already so (a decision carried out twice changes nothing)
-    entries = _git(path, "ls-tree", "-z", head).stdout.split(b"\0")
-    kept = [entry for entry in entries if entry and entry.split(b"\t", 1)[1] != name.encode()]
-    kept.append(b"100644 blob " + blob.encode() + b"\t" + name.encode())
-    tree = _git(path, "mktree", "-z", input=b"\0".join(kept) + b"\0").stdout.decode().strip()
-    commit = _git(path, "commit-tree", tree, "-p", head, "-F", "-", input=message.encode(),
-                  env=_commit_env(author, COMMONS, when)).stdout.decode().strip()
-    _git(path, "update-ref", f"refs/heads/{branch}", commit, head)
-    return commit
+    for _ in range(attempts):
+        head = branch_head(path, branch)
+        if head is None:
+            raise EffectError(f"the branch {branch} does not exist")
+        current = _git(path, "rev-parse", "--verify", "--quiet", f"{head}:{name}",
+                       ok=(0, 1, 128))
+        if current.stdout.decode().strip() == blob:
+            return head  # already so (a decision carried out twice changes nothing)
+        entries = _git(path, "ls-tree", "-z", head).stdout.split(b"\0")
+        kept = [entry for entry in entries if entry and entry.split(b"\t", 1)[1] != name.encode()]
+        kept.append(b"100644 blob " + blob.encode() + b"\t" + name.encode())
+        tree = _git(path, "mktree", "-z", input=b"\0".join(kept) + b"\0").stdout.decode().strip()
+        commit = _git(path, "commit-tree", tree, "-p", head, "-F", "-", input=message.encode(),
+                      env=_commit_env(author, COMMONS, when)).stdout.decode().strip()
+        if _git(path, "update-ref", f"refs/heads/{branch}", commit, head,
+                ok=(0, 1, 128)).returncode == 0:
+            return commit
+    raise EffectError(f"{branch} kept moving while the change was being made; try again")
 
 
 @dataclass
@@ -122,22 +127,28 @@ def authors_of_changed_lines(path: Path, base: str, head: str, max_files: int = 
                              max_lines: int = 20_000, max_file_bytes: int = 1 << 20) -> Authorship:
     """Who wrote, as of *base*, the lines that *head* changes or deletes (by
     git blame). The work is bounded; *complete* says whether it was all done."""
-    diff = _git(path, "diff", "-U0", "--no-color", "--no-renames", "--no-ext-diff", base, head)
+    # File names from -z output, never parsed out of diff headers (which
+    # quote odd names and follow the server's diff settings).
+    changed = _git(path, "diff", "--name-only", "-z", "--no-renames", "--diff-filter=MD",
+                   base, head).stdout.decode("utf-8", "surrogateescape").split("\0")
     ranges: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    current = None
-    for raw in diff.stdout.decode("utf-8", "replace").splitlines():
-        if raw.startswith("--- "):
-            current = None if raw == "--- /dev/null" else raw[len("--- a/"):]
-        elif current and (match := _HUNK.match(raw)):
-            start, count = int(match.group(1)), int(match.group(2) or 1)
-            if count:
-                ranges[current].append((start, start + count - 1))
+    for name in [n for n in changed if n][:max_files + 1]:
+        hunks = _git(path, "-c", "diff.noprefix=false", "diff", "-U0", "--no-color",
+                     "--no-ext-diff", "--no-renames", base, head, "--", f":(literal){name}")
+        for raw in hunks.stdout.decode("utf-8", "replace").splitlines():
+            if match := _HUNK.match(raw):
+                start, count = int(match.group(1)), int(match.group(2) or 1)
+                if count:
+                    ranges[name].append((start, start + count - 1))
     names: dict[str, str] = {}
     lines: dict[str, int] = defaultdict(int)
     complete, budget = True, max_lines
     for number, (name, spans) in enumerate(sorted(ranges.items())):
         total = sum(end - start + 1 for start, end in spans)
         size = _git(path, "cat-file", "-s", f"{base}:{name}", ok=(0, 128)).stdout.strip()
+        if number >= max_files:
+            complete = False
+            break
         if number >= max_files or total > budget or not size or int(size) > max_file_bytes:
             complete = False
             continue

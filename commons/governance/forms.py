@@ -1,7 +1,14 @@
 """Governance forms: shape only; the services judge the content."""
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 KIND_CHOICES = [
@@ -40,6 +47,8 @@ class StanceForm(FlaskForm):
         SelectChoice("object", "Object (needs a reason)")], validators=[DataRequired()])
     reason = TextAreaField("Reason", validators=[Length(max=5000)],
                            description="Required for an objection: what would have to change?")
+    # The revision the person read: a stance is consent to that content.
+    revision = HiddenField()
 
 
 class CommentForm(FlaskForm):

@@ -39,10 +39,11 @@ class Settings:
     base_url: str  # for links written into commits ("Decided-by: <url>")
 
     @classmethod
-    def from_config(cls, config, request_root: str | None = None) -> "Settings":
-        """The configured BASE_URL wins, so every decision names the same
-        public address; else the request's; else the `make run` address."""
-        base = config.get("BASE_URL") or request_root or "http://127.0.0.1:5000"
+    def from_config(cls, config) -> "Settings":
+        """The address written into commits is the configured BASE_URL (the
+        `make run` address when unset), never a request's Host header, which
+        anyone can set and a merge commit keeps for ever."""
+        base = config.get("BASE_URL") or "http://127.0.0.1:5000"
         return cls(Path(config["REPOS_DIR"]), int(config["MIN_REVIEW_WINDOW"]), base.rstrip("/"))
 
     def proposal_url(self, project: Project, proposal: Proposal) -> str:
@@ -92,8 +93,12 @@ def open_proposal(session: Session, project: Project, author: User, kind: str, t
     if kind not in rules.KINDS:
         raise Invalid(f"A proposal is one of: {', '.join(rules.KINDS)}.", field="kind")
     details = dict(details or {})
-    self_admission = kind == "membership" and details.get("username", author.username) == author.username
-    if not project.is_member(author) and not self_admission:
+    if kind == "membership":
+        asked_for = str(details.get("username") or author.username).strip().lower()
+        if asked_for != author.username:
+            raise Forbidden("A membership proposal is asked for by the person who wants to "
+                            "join (with the Join button); no one is admitted without asking.")
+    elif not project.is_member(author):
         raise Forbidden(f"Only members of {project.name} open proposals. Join it first.")
     try:
         title = clean_text(title, label="Title", max_length=200)
@@ -247,15 +252,42 @@ def _parties(session: Session, names: dict[str, str], weights: dict[str, int], r
     return parties
 
 
+# ---------------------------------------------------------------- guards
+
+def _hold(session: Session, proposal: Proposal, statuses: tuple[str, ...], *,
+          open_window_at: datetime | None = None, revision: int | None = None) -> None:
+    """Take the proposal's row for this transaction if it is still in one of
+    *statuses* at the revision read (and, given *open_window_at*, its window
+    is still open then); else Conflict. Deciding claims the row the same way,
+    so a change and a decision never cross: whichever comes second sees the
+    other's result."""
+    if revision is not None and revision != proposal.revision:
+        raise Conflict(f"Proposal #{proposal.number} was revised since you read it (it is at "
+                       f"revision {proposal.revision}); read it again, then take your stance.")
+    condition = [Proposal.id == proposal.id, Proposal.status.in_(statuses),
+                 Proposal.revision == proposal.revision]
+    if open_window_at is not None:
+        condition.append(Proposal.closes_at > open_window_at)
+    held = session.execute(sa.update(Proposal).where(*condition)
+                           .values(revision=Proposal.revision)
+                           .execution_options(synchronize_session=False)).rowcount
+    if held != 1:
+        session.rollback()
+        raise Conflict(f"Proposal #{proposal.number} changed meanwhile (it may have been "
+                       "decided, revised or withdrawn, or its window has closed). Read it again.")
+
+
 # ---------------------------------------------------------------- stances
 
 def take_stance(session: Session, proposal: Proposal, user: User, stance: str, reason: str = "",
-                now: datetime | None = None) -> Stance:
-    """Take or change *user*'s stance on the current revision."""
+                now: datetime | None = None, revision: int | None = None) -> Stance:
+    """Take or change *user*'s stance on the current revision (*revision*, if
+    given, is the one they read: consent is given to content). Stances are
+    taken while the window is open; after it closes the proposal is decided."""
     now = now or utcnow()
-    if proposal.status != rules.OPEN:
-        raise Conflict(f"Proposal #{proposal.number} is {proposal.status}; stances are taken "
-                       "while it is open.")
+    if proposal.status != rules.OPEN or now >= proposal.closes_at:
+        raise Conflict(f"Proposal #{proposal.number} is {proposal.status if proposal.status != rules.OPEN else 'past its window'}; "
+                       "stances are taken while it is open.")
     try:
         reason = clean_text(reason, label="Reason", max_length=5000, required=False,
                             multiline=True)
@@ -266,7 +298,10 @@ def take_stance(session: Session, proposal: Proposal, user: User, stance: str, r
     if user.id not in standing(session, proposal):
         raise Forbidden("Stances count from the project's members and the people this "
                         "proposal affects. Leave a comment instead, or join the project.")
-    current = next((s for s in proposal.stances if s.user_id == user.id), None)
+    _hold(session, proposal, (rules.OPEN,), open_window_at=now, revision=revision)
+    # Read again under the hold: a stance sent twice at once updates one row.
+    current = session.scalar(sa.select(Stance).where(Stance.proposal_id == proposal.id,
+                                                     Stance.user_id == user.id))
     if current is None:
         current = Stance(proposal=proposal, user=user)
         session.add(current)
@@ -281,14 +316,17 @@ def take_stance(session: Session, proposal: Proposal, user: User, stance: str, r
 
 def withdraw_stance(session: Session, proposal: Proposal, user: User,
                     now: datetime | None = None) -> None:
-    """Withdraw *user*'s own stance (only its author withdraws an objection)."""
-    if proposal.status != rules.OPEN:
-        raise Conflict(f"Proposal #{proposal.number} is {proposal.status}; it is decided.")
+    """Withdraw *user*'s own stance (so only its author withdraws an
+    objection), while the window is open."""
+    now = now or utcnow()
+    if proposal.status != rules.OPEN or now >= proposal.closes_at:
+        raise Conflict(f"Proposal #{proposal.number} is no longer open for stances.")
     current = next((s for s in proposal.stances if s.user_id == user.id), None)
     if current is None:
         raise NotFound("You have taken no stance on this proposal.")
+    _hold(session, proposal, (rules.OPEN,), open_window_at=now)
     proposal.stances.remove(current)
-    proposal.events.append(TimelineEvent(at=now or utcnow(), actor_id=user.id,
+    proposal.events.append(TimelineEvent(at=now, actor_id=user.id,
                                          text=f"{user.username} withdrew their {current.stance}."))
     session.flush()
 
@@ -317,6 +355,7 @@ def revise(session: Session, proposal: Proposal, project: Project, actor: User |
         raise Conflict(f"Proposal #{proposal.number} is {proposal.status}; it cannot be revised.")
     if actor is not None and proposal.author_id != actor.id:
         raise Forbidden("Only the proposal's author revises it.")
+    _hold(session, proposal, (rules.OPEN, rules.BLOCKED))
     if title is not None or body is not None:
         try:
             proposal.title = clean_text(title if title is not None else proposal.title,
@@ -345,6 +384,7 @@ def escalate(session: Session, proposal: Proposal, project: Project, actor: User
         raise Conflict("Only a blocked proposal can be put to a vote.")
     if not project.is_member(actor):
         raise Forbidden("Members put a blocked proposal to a vote.")
+    _hold(session, proposal, (rules.BLOCKED,))
     proposal.revision += 1
     proposal.status, proposal.voting = rules.OPEN, rules.MAJORITY
     proposal.closes_at = rules.new_window(now, project.review_window, settings.min_review_window)
@@ -361,7 +401,18 @@ def withdraw_proposal(session: Session, proposal: Proposal, actor: User,
         raise Forbidden("Only the proposal's author withdraws it.")
     if proposal.status not in (rules.OPEN, rules.BLOCKED):
         raise Conflict(f"Proposal #{proposal.number} is {proposal.status} already.")
+    _hold(session, proposal, (rules.OPEN, rules.BLOCKED))
     proposal.status, proposal.decided_at = rules.WITHDRAWN, now or utcnow()
+    if proposal.kind == "membership":
+        # The request it decided is withdrawn with it, so one can ask again.
+        candidate = session.scalar(sa.select(User).where(
+            User.username == proposal.details.get("username")))
+        membership = session.scalar(sa.select(Membership).where(
+            Membership.project_id == proposal.project_id,
+            Membership.user_id == (candidate.id if candidate else -1),
+            Membership.status == Membership.PENDING))
+        if membership is not None:
+            membership.status, membership.left_at = Membership.LEFT, proposal.decided_at
     proposal.events.append(TimelineEvent(at=proposal.decided_at, actor_id=actor.id,
                                          text=f"{actor.username} withdrew the proposal."))
     session.flush()
@@ -380,9 +431,23 @@ def revise_merges_for_push(session: Session, project: Project, moved: dict[str, 
         new = moved.get(f"refs/heads/{branch}")
         if not new or new == proposal.details.get("head") or set(new) == {"0"}:
             continue
-        proposal.details = {**proposal.details, "head": new}
-        revise(session, proposal, project, None, settings,
-               f"{branch} moved to {new[:10]}", now)
+        try:
+            revise(session, proposal, project, None, settings,
+                   f"{branch} moved to {new[:10]}", now)
+        except Conflict:
+            continue  # decided meanwhile: the decision stands, with what it pinned
+        path = repository_path(settings.repos_dir, project.slug)
+        try:
+            details, affected, complete = _merge_details(
+                session, project, path, {"branch": branch}, proposal.author)
+        except Invalid:
+            details, affected, complete = {"branch": branch, "head": new}, [], False
+        proposal.details = {**details, "head": new}
+        proposal.affected.clear()
+        session.flush()  # old parties out before new ones in (unique per email)
+        proposal.affected = affected
+        proposal.affected_complete = complete
+        session.flush()
         revised.append(proposal)
     return revised
 
@@ -567,6 +632,8 @@ def _carry_out(session: Session, proposal: Proposal, project: Project, settings:
         if user is None:
             raise merging.EffectError("the account no longer exists")
         membership = project.membership_of(user)
+        if membership is not None and membership.status == Membership.MEMBER:
+            return f"{user.username} was already a member."
         if membership is not None and membership.status == Membership.LEFT \
                 and membership.left_at and membership.left_at >= proposal.opened_at:
             raise merging.EffectError(f"{user.username} withdrew the request to join.")
@@ -621,12 +688,14 @@ def inbox(session: Session, user: User, now: datetime | None = None) -> dict[str
         .order_by(Proposal.closes_at)))
     member_of = sa.select(Membership.project_id).where(
         Membership.user_id == user.id, Membership.status == Membership.MEMBER)
-    stanced = sa.select(Stance.proposal_id).where(Stance.user_id == user.id)
+    # A stance on an earlier revision answers nothing: the content changed.
+    answered = sa.exists().where(Stance.proposal_id == Proposal.id, Stance.user_id == user.id,
+                                 Stance.revision == Proposal.revision)
     closing = list(session.scalars(
         sa.select(Proposal).where(Proposal.status == rules.OPEN,
                                   Proposal.project_id.in_(member_of),
                                   Proposal.closes_at <= now + timedelta(hours=24),
-                                  Proposal.id.not_in(stanced))
+                                  ~answered)
         .order_by(Proposal.closes_at)))
     outcomes = list(session.scalars(
         sa.select(Proposal).where(Proposal.author_id == user.id,

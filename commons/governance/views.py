@@ -29,7 +29,7 @@ bp = Blueprint("governance", __name__)
 
 
 def settings() -> services.Settings:
-    return services.Settings.from_config(current_app.config, request.url_root)
+    return services.Settings.from_config(current_app.config)
 
 
 def decide_due_for(project) -> None:
@@ -95,7 +95,8 @@ def show(slug: str, number: int):
     return render_template(
         "governance/show.html", project=project, proposal=proposal, mine=mine,
         can_stand=can_stand, tally=services.current_tally(db.session, proposal),
-        stance_form=StanceForm(stance=mine.stance if mine else None, formdata=None),
+        stance_form=StanceForm(stance=mine.stance if mine else None,
+                               revision=str(proposal.revision), formdata=None),
         comment_form=CommentForm(formdata=None),
         revise_form=ReviseForm(title=proposal.title, body=proposal.body, formdata=None))
 
@@ -109,8 +110,10 @@ def stance(slug: str, number: int):
     form = StanceForm()
     if form.validate_on_submit():
         try:
+            read = form.revision.data
             services.take_stance(db.session, proposal, current_user, form.stance.data,
-                                 form.reason.data or "", clock.now())
+                                 form.reason.data or "", clock.now(),
+                                 int(read) if read and read.isdigit() else None)
             db.session.commit()
         except Problem as problem:
             db.session.rollback()
@@ -131,6 +134,7 @@ def stance(slug: str, number: int):
 @login_required
 def withdraw_stance(slug: str, number: int):
     project = _project(slug)
+    decide_due_for(project)
     proposal = _proposal(project, number)
     press_button(lambda: services.withdraw_stance(db.session, proposal, current_user, clock.now()),
                  lambda _: "Your stance is withdrawn.")
@@ -160,6 +164,7 @@ def comment(slug: str, number: int):
 @login_required
 def withdraw(slug: str, number: int):
     project = _project(slug)
+    decide_due_for(project)
     proposal = _proposal(project, number)
     press_button(lambda: services.withdraw_proposal(db.session, proposal, current_user, clock.now()),
                  lambda _: f"Proposal #{number} is withdrawn.")
@@ -170,6 +175,7 @@ def withdraw(slug: str, number: int):
 @login_required
 def escalate(slug: str, number: int):
     project = _project(slug)
+    decide_due_for(project)
     proposal = _proposal(project, number)
     press_button(lambda: services.escalate(db.session, proposal, project, current_user,
                                            settings(), clock.now()),
@@ -181,6 +187,7 @@ def escalate(slug: str, number: int):
 @login_required
 def revise(slug: str, number: int):
     project = _project(slug)
+    decide_due_for(project)
     proposal = _proposal(project, number)
     form = ReviseForm()
     if form.validate_on_submit():

@@ -67,8 +67,8 @@ def new():
 @bp.route("/<slug>")
 def show(slug: str):
     project = _project_or_404(slug)
-    governance.decide_due(db.session, governance.Settings.from_config(
-        current_app.config, request.url_root), clock.now(), project.id)
+    governance.decide_due(db.session, governance.Settings.from_config(current_app.config),
+                          clock.now(), project.id)
     project = _project_or_404(slug)
     readme = read_file(repository_path(current_app.config["REPOS_DIR"], project.slug),
                        f"refs/heads/{project.default_branch}", "README.md")
@@ -101,8 +101,7 @@ def join_or_ask(project, user):
     if membership.status == Membership.MEMBER:
         return membership, None
     return membership, governance.request_membership(
-        db.session, project, user, governance.Settings.from_config(current_app.config,
-                                                                   request.url_root), clock.now())
+        db.session, project, user, governance.Settings.from_config(current_app.config), clock.now())
 
 
 @bp.post("/<slug>/leave")

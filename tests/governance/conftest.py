@@ -65,7 +65,7 @@ class Scene:
         return git("rev-parse", "--abbrev-ref", "HEAD", cwd=self.work).strip()
 
     def settings(self):
-        return services.Settings.from_config(self.app.config, "http://commons.test")
+        return services.Settings.from_config(self.app.config)
 
     def tick(self):
         return services.decide_due(db.session, self.settings(), self.clock())
@@ -83,6 +83,6 @@ def clock():
 
 @pytest.fixture
 def scene(make_app, tmp_path, clock):
-    app = make_app(CLOCK=clock)
+    app = make_app(CLOCK=clock, BASE_URL="http://commons.test")
     with app.app_context():
         yield Scene(app, tmp_path, clock)

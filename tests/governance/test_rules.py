@@ -100,7 +100,7 @@ def test_a_window_never_closes_early(stances, now, voting):
 
 
 @given(now=moments, window=st.integers(0, 10**7), minimum=st.integers(1, 10**6))
-def test_revising_always_restarts_the_window(now, window, minimum):
+def test_a_new_window_is_never_shorter_than_the_minimum(now, window, minimum):
     closes = new_window(now, window, minimum)
     assert closes >= now + timedelta(seconds=minimum) and closes > now
 

@@ -74,7 +74,7 @@ def test_an_affected_non_member_objection_blocks_then_revision_restarts(dryer):
     assert before != git("rev-parse", "main", cwd=scene.repo).strip()
 
 
-def test_only_the_objector_withdraws_an_objection_and_stances_change_while_open(dryer):
+def test_stances_change_while_open_and_each_person_withdraws_only_their_own(dryer):
     scene, project, alice, bob, carol, head = dryer
     proposal = services.open_proposal(db.session, project, alice, "decision", "Paint it green",
                                       "", {}, scene.settings(), scene.clock())
@@ -82,11 +82,15 @@ def test_only_the_objector_withdraws_an_objection_and_stances_change_while_open(
     with pytest.raises(Invalid, match="needs a reason"):
         services.take_stance(db.session, proposal, carol, "object", " ", scene.clock())
     services.take_stance(db.session, proposal, carol, "abstain", "", scene.clock())
-    assert [s.stance for s in proposal.stances] == ["abstain"]
-    services.withdraw_stance(db.session, proposal, carol, scene.clock())
-    with pytest.raises(Exception, match="no stance"):
-        services.withdraw_stance(db.session, proposal, alice, scene.clock())
+    services.take_stance(db.session, proposal, alice, "support", "", scene.clock())
     db.session.commit()
+    assert sorted(s.stance for s in proposal.stances) == ["abstain", "support"]
+    services.withdraw_stance(db.session, proposal, carol, scene.clock())
+    db.session.commit()
+    assert [(s.user.username, s.stance) for s in proposal.stances] == [("alice", "support")]
+    from commons.problems import NotFound
+    with pytest.raises(NotFound, match="no stance"):
+        services.withdraw_stance(db.session, proposal, carol, scene.clock())
 
 
 def test_stances_need_standing_and_an_open_proposal(dryer):
@@ -238,3 +242,84 @@ def test_concurrent_deciders_carry_a_merge_out_once(dryer):
     db.session.expire_all()
     proposal = db.session.scalar(sa.select(Proposal))
     assert sum(e.text.startswith("Passed") for e in proposal.events) == 1
+
+
+def test_nothing_changes_a_proposal_once_its_window_has_closed_or_it_is_decided(dryer):
+    scene, project, alice, bob, carol, head = dryer
+    proposal = services.open_proposal(db.session, project, alice, "merge", "Better frame", "",
+                                      {"branch": "better-frame"}, scene.settings(), scene.clock())
+    services.take_stance(db.session, proposal, carol, "object", "Not yet", scene.clock())
+    db.session.commit()
+    scene.clock.advance(hours=72)  # closed, not yet decided
+    with pytest.raises(Conflict):
+        services.take_stance(db.session, proposal, carol, "support", "", scene.clock())
+    with pytest.raises(Conflict):
+        services.withdraw_stance(db.session, proposal, carol, scene.clock())
+    [decided] = scene.tick()
+    assert decided.status == "blocked"  # the objection stood
+    proposal = db.session.get(Proposal, proposal.id)
+    services.withdraw_proposal(db.session, proposal, alice, scene.clock())
+    db.session.commit()
+    for change in (lambda: services.withdraw_proposal(db.session, proposal, alice, scene.clock()),
+                   lambda: services.revise(db.session, proposal, project, alice, scene.settings(),
+                                           "edit", scene.clock(), title="Again")):
+        with pytest.raises(Conflict):
+            change()
+    moved = scene.commit("frame.txt", "one\nzwei\nthree\n", "Again", "alice", "better-frame")
+    assert services.revise_merges_for_push(db.session, project, {"refs/heads/better-frame": moved},
+                                           scene.settings(), scene.clock()) == []
+
+
+def test_a_stance_on_a_revision_no_longer_current_is_refused(dryer):
+    scene, project, alice, bob, carol, head = dryer
+    proposal = services.open_proposal(db.session, project, alice, "decision", "Green", "", {},
+                                      scene.settings(), scene.clock())
+    services.revise(db.session, proposal, project, alice, scene.settings(), "edit",
+                    scene.clock(), body="Greener")
+    db.session.commit()
+    with pytest.raises(Conflict, match="revised since you read it"):
+        services.take_stance(db.session, proposal, carol, "support", "", scene.clock(), revision=1)
+    services.take_stance(db.session, proposal, carol, "support", "", scene.clock(), revision=2)
+
+
+def test_blame_finds_authors_of_oddly_named_files_and_follows_revisions(dryer):
+    scene, project, alice, bob, carol, head = dryer
+    dave = scene.person("dave")
+    git("checkout", "-q", "main", cwd=scene.work)
+    scene.commit("wheel size.txt", "26 inch\n", "Wheels", "bob", "main")
+    scene.commit("räder.txt", "drei\n", "Räder", "dave", "main")
+    git("checkout", "-q", "better-frame", cwd=scene.work)
+    git("merge", "-q", "main", "-m", "Catch up", cwd=scene.work,
+        env={"GIT_AUTHOR_NAME": "alice", "GIT_AUTHOR_EMAIL": "alice@example.org"})
+    moved = scene.commit("wheel size.txt", "28 inch\n", "Bigger wheels", "alice", "better-frame")
+    proposal = services.open_proposal(db.session, project, alice, "merge", "Wheels", "",
+                                      {"branch": "better-frame"}, scene.settings(), scene.clock())
+    db.session.commit()
+    assert {p.user.username for p in proposal.affected if p.user} == {"bob"}
+    assert proposal.details["head"] == moved
+    # The branch now also rewrites dave's file: he gains standing on revision 2.
+    again = scene.commit("räder.txt", "vier\n", "Vier", "alice", "better-frame")
+    [revised] = services.revise_merges_for_push(db.session, project,
+                                                {"refs/heads/better-frame": again},
+                                                scene.settings(), scene.clock())
+    db.session.commit()
+    assert {p.user.username for p in revised.affected if p.user} == {"bob", "dave"}
+    services.take_stance(db.session, revised, dave, "object", "drei is right", scene.clock())
+
+
+def test_no_one_is_admitted_without_asking_and_a_withdrawn_request_can_be_made_again(scene):
+    alice, bob = scene.person("alice"), scene.person("bob")
+    project = scene.project(alice, admission="consent")
+    with pytest.raises(Forbidden, match="no one is admitted without asking"):
+        services.open_proposal(db.session, project, alice, "membership", "Admit bob", "",
+                               {"username": "bob"}, scene.settings(), scene.clock())
+    from commons.projects import services as projects
+    projects.join_project(db.session, project, bob)
+    proposal = services.request_membership(db.session, project, bob, scene.settings(),
+                                           scene.clock())
+    db.session.commit()
+    services.withdraw_proposal(db.session, proposal, bob, scene.clock())
+    db.session.commit()
+    projects.join_project(db.session, project, bob)  # not "already waiting"
+    services.request_membership(db.session, project, bob, scene.settings(), scene.clock())
+    db.session.commit()

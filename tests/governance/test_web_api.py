@@ -154,3 +154,55 @@ def test_tick_command_decides_once(app, people, clock):
     assert "Decided 0 proposals." in again.output
     bad = runner.invoke(args=["governance", "tick", "--now", "soon"])
     assert bad.exit_code != 0 and "ISO 8601" in bad.output
+
+
+def test_the_host_header_never_reaches_a_merge_commit(app, people, clock, tmp_path):
+    import subprocess
+    client, tokens = people
+    repo = tmp_path / "repos" / "dryer.git"
+    work = tmp_path / "w"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "alice@example.org",
+           "GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "alice@example.org"}
+    subprocess.run(["git", "clone", "-q", str(repo), str(work)], env=env, check=True)
+    subprocess.run(["git", "checkout", "-q", "-b", "topic"], cwd=work, env=env, check=True)
+    subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", "t"], cwd=work, env=env, check=True)
+    subprocess.run(["git", "push", "-q", "origin", "topic"], cwd=work, env=env, check=True)
+    client.post("/api/v1/projects/dryer/proposals", headers=bearer(tokens["alice"]),
+                json={"kind": "merge", "title": "Topic", "branch": "topic"})
+    clock.advance(hours=73)
+    client.get("/projects/dryer", headers={"Host": "evil.example"})  # decides on read
+    message = subprocess.run(["git", "log", "-1", "--format=%B", "main"], cwd=repo, env=env,
+                             capture_output=True, text=True, check=True).stdout
+    assert "evil.example" not in message
+    assert "Decided-by: http://127.0.0.1:5000/projects/dryer/proposals/1" in message
+
+
+def test_api_stance_on_a_stale_revision_is_409(people):
+    client, tokens = people
+    client.post("/api/v1/projects/dryer/proposals", headers=bearer(tokens["alice"]),
+                json={"kind": "decision", "title": "Green"})
+    stale = client.post("/api/v1/projects/dryer/proposals/1/stances", headers=bearer(tokens["bob"]),
+                        json={"stance": "support", "revision": 0})
+    assert stale.status_code == 409 and "revised since you read it" in stale.get_json()["error"]
+    fresh = client.post("/api/v1/projects/dryer/proposals/1/stances", headers=bearer(tokens["bob"]),
+                        json={"stance": "support", "revision": 1})
+    assert fresh.status_code == 201
+
+
+def test_a_stale_stance_leaves_the_proposal_in_the_inbox(app, people, clock):
+    client, tokens = people
+    client.post("/api/v1/projects/dryer/proposals", headers=bearer(tokens["alice"]),
+                json={"kind": "decision", "title": "Paint it green"})
+    client.post("/api/v1/projects/dryer/proposals/1/stances", headers=bearer(tokens["bob"]),
+                json={"stance": "support"})
+    bob = Browser(app.test_client())
+    bob.login("bob")
+    clock.advance(hours=50)
+    assert "Paint it green" not in bob.client.get("/inbox").get_data(as_text=True)
+    alice = Browser(app.test_client())
+    alice.login("alice")
+    page = "/projects/dryer/proposals/1"
+    alice.submit(page, {"title": "Paint it green", "body": "Darker"}, action=page + "/revise")
+    clock.advance(hours=50)
+    assert "Paint it green" in bob.client.get("/inbox").get_data(as_text=True)
