@@ -77,6 +77,12 @@ def standing(session: Session, proposal: Proposal) -> set[int]:
     return set(_state(proposal, _members(session, proposal.project_id)).standing)
 
 
+def standing_and_tally(session: Session, proposal: Proposal) -> tuple[set[int], rules.Tally]:
+    """Who has standing and how the current stances count, in one query."""
+    state = _state(proposal, _members(session, proposal.project_id))
+    return set(state.standing), rules.tally(state, _stance_values(proposal))
+
+
 def current_tally(session: Session, proposal: Proposal) -> rules.Tally:
     return rules.tally(_state(proposal, _members(session, proposal.project_id)),
                        _stance_values(proposal))

@@ -39,7 +39,8 @@ def decide_due_for(project) -> None:
 
 def _project(slug: str):
     try:
-        return projects.get_project(db.session, slug)
+        # Members load only if a page asks (a project may have thousands).
+        return projects.get_project(db.session, slug, with_members=False)
     except NotFound as problem:
         abort(404, description=problem.message)
 
@@ -90,11 +91,10 @@ def show(slug: str, number: int):
     proposal = _proposal(project, number)
     mine = next((s for s in proposal.stances if current_user.is_authenticated
                  and s.user_id == current_user.id), None)
-    can_stand = current_user.is_authenticated and \
-        current_user.id in services.standing(db.session, proposal)
+    standing, tally = services.standing_and_tally(db.session, proposal)
     return render_template(
         "governance/show.html", project=project, proposal=proposal, mine=mine,
-        can_stand=can_stand, tally=services.current_tally(db.session, proposal),
+        can_stand=current_user.is_authenticated and current_user.id in standing, tally=tally,
         stance_form=StanceForm(stance=mine.stance if mine else None,
                                revision=str(proposal.revision), formdata=None),
         comment_form=CommentForm(formdata=None),
