@@ -84,33 +84,43 @@ def new(slug: str):
         (422 if form.errors or form.form_errors else 200)
 
 
-@bp.route("/projects/<slug>/proposals/<int(max=2147483647):number>")
-def show(slug: str, number: int):
+PROPOSAL = "/projects/<slug>/proposals/<int(max=2147483647):number>"
+
+
+def _load(slug: str, number: int):
+    """The project and its proposal, decided first if it is due."""
     project = _project(slug)
     decide_due_for(project)
-    proposal = _proposal(project, number)
+    return project, _proposal(project, number)
+
+
+def _page(project, proposal, stance_form: StanceForm | None = None, status: int = 200):
     mine = next((s for s in proposal.stances if current_user.is_authenticated
                  and s.user_id == current_user.id), None)
     standing, tally = services.standing_and_tally(db.session, proposal)
+    stance_form = stance_form or StanceForm(stance=mine.stance if mine else None,
+                                            revision=str(proposal.revision), formdata=None)
     return render_template(
         "governance/show.html", project=project, proposal=proposal, mine=mine,
         can_stand=current_user.is_authenticated and current_user.id in standing, tally=tally,
-        stance_form=StanceForm(stance=mine.stance if mine else None,
-                               revision=str(proposal.revision), formdata=None),
-        comment_form=CommentForm(formdata=None),
-        revise_form=ReviseForm(title=proposal.title, body=proposal.body, formdata=None))
+        stance_form=stance_form, comment_form=CommentForm(formdata=None),
+        revise_form=ReviseForm(title=proposal.title, body=proposal.body, formdata=None)), status
 
 
-@bp.post("/projects/<slug>/proposals/<int(max=2147483647):number>/stance")
+@bp.route(PROPOSAL)
+def show(slug: str, number: int):
+    return _page(*_load(slug, number))
+
+
+@bp.post(PROPOSAL + "/stance")
 @login_required
 def stance(slug: str, number: int):
-    project = _project(slug)
-    decide_due_for(project)
-    proposal = _proposal(project, number)
+    project, proposal = _load(slug, number)
     form = StanceForm()
+    status = 422
     if form.validate_on_submit():
+        read = form.revision.data
         try:
-            read = form.revision.data
             services.take_stance(db.session, proposal, current_user, form.stance.data,
                                  form.reason.data or "", clock.now(),
                                  int(read) if read and read.isdigit() else None)
@@ -118,34 +128,27 @@ def stance(slug: str, number: int):
         except Problem as problem:
             db.session.rollback()
             show_problem(form, problem)
+            status = problem.status
         else:
             flash("Your stance is recorded. You can change it while the proposal is open.",
                   "success")
             return redirect(url_for("governance.show", slug=slug, number=number))
-    proposal = _proposal(project, number)
-    return render_template(
-        "governance/show.html", project=project, proposal=proposal, mine=None, can_stand=True,
-        tally=services.current_tally(db.session, proposal), stance_form=form,
-        comment_form=CommentForm(formdata=None),
-        revise_form=ReviseForm(title=proposal.title, body=proposal.body, formdata=None)), 422
+    return _page(project, _proposal(project, number), form, status)
 
 
-@bp.post("/projects/<slug>/proposals/<int(max=2147483647):number>/stance/withdraw")
+@bp.post(PROPOSAL + "/stance/withdraw")
 @login_required
 def withdraw_stance(slug: str, number: int):
-    project = _project(slug)
-    decide_due_for(project)
-    proposal = _proposal(project, number)
+    _, proposal = _load(slug, number)
     press_button(lambda: services.withdraw_stance(db.session, proposal, current_user, clock.now()),
                  lambda _: "Your stance is withdrawn.")
     return redirect(url_for("governance.show", slug=slug, number=number))
 
 
-@bp.post("/projects/<slug>/proposals/<int(max=2147483647):number>/comments")
+@bp.post(PROPOSAL + "/comments")
 @login_required
 def comment(slug: str, number: int):
-    project = _project(slug)
-    proposal = _proposal(project, number)
+    _, proposal = _load(slug, number)
     form = CommentForm()
     if form.validate_on_submit():
         try:
@@ -160,35 +163,29 @@ def comment(slug: str, number: int):
     return redirect(url_for("governance.show", slug=slug, number=number) + "#comments")
 
 
-@bp.post("/projects/<slug>/proposals/<int(max=2147483647):number>/withdraw")
+@bp.post(PROPOSAL + "/withdraw")
 @login_required
 def withdraw(slug: str, number: int):
-    project = _project(slug)
-    decide_due_for(project)
-    proposal = _proposal(project, number)
+    _, proposal = _load(slug, number)
     press_button(lambda: services.withdraw_proposal(db.session, proposal, current_user, clock.now()),
                  lambda _: f"Proposal #{number} is withdrawn.")
     return redirect(url_for("governance.show", slug=slug, number=number))
 
 
-@bp.post("/projects/<slug>/proposals/<int(max=2147483647):number>/escalate")
+@bp.post(PROPOSAL + "/escalate")
 @login_required
 def escalate(slug: str, number: int):
-    project = _project(slug)
-    decide_due_for(project)
-    proposal = _proposal(project, number)
+    project, proposal = _load(slug, number)
     press_button(lambda: services.escalate(db.session, proposal, project, current_user,
                                            settings(), clock.now()),
                  lambda _: "It is now put to a majority vote in a fresh window.")
     return redirect(url_for("governance.show", slug=slug, number=number))
 
 
-@bp.post("/projects/<slug>/proposals/<int(max=2147483647):number>/revise")
+@bp.post(PROPOSAL + "/revise")
 @login_required
 def revise(slug: str, number: int):
-    project = _project(slug)
-    decide_due_for(project)
-    proposal = _proposal(project, number)
+    project, proposal = _load(slug, number)
     form = ReviseForm()
     if form.validate_on_submit():
         try:

@@ -117,6 +117,10 @@ def test_proposal_pages_stance_withdraw_and_comment(app, people, clock):
     assert "<strong>blue</strong>" in bob.client.get(page).get_data(as_text=True)
     listing = bob.client.get("/projects/dryer/proposals").get_data(as_text=True)
     assert "#1 Paint it green" in listing
+    clock.advance(hours=72)
+    late = bob.submit(page, {"stance": "support", "reason": ""}, action=page + "/stance")
+    assert late.status_code == 409 and "stances are taken while it is open" in \
+        late.get_data(as_text=True)
 
 
 def test_inbox_and_atom_feed(app, people, clock):
