@@ -70,8 +70,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
 def _fill_defaults(app: Flask) -> None:
     if not app.config.get("SECRET_KEY"):
-        # A command such as `users create` signs no session; only serving does.
-        from_command_line = click.get_current_context(silent=True) is not None
+        # A command such as `users create` signs no session; only serving
+        # does (gunicorn, or `flask run`).
+        context = click.get_current_context(silent=True)
+        from_command_line = context is not None and context.info_name != "run"
         if not (app.debug or app.testing or from_command_line):
             raise ConfigurationError(
                 "COMMONS_SECRET_KEY is not set. In production set it to a long "

@@ -42,7 +42,8 @@ def security_headers(response):
 
 @bp.app_context_processor
 def template_helpers():
-    return {"confirm_form": ConfirmForm}
+    # Only its CSRF token is rendered: never bind it to what a request sent.
+    return {"confirm_form": lambda: ConfirmForm(formdata=None)}
 
 
 @bp.app_template_filter("duration")

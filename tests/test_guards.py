@@ -82,3 +82,20 @@ def test_behind_a_proxy_clients_and_urls_come_from_forwarded_headers(make_app, t
                                                     "license": "MIT"},
                           headers={**bearer(token.get_json()["token"]), **forwarded})
     assert created.get_json()["clone_url"] == "https://commons.example/projects/dryer.git"
+
+
+def test_pages_take_forms_not_json(browser):
+    browser.register("alice")
+    html = browser.client.get("/settings").get_data(as_text=True)
+    response = browser.client.post("/settings/tokens", data='{"name": 5}',
+                                   content_type="application/json",
+                                   headers={"X-CSRFToken": csrf_token(html)})
+    assert response.status_code == 415 and "JSON API under /api/v1" in response.get_data(as_text=True)
+    assert browser.client.post("/nope", data="[1,2]", content_type="application/json").status_code == 415
+
+
+def test_json_nested_too_deeply_is_400(client, token_for):
+    body = "[" * 5000 + "]" * 5000
+    response = client.post("/api/v1/projects", data=body, content_type="application/json",
+                           headers=bearer(token_for("alice")))
+    assert response.status_code == 400 and "nested too deeply" in response.get_json()["error"]

@@ -12,7 +12,7 @@ from commons.problems import Invalid
 from commons.projects import services
 from commons.projects.models import Membership, Project
 from commons.projects.rules import Threshold
-from commons.projects.views import clone_url, join_or_ask
+from commons.projects.views import clone_url, join_or_ask, leave_or_withdraw
 
 blp = Blueprint("api_projects", __name__, description="Projects and membership")
 
@@ -82,8 +82,7 @@ def join_project(slug: str):
 @blp.doc(security=[{"bearer": []}])
 def leave_project(slug: str):
     """Leave the project, or withdraw a pending request to join."""
-    user = require_api_user()
-    services.leave_project(db.session, services.get_project(db.session, slug), user)
+    leave_or_withdraw(services.get_project(db.session, slug), require_api_user())
     db.session.commit()
 
 

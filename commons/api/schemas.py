@@ -33,7 +33,7 @@ class ThresholdBody(Schema):
 class PolicyBody(Schema):
     admission = fields.String(validate=validate.OneOf(["open", "consent"]))
     push = fields.String(validate=validate.OneOf(["review", "direct"]))
-    review_window = fields.Integer(metadata={"description": "Seconds."})
+    review_window = fields.Integer(strict=True, metadata={"description": "Seconds."})
     approval_threshold = fields.Nested(ThresholdBody)
 
 

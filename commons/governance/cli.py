@@ -3,12 +3,14 @@
 from datetime import datetime, timezone
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
 from commons import clock
 from commons.extensions import db
 from commons.governance import services
+from commons.projects.models import Project
 
 governance = AppGroup("governance", help="Decide proposals.")
 
@@ -28,6 +30,9 @@ def tick(moment: str | None) -> None:
             now = now.replace(tzinfo=timezone.utc)
     decided = services.decide_due(db.session, services.Settings.from_config(current_app.config),
                                   now)
+    slugs = dict(db.session.execute(sa.select(Project.id, Project.slug).where(
+        Project.id.in_({d.project_id for d in decided}))).all()) if decided else {}
     for decision in decided:
-        click.echo(f"#{decision.number} ({decision.kind}): {decision.status}. {decision.outcome}")
+        click.echo(f"{slugs[decision.project_id]} #{decision.number} ({decision.kind}): "
+                   f"{decision.status}. {decision.outcome}")
     click.echo(f"Decided {len(decided)} proposal{'s' if len(decided) != 1 else ''}.")

@@ -155,6 +155,9 @@ def request_membership(session: Session, project: Project, user: User, settings:
 
 
 def _membership_details(session: Session, project: Project, details: dict, author: User) -> dict:
+    if project.admission == "open":
+        raise Invalid(f"{project.name} admits whoever joins; use the Join button instead.",
+                      field="username")
     username = str(details.get("username") or author.username).strip().lower()
     user = session.scalar(sa.select(User).where(User.username == username))
     if user is None:
@@ -435,7 +438,11 @@ def revise_merges_for_push(session: Session, project: Project, moved: dict[str, 
             Proposal.status.in_([rules.OPEN, rules.BLOCKED]))):
         branch = proposal.details.get("branch")
         new = moved.get(f"refs/heads/{branch}")
-        if not new or new == proposal.details.get("head") or set(new) == {"0"}:
+        if not new or new == proposal.details.get("head"):
+            continue
+        if set(new) == {"0"}:
+            _withdraw_for(session, proposal, f"The branch {branch} was deleted, so the "
+                          "proposal is withdrawn.", now)
             continue
         try:
             revise(session, proposal, project, None, settings,
@@ -456,6 +463,28 @@ def revise_merges_for_push(session: Session, project: Project, moved: dict[str, 
         session.flush()
         revised.append(proposal)
     return revised
+
+
+def withdraw_membership_requests(session: Session, project: Project, user: User,
+                                 now: datetime | None = None) -> None:
+    """Someone who withdraws their request to join withdraws the proposal
+    that would admit them."""
+    for proposal in session.scalars(sa.select(Proposal).where(
+            Proposal.project_id == project.id, Proposal.kind == "membership",
+            Proposal.status.in_([rules.OPEN, rules.BLOCKED]))):
+        if proposal.details.get("username") == user.username:
+            _withdraw_for(session, proposal, f"{user.username} withdrew the request to join.",
+                          now)
+
+
+def _withdraw_for(session: Session, proposal: Proposal, why: str, now: datetime | None) -> None:
+    try:
+        _hold(session, proposal, (rules.OPEN, rules.BLOCKED))
+    except Conflict:
+        return  # decided meanwhile
+    proposal.status, proposal.decided_at = rules.WITHDRAWN, now or utcnow()
+    proposal.events.append(TimelineEvent(at=proposal.decided_at, text=why))
+    session.flush()
 
 
 # ---------------------------------------------------------------- deciding

@@ -94,6 +94,14 @@ def join(slug: str):
     return redirect(url_for("projects.show", slug=slug))
 
 
+def leave_or_withdraw(project, user):
+    """Leave, or withdraw a request to join together with its proposal."""
+    membership = services.leave_project(db.session, project, user)
+    if not membership.joined_at:
+        governance.withdraw_membership_requests(db.session, project, user, clock.now())
+    return membership
+
+
 def join_or_ask(project, user):
     """Join at once (open admission) or open the membership proposal the
     members decide (consent admission). Returns (membership, proposal)."""
@@ -108,7 +116,7 @@ def join_or_ask(project, user):
 @login_required
 def leave(slug: str):
     project = _project_or_404(slug)
-    press_button(lambda: services.leave_project(db.session, project, current_user),
+    press_button(lambda: leave_or_withdraw(project, current_user),
                  lambda membership: f"You left {project.name}." if membership.joined_at
                  else f"You withdrew your request to join {project.name}.")
     return redirect(url_for("projects.show", slug=slug))

@@ -323,3 +323,16 @@ def test_no_one_is_admitted_without_asking_and_a_withdrawn_request_can_be_made_a
     projects.join_project(db.session, project, bob)  # not "already waiting"
     services.request_membership(db.session, project, bob, scene.settings(), scene.clock())
     db.session.commit()
+
+
+def test_deleting_a_proposed_branch_withdraws_its_proposal(dryer):
+    scene, project, alice, bob, carol, head = dryer
+    proposal = services.open_proposal(db.session, project, alice, "merge", "Better frame", "",
+                                      {"branch": "better-frame"}, scene.settings(), scene.clock())
+    db.session.commit()
+    services.revise_merges_for_push(db.session, project, {"refs/heads/better-frame": "0" * 40},
+                                    scene.settings(), scene.clock())
+    db.session.commit()
+    assert db.session.get(Proposal, proposal.id).status == "withdrawn"
+    scene.clock.advance(hours=72)
+    assert scene.tick() == []

@@ -210,3 +210,23 @@ def test_a_stale_stance_leaves_the_proposal_in_the_inbox(app, people, clock):
     alice.submit(page, {"title": "Paint it green", "body": "Darker"}, action=page + "/revise")
     clock.advance(hours=50)
     assert "Paint it green" in bob.client.get("/inbox").get_data(as_text=True)
+
+
+def test_withdrawing_a_join_request_withdraws_its_proposal(people):
+    client, tokens = people
+    client.post("/api/v1/projects", headers=bearer(tokens["alice"]), json={
+        "name": "Seeds", "slug": "seeds", "license": "CC0-1.0", "policy": {"admission": "consent"}})
+    assert client.post("/api/v1/projects/seeds/join", headers=bearer(tokens["dave"])).status_code == 202
+    assert client.delete("/api/v1/projects/seeds/membership",
+                         headers=bearer(tokens["dave"])).status_code == 204
+    assert client.get("/api/v1/projects/seeds/proposals/1").get_json()["status"] == "withdrawn"
+    again = client.post("/api/v1/projects/seeds/join", headers=bearer(tokens["dave"]))
+    assert again.status_code == 202 and again.get_json()["proposal"] == 2
+
+
+def test_policy_numbers_must_be_whole(people):
+    client, tokens = people
+    response = client.post("/api/v1/projects/dryer/proposals", headers=bearer(tokens["alice"]),
+                           json={"kind": "policy", "title": "x",
+                                 "policy": {"review_window": 86400.5}})
+    assert response.status_code == 422
