@@ -50,12 +50,6 @@ def slug_problem(slug: str) -> str | None:
     return None
 
 
-def suggest_slug(name: str) -> str:
-    """A slug derived from a project name (the form's starting point)."""
-    slug = re.sub(r"[^a-z0-9]+", "-", (name or "").lower()).strip("-")
-    return slug[:MAX_SLUG_LENGTH].rstrip("-")
-
-
 def policy_problems(policy: Policy, *, min_review_window: int) -> dict[str, str]:
     """Field name -> why that part of *policy* is not acceptable."""
     problems = {}

@@ -17,10 +17,6 @@ def test_bad_slugs_say_why(slug):
     assert rules.slug_problem(slug)
 
 
-def test_slug_suggestion():
-    assert rules.suggest_slug("  Solar Dryer (v2)! ") == "solar-dryer-v2"
-
-
 def _policy(**changes):
     base = dict(admission="open", push="review", review_window=86400,
                 approval_threshold=Threshold(Decimal("0"), "EUR"))
