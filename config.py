@@ -17,6 +17,11 @@ BASE_URL = None
 # Inputs estimated above this need a passed `input` proposal.
 DEFAULT_APPROVAL_THRESHOLD = {"amount": "0", "currency": "EUR"}
 
+# Evidence files for receipts, stored by their sha256 (EVIDENCE_DIR defaults
+# to evidence/ in the instance folder), and the largest one accepted.
+EVIDENCE_DIR = None
+EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
+
 # Flask-Limiter: "memory://" for one process, "redis://127.0.0.1:6379" to
 # share the count between gunicorn workers and machines.
 RATELIMIT_STORAGE_URI = "memory://"

@@ -53,6 +53,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commons.git import views as git_views
     from commons.governance import cli as governance_cli
     from commons.governance import views as governance_views
+    from commons.ledger import cli as ledger_cli
+    from commons.ledger import views as ledger_views
     from commons.projects import bp as projects_bp
 
     app.register_blueprint(accounts_bp)
@@ -60,11 +62,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(git_views.bp)
     app.register_blueprint(browse.bp)
     app.register_blueprint(governance_views.bp)
+    app.register_blueprint(ledger_views.bp)
     app.register_blueprint(web.bp)
     init_api(app)
     errors.init_app(app)
     app.cli.add_command(accounts_cli.users)
     app.cli.add_command(governance_cli.governance)
+    app.cli.add_command(ledger_cli.ledger)
     return app
 
 
@@ -93,6 +97,9 @@ def _fill_defaults(app: Flask) -> None:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    app.config["EVIDENCE_DIR"] = str(
+        Path(app.config.get("EVIDENCE_DIR") or Path(app.instance_path) / "evidence").resolve()
+    )
     app.config["REPOS_DIR"] = str(
         Path(app.config.get("REPOS_DIR") or ROOT / "repos").resolve()
     )

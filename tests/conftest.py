@@ -50,6 +50,7 @@ def make_app(database_uri, tmp_path):
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": database_uri,
             "REPOS_DIR": str(tmp_path / "repos"),
+            "EVIDENCE_DIR": str(tmp_path / "evidence"),
             **overrides,
         }
         app = create_app(config)

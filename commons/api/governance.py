@@ -36,7 +36,8 @@ def open_proposal(body, slug: str):
     """Open a proposal; kind fields: branch (merge), username (membership),
     license (license), policy (policy)."""
     project = projects.get_project(db.session, slug)
-    details = {key: body[key] for key in ("branch", "username", "license") if key in body}
+    details = {key: body[key] for key in ("branch", "username", "license", "input")
+               if key in body}
     if body["kind"] == "policy":
         details = dict(body.get("policy") or {})
     proposal = services.open_proposal(db.session, project, require_api_user(), body["kind"],

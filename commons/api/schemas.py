@@ -84,6 +84,7 @@ class ProposalCreate(Schema):
     branch = fields.String(metadata={"description": "merge: the branch to merge"})
     username = fields.String(metadata={"description": "membership: who to admit"})
     license = fields.String(metadata={"description": "license: the new SPDX identifier"})
+    input = fields.Integer(metadata={"description": "input: the number of the input to approve"})
     policy = fields.Nested(PolicyBody, metadata={"description": "policy: the fields to change"})
 
 

@@ -17,6 +17,7 @@ KIND_CHOICES = [
     SelectChoice("membership", "Admit a person"),
     SelectChoice("license", "Change the licence"),
     SelectChoice("policy", "Change the project's policy"),
+    SelectChoice("input", "Approve an input the ledger lists as pending"),
 ]
 
 
@@ -29,6 +30,8 @@ class ProposalForm(FlaskForm):
                          description="Push it first: git push origin HEAD:refs/heads/my-change")
     username = StringField("Person to admit", validators=[Optional(), Length(max=39)])
     license = StringField("New licence (SPDX identifier)", validators=[Optional(), Length(max=64)])
+    input = IntegerField("Input number", validators=[Optional(), NumberRange(min=1)],
+                         description="As on the project's ledger page: input #3 is 3.")
     admission = RadioField("Admission", validators=[Optional()], choices=[
         SelectChoice("", "unchanged"), SelectChoice("open", "open"),
         SelectChoice("consent", "consent")], default="")

@@ -22,6 +22,8 @@ from commons.governance.models import (
     Stance,
     TimelineEvent,
 )
+from commons.ledger import services as ledger
+from commons.ledger.models import Input
 from commons.money import parse_amount
 from commons.problems import Conflict, Forbidden, Invalid, NotFound
 from commons.projects import licences
@@ -123,8 +125,7 @@ def open_proposal(session: Session, project: Project, author: User, kind: str, t
     elif kind == "policy":
         details = _policy_details(project, details, settings)
     elif kind == "input":
-        raise Invalid("Input proposals come with the inputs ledger, which is not here yet. "
-                      "Open a decision proposal about the input meanwhile.", field="kind")
+        details, affected = _input_details(session, project, details)
     else:
         details = {}
     _lock(session, project.id)
@@ -212,6 +213,76 @@ def _license_details(session: Session, project: Project, path: Path, details: di
     affected = _parties(session, authorship.names, authorship.lines,
                         "has {n} commits in the repository")
     return {"license": licence.id}, affected
+
+
+def _input_details(session: Session, project: Project, details: dict
+                   ) -> tuple[dict, list[AffectedParty]]:
+    try:
+        number = int(str(details.get("input", "")).lstrip("#"))
+    except ValueError:
+        raise Invalid("Name the input to approve by its number.", field="input") from None
+    need = ledger.get_input(session, project, number)
+    if need.closed:
+        raise Invalid(f"Input #{number} is closed.", field="input")
+    if need.approved:
+        raise Invalid(f"Input #{number} is approved already.", field="input")
+    open_already = _open_input_proposal(session, project, number)
+    if open_already is not None:
+        raise Conflict(f"Proposal #{open_already.number} already asks to approve input "
+                       f"#{number}.", field="input")
+    return {"input": number}, _input_parties(session, need)
+
+
+def _open_input_proposal(session: Session, project: Project, number: int) -> Proposal | None:
+    return session.scalar(sa.select(Proposal).where(
+        Proposal.project_id == project.id, Proposal.kind == "input",
+        Proposal.status.in_([rules.OPEN, rules.BLOCKED]),
+        Proposal.details["input"].as_integer() == number))
+
+
+def _input_parties(session: Session, need: Input) -> list[AffectedParty]:
+    """Its pledgers and providers: they give what the decision spends."""
+    parties: dict[int, AffectedParty] = {}
+    for pledge in need.pledges:
+        if pledge.pledger is not None and not pledge.withdrawn:
+            parties[pledge.pledger.id] = _party(pledge.pledger, "pledged to this input")
+    return list(parties.values())
+
+
+def _party(user: User, reason: str) -> AffectedParty:
+    return AffectedParty(user_id=user.id, name=user.username,
+                         email=(user.primary_email or f"{user.username}@users.commons.invalid"),
+                         reason=reason, weight=1)
+
+
+def propose_input(session: Session, project: Project, need: Input, author: User,
+                  settings: Settings, now: datetime | None = None) -> Proposal | None:
+    """The `input` proposal a pending input asks for (none if one is open)."""
+    if _open_input_proposal(session, project, need.number) is not None:
+        return None
+    unit_cost = f" at {need.unit_cost} {need.currency} each" if need.unit_cost is not None else ""
+    body = (f"Approve input #{need.number}: {need.needed} {need.unit} of {need.title}"
+            f"{unit_cost}. Its estimated cost is above the project's approval threshold "
+            f"({project.approval_amount} {project.approval_currency}) or priced in another "
+            "currency, so the project decides.")
+    return open_proposal(session, project, author, "input", f"Approve input: {need.title}"[:200],
+                         body, {"input": need.number}, settings, now)
+
+
+def add_input_party(session: Session, project: Project, need: Input, user: User,
+                    what: str) -> None:
+    """Someone who pledged or provided an input has standing on the open
+    proposal to approve it."""
+    proposal = _open_input_proposal(session, project, need.number)
+    if proposal is None or proposal.author_id == user.id:
+        return
+    if any(party.user_id == user.id for party in proposal.affected):
+        return
+    email = user.primary_email or f"{user.username}@users.commons.invalid"
+    if any(party.email == email for party in proposal.affected):
+        return
+    proposal.affected.append(_party(user, f"{what} this input"))
+    session.flush()
 
 
 def _policy_details(project: Project, details: dict, settings: Settings) -> dict:
@@ -703,6 +774,13 @@ def _carry_out(session: Session, proposal: Proposal, project: Project, settings:
             project.approval_amount = parse_amount(threshold["amount"])
             project.approval_currency = threshold["currency"]
         return "The policy changed: " + ", ".join(f"{k} = {v}" for k, v in details.items()) + "."
+    if proposal.kind == "input":
+        number = proposal.details["input"]
+        try:
+            need = ledger.approve_input(session, project, number, proposal.number, now)
+        except (Conflict, NotFound) as error:
+            raise merging.EffectError(error.message) from None
+        return f"Input #{number} ({need.title}) is approved."
     return "Decided."
 
 

@@ -22,6 +22,7 @@ from commons.git import pushes
 from commons.governance import services
 from commons.governance.forms import CommentForm, ProposalForm, ReviseForm, StanceForm
 from commons.governance.rules import OPEN
+from commons.ledger import services as ledger
 from commons.problems import NotFound, Problem
 from commons.projects import services as projects
 
@@ -224,6 +225,8 @@ def _details(form: ProposalForm) -> dict:
         return {"username": form.username.data}
     if kind == "license":
         return {"license": form.license.data}
+    if kind == "input":
+        return {"input": form.input.data or ""}
     if kind == "policy":
         details = {"admission": form.admission.data or None, "push": form.push.data or None}
         if form.review_window_hours.data:
@@ -244,3 +247,16 @@ def revise_merge_proposals(project, moved: dict[str, str]) -> None:
         services.Settings.from_config(current_app.config), clock.now())
     db.session.commit()
 
+
+
+@ledger.input_pending.connect
+def propose_pending_input(project, need, actor, now) -> None:
+    """An input above the approval threshold asks the project: it opens an
+    `input` proposal in the same transaction as the entry."""
+    services.propose_input(db.session, project, need, actor,
+                           services.Settings.from_config(current_app.config), now)
+
+
+@ledger.input_supplied.connect
+def give_suppliers_standing(project, need, user, what: str) -> None:
+    services.add_input_party(db.session, project, need, user, what)

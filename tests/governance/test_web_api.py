@@ -71,7 +71,7 @@ def test_api_refuses_bad_proposals(people):
         ({"kind": "merge", "title": "x", "branch": "nope"}, 422, "There is no branch"),
         ({"kind": "license", "title": "x", "license": "CC-BY-NC-4.0"}, 422, "not an open licence"),
         ({"kind": "policy", "title": "x", "policy": {"review_window": 60}}, 422, "at least 86400"),
-        ({"kind": "input", "title": "x"}, 422, "inputs ledger"),
+        ({"kind": "input", "title": "x"}, 422, "Name the input"),
         ({"kind": "vote", "title": "x"}, 422, "Must be one of"),
     ]
     for body, status, message in cases:

@@ -1,0 +1,52 @@
+"""Evidence files, stored content-addressed: a file's name on disk is its
+sha256, so the journal entry that names the hash names the bytes, the same
+file uploaded twice is kept once, and no path comes from what a person
+typed."""
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from commons.problems import Invalid
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_CHUNK = 1 << 16
+
+
+def path_for(root: Path, sha256: str) -> Path | None:
+    """Where the file with this hash lives, or None for a malformed hash."""
+    if not _SHA256.fullmatch(sha256):
+        return None
+    return root / sha256[:2] / sha256
+
+
+def store(stream: BinaryIO, root: Path, max_bytes: int) -> tuple[str, int]:
+    """Copy *stream* into the store, hashing as it goes; refuse it past
+    *max_bytes* (nothing is kept). Returns (sha256, size)."""
+    root.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    handle, temporary = tempfile.mkstemp(dir=root, prefix=".upload-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            while chunk := stream.read(_CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise Invalid(f"The evidence file is larger than {max_bytes // 1024} KiB; "
+                                  "link to it instead, or upload a smaller file.",
+                                  field="evidence_file")
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise Invalid("The evidence file is empty.", field="evidence_file")
+        sha256 = digest.hexdigest()
+        final = path_for(root, sha256)
+        assert final is not None
+        final.parent.mkdir(exist_ok=True)
+        os.replace(temporary, final)  # same bytes if it was there already
+        return sha256, size
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)

@@ -1,0 +1,126 @@
+"""The journal (append-only, hash-chained) and the balances kept from it.
+
+``LedgerEntry`` rows are the record; ``LedgerHead`` is each project's last
+seq and hash (one row to lock, so appends queue and the chain never forks).
+``Input``, ``Pledge`` and ``WorkLog`` are balances folded from the journal
+as it grows, so pages read them in one indexed query; ``ledger verify``
+rebuilds them from the journal and compares."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from commons.accounts.models import User
+from commons.extensions import db
+from commons.types import DecimalText, UTCDateTime
+
+
+class LedgerEntry(db.Model):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "seq"),
+        # An input's history, newest first, without reading the rest.
+        sa.Index("ix_ledger_entries_input", "project_id", "input_number", "seq"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(sa.Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(sa.String(16))
+    input_number: Mapped[int | None] = mapped_column(sa.Integer)
+    # The canonical JSON that was hashed, kept byte for byte.
+    payload: Mapped[str] = mapped_column(sa.Text)
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))
+
+    actor: Mapped[User | None] = relationship()
+
+
+class LedgerHead(db.Model):
+    __tablename__ = "ledger_heads"
+
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.Integer, default=0)
+    hash: Mapped[str] = mapped_column(sa.String(64))
+    inputs: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class Input(db.Model):
+    """An input requirement and its balance."""
+
+    __tablename__ = "ledger_inputs"
+    __table_args__ = (sa.UniqueConstraint("project_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(sa.Integer)
+    seq: Mapped[int] = mapped_column(sa.Integer)  # the entry that added it
+    title: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    resource: Mapped[str] = mapped_column(sa.String(200), index=True)
+    unit: Mapped[str] = mapped_column(sa.String(8))
+    needed: Mapped[Decimal] = mapped_column(DecimalText)
+    unit_cost: Mapped[Decimal | None] = mapped_column(DecimalText)
+    currency: Mapped[str | None] = mapped_column(sa.String(3))
+    needed_by: Mapped[date | None] = mapped_column(sa.Date)
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    approved: Mapped[bool] = mapped_column(sa.Boolean)
+    closed: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    received: Mapped[Decimal] = mapped_column(DecimalText)
+    consumed: Mapped[Decimal] = mapped_column(DecimalText)
+    pledged: Mapped[Decimal] = mapped_column(DecimalText)  # outstanding
+    # Kept with the numbers so the needs board filters in SQL.
+    status: Mapped[str] = mapped_column(sa.String(16), index=True)
+    still_needed: Mapped[Decimal] = mapped_column(DecimalText)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    pledges: Mapped[list["Pledge"]] = relationship(order_by="Pledge.seq",
+                                                   back_populates="input")
+
+
+class Pledge(db.Model):
+    __tablename__ = "ledger_pledges"
+    __table_args__ = (sa.UniqueConstraint("project_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    input_id: Mapped[int] = mapped_column(sa.ForeignKey("ledger_inputs.id", ondelete="CASCADE"),
+                                          index=True)
+    seq: Mapped[int] = mapped_column(sa.Integer)
+    pledger_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    quantity: Mapped[Decimal] = mapped_column(DecimalText)
+    received: Mapped[Decimal] = mapped_column(DecimalText)
+    withdrawn: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    input: Mapped[Input] = relationship(back_populates="pledges")
+    pledger: Mapped[User | None] = relationship()
+
+
+class WorkLog(db.Model):
+    """Hours of work, logged as journal entries; the contributor records
+    read them."""
+
+    __tablename__ = "work_logs"
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "seq"),
+        sa.Index("ix_work_logs_user_date", "user_id", "date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(sa.Integer)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    date: Mapped[date] = mapped_column(sa.Date)
+    hours: Mapped[Decimal] = mapped_column(DecimalText)
+    category: Mapped[str] = mapped_column(sa.String(16))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+
+    user: Mapped[User | None] = relationship()

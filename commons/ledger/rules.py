@@ -1,0 +1,493 @@
+"""The ledger's pure rules: units and quantisation, the canonical form and
+hash chain of journal entries, and the fold that turns a journal into
+balances. Plain values only; no Flask, no database.
+
+Every balance the platform shows is ``fold``ed from entries by ``apply``,
+one entry at a time: services apply each new entry to the stored balance,
+and ``rebuild`` applies the whole journal from nothing, so the two agree by
+construction (and a test checks they do)."""
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from commons.money import currencies
+
+KINDS = ("material", "equipment", "energy", "space", "service", "labour", "money")
+
+# Physical units and how many decimals a quantity of each may carry.
+UNITS: dict[str, int] = {
+    "piece": 0, "g": 3, "kg": 3, "t": 3, "m": 3, "m2": 3, "m3": 3, "l": 3,
+    "kWh": 3, "hour": 2, "day": 2, "month": 2,
+}
+
+# What the work is like, not only how long it took: a project can see
+# whether the rote and the care work always fall on the same people.
+WORK_CATEGORIES: dict[str, str] = {
+    "routine": "Routine and maintenance",
+    "care": "Care (cleaning, cooking, support)",
+    "creative": "Creative and design",
+    "coordination": "Coordination",
+}
+MAX_HOURS_PER_DAY = Decimal(24)
+
+GENESIS = "0" * 64
+
+# Actions that move balances, and the entries a correction may correct with
+# the deltas each accepts.
+CORRECTABLE: dict[str, tuple[str, ...]] = {
+    "need": ("quantity", "unit_cost"),
+    "pledge": ("quantity",),
+    "receipt": ("quantity",),
+    "consume": ("quantity",),
+    "work": ("hours",),
+}
+
+_PLAIN_NUMBER = re.compile(r"[+-]?\d{1,18}(?:\.\d{1,18})?")
+_NEEDS_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+class RuleError(ValueError):
+    """An input the ledger refuses; ``field`` names the part to fix."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+# ---------------------------------------------------------------- numbers
+
+def parse_number(value: object, label: str = "quantity", field_name: str | None = None) -> Decimal:
+    """A Decimal from a decimal string ("12.50") or an integer. Floats are
+    refused, NaN and Infinity among them: a float has already lost digits."""
+    field_name = field_name or label
+    if isinstance(value, bool):
+        raise RuleError(f"{label} is a number written as a string, such as \"12.50\".",
+                        field_name)
+    if isinstance(value, float):
+        raise RuleError(f"{label} must be a string or an integer, such as \"12.50\" or 12, "
+                        "never a JSON float: floats round.", field_name)
+    if isinstance(value, int):
+        if abs(value) >= 10 ** 18:
+            raise RuleError(f"{label} is too large.", field_name)
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise RuleError(f"{label} must be a finite number.", field_name)
+        return value
+    if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value.strip()):
+        return Decimal(value.strip())
+    raise RuleError(f"{label} is a plain decimal number such as \"12.50\" "
+                    "(no exponent, no thousands separator).", field_name)
+
+
+def decimals_of(unit: str) -> int:
+    """How many decimals a quantity in *unit* carries: a currency's minor
+    units (JPY 0, EUR 2, BHD 3) or the physical unit's own."""
+    if unit in UNITS:
+        return UNITS[unit]
+    digits = currencies().get(unit)
+    if digits is None:
+        raise RuleError(f"“{unit}” is not a unit. Use one of {', '.join(UNITS)}, "
+                        "or a currency code (EUR, USD, ...) for money.", "unit")
+    return digits
+
+
+def quantise(amount: Decimal, decimals: int) -> Decimal:
+    """*amount* with exactly *decimals* places; refuses to round away digits."""
+    exact = amount.quantize(Decimal(1).scaleb(-decimals))
+    if exact != amount:
+        raise RuleError(f"at most {decimals} decimal place{'s' if decimals != 1 else ''}")
+    return exact
+
+
+def quantity(value: object, unit: str, label: str = "quantity", *, signed: bool = False,
+             field_name: str = "quantity") -> Decimal:
+    """A quantity in *unit*: positive (or, for a correction's delta, any
+    sign but zero) with no more decimals than the unit carries."""
+    amount = parse_number(value, label, field_name)
+    try:
+        amount = quantise(amount, decimals_of(unit))
+    except RuleError as error:
+        if error.field == "unit":
+            raise
+        raise RuleError(f"{label} in {unit} has {error}; “{value}” has more.", field_name) \
+            from None
+    if not signed and amount <= 0:
+        raise RuleError(f"{label} must be more than zero.", field_name)
+    if signed and amount == 0:
+        raise RuleError(f"{label} of zero changes nothing.", field_name)
+    return amount
+
+
+def money(value: object, currency: str, label: str = "unit cost",
+          field_name: str = "unit_cost") -> Decimal:
+    """A non-negative sum of *currency*, quantised to its minor units."""
+    digits = currencies().get(currency)
+    if digits is None:
+        raise RuleError(f"“{currency}” is not an ISO 4217 currency code (EUR, USD, JPY...).",
+                        "currency")
+    amount = parse_number(value, label, field_name)
+    try:
+        amount = quantise(amount, digits)
+    except RuleError as error:
+        raise RuleError(f"{currency} has {error}; “{value}” has more.", field_name) from None
+    if amount < 0:
+        raise RuleError(f"{label} cannot be negative.", field_name)
+    return amount
+
+
+def cost(amount: Decimal, unit_cost: Decimal, currency: str) -> Decimal:
+    """amount × unit_cost, rounded half-even to *currency*'s minor units."""
+    return (amount * unit_cost).quantize(Decimal(1).scaleb(-currencies()[currency]),
+                                         rounding=ROUND_HALF_EVEN)
+
+
+def text(n: Decimal) -> str:
+    """How a decimal is written in entries and exports: plain, exact."""
+    return format(n, "f")
+
+
+def resource_key(kind: str, title: str) -> str:
+    """What the needs board groups by: the kind and the title folded to
+    words, so "PLA filament" and "pla  Filament!" meet."""
+    words = _NEEDS_WORD.sub(" ", title.casefold()).strip()
+    return f"{kind}:{words}"[:200]
+
+
+# ---------------------------------------------------------------- approval
+
+def estimated_total(needed: Decimal, unit: str, unit_cost: Decimal | None,
+                    currency: str | None) -> tuple[Decimal, str] | None:
+    """The estimated cost of a need, or None if it has no estimate. Money
+    needed in a currency costs itself."""
+    if unit in currencies():
+        return needed, unit
+    if unit_cost is None or currency is None:
+        return None
+    return cost(needed, unit_cost, currency), currency
+
+
+def needs_proposal(total: tuple[Decimal, str] | None, threshold: Decimal,
+                   threshold_currency: str) -> bool:
+    """Whether an input with this estimate waits for a passed `input`
+    proposal: above the project's threshold, or priced in another currency
+    (no exchange rate is assumed); never when it has no estimate."""
+    if total is None:
+        return False
+    amount, currency = total
+    return currency != threshold_currency or amount > threshold
+
+
+# ---------------------------------------------------------------- the chain
+
+def canonical(document: dict) -> bytes:
+    """The one byte form of an entry: sorted keys, no spaces, UTF-8.
+    Decimals are strings already; NaN cannot get in."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+def chain(prev_hash: str, payload: bytes) -> str:
+    """hash = sha256(prev_hash || payload), prev_hash as its 64 hex digits."""
+    return hashlib.sha256(prev_hash.encode("ascii") + payload).hexdigest()
+
+
+def timestamp(at: datetime) -> str:
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def document(project: str, seq: int, at: datetime, actor: str | None, action: str,
+             data: dict) -> dict:
+    """What an entry says, all of it hashed: which project, where in its
+    sequence, when, who, what."""
+    return {"project": project, "seq": seq, "at": timestamp(at), "actor": actor,
+            "action": action, "data": data}
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """An entry as read back for verification."""
+
+    seq: int
+    at: datetime
+    actor: str | None
+    action: str
+    payload: str
+    prev_hash: str
+    hash: str
+
+
+def verify_chain(project: str, entries, head: tuple[int, str] | None) -> tuple[int, int | None, str]:
+    """Walk *entries* in sequence order and check each: its payload says
+    what its columns say, its prev_hash is the previous hash, and its hash
+    is sha256(prev_hash || payload); then the head row names the last one.
+    Returns (entries checked, first bad seq or None, what is wrong)."""
+    previous, expected_seq, count = GENESIS, 1, 0
+    for entry in entries:
+        count += 1
+        if entry.seq != expected_seq:
+            return count, expected_seq, f"entry {expected_seq} is missing (found {entry.seq} next)"
+        try:
+            said = json.loads(entry.payload)
+        except ValueError:
+            return count, entry.seq, "its payload is not JSON"
+        if canonical(said).decode("utf-8") != entry.payload:
+            return count, entry.seq, "its payload is not in canonical form"
+        columns = {"project": project, "seq": entry.seq, "at": timestamp(entry.at),
+                   "action": entry.action}
+        if entry.actor is not None:
+            columns["actor"] = entry.actor
+        for key, value in columns.items():
+            if said.get(key) != value:
+                return count, entry.seq, f"its {key} column says {value!r}, its payload {said.get(key)!r}"
+        if entry.prev_hash != previous:
+            return count, entry.seq, "its prev_hash is not the previous entry's hash"
+        if chain(entry.prev_hash, entry.payload.encode("utf-8")) != entry.hash:
+            return count, entry.seq, "its hash does not match its content"
+        previous, expected_seq = entry.hash, expected_seq + 1
+    head_seq, head_hash = head or (0, GENESIS)
+    if head_seq != expected_seq - 1 or head_hash != previous:
+        return count, max(head_seq, expected_seq - 1), (
+            f"the head says entry {head_seq} {head_hash[:12]}, the journal ends at "
+            f"{expected_seq - 1} {previous[:12]}")
+    return count, None, ""
+
+
+# ---------------------------------------------------------------- balances
+
+@dataclass
+class PledgeBalance:
+    seq: int
+    input: int
+    pledger: str
+    quantity: Decimal
+    received: Decimal = Decimal(0)
+    withdrawn: bool = False
+    note: str = ""
+
+    @property
+    def outstanding(self) -> Decimal:
+        return Decimal(0) if self.withdrawn else max(self.quantity - self.received, Decimal(0))
+
+
+@dataclass
+class InputBalance:
+    number: int
+    seq: int
+    title: str
+    kind: str
+    unit: str
+    needed: Decimal
+    unit_cost: Decimal | None
+    currency: str | None
+    needed_by: str | None
+    description: str
+    approved: bool
+    closed: bool = False
+    received: Decimal = Decimal(0)
+    consumed: Decimal = Decimal(0)
+    pledges: dict[int, PledgeBalance] = field(default_factory=dict)
+
+    @property
+    def pledged(self) -> Decimal:
+        """Pledged and not yet received (nor withdrawn)."""
+        return sum((p.outstanding for p in self.pledges.values()), Decimal(0))
+
+    @property
+    def still_needed(self) -> Decimal:
+        """What nobody has delivered or offered yet."""
+        return max(self.needed - self.received - self.pledged, Decimal(0))
+
+    @property
+    def status(self) -> str:
+        return status_of(self.closed, self.approved, self.needed, self.received, self.pledged)
+
+
+def status_of(closed: bool, approved: bool, needed: Decimal, received: Decimal,
+              pledged: Decimal) -> str:
+    if closed:
+        return "closed"
+    if not approved:
+        return "pending"
+    if received >= needed:
+        return "fulfilled"
+    if received + pledged >= needed:
+        return "covered"
+    return "approved"
+
+
+@dataclass
+class WorkBalance:
+    seq: int
+    worker: str
+    date: str
+    hours: Decimal
+    category: str
+    description: str
+
+
+@dataclass
+class Balances:
+    inputs: dict[int, InputBalance] = field(default_factory=dict)
+    work: dict[int, WorkBalance] = field(default_factory=dict)
+
+
+def apply(balances: Balances, seq: int, action: str, data: dict) -> None:
+    """Fold one entry into *balances*. Entries were checked when written;
+    this only does the arithmetic."""
+    if action == "need":
+        balances.inputs[data["input"]] = InputBalance(
+            number=data["input"], seq=seq, title=data["title"], kind=data["kind"],
+            unit=data["unit"], needed=Decimal(data["quantity"]),
+            unit_cost=_decimal(data.get("unit_cost")), currency=data.get("currency"),
+            needed_by=data.get("needed_by"), description=data.get("description", ""),
+            approved=data["approval"] == "approved")
+    elif action == "approve":
+        balances.inputs[data["input"]].approved = True
+    elif action == "close":
+        balances.inputs[data["input"]].closed = True
+    elif action == "pledge":
+        balances.inputs[data["input"]].pledges[seq] = PledgeBalance(
+            seq=seq, input=data["input"], pledger=data["pledger"],
+            quantity=Decimal(data["quantity"]), note=data.get("note", ""))
+    elif action == "withdraw":
+        balances.inputs[data["input"]].pledges[data["pledge"]].withdrawn = True
+    elif action == "receipt":
+        need = balances.inputs[data["input"]]
+        amount = Decimal(data["quantity"])
+        need.received += amount
+        if data.get("pledge") is not None:
+            need.pledges[data["pledge"]].received += amount
+    elif action == "consume":
+        balances.inputs[data["input"]].consumed += Decimal(data["quantity"])
+    elif action == "work":
+        balances.work[seq] = WorkBalance(seq=seq, worker=data["worker"], date=data["date"],
+                                         hours=Decimal(data["hours"]), category=data["category"],
+                                         description=data.get("description", ""))
+    elif action == "correct":
+        _apply_correction(balances, data)
+    else:
+        raise ValueError(f"unknown ledger action {action!r}")
+
+
+def _apply_correction(balances: Balances, data: dict) -> None:
+    deltas = {key: Decimal(value) for key, value in data["deltas"].items()}
+    original = data["action"]
+    if original == "work":
+        balances.work[data["corrects"]].hours += deltas["hours"]
+        return
+    need = balances.inputs[data["input"]]
+    change = deltas.get("quantity", Decimal(0))
+    if original == "need":
+        need.needed += change
+        if "unit_cost" in deltas:
+            need.unit_cost = (need.unit_cost or Decimal(0)) + deltas["unit_cost"]
+        if "approval" in data:  # the estimate crossed the project's threshold
+            need.approved = data["approval"] == "approved"
+    elif original == "pledge":
+        need.pledges[data["corrects"]].quantity += change
+    elif original == "receipt":
+        need.received += change
+        if data.get("pledge") is not None:
+            need.pledges[data["pledge"]].received += change
+    elif original == "consume":
+        need.consumed += change
+
+
+def rebuild(entries) -> Balances:
+    """Balances from the journal alone: (seq, action, data) in order."""
+    balances = Balances()
+    for seq, action, data in entries:
+        apply(balances, seq, action, data)
+    return balances
+
+
+@dataclass
+class Totals:
+    """One currency's sums over a project's inputs. Currencies never mix."""
+
+    estimated: Decimal = Decimal(0)  # cost of the open needs
+    pledged: Decimal = Decimal(0)    # outstanding pledges to open needs
+    received: Decimal = Decimal(0)   # everything that arrived
+
+
+def totals(inputs) -> dict[str, Totals]:
+    """Per-currency totals over inputs with a cost estimate (objects with
+    unit, unit_cost, currency, needed, pledged, received, closed)."""
+    sums: dict[str, Totals] = {}
+    for need in inputs:
+        if need.unit in currencies():
+            unit_cost, currency = Decimal(1), need.unit
+        elif need.unit_cost is not None and need.currency:
+            unit_cost, currency = need.unit_cost, need.currency
+        else:
+            continue
+        row = sums.setdefault(currency, Totals())
+        row.received += cost(need.received, unit_cost, currency)
+        if not need.closed:
+            row.estimated += cost(need.needed, unit_cost, currency)
+            row.pledged += cost(need.pledged, unit_cost, currency)
+    return dict(sorted(sums.items()))
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+# ---------------------------------------------------------------- checks
+
+def check_date(value: object, label: str, field_name: str, *, today: date | None = None,
+               not_after_today: bool = False) -> str | None:
+    """An ISO date (YYYY-MM-DD) or None; with *not_after_today*, never in
+    the future (work and receipts happened already)."""
+    if value in (None, ""):
+        return None
+    try:
+        day = date.fromisoformat(str(value))
+    except ValueError:
+        raise RuleError(f"{label} is a date written YYYY-MM-DD.", field_name) from None
+    if not_after_today and today is not None and day > today:
+        raise RuleError(f"{label} {day.isoformat()} is in the future; record it once it "
+                        "has happened.", field_name)
+    return day.isoformat()
+
+
+def check_correction(original_action: str, deltas: dict[str, object], unit: str,
+                     currency: str | None) -> dict[str, Decimal]:
+    """The signed deltas a correction of an *original_action* entry may
+    carry, each quantised to its unit."""
+    allowed = CORRECTABLE.get(original_action)
+    if allowed is None:
+        raise RuleError(f"A {original_action} entry has no amounts to correct; record a new "
+                        "entry instead.", "corrects")
+    unknown = set(deltas) - set(allowed)
+    if unknown:
+        raise RuleError(f"A correction of a {original_action} changes "
+                        f"{' or '.join(allowed)}, not {', '.join(sorted(unknown))}.",
+                        sorted(unknown)[0])
+    checked: dict[str, Decimal] = {}
+    for key, value in deltas.items():
+        if value in (None, ""):
+            continue
+        if key == "unit_cost":
+            if currency is None:
+                raise RuleError("This need has no cost estimate to correct.", "unit_cost")
+            amount = parse_number(value, "unit_cost delta", "unit_cost")
+            try:
+                amount = quantise(amount, currencies()[currency])
+            except RuleError as error:
+                raise RuleError(f"{currency} has {error}.", "unit_cost") from None
+            if amount == 0:
+                raise RuleError("A unit_cost delta of zero changes nothing.", "unit_cost")
+        else:
+            amount = quantity(value, "hour" if key == "hours" else unit, f"{key} delta",
+                              signed=True, field_name=key)
+        checked[key] = amount
+    if not checked:
+        raise RuleError(f"Give the signed change to make, e.g. {{\"{allowed[0]}\": \"-1\"}}.",
+                        allowed[0])
+    return checked
