@@ -180,6 +180,7 @@ def live_server(make_app, database_uri, tmp_path):
         **{k: v for k, v in os.environ.items() if not k.startswith("COMMONS_")},
         "COMMONS_SQLALCHEMY_DATABASE_URI": database_uri,
         "COMMONS_REPOS_DIR": str(tmp_path / "repos"),
+        "COMMONS_EVIDENCE_DIR": str(tmp_path / "evidence"),
         "COMMONS_SECRET_KEY": "e2e-secret",
     }
     log = open(tmp_path / "server.log", "w")

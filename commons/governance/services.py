@@ -23,7 +23,7 @@ from commons.governance.models import (
     TimelineEvent,
 )
 from commons.ledger import services as ledger
-from commons.ledger.models import Input
+from commons.ledger.models import Input, LedgerEntry
 from commons.money import parse_amount
 from commons.problems import Conflict, Forbidden, Invalid, NotFound
 from commons.projects import licences
@@ -245,7 +245,13 @@ def _input_parties(session: Session, need: Input) -> list[AffectedParty]:
     parties: dict[int, AffectedParty] = {}
     for pledge in need.pledges:
         if pledge.pledger is not None and not pledge.withdrawn:
-            parties[pledge.pledger.id] = _party(pledge.pledger, "pledged to this input")
+            parties[pledge.pledger.id] = _party(pledge.pledger, "pledged this input")
+    providers = {ledger.entry_data(entry).get("provider_user")
+                 for entry in session.scalars(sa.select(LedgerEntry).where(
+                     LedgerEntry.project_id == need.project_id,
+                     LedgerEntry.input_number == need.number, LedgerEntry.action == "receipt"))}
+    for user in session.scalars(sa.select(User).where(User.username.in_(providers - {None}))):
+        parties.setdefault(user.id, _party(user, "provided this input"))
     return list(parties.values())
 
 
@@ -283,6 +289,15 @@ def add_input_party(session: Session, project: Project, need: Input, user: User,
         return
     proposal.affected.append(_party(user, f"{what} this input"))
     session.flush()
+
+
+def withdraw_input_proposal(session: Session, project: Project, need: Input,
+                            now: datetime | None = None) -> None:
+    """A closed input needs no approval: its open proposal is withdrawn."""
+    proposal = _open_input_proposal(session, project, need.number)
+    if proposal is not None:
+        _withdraw_for(session, proposal, f"Input #{need.number} was closed, so there is "
+                      "nothing left to approve.", now)
 
 
 def _policy_details(project: Project, details: dict, settings: Settings) -> dict:

@@ -260,3 +260,8 @@ def propose_pending_input(project, need, actor, now) -> None:
 @ledger.input_supplied.connect
 def give_suppliers_standing(project, need, user, what: str) -> None:
     services.add_input_party(db.session, project, need, user, what)
+
+
+@ledger.input_closed.connect
+def withdraw_closed_input_proposal(project, need, actor, now) -> None:
+    services.withdraw_input_proposal(db.session, project, need, now)

@@ -32,6 +32,7 @@ _signals = Namespace()
 # people who pledge or provide an input have standing on it.
 input_pending = _signals.signal("input-pending")
 input_supplied = _signals.signal("input-supplied")
+input_closed = _signals.signal("input-closed")
 
 _COMMIT = re.compile(r"[0-9a-f]{7,40}")
 _URL = re.compile(r"https?://[^\s<>\"]{1,2000}")
@@ -328,6 +329,7 @@ def close_input(session: Session, project: Project, actor: User, number: int, re
     data = {"input": number, "reason": reason}
     entry = _append(session, project, held, actor, "close", data, now, number)
     _fold(session, project, entry, data, need, now)
+    input_closed.send(project, need=need, actor=actor, now=now)
     return need
 
 
@@ -591,6 +593,9 @@ def _check_corrected(project: Project, need: Input, action: str, said: dict, seq
             data["approval"] = "approved"
     elif action == "pledge":
         row = next(p for p in need.pledges if p.seq == seq)
+        if change > need.still_needed:
+            raise Invalid(f"Only {rules.text(need.still_needed)} {unit} is still needed; the "
+                          "pledge can grow by at most that.", field="quantity")
         if row.quantity + change < 0:
             raise Invalid(f"Pledge #{seq} is for {rules.text(row.quantity)} {unit}; it "
                           "cannot go below zero.", field="quantity")
@@ -644,19 +649,25 @@ def verify(session: Session, project: Project, batch: int = 20000) -> Verificati
         .execution_options(yield_per=batch))
     balances = rules.Balances()
     checked: list[int] = []
+    failed: list[tuple[int, str]] = []
 
     def entries():
         for row in rows:
             entry = rules.StoredEntry(*row)
             yield entry
             # Reached only if the entry passed its checks.
-            said = json.loads(entry.payload)
-            rules.apply(balances, entry.seq, entry.action, said["data"])
+            try:
+                rules.apply(balances, entry.seq, entry.action, json.loads(entry.payload)["data"])
+            except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+                failed.append((entry.seq, f"its data cannot be applied ({error!r})"))
+                return
             checked.append(entry.seq)
 
     count, bad, problem = rules.verify_chain(project.slug, entries(), head_pair)
     rows.close()
     found = head_pair or (0, rules.GENESIS)
+    if failed:
+        return Verification(count, found, failed[0][0], failed[0][1])
     if bad is not None:
         return Verification(count, found, bad, problem)
     if mismatch := _compare_balances(session, project, balances):

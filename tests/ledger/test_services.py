@@ -243,3 +243,41 @@ def test_balances_rebuild_from_the_journal_alone(ledger):
     assert (one.pledged, one.received, one.consumed, one.still_needed) == \
         (Decimal(2), Decimal(4), Decimal(2), Decimal(14))
     assert services.verify(db.session, ledger.project).intact
+
+
+def test_closing_a_pending_input_withdraws_its_proposal(ledger):
+    ledger.need(quantity="20", unit_cost="24.50")
+    services.close_input(db.session, ledger.project, ledger.bo, 1, "donated elsewhere",
+                         ledger.clock())
+    db.session.commit()
+    [proposal] = governance_proposals(ledger)
+    assert proposal.status == "withdrawn"
+    ledger.clock.advance(days=4)
+    assert ledger.tick() == []
+
+
+def test_a_blocked_input_stays_pending(ledger):
+    from commons.governance import services as governance
+    ledger.need(quantity="20", unit_cost="24.50")
+    [proposal] = governance_proposals(ledger)
+    governance.take_stance(db.session, proposal, ledger.bo, "object", "too dear",
+                           ledger.clock())
+    db.session.commit()
+    ledger.clock.advance(days=4)
+    [decision] = ledger.tick()
+    assert decision.status == "blocked"
+    assert services.get_input(db.session, ledger.project, 1).status == "pending"
+    with pytest.raises(Exception, match="already asks"):
+        governance.open_proposal(db.session, ledger.project, ledger.ada, "input", "again", "",
+                                 {"input": 1}, ledger.settings(), ledger.clock())
+    db.session.rollback()
+    governance.withdraw_proposal(db.session, proposal, ledger.ada, ledger.clock())
+    db.session.commit()
+    again = governance.open_proposal(db.session, ledger.project, ledger.ada, "input",
+                                     "Approve filament after all", "", {"input": "1"},
+                                     ledger.settings(), ledger.clock())
+    db.session.commit()
+    ledger.clock.advance(days=4)
+    [decision] = ledger.tick()
+    assert (decision.number, decision.status) == (again.number, "passed")
+    assert services.get_input(db.session, ledger.project, 1).status == "approved"
