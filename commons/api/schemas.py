@@ -131,3 +131,174 @@ class ProposalOut(Schema):
     stances = fields.List(fields.Nested(StanceOut))
     affected = fields.List(fields.Nested(AffectedOut))
     affected_complete = fields.Boolean()
+
+
+# ---------------------------------------------------------------- ledger
+# Amounts are read as sent (fields.Raw) and judged by the ledger's rules,
+# so a JSON float such as 1.5 (or NaN, or 1e400) reaches them as a float
+# and is refused with 422 instead of being rounded on the way in.
+
+def _amount(description: str, **kwargs) -> fields.Raw:
+    return fields.Raw(metadata={
+        "type": "string", "example": "12.50",
+        "description": f"{description} A decimal string such as \"12.50\" (an integer is "
+                       "accepted too); a JSON float is refused with 422."}, **kwargs)
+
+
+def _optional_text(description: str) -> fields.String:
+    return fields.String(allow_none=True, load_default=None,
+                         metadata={"description": description})
+
+
+class InputCreate(Schema):
+    title = fields.String(required=True, metadata={"example": "PLA filament 1.75 mm"})
+    kind = fields.String(required=True, metadata={
+        "description": "material, equipment, energy, space, service, labour or money"})
+    quantity = _amount("How much is needed.", required=True)
+    unit = fields.String(required=True, metadata={
+        "description": "piece, g, kg, t, m, m2, m3, l, kWh, hour, day, month, or a currency "
+                       "code (EUR, ...) for money", "example": "kg"})
+    unit_cost = _amount("Estimated cost of one unit, in currency; optional.", allow_none=True,
+                        load_default=None)
+    currency = _optional_text("ISO 4217 code of the unit cost, e.g. EUR.")
+    needed_by = _optional_text("YYYY-MM-DD; optional.")
+    description = fields.String(load_default="")
+
+
+class PledgeCreate(Schema):
+    quantity = _amount("How much you pledge, in the input's unit.", required=True)
+    note = fields.String(load_default="")
+
+
+class ReceiptCreate(Schema):
+    quantity = _amount("How much arrived, in the input's unit.", required=True)
+    provider = fields.String(load_default="", metadata={
+        "description": "A username, a shop, an organisation; the pledger if left empty and "
+                       "pledge is given."})
+    evidence_url = _optional_text("A link to a receipt, invoice or photo (https://...).")
+    evidence_sha256 = _optional_text(
+        "The sha256 of a file uploaded with POST /projects/<slug>/evidence.")
+    evidence_name = _optional_text("The evidence file's name, as shown on the page.")
+    evidence_type = _optional_text("The evidence file's media type, e.g. image/jpeg.")
+    pledge = fields.Raw(allow_none=True, load_default=None, metadata={
+        "type": "integer", "description": "The seq of the pledge this receipt delivers."})
+    date = _optional_text("YYYY-MM-DD received; today if left out.")
+
+
+class ConsumptionCreate(Schema):
+    quantity = _amount("How much was used, in the input's unit.", required=True)
+    purpose = fields.String(required=True)
+    commit = _optional_text("The commit id the input went into.")
+    proposal = fields.Raw(allow_none=True, load_default=None, metadata={
+        "type": "integer", "description": "The number of the proposal it served."})
+    date = _optional_text("YYYY-MM-DD used; today if left out.")
+
+
+class CloseBody(Schema):
+    reason = fields.String(required=True)
+
+
+class CorrectionCreate(Schema):
+    reason = fields.String(required=True)
+    quantity = _amount("Signed change to the entry's quantity, e.g. \"-1.5\".")
+    unit_cost = _amount("Signed change to a need's estimated unit cost.")
+    hours = _amount("Signed change to logged hours.")
+
+
+class WorkCreate(Schema):
+    hours = _amount("Hours worked.", required=True)
+    category = fields.String(required=True, metadata={
+        "description": "routine, care, creative or coordination"})
+    description = fields.String(required=True)
+    date = _optional_text("YYYY-MM-DD worked; today if left out.")
+
+
+class JournalQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    before = fields.Integer(validate=validate.Range(min=1, max=2147483647), metadata={
+        "description": "Entries with a seq below this one (the cursor of the next page)."})
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class HeadOut(Schema):
+    seq = fields.Integer()
+    hash = fields.String()
+
+
+class EntryOut(Schema):
+    seq = fields.Integer()
+    at = fields.String(metadata={"description": "UTC, as hashed"})
+    actor = fields.String(allow_none=True)
+    action = fields.String()
+    input = fields.Integer(allow_none=True)
+    data = fields.Dict(metadata={"description": "What the entry says; amounts are strings."})
+    prev_hash = fields.String()
+    hash = fields.String(metadata={
+        "description": "sha256(prev_hash || canonical JSON of {project, seq, at, actor, "
+                       "action, data})"})
+
+
+class JournalPage(Schema):
+    project = fields.String()
+    head = fields.Nested(HeadOut)
+    entries = fields.List(fields.Nested(EntryOut))
+    next = fields.String(allow_none=True, metadata={"description": "The next page, or null."})
+
+
+class PledgeOut(Schema):
+    seq = fields.Integer()
+    pledger = fields.String(allow_none=True)
+    quantity = fields.String()
+    received = fields.String()
+    outstanding = fields.String()
+    withdrawn = fields.Boolean()
+    note = fields.String()
+
+
+class EstimateOut(Schema):
+    amount = fields.String()
+    currency = fields.String()
+
+
+class InputOut(Schema):
+    number = fields.Integer()
+    seq = fields.Integer(metadata={"description": "The entry that recorded the need."})
+    title = fields.String()
+    kind = fields.String()
+    description = fields.String()
+    unit = fields.String()
+    needed = fields.String()
+    pledged = fields.String(metadata={"description": "Pledged and not yet received."})
+    received = fields.String()
+    consumed = fields.String()
+    still_needed = fields.String()
+    status = fields.String(metadata={
+        "description": "pending, approved, covered, fulfilled or closed"})
+    approved = fields.Boolean()
+    closed = fields.Boolean()
+    unit_cost = fields.String(allow_none=True)
+    currency = fields.String(allow_none=True)
+    estimated_total = fields.Nested(EstimateOut, allow_none=True)
+    needed_by = fields.String(allow_none=True)
+    pledges = fields.List(fields.Nested(PledgeOut))
+    proposal = fields.Integer(allow_none=True, metadata={
+        "description": "The open `input` proposal deciding a pending input."})
+    web_url = fields.String()
+
+
+class InputCreated(InputOut):
+    entry = fields.Nested(EntryOut)
+
+
+class EntryCreated(EntryOut):
+    balance = fields.Nested(InputOut, allow_none=True, metadata={
+        "description": "The input's balances after the entry (null for work)."})
+
+
+class EvidenceOut(Schema):
+    sha256 = fields.String()
+    size = fields.Integer()
+    name = fields.String()
+    type = fields.String()

@@ -1,0 +1,278 @@
+"""A project's ledger as files anyone can take away: the journal as CSV and
+JSON, the inputs with their balances as CSV (and inside the JSON), and the
+journal as Valueflows JSON-LD (``commons.ledger.valueflows``).
+
+Every export is cut at a head (seq, hash) fixed before its first row is
+read. Entries are append-only, so "seq <= head" is the same set however
+long the download takes; the input balances, which do change, are read
+together with that head (``snapshot``). An entry appended meanwhile never
+tears a file. Rows leave the database ``BATCH`` at a time and the text
+leaves as it is made: a million entries never sit in memory.
+
+The records here are also the JSON API's shapes for entries and inputs:
+every decimal is a string written exactly ("12.50"), never a float."""
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from commons.ledger import rules
+from commons.ledger.models import Input, LedgerEntry, LedgerHead, Pledge
+from commons.problems import Conflict
+from commons.projects.models import Project
+
+BATCH = 1000
+
+LEDGER_COLUMNS = ("seq", "at", "actor", "action", "input", "quantity", "unit", "payload",
+                  "prev_hash", "hash")
+INPUT_COLUMNS = ("number", "title", "kind", "status", "unit", "needed", "pledged", "received",
+                 "consumed", "still_needed", "unit_cost", "currency", "estimated_total",
+                 "needed_by", "approved", "closed", "description", "head_seq", "head_hash")
+
+# A spreadsheet runs a cell that starts with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Head:
+    """The last entry an export includes."""
+
+    seq: int
+    hash: str
+
+    def record(self) -> dict:
+        return {"seq": self.seq, "hash": self.hash}
+
+
+@dataclass(frozen=True)
+class Row:
+    """A journal entry as stored: its hashed payload and its links."""
+
+    seq: int
+    payload: str
+    prev_hash: str
+    hash: str
+
+
+# ---------------------------------------------------------------- reading
+
+def read_head(session: Session, project: Project) -> Head:
+    """The journal's head as committed now (a column read, never a cached
+    object)."""
+    row = session.execute(sa.select(LedgerHead.seq, LedgerHead.hash)
+                          .where(LedgerHead.project_id == project.id)).first()
+    return Head(row.seq, row.hash) if row else Head(0, rules.GENESIS)
+
+
+def snapshot(session: Session, project: Project, attempts: int = 5) -> tuple[Head, list[dict]]:
+    """The head and the input records (``input_record``) as of that head.
+    Balances change in the same transaction as the head, so if the head
+    reads the same before and after the balances, no entry landed in
+    between; else read again. Plain records, not rows that could refresh
+    themselves while the file is being written."""
+    for _ in range(attempts):
+        before = read_head(session, project)
+        inputs = [input_record(need) for need in session.scalars(
+            sa.select(Input).where(Input.project_id == project.id).order_by(Input.number)
+            .options(selectinload(Input.pledges).selectinload(Pledge.pledger))
+            .execution_options(populate_existing=True))]
+        if read_head(session, project) == before:
+            return before, inputs
+    raise Conflict("The ledger kept changing while it was being read; try again in a moment.")
+
+
+def rows(session: Session, project: Project, head: Head) -> Iterator[Row]:
+    """The entries up to *head*, oldest first, fetched a batch at a time."""
+    result = session.execute(
+        sa.select(LedgerEntry.seq, LedgerEntry.payload, LedgerEntry.prev_hash, LedgerEntry.hash)
+        .where(LedgerEntry.project_id == project.id, LedgerEntry.seq <= head.seq)
+        .order_by(LedgerEntry.seq).execution_options(yield_per=BATCH))
+    try:
+        for seq, payload, prev_hash, digest in result:
+            yield Row(seq, payload, prev_hash, digest)
+    finally:
+        result.close()
+
+
+def batched(items: Iterable, size: int = BATCH) -> Iterator[list]:
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# ---------------------------------------------------------------- records
+
+def entry_record(seq: int, payload: str, prev_hash: str, digest: str) -> dict:
+    """An entry as the API and the JSON export give it. ``hash`` is
+    sha256(prev_hash || canonical JSON of {project, seq, at, actor, action,
+    data}), so anyone can check the chain from these fields alone."""
+    document = json.loads(payload)
+    data = document["data"]
+    return {"seq": seq, "at": document["at"], "actor": document["actor"],
+            "action": document["action"], "input": data.get("input"), "data": data,
+            "prev_hash": prev_hash, "hash": digest}
+
+
+def entry_of(entry: LedgerEntry) -> dict:
+    return entry_record(entry.seq, entry.payload, entry.prev_hash, entry.hash)
+
+
+def _text(value) -> str | None:
+    return None if value is None else rules.text(value)
+
+
+def _amount(value: Decimal, places: int) -> str:
+    """*value* written with its unit's decimals: balances that start at
+    zero are Decimal(0), and "0.000" kg reads as what it is. Only pads; an
+    amount is never rounded here."""
+    if value.as_tuple().exponent > -places:  # type: ignore[operator]
+        value = value.quantize(Decimal(1).scaleb(-places))
+    return rules.text(value)
+
+
+def pledge_record(pledge: Pledge, places: int) -> dict:
+    return {"seq": pledge.seq, "pledger": pledge.pledger.username if pledge.pledger else None,
+            "quantity": _amount(pledge.quantity, places),
+            "received": _amount(pledge.received, places),
+            "outstanding": _amount(_outstanding(pledge), places),
+            "withdrawn": pledge.withdrawn, "note": pledge.note}
+
+
+def _outstanding(pledge: Pledge) -> Decimal:
+    """What the pledger has still to deliver (the rules' own definition)."""
+    return rules.PledgeBalance(pledge.seq, 0, "", pledge.quantity, pledge.received,
+                               pledge.withdrawn).outstanding
+
+
+def input_record(need: Input) -> dict:
+    """An input with its balances; amounts as exact decimal strings."""
+    estimate = rules.estimated_total(need.needed, need.unit, need.unit_cost, need.currency)
+    places = rules.decimals_of(need.unit)
+    return {
+        "number": need.number, "seq": need.seq, "title": need.title, "kind": need.kind,
+        "description": need.description, "unit": need.unit,
+        "needed": _amount(need.needed, places), "pledged": _amount(need.pledged, places),
+        "received": _amount(need.received, places), "consumed": _amount(need.consumed, places),
+        "still_needed": _amount(need.still_needed, places), "status": need.status,
+        "approved": need.approved, "closed": need.closed,
+        "unit_cost": _text(need.unit_cost), "currency": need.currency,
+        "estimated_total": {"amount": rules.text(estimate[0]), "currency": estimate[1]}
+        if estimate else None,
+        "needed_by": need.needed_by.isoformat() if need.needed_by else None,
+        "pledges": [pledge_record(p, places) for p in need.pledges],
+    }
+
+
+# ---------------------------------------------------------------- CSV
+
+def _cell(text: str | None) -> str:
+    """Free text made safe to open in a spreadsheet: a leading ' stops a
+    title such as "=HYPERLINK(...)" from running as a formula."""
+    text = text or ""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+class _CsvText:
+    """csv.writer into a buffer emptied after each batch."""
+
+    def __init__(self):
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer)
+
+    def lines(self, rows_: Iterable[Iterable]) -> str:
+        self.writer.writerows(rows_)
+        text = self.buffer.getvalue()
+        self.buffer.seek(0)
+        self.buffer.truncate(0)
+        return text
+
+
+def _summary(action: str, data: dict, units: dict[int, str]) -> tuple[str, str]:
+    """The (quantity, unit) an entry moves, for people reading the CSV; the
+    payload column has everything."""
+    if action == "need":
+        units[data["input"]] = data["unit"]
+        return data["quantity"], data["unit"]
+    if action in ("pledge", "receipt", "consume"):
+        return data["quantity"], units.get(data["input"], "")
+    if action == "work":
+        return data["hours"], "hour"
+    if action == "correct":
+        deltas = data["deltas"]
+        if "quantity" in deltas:
+            return deltas["quantity"], units.get(data.get("input"), "")
+        if "hours" in deltas:
+            return deltas["hours"], "hour"
+    return "", ""
+
+
+def ledger_csv(session: Session, project: Project, head: Head) -> Iterator[str]:
+    """The journal, one row per entry up to *head*; the last row's hash is
+    the head."""
+    out, units = _CsvText(), {}
+    yield out.lines([LEDGER_COLUMNS])
+    for batch in batched(rows(session, project, head)):
+        lines = []
+        for row in batch:
+            document = json.loads(row.payload)
+            data = document["data"]
+            quantity, unit = _summary(document["action"], data, units)
+            lines.append((row.seq, document["at"], document["actor"] or "", document["action"],
+                          data.get("input", ""), quantity, unit, row.payload, row.prev_hash,
+                          row.hash))
+        yield out.lines(lines)
+
+
+def inputs_csv(head: Head, inputs: Iterable[dict]) -> Iterator[str]:
+    """One row per input record (``snapshot``) with its balances, each
+    saying which head it is as of."""
+    out = _CsvText()
+    yield out.lines([INPUT_COLUMNS])
+    for batch in batched(inputs):
+        lines = []
+        for record in batch:
+            estimate = record["estimated_total"]
+            lines.append((
+                record["number"], _cell(record["title"]), record["kind"], record["status"],
+                record["unit"], record["needed"], record["pledged"], record["received"],
+                record["consumed"], record["still_needed"], record["unit_cost"] or "",
+                record["currency"] or "",
+                f"{estimate['amount']} {estimate['currency']}" if estimate else "",
+                record["needed_by"] or "", "yes" if record["approved"] else "no",
+                "yes" if record["closed"] else "no", _cell(record["description"]),
+                head.seq, head.hash))
+        yield out.lines(lines)
+
+
+# ---------------------------------------------------------------- JSON
+
+def ledger_json(session: Session, project: Project, head: Head,
+                inputs: Iterable[dict]) -> Iterator[str]:
+    """{"project", "head", "entries": [...oldest first], "inputs": [the
+    records of ``snapshot``]}, written as it is read."""
+    dumps = _dumps
+    yield f'{{"project":{dumps(project.slug)},"head":{dumps(head.record())},"entries":['
+    first = True
+    for batch in batched(rows(session, project, head)):
+        text = ",".join(dumps(entry_record(r.seq, r.payload, r.prev_hash, r.hash))
+                        for r in batch)
+        yield text if first else "," + text
+        first = False
+    yield '],"inputs":['
+    yield ",".join(dumps(record) for record in inputs)
+    yield "]}"
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
