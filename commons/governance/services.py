@@ -226,14 +226,14 @@ def _input_details(session: Session, project: Project, details: dict
         raise Invalid(f"Input #{number} is closed.", field="input")
     if need.approved:
         raise Invalid(f"Input #{number} is approved already.", field="input")
-    open_already = _open_input_proposal(session, project, number)
+    open_already = open_input_proposal(session, project, number)
     if open_already is not None:
         raise Conflict(f"Proposal #{open_already.number} already asks to approve input "
                        f"#{number}.", field="input")
     return {"input": number}, _input_parties(session, need)
 
 
-def _open_input_proposal(session: Session, project: Project, number: int) -> Proposal | None:
+def open_input_proposal(session: Session, project: Project, number: int) -> Proposal | None:
     return session.scalar(sa.select(Proposal).where(
         Proposal.project_id == project.id, Proposal.kind == "input",
         Proposal.status.in_([rules.OPEN, rules.BLOCKED]),
@@ -264,7 +264,7 @@ def _party(user: User, reason: str) -> AffectedParty:
 def propose_input(session: Session, project: Project, need: Input, author: User,
                   settings: Settings, now: datetime | None = None) -> Proposal | None:
     """The `input` proposal a pending input asks for (none if one is open)."""
-    if _open_input_proposal(session, project, need.number) is not None:
+    if open_input_proposal(session, project, need.number) is not None:
         return None
     unit_cost = f" at {need.unit_cost} {need.currency} each" if need.unit_cost is not None else ""
     body = (f"Approve input #{need.number}: {need.needed} {need.unit} of {need.title}"
@@ -279,7 +279,7 @@ def add_input_party(session: Session, project: Project, need: Input, user: User,
                     what: str) -> None:
     """Someone who pledged or provided an input has standing on the open
     proposal to approve it."""
-    proposal = _open_input_proposal(session, project, need.number)
+    proposal = open_input_proposal(session, project, need.number)
     if proposal is None or proposal.author_id == user.id:
         return
     if any(party.user_id == user.id for party in proposal.affected):
@@ -294,7 +294,7 @@ def add_input_party(session: Session, project: Project, need: Input, user: User,
 def withdraw_input_proposal(session: Session, project: Project, need: Input,
                             now: datetime | None = None) -> None:
     """A closed input needs no approval: its open proposal is withdrawn."""
-    proposal = _open_input_proposal(session, project, need.number)
+    proposal = open_input_proposal(session, project, need.number)
     if proposal is not None:
         _withdraw_for(session, proposal, f"Input #{need.number} was closed, so there is "
                       "nothing left to approve.", now)

@@ -16,6 +16,17 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 _CHUNK = 1 << 16
 
 
+def too_large(max_bytes: int) -> str:
+    """What to tell someone whose file is over the limit."""
+    if max_bytes >= 1024 * 1024:
+        limit = f"{max_bytes / (1024 * 1024):g} MiB"
+    elif max_bytes >= 1024:
+        limit = f"{max_bytes / 1024:g} KiB"
+    else:
+        limit = f"{max_bytes} bytes"
+    return f"The evidence file is larger than {limit}; link to it instead, or upload a smaller file."
+
+
 def path_for(root: Path, sha256: str) -> Path | None:
     """Where the file with this hash lives, or None for a malformed hash."""
     if not _SHA256.fullmatch(sha256):
@@ -34,9 +45,7 @@ def store(stream: BinaryIO, root: Path, max_bytes: int) -> tuple[str, int]:
             while chunk := stream.read(_CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise Invalid(f"The evidence file is larger than {max_bytes // 1024} KiB; "
-                                  "link to it instead, or upload a smaller file.",
-                                  field="evidence_file")
+                    raise Invalid(too_large(max_bytes), field="evidence_file")
                 digest.update(chunk)
                 out.write(chunk)
         if size == 0:

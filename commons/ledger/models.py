@@ -41,6 +41,18 @@ class LedgerEntry(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
+class EvidenceFile(db.Model):
+    """Which receipt names which stored file: the evidence route serves a
+    file only to the project that recorded it, in one indexed lookup."""
+
+    __tablename__ = "ledger_evidence"
+
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+
+
 class LedgerHead(db.Model):
     __tablename__ = "ledger_heads"
 

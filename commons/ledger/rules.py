@@ -151,6 +151,28 @@ def text(n: Decimal) -> str:
     return format(n, "f")
 
 
+def shown(n: Decimal, unit: str) -> str:
+    """A quantity as people read it: money with its minor units ("24.50"),
+    other units without trailing zeros ("20" kg, "1.25" kg)."""
+    if unit in currencies():
+        return text(n)
+    return text(n.normalize()) if n else "0"
+
+
+def unit_named(name: str, *, money: bool = False) -> str:
+    """The unit *name* means: a unit of the fixed list in any case ("KG",
+    "kwh"), or a currency code. A currency code must be written in capitals
+    unless the need is money, so "cup" is not read as Cuban pesos."""
+    for unit in UNITS:
+        if name == unit or name.casefold() == unit.casefold():
+            return unit
+    code = name.upper()
+    if code in currencies() and (money or name == code):
+        return code
+    raise RuleError(f"“{name}” is not a unit. Use one of {', '.join(UNITS)}, or a currency "
+                    "code in capitals (EUR, USD, ...) for money.", "unit")
+
+
 def resource_key(kind: str, title: str) -> str:
     """What the needs board groups by: the kind and the title folded to
     words, so "PLA filament" and "pla  Filament!" meet."""
@@ -295,12 +317,16 @@ class InputBalance:
     @property
     def pledged(self) -> Decimal:
         """Pledged and not yet received (nor withdrawn)."""
-        return sum((p.outstanding for p in self.pledges.values()), Decimal(0))
+        return sum((p.outstanding for p in self.pledges.values()), self._zero)
 
     @property
     def still_needed(self) -> Decimal:
         """What nobody has delivered or offered yet."""
-        return max(self.needed - self.received - self.pledged, Decimal(0))
+        return max(self.needed - self.received - self.pledged, self._zero)
+
+    @property
+    def _zero(self) -> Decimal:
+        return Decimal(0).scaleb(-decimals_of(self.unit))
 
     @property
     def status(self) -> str:
@@ -340,12 +366,13 @@ def apply(balances: Balances, seq: int, action: str, data: dict) -> None:
     """Fold one entry into *balances*. Entries were checked when written;
     this only does the arithmetic."""
     if action == "need":
+        zero = Decimal(0).scaleb(-decimals_of(data["unit"]))  # "0.000" kg, "0.00" EUR
         balances.inputs[data["input"]] = InputBalance(
             number=data["input"], seq=seq, title=data["title"], kind=data["kind"],
             unit=data["unit"], needed=Decimal(data["quantity"]),
             unit_cost=_decimal(data.get("unit_cost")), currency=data.get("currency"),
             needed_by=data.get("needed_by"), description=data.get("description", ""),
-            approved=data["approval"] == "approved")
+            approved=data["approval"] == "approved", received=zero, consumed=zero)
     elif action == "approve":
         balances.inputs[data["input"]].approved = True
     elif action == "close":

@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from commons.accounts.models import User
 from commons.ledger import rules
-from commons.ledger.models import Input, LedgerEntry, LedgerHead, Pledge, WorkLog
+from commons.ledger.models import (
+    EvidenceFile,
+    Input,
+    LedgerEntry,
+    LedgerHead,
+    Pledge,
+    WorkLog,
+)
 from commons.ledger.rules import RuleError
 from commons.problems import Conflict, Forbidden, Invalid, NotFound
 from commons.projects.models import Project
@@ -260,10 +267,8 @@ def record_need(session: Session, project: Project, actor: User, form: NeedForm,
     kind = str(form.kind or "").strip().lower()
     if kind not in rules.KINDS:
         raise Invalid(f"Kind is one of: {', '.join(rules.KINDS)}.", field="kind")
-    unit = str(form.unit or "").strip()
-    if unit.upper() in rules.currencies():
-        unit = unit.upper()
     try:
+        unit = rules.unit_named(str(form.unit or "").strip(), money=kind == "money")
         needed = rules.quantity(form.quantity, unit)
         currency = str(form.currency or "").strip().upper() or None
         unit_cost = None
@@ -348,7 +353,7 @@ def pledge(session: Session, project: Project, actor: User, number: int, quantit
     except RuleError as error:
         raise _problem(error) from None
     if amount > need.still_needed:
-        raise Invalid(f"Only {rules.text(need.still_needed)} {need.unit} of {need.title} is "
+        raise Invalid(f"Only {rules.shown(need.still_needed, need.unit)} {need.unit} of {need.title} is "
                       f"still needed; pledge at most that.", field="quantity")
     data = {"input": number, "quantity": rules.text(amount), "note": note,
             "pledger": actor.username}
@@ -426,7 +431,15 @@ def record_receipt(session: Session, project: Project, actor: User, number: int,
     if not provider:
         raise Invalid("Name who provided it (a person, a shop, an organisation).",
                       field="provider")
-    provider_user = session.scalar(sa.select(User).where(User.username == provider.lower()))
+    # A receipt credits an account only when the account stands behind it:
+    # the pledger it fulfils, or the member recording their own delivery.
+    # Otherwise anyone could credit anyone (and give them standing).
+    provider_user = None
+    if against is not None and against.pledger is not None \
+            and provider.lower() == against.pledger.username:
+        provider_user = against.pledger
+    elif provider.lower() == actor.username:
+        provider_user = actor
     data = {"input": number, "quantity": rules.text(amount), "provider": provider,
             "provider_user": provider_user.username if provider_user else None,
             "date": day, "evidence_url": url,
@@ -434,6 +447,8 @@ def record_receipt(session: Session, project: Project, actor: User, number: int,
                          "name": evidence.name, "type": evidence.type} if evidence else None,
             "pledge": against.seq if against else None}
     entry = _append(session, project, held, actor, "receipt", data, now, number)
+    if evidence is not None:
+        session.add(EvidenceFile(project_id=project.id, sha256=evidence.sha256, seq=entry.seq))
     _fold(session, project, entry, data, need, now)
     if provider_user is not None:
         input_supplied.send(project, need=need, user=provider_user, what="provided")
@@ -470,9 +485,9 @@ def record_consumption(session: Session, project: Project, actor: User, number: 
         raise _problem(error) from None
     available = need.received - need.consumed
     if amount > available:
-        raise Invalid(f"{rules.text(need.received)} {need.unit} arrived and "
-                      f"{rules.text(need.consumed)} {need.unit} is used already, so at most "
-                      f"{rules.text(available)} {need.unit} can be recorded as used. Record "
+        raise Invalid(f"{rules.shown(need.received, need.unit)} {need.unit} arrived and "
+                      f"{rules.shown(need.consumed, need.unit)} {need.unit} is used already, so at most "
+                      f"{rules.shown(available, need.unit)} {need.unit} can be recorded as used. Record "
                       "the receipt first.", field="quantity")
     data = {"input": number, "quantity": rules.text(amount), "purpose": purpose,
             "commit": commit, "proposal": proposal_number, "date": day}
@@ -594,14 +609,15 @@ def _check_corrected(project: Project, need: Input, action: str, said: dict, seq
     elif action == "pledge":
         row = next(p for p in need.pledges if p.seq == seq)
         if change > need.still_needed:
-            raise Invalid(f"Only {rules.text(need.still_needed)} {unit} is still needed; the "
+            raise Invalid(f"Only {rules.shown(need.still_needed, unit)} {unit} is still needed; the "
                           "pledge can grow by at most that.", field="quantity")
-        if row.quantity + change < 0:
-            raise Invalid(f"Pledge #{seq} is for {rules.text(row.quantity)} {unit}; it "
-                          "cannot go below zero.", field="quantity")
+        if row.quantity + change < row.received:
+            raise Invalid(f"{rules.shown(row.received, unit)} {unit} of pledge #{seq} has "
+                          "arrived already; the pledge cannot go below that.",
+                          field="quantity")
     elif action == "receipt":
         if need.received + change < need.consumed:
-            raise Invalid(f"{rules.text(need.consumed)} {unit} is recorded as used; received "
+            raise Invalid(f"{rules.shown(need.consumed, unit)} {unit} is recorded as used; received "
                           "cannot go below that. Correct the consumption first.",
                           field="quantity")
         if Decimal(said["quantity"]) + change < 0:
@@ -618,7 +634,7 @@ def _check_corrected(project: Project, need: Input, action: str, said: dict, seq
             raise Invalid(f"Entry #{seq} used {said['quantity']} {unit}; it cannot go below "
                           "zero.", field="quantity")
         if need.consumed + change > need.received:
-            raise Invalid(f"Only {rules.text(need.received)} {unit} arrived; used cannot "
+            raise Invalid(f"Only {rules.shown(need.received, unit)} {unit} arrived; used cannot "
                           "exceed that.", field="quantity")
 
 
@@ -648,7 +664,6 @@ def verify(session: Session, project: Project, batch: int = 20000) -> Verificati
         .where(LedgerEntry.project_id == project.id).order_by(LedgerEntry.seq)
         .execution_options(yield_per=batch))
     balances = rules.Balances()
-    checked: list[int] = []
     failed: list[tuple[int, str]] = []
 
     def entries():
@@ -661,7 +676,6 @@ def verify(session: Session, project: Project, batch: int = 20000) -> Verificati
             except (KeyError, TypeError, ValueError, ArithmeticError) as error:
                 failed.append((entry.seq, f"its data cannot be applied ({error!r})"))
                 return
-            checked.append(entry.seq)
 
     count, bad, problem = rules.verify_chain(project.slug, entries(), head_pair)
     rows.close()
@@ -722,3 +736,30 @@ def _input_view(need: rules.InputBalance) -> tuple:
             need.needed_by, need.approved, need.closed, need.received, need.consumed,
             sorted((p.seq, p.quantity, p.received, p.withdrawn)
                    for p in need.pledges.values()))
+
+
+# ---------------------------------------------------------------- pages
+
+def evidence_receipt(session: Session, project: Project, sha256: str) -> LedgerEntry | None:
+    """The first receipt of *project* whose evidence is the stored file
+    *sha256*: the evidence page serves a file only for a project that
+    recorded it."""
+    seq = session.scalar(sa.select(sa.func.min(EvidenceFile.seq)).where(
+        EvidenceFile.project_id == project.id, EvidenceFile.sha256 == sha256))
+    return None if seq is None else get_entry(session, project, seq)
+
+
+def inputs_numbered(session: Session, project: Project, numbers) -> dict[int, Input]:
+    """The inputs a page of the journal mentions, by number."""
+    wanted = sorted(set(numbers))
+    if not wanted:
+        return {}
+    return {need.number: need for need in session.scalars(
+        sa.select(Input).where(Input.project_id == project.id, Input.number.in_(wanted)))}
+
+
+def recent_work(session: Session, project: Project, limit: int = 50) -> list[WorkLog]:
+    """The project's logged work, newest entry first."""
+    return list(session.scalars(
+        sa.select(WorkLog).where(WorkLog.project_id == project.id)
+        .order_by(WorkLog.seq.desc()).limit(limit).options(selectinload(WorkLog.user))))

@@ -39,6 +39,13 @@ def upgrade():
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
         batch_op.create_index('ix_ledger_entries_input', ['project_id', 'input_number', 'seq'], unique=False)
 
+    op.create_table('ledger_evidence',
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_ledger_evidence_project_id_projects'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('project_id', 'sha256', 'seq', name=op.f('pk_ledger_evidence'))
+    )
     op.create_table('ledger_heads',
     sa.Column('project_id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
@@ -134,6 +141,7 @@ def downgrade():
 
     op.drop_table('ledger_inputs')
     op.drop_table('ledger_heads')
+    op.drop_table('ledger_evidence')
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_ledger_entries_input')
 

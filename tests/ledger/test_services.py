@@ -145,7 +145,7 @@ def test_closed_inputs_take_nothing_more(ledger):
 
 def test_pledges_and_use_are_bounded(ledger):
     ledger.need(quantity="20")
-    with pytest.raises(Invalid, match="Only 20.000 kg"):
+    with pytest.raises(Invalid, match="Only 20 kg"):
         services.pledge(db.session, ledger.project, ledger.cy, 1, "21")
     db.session.rollback()
     with pytest.raises(Invalid, match="at most 0 kg can be recorded as used"):
@@ -281,3 +281,52 @@ def test_a_blocked_input_stays_pending(ledger):
     [decision] = ledger.tick()
     assert (decision.number, decision.status) == (again.number, "passed")
     assert services.get_input(db.session, ledger.project, 1).status == "approved"
+
+
+@pytest.mark.parametrize("unit, kind, stored", [
+    ("KG", "material", "kg"), ("kwh", "energy", "kWh"), ("EUR", "money", "EUR"),
+    ("eur", "money", "EUR"), ("CUP", "material", "CUP"),
+])
+def test_units_are_read_as_people_write_them(ledger, unit, kind, stored):
+    need = ledger.need(unit=unit, kind=kind, quantity="3", unit_cost=None, currency=None)
+    assert need.unit == stored
+
+
+def test_a_lowercase_word_is_not_taken_for_a_currency(ledger):
+    with pytest.raises(Invalid, match="“cup” is not a unit"):
+        ledger.need(unit="cup", unit_cost=None, currency=None)
+
+
+def test_balances_carry_the_units_decimals_from_the_start(ledger):
+    need = ledger.need(quantity="20")
+    assert [str(v) for v in (need.received, need.consumed, need.pledged, need.still_needed)] \
+        == ["0.000", "0.000", "0.000", "20.000"]
+
+
+def test_a_receipt_credits_an_account_only_when_it_stands_behind_it(ledger):
+    ledger.need(quantity="20")
+    pledge = services.pledge(db.session, ledger.project, ledger.cy, 1, "2", now=ledger.clock())
+    by_name = services.record_receipt(db.session, ledger.project, ledger.bo, 1, "1", "cy",
+                                      now=ledger.clock())
+    own = services.record_receipt(db.session, ledger.project, ledger.bo, 1, "1", "bo",
+                                  now=ledger.clock())
+    pledged = services.record_receipt(db.session, ledger.project, ledger.bo, 1, "1",
+                                      pledge_seq=pledge.seq, now=ledger.clock())
+    db.session.commit()
+    assert [services.entry_data(e)["provider_user"] for e in (by_name, own, pledged)] == \
+        [None, "bo", "cy"]
+
+
+def test_a_pledge_cannot_be_corrected_below_what_arrived(ledger):
+    ledger.need(quantity="20")
+    pledge = services.pledge(db.session, ledger.project, ledger.cy, 1, "5", now=ledger.clock())
+    services.record_receipt(db.session, ledger.project, ledger.bo, 1, "5",
+                            pledge_seq=pledge.seq, now=ledger.clock())
+    db.session.commit()
+    with pytest.raises(Invalid, match="5 kg of pledge #2 has arrived already"):
+        services.correct(db.session, ledger.project, ledger.cy, pledge.seq,
+                         {"quantity": "-3"}, "less", ledger.clock())
+    db.session.rollback()
+    with pytest.raises(Invalid, match="still needed"):
+        services.correct(db.session, ledger.project, ledger.cy, pledge.seq,
+                         {"quantity": "16"}, "more", ledger.clock())
