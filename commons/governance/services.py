@@ -22,6 +22,7 @@ from commons.governance.models import (
     Stance,
     TimelineEvent,
 )
+from commons.ledger import rules as ledger_rules
 from commons.ledger import services as ledger
 from commons.ledger.models import Input, LedgerEntry
 from commons.money import parse_amount
@@ -221,6 +222,8 @@ def _input_details(session: Session, project: Project, details: dict
         number = int(str(details.get("input", "")).lstrip("#"))
     except ValueError:
         raise Invalid("Name the input to approve by its number.", field="input") from None
+    if not 0 < number <= ledger.MAX_NUMBER:
+        raise Invalid(f"{project.name} has no input #{number}.", field="input")
     need = ledger.get_input(session, project, number)
     if need.closed:
         raise Invalid(f"Input #{number} is closed.", field="input")
@@ -266,28 +269,59 @@ def propose_input(session: Session, project: Project, need: Input, author: User,
     """The `input` proposal a pending input asks for (none if one is open)."""
     if open_input_proposal(session, project, need.number) is not None:
         return None
-    unit_cost = f" at {need.unit_cost} {need.currency} each" if need.unit_cost is not None else ""
-    body = (f"Approve input #{need.number}: {need.needed} {need.unit} of {need.title}"
-            f"{unit_cost}. Its estimated cost is above the project's approval threshold "
-            f"({project.approval_amount} {project.approval_currency}) or priced in another "
-            "currency, so the project decides.")
-    return open_proposal(session, project, author, "input", f"Approve input: {need.title}"[:200],
-                         body, {"input": need.number}, settings, now)
+    return open_proposal(session, project, author, "input", _input_title(need),
+                         _input_body(project, need), {"input": need.number}, settings, now)
 
 
-def add_input_party(session: Session, project: Project, need: Input, user: User,
-                    what: str) -> None:
-    """Someone who pledged or provided an input has standing on the open
-    proposal to approve it."""
+def _input_title(need: Input) -> str:
+    return f"Approve input: {need.title}"[:200]
+
+
+def _input_body(project: Project, need: Input) -> str:
+    unit_cost = (f" at {ledger_rules.shown(need.unit_cost, need.currency)} {need.currency} "
+                 "each" if need.unit_cost is not None and need.currency else "")
+    return (f"Approve input #{need.number}: {ledger_rules.shown(need.needed, need.unit)} "
+            f"{need.unit} of {need.title}{unit_cost}. Its estimated cost is above the "
+            f"project's approval threshold ({project.approval_amount} "
+            f"{project.approval_currency}) or priced in another currency, so the project "
+            "decides.")
+
+
+def input_changed(session: Session, project: Project, need: Input, actor: User,
+                  settings: Settings, now: datetime | None = None) -> None:
+    """A need's amount was corrected. Consent is given to content: its open
+    proposal is revised (the window restarts, stances go stale), withdrawn if
+    the need no longer waits for approval; a need that now waits gets one."""
     proposal = open_input_proposal(session, project, need.number)
-    if proposal is None or proposal.author_id == user.id:
+    if proposal is None:
+        if not need.approved and not need.closed:
+            propose_input(session, project, need, actor, settings, now)
         return
-    if any(party.user_id == user.id for party in proposal.affected):
+    if need.approved:
+        _withdraw_for(session, proposal, f"Input #{need.number} was corrected below the "
+                      "approval threshold, so it is approved without a decision.", now)
         return
-    email = user.primary_email or f"{user.username}@users.commons.invalid"
-    if any(party.email == email for party in proposal.affected):
+    revise(session, proposal, project, None, settings,
+           f"input #{need.number} was corrected", now,
+           title=_input_title(need), body=_input_body(project, need))
+
+
+def refresh_input_parties(session: Session, project: Project, need: Input) -> None:
+    """Whoever pledged (and has not withdrawn) or provided an input has
+    standing on the open proposal to approve it; nobody else by that right."""
+    proposal = open_input_proposal(session, project, need.number)
+    if proposal is None:
         return
-    proposal.affected.append(_party(user, f"{what} this input"))
+    wanted = {party.user_id: party for party in _input_parties(session, need)
+              if party.user_id != proposal.author_id}
+    for party in list(proposal.affected):
+        if party.user_id not in wanted:
+            proposal.affected.remove(party)
+    session.flush()  # old parties out before new ones in (unique per email)
+    present = {party.user_id for party in proposal.affected}
+    for user_id, party in wanted.items():
+        if user_id not in present:
+            proposal.affected.append(party)
     session.flush()
 
 
@@ -367,7 +401,9 @@ def _hold(session: Session, proposal: Proposal, statuses: tuple[str, ...], *,
                            .values(revision=Proposal.revision)
                            .execution_options(synchronize_session=False)).rowcount
     if held != 1:
-        session.rollback()
+        # No rollback here: a caller that carries on (a push revising what it
+        # can, a closed input withdrawing its proposal) keeps its own work;
+        # one that fails hands the Conflict to the view, which rolls back.
         raise Conflict(f"Proposal #{proposal.number} changed meanwhile (it may have been "
                        "decided, revised or withdrawn, or its window has closed). Read it again.")
 
@@ -675,10 +711,15 @@ def _settle(session: Session, quiet: list[tuple[Proposal, str, rules.Tally]],
 def _decide_one(session: Session, proposal: Proposal, count: rules.Tally, settings: Settings,
                 now: datetime) -> Decision | None:
     """Claim one passed proposal, carry it out, and commit."""
+    project = session.get(Project, proposal.project_id)
+    if proposal.kind == "input":
+        # The ledger's head before the proposal's row, in the order every
+        # ledger change that touches a proposal takes them: no deadlock.
+        ledger.hold_journal(session, project)
     if not _claim(session, [(proposal.id, proposal.revision)], rules.PASSED, "", now):
+        session.rollback()
         return None
     session.expire(proposal)
-    project = session.get(Project, proposal.project_id)
     try:
         outcome = _carry_out(session, proposal, project, settings, now)
         status = rules.PASSED

@@ -258,8 +258,14 @@ def propose_pending_input(project, need, actor, now) -> None:
 
 
 @ledger.input_supplied.connect
-def give_suppliers_standing(project, need, user, what: str) -> None:
-    services.add_input_party(db.session, project, need, user, what)
+def give_suppliers_standing(project, need) -> None:
+    services.refresh_input_parties(db.session, project, need)
+
+
+@ledger.input_changed.connect
+def revise_changed_input(project, need, actor, now) -> None:
+    services.input_changed(db.session, project, need, actor,
+                           services.Settings.from_config(current_app.config), now)
 
 
 @ledger.input_closed.connect

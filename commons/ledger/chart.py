@@ -11,6 +11,7 @@ pledged and received with what is needed, never kilograms with euros."""
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from commons.ledger.rules import EXACT
 from commons.money import currencies
 
 # (key, label, colour): each colour at least 3:1 against white (WCAG 1.4.11).
@@ -102,7 +103,7 @@ def figure(amount: Decimal | None, unit: str | None = None) -> str:
         return ""
     digits = currencies().get(unit or "")
     if digits is not None:
-        return format(amount.quantize(Decimal(1).scaleb(-digits)), "f")
+        return format(amount.quantize(Decimal(1).scaleb(-digits), context=EXACT), "f")
     text = format(amount, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")

@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -34,12 +35,32 @@ def path_for(root: Path, sha256: str) -> Path | None:
     return root / sha256[:2] / sha256
 
 
-def store(stream: BinaryIO, root: Path, max_bytes: int) -> tuple[str, int]:
-    """Copy *stream* into the store, hashing as it goes; refuse it past
-    *max_bytes* (nothing is kept). Returns (sha256, size)."""
+@dataclass
+class Staged:
+    """A file hashed and written beside the store, not yet in it: a refused
+    receipt drops it without touching what other receipts name."""
+
+    sha256: str
+    size: int
+    temporary: Path
+    final: Path
+
+    def keep(self) -> None:
+        """Move it into the store (the same bytes if they are there already)."""
+        self.final.parent.mkdir(exist_ok=True)
+        os.replace(self.temporary, self.final)
+
+    def drop(self) -> None:
+        self.temporary.unlink(missing_ok=True)
+
+
+def stage(stream: BinaryIO, root: Path, max_bytes: int) -> Staged:
+    """Copy *stream* beside the store, hashing as it goes; refuse it past
+    *max_bytes* (nothing is kept)."""
     root.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
-    handle, temporary = tempfile.mkstemp(dir=root, prefix=".upload-")
+    handle, name = tempfile.mkstemp(dir=root, prefix=".upload-")
+    temporary = Path(name)
     try:
         with os.fdopen(handle, "wb") as out:
             while chunk := stream.read(_CHUNK):
@@ -50,12 +71,17 @@ def store(stream: BinaryIO, root: Path, max_bytes: int) -> tuple[str, int]:
                 out.write(chunk)
         if size == 0:
             raise Invalid("The evidence file is empty.", field="evidence_file")
-        sha256 = digest.hexdigest()
-        final = path_for(root, sha256)
-        assert final is not None
-        final.parent.mkdir(exist_ok=True)
-        os.replace(temporary, final)  # same bytes if it was there already
-        return sha256, size
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    sha256 = digest.hexdigest()
+    final = path_for(root, sha256)
+    assert final is not None
+    return Staged(sha256, size, temporary, final)
+
+
+def store(stream: BinaryIO, root: Path, max_bytes: int) -> tuple[str, int]:
+    """Copy *stream* into the store at once. Returns (sha256, size)."""
+    staged = stage(stream, root, max_bytes)
+    staged.keep()
+    return staged.sha256, staged.size

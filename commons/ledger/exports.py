@@ -137,7 +137,7 @@ def _amount(value: Decimal, places: int) -> str:
     zero are Decimal(0), and "0.000" kg reads as what it is. Only pads; an
     amount is never rounded here."""
     if value.as_tuple().exponent > -places:  # type: ignore[operator]
-        value = value.quantize(Decimal(1).scaleb(-places))
+        value = value.quantize(Decimal(1).scaleb(-places), context=rules.EXACT)
     return rules.text(value)
 
 

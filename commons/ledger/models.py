@@ -30,7 +30,8 @@ class LedgerEntry(db.Model):
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(sa.Integer)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # No ON DELETE: an account with entries in a public record is kept.
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(sa.String(16))
     input_number: Mapped[int | None] = mapped_column(sa.Integer)
     # The canonical JSON that was hashed, kept byte for byte.

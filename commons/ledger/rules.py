@@ -12,7 +12,14 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import (
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+)
 
 from commons.money import currencies
 
@@ -35,6 +42,11 @@ WORK_CATEGORIES: dict[str, str] = {
 MAX_HOURS_PER_DAY = Decimal(24)
 
 GENESIS = "0" * 64
+
+# A quantity or unit cost stays below a trillion, so a need's cost and a
+# project's totals stay exact in EXACT's 60 digits.
+MAX_AMOUNT = Decimal(10) ** 12
+EXACT = Context(prec=60, traps=[InvalidOperation, DivisionByZero, Overflow])
 
 # Actions that move balances, and the entries a correction may correct with
 # the deltas each accepts.
@@ -116,6 +128,8 @@ def quantity(value: object, unit: str, label: str = "quantity", *, signed: bool 
             raise
         raise RuleError(f"{label} in {unit} has {error}; “{value}” has more.", field_name) \
             from None
+    if abs(amount) >= MAX_AMOUNT:
+        raise RuleError(f"{label} is too large: keep it under a trillion ({unit}).", field_name)
     if not signed and amount <= 0:
         raise RuleError(f"{label} must be more than zero.", field_name)
     if signed and amount == 0:
@@ -137,13 +151,17 @@ def money(value: object, currency: str, label: str = "unit cost",
         raise RuleError(f"{currency} has {error}; “{value}” has more.", field_name) from None
     if amount < 0:
         raise RuleError(f"{label} cannot be negative.", field_name)
+    if amount >= MAX_AMOUNT:
+        raise RuleError(f"{label} is too large: keep it under a trillion {currency}.",
+                        field_name)
     return amount
 
 
 def cost(amount: Decimal, unit_cost: Decimal, currency: str) -> Decimal:
-    """amount × unit_cost, rounded half-even to *currency*'s minor units."""
-    return (amount * unit_cost).quantize(Decimal(1).scaleb(-currencies()[currency]),
-                                         rounding=ROUND_HALF_EVEN)
+    """amount × unit_cost, rounded half-even to *currency*'s minor units
+    (exactly: never rounded first by the default 28-digit context)."""
+    return EXACT.multiply(amount, unit_cost).quantize(
+        Decimal(1).scaleb(-currencies()[currency]), rounding=ROUND_HALF_EVEN, context=EXACT)
 
 
 def text(n: Decimal) -> str:
@@ -241,6 +259,7 @@ class StoredEntry:
     payload: str
     prev_hash: str
     hash: str
+    input_number: int | None = None
 
 
 def verify_chain(project: str, entries, head: tuple[int, str] | None) -> tuple[int, int | None, str]:
@@ -260,12 +279,15 @@ def verify_chain(project: str, entries, head: tuple[int, str] | None) -> tuple[i
         if canonical(said).decode("utf-8") != entry.payload:
             return count, entry.seq, "its payload is not in canonical form"
         columns = {"project": project, "seq": entry.seq, "at": timestamp(entry.at),
-                   "action": entry.action}
-        if entry.actor is not None:
-            columns["actor"] = entry.actor
+                   "action": entry.action, "actor": entry.actor}
         for key, value in columns.items():
             if said.get(key) != value:
                 return count, entry.seq, f"its {key} column says {value!r}, its payload {said.get(key)!r}"
+        data = said.get("data")
+        said_input = data.get("input") if isinstance(data, dict) else None
+        if said_input != entry.input_number:
+            return count, entry.seq, (f"its input column says {entry.input_number!r}, its "
+                                      f"payload {said_input!r}")
         if entry.prev_hash != previous:
             return count, entry.seq, "its prev_hash is not the previous entry's hash"
         if chain(entry.prev_hash, entry.payload.encode("utf-8")) != entry.hash:
@@ -454,10 +476,10 @@ def totals(inputs) -> dict[str, Totals]:
         else:
             continue
         row = sums.setdefault(currency, Totals())
-        row.received += cost(need.received, unit_cost, currency)
+        row.received = EXACT.add(row.received, cost(need.received, unit_cost, currency))
         if not need.closed:
-            row.estimated += cost(need.needed, unit_cost, currency)
-            row.pledged += cost(need.pledged, unit_cost, currency)
+            row.estimated = EXACT.add(row.estimated, cost(need.needed, unit_cost, currency))
+            row.pledged = EXACT.add(row.pledged, cost(need.pledged, unit_cost, currency))
     return dict(sorted(sums.items()))
 
 

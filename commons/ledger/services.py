@@ -40,6 +40,9 @@ _signals = Namespace()
 input_pending = _signals.signal("input-pending")
 input_supplied = _signals.signal("input-supplied")
 input_closed = _signals.signal("input-closed")
+input_changed = _signals.signal("input-changed")  # a need's amount was corrected
+
+MAX_NUMBER = 2**31 - 1  # numbers and seqs are 32-bit integers in the database
 
 _COMMIT = re.compile(r"[0-9a-f]{7,40}")
 _URL = re.compile(r"https?://[^\s<>\"]{1,2000}")
@@ -58,6 +61,8 @@ class Evidence:
 # ---------------------------------------------------------------- reading
 
 def get_input(session: Session, project: Project, number: int) -> Input:
+    if not 0 < number <= MAX_NUMBER:
+        raise NotFound(f"{project.name} has no input #{number}.")
     need = session.scalar(sa.select(Input).where(Input.project_id == project.id,
                                                  Input.number == number)
                           .options(selectinload(Input.pledges).selectinload(Pledge.pledger)))
@@ -91,6 +96,8 @@ def journal(session: Session, project: Project, *, before: int | None = None,
 
 
 def get_entry(session: Session, project: Project, seq: int) -> LedgerEntry:
+    if not 0 < seq <= MAX_NUMBER:
+        raise NotFound(f"{project.name}'s ledger has no entry #{seq}.")
     entry = session.scalar(sa.select(LedgerEntry).where(LedgerEntry.project_id == project.id,
                                                         LedgerEntry.seq == seq))
     if entry is None:
@@ -118,7 +125,7 @@ def open_needs(session: Session, limit: int = 2000) -> list[tuple[Input, Project
 
 # ---------------------------------------------------------------- appending
 
-def _take_head(session: Session, project: Project) -> LedgerHead:
+def hold_journal(session: Session, project: Project) -> LedgerHead:
     """Hold the project's journal head for this transaction. Appends queue
     here, so each one chains to the entry before it: PostgreSQL locks the
     row, SQLite the database."""
@@ -292,7 +299,7 @@ def record_need(session: Session, project: Project, actor: User, form: NeedForm,
         raise _problem(error) from None
     estimate = rules.estimated_total(needed, unit, unit_cost, currency)
     pending = rules.needs_proposal(estimate, project.approval_amount, project.approval_currency)
-    held = _take_head(session, project)
+    held = hold_journal(session, project)
     held.inputs += 1
     data = {"input": held.inputs, "title": title, "kind": kind, "quantity": rules.text(needed),
             "unit": unit, "unit_cost": rules.text(unit_cost) if unit_cost is not None else None,
@@ -311,7 +318,7 @@ def approve_input(session: Session, project: Project, number: int, proposal: int
     """Carry out a passed `input` proposal. Raises Conflict if the input was
     closed meanwhile."""
     now = now or utcnow()
-    held = _take_head(session, project)
+    held = hold_journal(session, project)
     need = get_input(session, project, number)
     _open(project, need)
     if need.approved:
@@ -328,7 +335,7 @@ def close_input(session: Session, project: Project, actor: User, number: int, re
     now = now or utcnow()
     _require_member(project, actor, "close needs")
     reason = _text(reason, "Reason", "reason", 2000, multiline=True)
-    held = _take_head(session, project)
+    held = hold_journal(session, project)
     need = get_input(session, project, number)
     _open(project, need)
     data = {"input": number, "reason": reason}
@@ -345,7 +352,7 @@ def pledge(session: Session, project: Project, actor: User, number: int, quantit
     """Anyone logged in pledges part or all of what is still needed."""
     now = now or utcnow()
     note = _text(note, "Note", "note", 2000, required=False, multiline=True)
-    held = _take_head(session, project)
+    held = hold_journal(session, project)
     need = get_input(session, project, number)
     _open(project, need)
     try:
@@ -359,7 +366,7 @@ def pledge(session: Session, project: Project, actor: User, number: int, quantit
             "pledger": actor.username}
     entry = _append(session, project, held, actor, "pledge", data, now, number)
     _fold(session, project, entry, data, need, now, pledger=actor)
-    input_supplied.send(project, need=need, user=actor, what="pledged")
+    input_supplied.send(project, need=need)
     return next(p for p in need.pledges if p.seq == entry.seq)
 
 
@@ -368,9 +375,10 @@ def withdraw_pledge(session: Session, project: Project, actor: User, seq: int,
     """The pledger withdraws what they have not delivered yet (an entry;
     the pledge stays in the journal)."""
     now = now or utcnow()
-    held = _take_head(session, project)
+    held = hold_journal(session, project)
     row = session.scalar(sa.select(Pledge).where(Pledge.project_id == project.id,
-                                                 Pledge.seq == seq))
+                                                 Pledge.seq == seq)) \
+        if 0 < seq <= MAX_NUMBER else None
     if row is None:
         raise NotFound(f"{project.name} has no pledge #{seq}.")
     if row.pledger_id != actor.id:
@@ -384,6 +392,7 @@ def withdraw_pledge(session: Session, project: Project, actor: User, seq: int,
     data = {"input": need.number, "pledge": seq}
     entry = _append(session, project, held, actor, "withdraw", data, now, need.number)
     _fold(session, project, entry, data, need, now)
+    input_supplied.send(project, need=need)
     return row
 
 
@@ -407,7 +416,7 @@ def record_receipt(session: Session, project: Project, actor: User, number: int,
                                not_after_today=True) or now.date().isoformat()
     except RuleError as error:
         raise _problem(error) from None
-    held = _take_head(session, project)
+    held = hold_journal(session, project)
     need = get_input(session, project, number)
     _open(project, need)
     try:
@@ -451,7 +460,7 @@ def record_receipt(session: Session, project: Project, actor: User, number: int,
         session.add(EvidenceFile(project_id=project.id, sha256=evidence.sha256, seq=entry.seq))
     _fold(session, project, entry, data, need, now)
     if provider_user is not None:
-        input_supplied.send(project, need=need, user=provider_user, what="provided")
+        input_supplied.send(project, need=need)
     return entry
 
 
@@ -477,7 +486,7 @@ def record_consumption(session: Session, project: Project, actor: User, number: 
                                not_after_today=True) or now.date().isoformat()
     except RuleError as error:
         raise _problem(error) from None
-    held = _take_head(session, project)
+    held = hold_journal(session, project)
     need = get_input(session, project, number)
     try:
         amount = rules.quantity(quantity, need.unit)
@@ -515,7 +524,7 @@ def log_work(session: Session, project: Project, actor: User, hours: object, cat
                                not_after_today=True) or now.date().isoformat()
     except RuleError as error:
         raise _problem(error) from None
-    held = _take_head(session, project)
+    held = hold_journal(session, project)
     _check_day(session, actor, date.fromisoformat(day), amount)
     data = {"worker": actor.username, "hours": rules.text(amount), "category": category,
             "description": description, "date": day}
@@ -527,8 +536,11 @@ def log_work(session: Session, project: Project, actor: User, hours: object, cat
 
 
 def _check_day(session: Session, user: User | None, day: date, adding: Decimal) -> None:
+    """At most 24 hours a day per person across projects: the person's row
+    is locked first, so two projects logging at once cannot both fit."""
     if user is None:
         return
+    session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
     logged = sum(session.scalars(sa.select(WorkLog.hours).where(WorkLog.user_id == user.id,
                                                                 WorkLog.date == day)),
                  Decimal(0))
@@ -545,7 +557,7 @@ def correct(session: Session, project: Project, actor: User, seq: int, deltas: d
     signed deltas and a reason. Members correct any entry; anyone their own."""
     now = now or utcnow()
     reason = _text(reason, "Reason", "reason", 2000, multiline=True)
-    held = _take_head(session, project)
+    held = hold_journal(session, project)
     original = get_entry(session, project, seq)
     said = entry_data(original)
     if original.action == "correct":
@@ -577,17 +589,32 @@ def correct(session: Session, project: Project, actor: User, seq: int, deltas: d
         return entry
     assert need is not None
     data["input"] = need.number
-    _check_corrected(project, need, original.action, said, seq, changes, data)
+    current = _corrected_quantity(session, project, need.number, seq, said)
+    _check_corrected(project, need, original.action, said, seq, changes, data, current)
     entry = _append(session, project, held, actor, "correct", data, now, need.number)
     _fold(session, project, entry, data, need, now)
-    if data.get("approval") == "pending":
-        input_pending.send(project, need=need, actor=actor, now=now)
+    if original.action == "need":
+        input_changed.send(project, need=need, actor=actor, now=now)
     return entry
 
 
+def _corrected_quantity(session: Session, project: Project, number: int, seq: int,
+                        said: dict) -> Decimal:
+    """Entry *seq*'s quantity with every correction of it applied."""
+    amount = Decimal(said.get("quantity", "0"))
+    for payload in session.scalars(sa.select(LedgerEntry.payload).where(
+            LedgerEntry.project_id == project.id, LedgerEntry.input_number == number,
+            LedgerEntry.action == "correct", LedgerEntry.seq > seq)):
+        data = json.loads(payload)["data"]
+        if data["corrects"] == seq:
+            amount += Decimal(data["deltas"].get("quantity", "0"))
+    return amount
+
+
 def _check_corrected(project: Project, need: Input, action: str, said: dict, seq: int,
-                     changes: dict[str, Decimal], data: dict) -> None:
-    """Refuse a correction that would leave a balance impossible."""
+                     changes: dict[str, Decimal], data: dict, current: Decimal) -> None:
+    """Refuse a correction that would leave a balance impossible. *current*
+    is the corrected entry's quantity after the corrections before this one."""
     change = changes.get("quantity", Decimal(0))
     unit = need.unit
     if action == "need":
@@ -620,9 +647,9 @@ def _check_corrected(project: Project, need: Input, action: str, said: dict, seq
             raise Invalid(f"{rules.shown(need.consumed, unit)} {unit} is recorded as used; received "
                           "cannot go below that. Correct the consumption first.",
                           field="quantity")
-        if Decimal(said["quantity"]) + change < 0:
-            raise Invalid(f"Receipt #{seq} is for {said['quantity']} {unit}; it cannot go "
-                          "below zero.", field="quantity")
+        if current + change < 0:
+            raise Invalid(f"Receipt #{seq} is for {rules.shown(current, unit)} {unit} after "
+                          "earlier corrections; it cannot go below zero.", field="quantity")
         if said.get("pledge") is not None:
             data["pledge"] = said["pledge"]
             row = next(p for p in need.pledges if p.seq == said["pledge"])
@@ -630,9 +657,9 @@ def _check_corrected(project: Project, need: Input, action: str, said: dict, seq
                 raise Invalid("That takes the pledge's delivered amount below zero.",
                               field="quantity")
     elif action == "consume":
-        if need.consumed + change < 0 or Decimal(said["quantity"]) + change < 0:
-            raise Invalid(f"Entry #{seq} used {said['quantity']} {unit}; it cannot go below "
-                          "zero.", field="quantity")
+        if need.consumed + change < 0 or current + change < 0:
+            raise Invalid(f"Entry #{seq} used {rules.shown(current, unit)} {unit} after earlier "
+                          "corrections; it cannot go below zero.", field="quantity")
         if need.consumed + change > need.received:
             raise Invalid(f"Only {rules.shown(need.received, unit)} {unit} arrived; used cannot "
                           "exceed that.", field="quantity")
@@ -659,7 +686,8 @@ def verify(session: Session, project: Project, batch: int = 20000) -> Verificati
     head_pair = (stored_head.seq, stored_head.hash) if stored_head else None
     rows = session.execute(
         sa.select(LedgerEntry.seq, LedgerEntry.at, User.username, LedgerEntry.action,
-                  LedgerEntry.payload, LedgerEntry.prev_hash, LedgerEntry.hash)
+                  LedgerEntry.payload, LedgerEntry.prev_hash, LedgerEntry.hash,
+                  LedgerEntry.input_number)
         .outerjoin(User, User.id == LedgerEntry.actor_id)
         .where(LedgerEntry.project_id == project.id).order_by(LedgerEntry.seq)
         .execution_options(yield_per=batch))
@@ -716,26 +744,52 @@ def stored_balances(session: Session, project: Project) -> rules.Balances:
 
 def _compare_balances(session: Session, project: Project,
                       rebuilt: rules.Balances) -> tuple[int, str] | None:
-    stored = stored_balances(session, project)
-    for number in sorted(set(rebuilt.inputs) | set(stored.inputs)):
-        have, want = stored.inputs.get(number), rebuilt.inputs.get(number)
-        if have is None or want is None or _input_view(have) != _input_view(want):
-            seq = (want or have).seq
+    """The first stored balance that is not what the journal gives: every
+    column pages read, the derived ones (status, pledged, still needed, the
+    needs board's resource) and who pledged or worked included."""
+    stored = {need.number: need for need in session.scalars(
+        sa.select(Input).where(Input.project_id == project.id)
+        .options(selectinload(Input.pledges).selectinload(Pledge.pledger)))}
+    for number in sorted(set(rebuilt.inputs) | set(stored)):
+        row, want = stored.get(number), rebuilt.inputs.get(number)
+        if row is None or want is None or _row_view(row) != _balance_view(want):
+            seq = want.seq if want is not None else row.seq
             return seq, (f"the stored balance of input #{number} differs from the one the "
                          "journal gives")
-    for seq in sorted(set(rebuilt.work) | set(stored.work)):
-        have, want = stored.work.get(seq), rebuilt.work.get(seq)
-        if have is None or want is None or (have.hours, have.date, have.category) != \
-                (want.hours, want.date, want.category):
+    work = {log.seq: (log, username) for log, username in session.execute(
+        sa.select(WorkLog, User.username).outerjoin(User, User.id == WorkLog.user_id)
+        .where(WorkLog.project_id == project.id))}
+    for seq in sorted(set(rebuilt.work) | set(work)):
+        have, want = work.get(seq), rebuilt.work.get(seq)
+        if have is None or want is None or \
+                (have[1], have[0].hours, have[0].date.isoformat(), have[0].category,
+                 have[0].description) != (want.worker, want.hours, want.date, want.category,
+                                          want.description):
             return seq, f"the stored work log of entry #{seq} differs from the journal"
     return None
 
 
-def _input_view(need: rules.InputBalance) -> tuple:
-    return (need.title, need.kind, need.unit, need.needed, need.unit_cost, need.currency,
-            need.needed_by, need.approved, need.closed, need.received, need.consumed,
-            sorted((p.seq, p.quantity, p.received, p.withdrawn)
+def _balance_view(need: rules.InputBalance) -> tuple:
+    return (need.title, need.kind, rules.resource_key(need.kind, need.title), need.unit,
+            need.needed, need.unit_cost, need.currency, need.needed_by, need.description,
+            need.approved, need.closed, need.received, need.consumed, need.pledged,
+            need.still_needed, need.status,
+            sorted((p.seq, p.pledger, p.quantity, p.received, p.withdrawn, p.note)
                    for p in need.pledges.values()))
+
+
+def _row_view(need: Input) -> tuple:
+    return (need.title, need.kind, need.resource, need.unit, need.needed, need.unit_cost,
+            need.currency, need.needed_by.isoformat() if need.needed_by else None,
+            need.description, need.approved, need.closed, need.received, need.consumed,
+            need.pledged, need.still_needed, need.status,
+            sorted((p.seq, p.pledger.username if p.pledger else None, p.quantity, p.received,
+                    p.withdrawn, p.note) for p in need.pledges))
+
+
+def _input_view(need: rules.InputBalance) -> tuple:
+    """What a rebuilt and a stored balance share (tests compare them)."""
+    return _balance_view(need)
 
 
 # ---------------------------------------------------------------- pages

@@ -240,15 +240,18 @@ def receipt(slug: str, number: int):
         upload = store_upload(form.evidence_file.data, Path(current_app.config["EVIDENCE_DIR"]),
                               int(current_app.config["EVIDENCE_MAX_BYTES"]))
         try:
-            return services.record_receipt(
+            entry = services.record_receipt(
                 db.session, project, current_user, number, form.quantity.data,
                 form.provider.data or "", received_on=form.date.data,
                 evidence_url=form.evidence_url.data, pledge_seq=form.pledge.data,
                 evidence=upload.evidence if upload else None, now=clock.now())
-        except Problem:
+        except BaseException:
             if upload:
                 upload.discard()
             raise
+        if upload:
+            upload.keep()  # before the commit: a committed receipt's file exists
+        return entry
 
     return _submit(project, number, "receipt", form, record,
                    lambda entry: f"Receipt recorded as entry #{entry.seq}.")
