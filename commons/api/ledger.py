@@ -11,7 +11,6 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Response, current_app, request, stream_with_context, url_for
 from flask_smorest import Blueprint
-from sqlalchemy.orm import selectinload
 
 from commons import clock
 from commons.api import schemas
@@ -22,7 +21,7 @@ from commons.governance.models import Proposal
 from commons.governance.services import Settings
 from commons.governance.views import decide_due_for
 from commons.ledger import evidence, exports, services, valueflows
-from commons.ledger.models import Input, LedgerEntry, Pledge
+from commons.ledger.models import Input, LedgerEntry
 from commons.problems import Forbidden, Invalid
 from commons.projects import services as projects
 from commons.projects.models import Project
@@ -50,10 +49,24 @@ def _project(slug: str, members: bool = False) -> Project:
 @blp.route("/projects/<slug>/inputs", methods=["GET"])
 @blp.response(200, schemas.InputOut(many=True))
 def list_inputs(slug: str):
-    """The project's inputs with their balances, oldest first."""
+    """The project's inputs with their balances, oldest first, ?limit at a
+    time (100 by default, at most 500) after the input numbered ?after; a
+    `Link: <...>; rel="next"` header names the next page. Each input's
+    pledges are in GET /inputs/<n>."""
     project = _project(slug)
+    limit = min(max(request.args.get("limit", 100, type=int), 1), 500)
+    after = request.args.get("after", type=int)
+    after = after if after is not None and 0 <= after <= services.MAX_NUMBER else None
+    page = services.list_inputs(db.session, project, after=after, limit=limit + 1)
     proposals = _open_proposals(project)
-    return [input_json(project, need, proposals) for need in _inputs(project)]
+    answer = [input_json(project, need, proposals, with_pledges=False)
+              for need in page[:limit]]
+    headers = {}
+    if len(page) > limit:
+        following = url_for("api_ledger.list_inputs", slug=project.slug, limit=limit,
+                            after=page[limit - 1].number, _external=True)
+        headers["Link"] = f'<{following}>; rel="next"'
+    return answer, 200, headers
 
 
 @blp.route("/projects/<slug>/inputs", methods=["POST"])
@@ -333,12 +346,6 @@ def _download(chunks, mimetype: str, filename: str, head: exports.Head) -> Respo
 
 # ---------------------------------------------------------------- answers
 
-def _inputs(project: Project) -> list[Input]:
-    return list(db.session.scalars(
-        sa.select(Input).where(Input.project_id == project.id).order_by(Input.number)
-        .options(selectinload(Input.pledges).selectinload(Pledge.pledger))))
-
-
 def _open_proposals(project: Project) -> dict[int, int]:
     """Input number -> the open (or blocked) `input` proposal deciding it."""
     found: dict[int, int] = {}
@@ -352,8 +359,9 @@ def _open_proposals(project: Project) -> dict[int, int]:
     return found
 
 
-def input_json(project: Project, need: Input, proposals: dict[int, int]) -> dict:
-    return {**exports.input_record(need), "proposal": proposals.get(need.number),
+def input_json(project: Project, need: Input, proposals: dict[int, int],
+               with_pledges: bool = True) -> dict:
+    return {**exports.input_record(need, with_pledges=with_pledges), "proposal": proposals.get(need.number),
             "web_url": url_for("ledger.input", slug=project.slug, number=need.number,
                                _external=True)}
 

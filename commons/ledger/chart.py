@@ -26,7 +26,7 @@ LABEL = 20        # px: the line naming the input
 BAR = 14          # px: one bar
 GAP = 4           # px: between bars
 ROW_GAP = 14      # px: between inputs
-MAX_ROWS = 50
+MAX_ROWS = 20
 MAX_LABEL = 48    # characters of a title drawn in the chart (the table has all)
 
 

@@ -155,7 +155,7 @@ def _outstanding(pledge: Pledge) -> Decimal:
                                pledge.withdrawn).outstanding
 
 
-def input_record(need: Input) -> dict:
+def input_record(need: Input, with_pledges: bool = True) -> dict:
     """An input with its balances; amounts as exact decimal strings."""
     estimate = rules.estimated_total(need.needed, need.unit, need.unit_cost, need.currency)
     places = rules.decimals_of(need.unit)
@@ -170,7 +170,8 @@ def input_record(need: Input) -> dict:
         "estimated_total": {"amount": rules.text(estimate[0]), "currency": estimate[1]}
         if estimate else None,
         "needed_by": need.needed_by.isoformat() if need.needed_by else None,
-        "pledges": [pledge_record(p, places) for p in need.pledges],
+        **({"pledges": [pledge_record(p, places) for p in need.pledges]}
+           if with_pledges else {}),
     }
 
 

@@ -237,7 +237,10 @@ def chain(prev_hash: str, payload: bytes) -> str:
 
 
 def timestamp(at: datetime) -> str:
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """2026-03-01T12:00:00.000005Z: UTC, always six fractional digits."""
+    if at.utcoffset():
+        at = at.astimezone(timezone.utc)
+    return at.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def document(project: str, seq: int, at: datetime, actor: str | None, action: str,
@@ -262,10 +265,13 @@ class StoredEntry:
     input_number: int | None = None
 
 
-def verify_chain(project: str, entries, head: tuple[int, str] | None) -> tuple[int, int | None, str]:
+def verify_chain(project: str, entries, head: tuple[int, str] | None,
+                 fold=None) -> tuple[int, int | None, str]:
     """Walk *entries* in sequence order and check each: its payload says
     what its columns say, its prev_hash is the previous hash, and its hash
     is sha256(prev_hash || payload); then the head row names the last one.
+    *fold(entry, document)*, if given, sees each entry that passed, parsed
+    once; it returns a problem to stop at, or None.
     Returns (entries checked, first bad seq or None, what is wrong)."""
     previous, expected_seq, count = GENESIS, 1, 0
     for entry in entries:
@@ -292,6 +298,8 @@ def verify_chain(project: str, entries, head: tuple[int, str] | None) -> tuple[i
             return count, entry.seq, "its prev_hash is not the previous entry's hash"
         if chain(entry.prev_hash, entry.payload.encode("utf-8")) != entry.hash:
             return count, entry.seq, "its hash does not match its content"
+        if fold is not None and (problem := fold(entry, said)):
+            return count, entry.seq, problem
         previous, expected_seq = entry.hash, expected_seq + 1
     head_seq, head_hash = head or (0, GENESIS)
     if head_seq != expected_seq - 1 or head_hash != previous:

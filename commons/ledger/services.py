@@ -7,6 +7,7 @@ entry chained to the head, and folds the entry into the stored balances
 with the same ``rules.apply`` that rebuilds them. Session first; these
 flush, never commit."""
 
+import gc
 import json
 import re
 from dataclasses import dataclass
@@ -71,9 +72,26 @@ def get_input(session: Session, project: Project, number: int) -> Input:
     return need
 
 
-def list_inputs(session: Session, project: Project) -> list[Input]:
-    return list(session.scalars(sa.select(Input).where(Input.project_id == project.id)
-                                .order_by(Input.number)))
+def list_inputs(session: Session, project: Project, *, after: int | None = None,
+                limit: int | None = None, open_only: bool = False) -> list[Input]:
+    """Inputs by number, *limit* at a time after the number *after*."""
+    statement = sa.select(Input).where(Input.project_id == project.id)
+    if after is not None:
+        statement = statement.where(Input.number > after)
+    if open_only:
+        statement = statement.where(Input.closed.is_(False))
+    statement = statement.order_by(Input.number)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(session.scalars(statement))
+
+
+def count_inputs(session: Session, project: Project, open_only: bool = False) -> int:
+    statement = sa.select(sa.func.count()).select_from(Input).where(
+        Input.project_id == project.id)
+    if open_only:
+        statement = statement.where(Input.closed.is_(False))
+    return session.scalar(statement) or 0
 
 
 def head(session: Session, project: Project) -> tuple[int, str]:
@@ -110,7 +128,11 @@ def entry_data(entry: LedgerEntry) -> dict:
 
 
 def totals(session: Session, project: Project) -> dict[str, rules.Totals]:
-    return rules.totals(list_inputs(session, project))
+    """Per-currency totals over every input, from plain rows (a project may
+    have thousands of inputs; only these columns are needed)."""
+    return rules.totals(session.execute(
+        sa.select(Input.unit, Input.unit_cost, Input.currency, Input.needed, Input.pledged,
+                  Input.received, Input.closed).where(Input.project_id == project.id)))
 
 
 def open_needs(session: Session, limit: int = 2000) -> list[tuple[Input, Project]]:
@@ -684,37 +706,39 @@ def verify(session: Session, project: Project, batch: int = 20000) -> Verificati
     from the journal alone and compare them with the stored ones."""
     stored_head = session.get(LedgerHead, project.id)
     head_pair = (stored_head.seq, stored_head.hash) if stored_head else None
-    rows = session.execute(
-        sa.select(LedgerEntry.seq, LedgerEntry.at, User.username, LedgerEntry.action,
-                  LedgerEntry.payload, LedgerEntry.prev_hash, LedgerEntry.hash,
-                  LedgerEntry.input_number)
-        .outerjoin(User, User.id == LedgerEntry.actor_id)
-        .where(LedgerEntry.project_id == project.id).order_by(LedgerEntry.seq)
-        .execution_options(yield_per=batch))
-    balances = rules.Balances()
-    failed: list[tuple[int, str]] = []
-
-    def entries():
-        for row in rows:
-            entry = rules.StoredEntry(*row)
-            yield entry
-            # Reached only if the entry passed its checks.
-            try:
-                rules.apply(balances, entry.seq, entry.action, json.loads(entry.payload)["data"])
-            except (KeyError, TypeError, ValueError, ArithmeticError) as error:
-                failed.append((entry.seq, f"its data cannot be applied ({error!r})"))
-                return
-
-    count, bad, problem = rules.verify_chain(project.slug, entries(), head_pair)
-    rows.close()
     found = head_pair or (0, rules.GENESIS)
-    if failed:
-        return Verification(count, found, failed[0][0], failed[0][1])
-    if bad is not None:
-        return Verification(count, found, bad, problem)
-    if mismatch := _compare_balances(session, project, balances):
-        return Verification(count, found, mismatch[0], mismatch[1])
-    return Verification(count, found, None, "")
+    balances = rules.Balances()
+
+    def fold(entry: rules.StoredEntry, said: dict) -> str | None:
+        try:
+            rules.apply(balances, entry.seq, entry.action, said["data"])
+        except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+            return f"its data cannot be applied ({error!r})"
+        return None
+
+    # A million entries make millions of short-lived objects and no cycles;
+    # the cyclic collector would spend a third of the time finding none.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        rows = session.execute(
+            sa.select(LedgerEntry.seq, LedgerEntry.at, User.username, LedgerEntry.action,
+                      LedgerEntry.payload, LedgerEntry.prev_hash, LedgerEntry.hash,
+                      LedgerEntry.input_number)
+            .outerjoin(User, User.id == LedgerEntry.actor_id)
+            .where(LedgerEntry.project_id == project.id).order_by(LedgerEntry.seq)
+            .execution_options(yield_per=batch))
+        count, bad, problem = rules.verify_chain(
+            project.slug, (rules.StoredEntry(*row) for row in rows), head_pair, fold)
+        rows.close()
+        if bad is not None:
+            return Verification(count, found, bad, problem)
+        if mismatch := _compare_balances(session, project, balances):
+            return Verification(count, found, mismatch[0], mismatch[1])
+        return Verification(count, found, None, "")
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def rebuild_balances(session: Session, project: Project) -> rules.Balances:
@@ -746,25 +770,38 @@ def _compare_balances(session: Session, project: Project,
                       rebuilt: rules.Balances) -> tuple[int, str] | None:
     """The first stored balance that is not what the journal gives: every
     column pages read, the derived ones (status, pledged, still needed, the
-    needs board's resource) and who pledged or worked included."""
-    stored = {need.number: need for need in session.scalars(
-        sa.select(Input).where(Input.project_id == project.id)
-        .options(selectinload(Input.pledges).selectinload(Pledge.pledger)))}
+    needs board's resource) and who pledged or worked included. Plain rows,
+    not ORM objects: there may be hundreds of thousands of pledges."""
+    pledges: dict[int, list] = {}
+    for row in session.execute(
+            sa.select(Input.number, Pledge.seq, User.username, Pledge.quantity,
+                      Pledge.received, Pledge.withdrawn, Pledge.note)
+            .join(Input, Input.id == Pledge.input_id)
+            .outerjoin(User, User.id == Pledge.pledger_id)
+            .where(Pledge.project_id == project.id)):
+        pledges.setdefault(row[0], []).append(tuple(row[1:]))
+    stored = {row[0]: row for row in session.execute(
+        sa.select(Input.number, Input.seq, Input.title, Input.kind, Input.resource, Input.unit,
+                  Input.needed, Input.unit_cost, Input.currency, Input.needed_by,
+                  Input.description, Input.approved, Input.closed, Input.received,
+                  Input.consumed, Input.pledged, Input.still_needed, Input.status)
+        .where(Input.project_id == project.id))}
     for number in sorted(set(rebuilt.inputs) | set(stored)):
         row, want = stored.get(number), rebuilt.inputs.get(number)
-        if row is None or want is None or _row_view(row) != _balance_view(want):
+        if row is None or want is None or \
+                _row_view(row, pledges.get(number, [])) != _balance_view(want):
             seq = want.seq if want is not None else row.seq
             return seq, (f"the stored balance of input #{number} differs from the one the "
                          "journal gives")
-    work = {log.seq: (log, username) for log, username in session.execute(
-        sa.select(WorkLog, User.username).outerjoin(User, User.id == WorkLog.user_id)
+    work = {row[0]: row[1:] for row in session.execute(
+        sa.select(WorkLog.seq, User.username, WorkLog.hours, WorkLog.date, WorkLog.category,
+                  WorkLog.description).outerjoin(User, User.id == WorkLog.user_id)
         .where(WorkLog.project_id == project.id))}
     for seq in sorted(set(rebuilt.work) | set(work)):
         have, want = work.get(seq), rebuilt.work.get(seq)
         if have is None or want is None or \
-                (have[1], have[0].hours, have[0].date.isoformat(), have[0].category,
-                 have[0].description) != (want.worker, want.hours, want.date, want.category,
-                                          want.description):
+                (have[0], have[1], have[2].isoformat(), have[3], have[4]) != \
+                (want.worker, want.hours, want.date, want.category, want.description):
             return seq, f"the stored work log of entry #{seq} differs from the journal"
     return None
 
@@ -778,13 +815,12 @@ def _balance_view(need: rules.InputBalance) -> tuple:
                    for p in need.pledges.values()))
 
 
-def _row_view(need: Input) -> tuple:
-    return (need.title, need.kind, need.resource, need.unit, need.needed, need.unit_cost,
-            need.currency, need.needed_by.isoformat() if need.needed_by else None,
-            need.description, need.approved, need.closed, need.received, need.consumed,
-            need.pledged, need.still_needed, need.status,
-            sorted((p.seq, p.pledger.username if p.pledger else None, p.quantity, p.received,
-                    p.withdrawn, p.note) for p in need.pledges))
+def _row_view(row, pledges: list) -> tuple:
+    (_, _, title, kind, resource, unit, needed, unit_cost, currency, needed_by, description,
+     approved, closed, received, consumed, pledged, still_needed, status) = row
+    return (title, kind, resource, unit, needed, unit_cost, currency,
+            needed_by.isoformat() if needed_by else None, description, approved, closed,
+            received, consumed, pledged, still_needed, status, sorted(pledges))
 
 
 def _input_view(need: rules.InputBalance) -> tuple:

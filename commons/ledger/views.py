@@ -3,6 +3,7 @@ and forms, the journal and corrections, logged work, evidence files, and
 the platform-wide needs board. Reading a project's ledger decides its due
 proposals first, so a passed input proposal has approved its input."""
 
+import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
@@ -119,14 +120,28 @@ def _status(form, problem: Problem | None = None) -> int:
 
 # ---------------------------------------------------------------- the ledger
 
+INPUTS_PER_PAGE = 50
+
 @bp.route("/projects/<slug>/ledger", endpoint="ledger")
 def ledger_page(slug: str):
     project = _project(slug)
-    inputs = services.list_inputs(db.session, project)
+    after = request.args.get("after", type=int)
+    after = after if after is not None and 0 <= after <= MAX_INT else None
+    # A page of inputs, and the chart of the first open ones: the page costs
+    # the same with 20 inputs or 20,000.
+    inputs = services.list_inputs(db.session, project, after=after, limit=INPUTS_PER_PAGE + 1)
+    more = len(inputs) > INPUTS_PER_PAGE
+    inputs = inputs[:INPUTS_PER_PAGE]
+    charted = services.list_inputs(db.session, project, open_only=True, limit=chart.MAX_ROWS)
+    drawn = chart.layout(charted)
+    if len(charted) == chart.MAX_ROWS:
+        drawn = dataclasses.replace(drawn, omitted=services.count_inputs(
+            db.session, project, open_only=True) - len(drawn.rows))
     return render_template(
         "ledger/ledger.html", project=project, inputs=inputs, member=_is_member(project),
-        totals=rules.totals(inputs), head=services.head(db.session, project),
-        chart=chart.layout(need for need in inputs if not need.closed), series=chart.SERIES)
+        totals=services.totals(db.session, project), head=services.head(db.session, project),
+        chart=drawn, series=chart.SERIES, after=after,
+        next_after=inputs[-1].number if more else None)
 
 
 @bp.route("/projects/<slug>/inputs/new", methods=["GET", "POST"])

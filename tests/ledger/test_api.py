@@ -93,7 +93,8 @@ def test_a_need_is_recorded_with_its_balances_and_its_entry(api):
     assert entry["hash"] == document_hash(entry, rules.GENESIS)
     assert entry["data"]["quantity"] == "20.000" and entry["data"]["unit_cost"] == "2.50"
     assert api.get("/inputs/1").get_json() == created
-    assert api.get("/inputs").get_json() == [created]
+    listed = {key: value for key, value in created.items() if key not in ("pledges", "entry")}
+    assert api.get("/inputs").get_json() == [listed]
     assert api.get("/inputs/2").status_code == 404
 
 
@@ -407,3 +408,17 @@ def test_the_openapi_document_lists_the_ledger(api):
     assert quantity["type"] == "string" and "float is refused" in quantity["description"]
     jsonld = paths["/api/v1/projects/{slug}/ledger.jsonld"]["get"]["responses"]["200"]
     assert "application/ld+json" in jsonld["content"]
+
+
+def test_the_inputs_list_comes_a_page_at_a_time(api):
+    for n in range(5):
+        api.ok("/inputs", "ada", {**FILAMENT, "title": f"Part {n + 1}"})
+    first = api.get("/inputs?limit=2")
+    assert [i["number"] for i in first.get_json()] == [1, 2]
+    following = first.headers["Link"]
+    assert following.startswith("<http://localhost/api/v1/projects/dryer/inputs?")
+    assert 'rel="next"' in following and "after=2" in following
+    assert [i["number"] for i in api.get("/inputs?limit=2&after=2").get_json()] == [3, 4]
+    last = api.get("/inputs?limit=2&after=4")
+    assert [i["number"] for i in last.get_json()] == [5] and "Link" not in last.headers
+    assert all("pledges" not in i for i in first.get_json())

@@ -493,9 +493,26 @@ def test_chart_bars_are_scaled_per_input_and_figures_stay_exact():
     assert second.bars[0].y > first.bars[2].y + 14  # rows never overlap
     assert second.bars[2].y + 14 <= drawn.height < second.bars[2].y + 14 + 14
     many = charts.layout([need(n, "1", "0", "0") for n in range(1, 53)])
-    assert (len(many.rows), many.omitted) == (50, 2)
+    assert (len(many.rows), many.omitted) == (20, 32)
     assert charts.layout([]).empty
     assert [charts.figure(Decimal(v), unit) for v, unit in (
         ("20.000", "kg"), ("1.250", "kg"), ("0.000", "kg"), ("490", "EUR"), ("5", "JPY"),
         ("1.5", "BHD"), ("-0.50", None), ("100", None))] == \
         ["20", "1.25", "0", "490.00", "5", "1.500", "-0.5", "100"]
+
+
+def test_the_ledger_page_shows_inputs_a_page_at_a_time(app, people):
+    from commons.ledger import views
+    for n in range(views.INPUTS_PER_PAGE + 3):
+        assert add_need(people.ada, title=f"Part {n + 1}").status_code == 302
+    first = people.anon.client.get("/projects/dryer/ledger").get_data(as_text=True)
+    assert f"#{views.INPUTS_PER_PAGE} Part {views.INPUTS_PER_PAGE}</a>" in first
+    assert f"#{views.INPUTS_PER_PAGE + 1} Part {views.INPUTS_PER_PAGE + 1}</a>" not in first
+    assert f"after={views.INPUTS_PER_PAGE}" in first  # the next page's link
+    assert "33 more are in the table below" in first  # the chart draws the first 20
+    second = people.anon.client.get(
+        f"/projects/dryer/ledger?after={views.INPUTS_PER_PAGE}").get_data(as_text=True)
+    assert f"#{views.INPUTS_PER_PAGE + 3} Part {views.INPUTS_PER_PAGE + 3}</a>" in second
+    assert "#1 Part 1</a>" not in second
+    # The totals are over every input, on every page: 53 × 20 kg × 2.50 EUR.
+    assert "2650.00" in first and "2650.00" in second
