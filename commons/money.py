@@ -10,7 +10,7 @@ from babel.numbers import get_currency_precision, list_currencies
 
 # Plain decimal notation only: an exponent such as "1e999999999" is eleven
 # characters that expand to a billion digits.
-AMOUNT_PATTERN = re.compile(r"[+-]?\d{1,18}(?:\.\d{1,18})?")
+AMOUNT_PATTERN = re.compile(r"[+-]?[0-9]{1,18}(?:\.[0-9]{1,18})?")
 MAX_DIGITS = 36
 
 # Codes that name no money: "no currency" and "for testing".

@@ -58,7 +58,7 @@ CORRECTABLE: dict[str, tuple[str, ...]] = {
     "work": ("hours",),
 }
 
-_PLAIN_NUMBER = re.compile(r"[+-]?\d{1,18}(?:\.\d{1,18})?")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]{1,18}(?:\.[0-9]{1,18})?")
 _NEEDS_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 

@@ -310,3 +310,9 @@ def test_dates_are_iso_and_not_in_the_future_when_they_happened():
     with pytest.raises(RuleError, match="in the future") as refused:
         rules.check_date("2026-03-02", "Date", "date", today=today, not_after_today=True)
     assert refused.value.field == "date"
+
+
+@pytest.mark.parametrize("digits", ["١٢", "１２.５", "12.٥"])
+def test_only_ascii_digits_are_numbers(digits):
+    with pytest.raises(rules.RuleError, match="plain decimal"):
+        rules.quantity(digits, "kg")
