@@ -240,7 +240,8 @@ def timestamp(at: datetime) -> str:
     """2026-03-01T12:00:00.000005Z: UTC, always six fractional digits."""
     if at.utcoffset():
         at = at.astimezone(timezone.utc)
-    return at.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    text = at.isoformat(timespec="microseconds")
+    return (text[:-6] if at.tzinfo is not None else text) + "Z"
 
 
 def document(project: str, seq: int, at: datetime, actor: str | None, action: str,
@@ -270,6 +271,9 @@ def verify_chain(project: str, entries, head: tuple[int, str] | None,
     """Walk *entries* in sequence order and check each: its payload says
     what its columns say, its prev_hash is the previous hash, and its hash
     is sha256(prev_hash || payload); then the head row names the last one.
+    The hash is over the payload's bytes as stored, so any change to them is
+    caught there; writers store the canonical form, so anyone can recompute
+    it from the entry's fields.
     *fold(entry, document)*, if given, sees each entry that passed, parsed
     once; it returns a problem to stop at, or None.
     Returns (entries checked, first bad seq or None, what is wrong)."""
@@ -282,13 +286,15 @@ def verify_chain(project: str, entries, head: tuple[int, str] | None,
             said = json.loads(entry.payload)
         except ValueError:
             return count, entry.seq, "its payload is not JSON"
-        if canonical(said).decode("utf-8") != entry.payload:
-            return count, entry.seq, "its payload is not in canonical form"
-        columns = {"project": project, "seq": entry.seq, "at": timestamp(entry.at),
-                   "action": entry.action, "actor": entry.actor}
-        for key, value in columns.items():
-            if said.get(key) != value:
-                return count, entry.seq, f"its {key} column says {value!r}, its payload {said.get(key)!r}"
+        at = timestamp(entry.at)
+        if (said.get("seq") != entry.seq or said.get("action") != entry.action
+                or said.get("actor") != entry.actor or said.get("at") != at
+                or said.get("project") != project):
+            columns = {"project": project, "seq": entry.seq, "at": at, "action": entry.action,
+                       "actor": entry.actor}
+            key = next(key for key, value in columns.items() if said.get(key) != value)
+            return count, entry.seq, (f"its {key} column says {columns[key]!r}, its payload "
+                                      f"{said.get(key)!r}")
         data = said.get("data")
         said_input = data.get("input") if isinstance(data, dict) else None
         if said_input != entry.input_number:

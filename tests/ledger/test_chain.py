@@ -100,7 +100,7 @@ def test_verify_chain_names_the_first_bad_entry():
         "changed payload": ([*e[:2], amended(e[2], quantity="50.000"), *e[3:]], head, 3,
                             "hash does not match"),
         "payload not canonical": ([*e[:2], replace(e[2], payload=e[2].payload.replace(
-            ",", ", ")), *e[3:]], head, 3, "not in canonical form"),
+            ",", ", ")), *e[3:]], head, 3, "hash does not match"),
         "payload not JSON": ([*e[:1], replace(e[1], payload="{oops"), *e[2:]], head, 2,
                              "not JSON"),
         "changed hash": ([*e[:3], replace(e[3], hash="f" * 64), e[4]], head, 4,

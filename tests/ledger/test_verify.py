@@ -76,7 +76,7 @@ TAMPERING = {
         {"seq": 3}, 3, "its hash does not match its content"),
     "a payload no longer canonical": (
         ENTRY.format("payload = replace(payload, '\"action\":', '\"action\": ')"),
-        {"seq": 2}, 2, "its payload is not in canonical form"),
+        {"seq": 2}, 2, "its hash does not match its content"),
     "a hash": (ENTRY.format("hash = :hash"), {"seq": 3, "hash": "e" * 64}, 3,
                "its hash does not match its content"),
     "the last hash": (ENTRY.format("hash = :hash"), {"seq": 6, "hash": "e" * 64}, 6,
