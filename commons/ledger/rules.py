@@ -252,7 +252,7 @@ def document(project: str, seq: int, at: datetime, actor: str | None, action: st
             "action": action, "data": data}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a million of them are made per verify
 class StoredEntry:
     """An entry as read back for verification."""
 
