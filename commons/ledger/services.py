@@ -823,11 +823,6 @@ def _row_view(row, pledges: list) -> tuple:
             received, consumed, pledged, still_needed, status, sorted(pledges))
 
 
-def _input_view(need: rules.InputBalance) -> tuple:
-    """What a rebuilt and a stored balance share (tests compare them)."""
-    return _balance_view(need)
-
-
 # ---------------------------------------------------------------- pages
 
 def evidence_receipt(session: Session, project: Project, sha256: str) -> LedgerEntry | None:

@@ -234,8 +234,8 @@ def test_balances_rebuild_from_the_journal_alone(ledger):
     stored = services.stored_balances(db.session, ledger.project)
     assert rebuilt.inputs.keys() == stored.inputs.keys() == {1, 2}
     for number in rebuilt.inputs:
-        assert services._input_view(rebuilt.inputs[number]) == \
-            services._input_view(stored.inputs[number])
+        assert services._balance_view(rebuilt.inputs[number]) == \
+            services._balance_view(stored.inputs[number])
         assert rebuilt.inputs[number].status == stored.inputs[number].status
     assert {s: w.hours for s, w in rebuilt.work.items()} == \
         {s: w.hours for s, w in stored.work.items()}
