@@ -49,6 +49,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commons.accounts import bp as accounts_bp
     from commons.accounts import cli as accounts_cli
     from commons.api import init_api
+    from commons.contributions import cli as contributions_cli
+    from commons.contributions import services as _contributions  # noqa: F401 (its listeners)
     from commons.git import browse
     from commons.git import views as git_views
     from commons.governance import cli as governance_cli
@@ -69,6 +71,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.cli.add_command(accounts_cli.users)
     app.cli.add_command(governance_cli.governance)
     app.cli.add_command(ledger_cli.ledger)
+    app.cli.add_command(contributions_cli.contributions)
     return app
 
 

@@ -10,12 +10,13 @@ make old commits look new. Callers hold the project's lock (see
 
 import re
 import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
+from blinker import Namespace
 from sqlalchemy.orm import Session
 
 from commons.git.models import Commit, IndexedTip
@@ -29,6 +30,10 @@ _LOG_FORMAT = "%x00commit%x00" + "%x00".join([
 ]) + "%x00"
 _IDENTITY = re.compile(r"\s*(.*?)\s*<([^<>]*)>\s*$")
 _BATCH = 1000
+# Sent, inside the indexing transaction, with each batch of commits written
+# (session, project_id=, commits=[CommitInfo]); the contributor records
+# keep their tallies with it.
+commits_indexed = Namespace().signal("commits-indexed")
 # Dates git accepts but no database column does (year 10000 and later).
 _LATEST = datetime(9999, 12, 31, tzinfo=timezone.utc)
 
@@ -133,9 +138,11 @@ def read_commits(path: Path, shas: list[str]) -> Iterator[CommitInfo]:
             raise subprocess.CalledProcessError(process.returncode, "git log")
 
 
-def index_commits(session: Session, project_id: int, path: Path, heads: list[str]) -> list[str]:
+def index_commits(session: Session, project_id: int, path: Path, heads: list[str],
+                  progress: Callable[[int], None] | None = None) -> list[str]:
     """Index the commits reachable from *heads* that are not indexed yet;
-    return every commit that was new above the indexed tips.
+    return every commit that was new above the indexed tips. *progress*
+    hears how many commits each written batch held.
 
     The caller holds the project's lock for the transaction."""
     tips = set(session.scalars(sa.select(IndexedTip.sha).where(IndexedTip.project_id == project_id)))
@@ -145,14 +152,16 @@ def index_commits(session: Session, project_id: int, path: Path, heads: list[str
         chunk = new[start:start + 500]
         known.update(session.scalars(sa.select(Commit.sha).where(
             Commit.project_id == project_id, Commit.sha.in_(chunk))))
-    batch: list[dict] = []
+    if progress is not None and known:
+        progress(len(known))
+    batch: list[CommitInfo] = []
     for info in read_commits(path, [sha for sha in new if sha not in known]):
-        batch.append(info.row(project_id))
+        batch.append(info)
         if len(batch) >= _BATCH:
-            session.execute(sa.insert(Commit), batch)
+            _write(session, project_id, batch, progress)
             batch = []
     if batch:
-        session.execute(sa.insert(Commit), batch)
+        _write(session, project_id, batch, progress)
     keep = _independent(path, tips | set(heads))
     if tips - keep:
         session.execute(sa.delete(IndexedTip).where(
@@ -162,6 +171,14 @@ def index_commits(session: Session, project_id: int, path: Path, heads: list[str
                         [{"project_id": project_id, "sha": sha} for sha in sorted(keep - tips)])
     session.flush()
     return new
+
+
+def _write(session: Session, project_id: int, batch: list[CommitInfo],
+           progress: Callable[[int], None] | None) -> None:
+    session.execute(sa.insert(Commit), [info.row(project_id) for info in batch])
+    commits_indexed.send(session, project_id=project_id, commits=batch)
+    if progress is not None:
+        progress(len(batch))
 
 
 def _independent(path: Path, commits: set[str]) -> set[str]:

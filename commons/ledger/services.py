@@ -42,6 +42,9 @@ input_pending = _signals.signal("input-pending")
 input_supplied = _signals.signal("input-supplied")
 input_closed = _signals.signal("input-closed")
 input_changed = _signals.signal("input-changed")  # a need's amount was corrected
+# Every entry as it is appended (session=, entry=, data=), in its transaction;
+# the contributor records keep deliveries with it.
+entry_appended = _signals.signal("entry-appended")
 
 MAX_NUMBER = 2**31 - 1  # numbers and seqs are 32-bit integers in the database
 
@@ -177,6 +180,7 @@ def _append(session: Session, project: Project, held: LedgerHead, actor: User | 
                         prev_hash=held.hash, hash=rules.chain(held.hash, payload))
     session.add(entry)
     held.seq, held.hash = seq, entry.hash
+    entry_appended.send(project, session=session, entry=entry, data=data)
     return entry
 
 

@@ -1,0 +1,42 @@
+"""``flask --app commons contributions reindex SLUG``"""
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from commons.contributions import services
+from commons.extensions import db
+from commons.git.repositories import repository_path
+from commons.problems import NotFound
+from commons.projects import services as projects
+
+contributions = AppGroup("contributions", help="Contributor records.")
+
+
+@contributions.command("reindex")
+@click.argument("slug")
+def reindex(slug: str) -> None:
+    """Rebuild SLUG's git-derived records from its repository (every branch
+    and tag), and its deliveries from the ledger's journal. Pushes keep the
+    records up to date; this is for histories that arrived another way."""
+    try:
+        project = projects.get_project(db.session, slug, with_members=False)
+    except NotFound as error:
+        raise click.ClickException(error.message) from None
+    path = repository_path(current_app.config["REPOS_DIR"], slug)
+    bar = None
+
+    def started(total: int) -> None:
+        nonlocal bar
+        bar = click.progressbar(length=total, label=f"Indexing {slug}", file=click.get_text_stream("stderr"),
+                                show_pos=True, show_eta=True)
+        bar.__enter__()
+
+    try:
+        count = services.reindex(db.session, project, path, progress=lambda n: bar.update(n),
+                                 started=started)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    db.session.commit()
+    click.echo(f"{slug}: {count} commits indexed.")

@@ -1,0 +1,456 @@
+"""Contributor records: kept tallies (git, deliveries), the credits members
+record, and one record per person and project read from every domain."""
+
+import json
+import re
+import subprocess
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time, timezone
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from commons.accounts.models import Email, User
+from commons.contributions import rules
+from commons.contributions.models import Credit, Delivery, GitDay, GitTotal
+from commons.git import reading
+from commons.git.indexing import CommitInfo, commits_indexed, index_commits
+from commons.git.models import Commit, IndexedTip
+from commons.git.pushes import lock_project
+from commons.git.repositories import repository_path
+from commons.governance.models import Proposal, Stance
+from commons.ledger import services as ledger
+from commons.ledger.models import Input, LedgerEntry, Pledge, WorkLog
+from commons.problems import Forbidden, Invalid, NotFound
+from commons.projects.models import Membership, Project
+from commons.text import TextError, clean_text
+from commons.types import utcnow
+
+_CHUNK = 500
+
+
+# ---------------------------------------------------------------- kept tallies
+
+@commits_indexed.connect
+def _count_commits(session: Session, project_id: int, commits: list[CommitInfo]) -> None:
+    """Add a batch of newly indexed commits to the tallies, in the indexing
+    transaction (the project's lock is held, so tallies never race)."""
+    credits = [credit for info in commits for credit in rules.credits(
+        info.author_name, info.author_email, info.authored_at, info.parent_count,
+        info.co_authors, info.lines_added, info.lines_removed)]
+    _add_tallies(session, GitTotal, project_id, rules.tally_credits(credits, by_day=False),
+                 ("email", "name"))
+    _add_tallies(session, GitDay, project_id, rules.tally_credits(credits, by_day=True),
+                 ("day", "email", "name"))
+
+
+def _add_tallies(session: Session, model, project_id: int,
+                 tallies: dict[tuple, rules.GitTally], key: tuple[str, ...]) -> None:
+    if not tallies:
+        return
+    insert = _insert_for(session)(model)
+    table = model.__table__
+    excluded = insert.excluded
+    statement = insert.on_conflict_do_update(
+        index_elements=["project_id", *key],
+        set_={
+            "commits": table.c.commits + excluded.commits,
+            "co_authored": table.c.co_authored + excluded.co_authored,
+            "lines_added": table.c.lines_added + excluded.lines_added,
+            "lines_removed": table.c.lines_removed + excluded.lines_removed,
+            "first_at": sa.case((excluded.first_at < table.c.first_at, excluded.first_at),
+                                else_=table.c.first_at),
+            "last_at": sa.case((excluded.last_at > table.c.last_at, excluded.last_at),
+                               else_=table.c.last_at),
+        })
+    rows = [{"project_id": project_id, **dict(zip(key, values, strict=True)), "commits": tally.commits,
+             "co_authored": tally.co_authored, "lines_added": tally.lines_added,
+             "lines_removed": tally.lines_removed, "first_at": tally.first_at,
+             "last_at": tally.last_at} for values, tally in tallies.items()]
+    for start in range(0, len(rows), _CHUNK):
+        session.execute(statement, rows[start:start + _CHUNK])
+
+
+def _insert_for(session: Session):
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+@ledger.entry_appended.connect
+def _count_delivery(project: Project, session: Session, entry: LedgerEntry, data: dict) -> None:
+    """A receipt with a provider who has an account is their delivery; a
+    correction of that receipt changes it."""
+    if entry.action == "receipt" and data.get("provider_user"):
+        provider = session.scalar(sa.select(User).where(User.username == data["provider_user"]))
+        need = session.scalar(sa.select(Input).where(Input.project_id == project.id,
+                                                     Input.number == data["input"]))
+        if provider is not None and need is not None:
+            session.add(Delivery(project_id=project.id, seq=entry.seq, user_id=provider.id,
+                                 input_id=need.id, quantity=Decimal(data["quantity"]),
+                                 day=date.fromisoformat(data["date"])))
+    elif entry.action == "correct" and data.get("action") == "receipt":
+        delivery = session.scalar(sa.select(Delivery).where(
+            Delivery.project_id == project.id, Delivery.seq == data["corrects"]))
+        if delivery is not None:
+            delivery.quantity += Decimal(data["deltas"].get("quantity", "0"))
+
+
+def rebuild_deliveries(session: Session, project: Project) -> int:
+    """Rebuild a project's deliveries from its journal alone; how many."""
+    session.execute(sa.delete(Delivery).where(Delivery.project_id == project.id))
+    inputs = dict(session.execute(sa.select(Input.number, Input.id)
+                                  .where(Input.project_id == project.id)).all())
+    users = {}
+    deliveries: dict[int, dict] = {}
+    for seq, action, payload in session.execute(
+            sa.select(LedgerEntry.seq, LedgerEntry.action, LedgerEntry.payload)
+            .where(LedgerEntry.project_id == project.id,
+                   LedgerEntry.action.in_(("receipt", "correct")))
+            .order_by(LedgerEntry.seq)):
+        data = json.loads(payload)["data"]
+        if action == "receipt" and data.get("provider_user") and data["input"] in inputs:
+            name = data["provider_user"]
+            if name not in users:
+                users[name] = session.scalar(sa.select(User.id).where(User.username == name))
+            if users[name] is not None:
+                deliveries[seq] = {"project_id": project.id, "seq": seq, "user_id": users[name],
+                                   "input_id": inputs[data["input"]],
+                                   "quantity": Decimal(data["quantity"]),
+                                   "day": date.fromisoformat(data["date"])}
+        elif action == "correct" and data.get("action") == "receipt" \
+                and data["corrects"] in deliveries:
+            deliveries[data["corrects"]]["quantity"] += Decimal(
+                data["deltas"].get("quantity", "0"))
+    if deliveries:
+        session.execute(sa.insert(Delivery), list(deliveries.values()))
+    session.flush()
+    return len(deliveries)
+
+
+def reindex(session: Session, project: Project, path: Path,
+            progress: Callable[[int], None] | None = None,
+            started: Callable[[int], None] | None = None) -> int:
+    """Forget a project's git-derived records and index its whole repository
+    again (every branch and tag); rebuild its deliveries from the journal.
+    *started* hears how many commits there are, *progress* each batch.
+    Returns the number of commits indexed. Flushes; the caller commits."""
+    lock_project(session, project.id)
+    for model in (GitDay, GitTotal, Commit, IndexedTip):
+        session.execute(sa.delete(model).where(model.project_id == project.id))
+    heads = sorted({ref.commit for ref in reading.all_refs(path)})
+    if started is not None:
+        started(int(reading.git(path, "rev-list", "--count", *heads).strip() or 0)
+                if heads else 0)
+    new = index_commits(session, project.id, path, heads, progress)
+    rebuild_deliveries(session, project)
+    return len(new)
+
+
+# ---------------------------------------------------------------- credits
+
+def credit(session: Session, project: Project, actor: User, username: object, kind: object,
+           evidence_url: object, note: object = "", day: object = None,
+           now: datetime | None = None) -> Credit:
+    """A member credits someone (themselves included) with a contribution
+    of an All Contributors kind, with a link to the evidence."""
+    now = now or utcnow()
+    if not project.is_member(actor):
+        raise Forbidden(f"Members of {project.name} record contributions; join the project "
+                        "first.")
+    kind = str(kind or "").strip()
+    if kind not in rules.KINDS:
+        raise Invalid(f"Kind is one of the All Contributors kinds: {', '.join(rules.KINDS)}.",
+                      field="kind")
+    url = check_url(evidence_url)
+    try:
+        note = clean_text(str(note or ""), label="Note", max_length=2000, required=False,
+                          multiline=True)
+    except TextError as error:
+        raise Invalid(str(error), field="note") from None
+    worked_on = check_day(day, now.date()) or now.date()
+    name = str(username or "").strip().lstrip("@").lower()
+    if not name:
+        raise Invalid("Say whose contribution this is: their username.", field="username")
+    person = session.scalar(sa.select(User).where(User.username == name))
+    if person is None:
+        raise Invalid(f"No account is called {name!r}; they register first, then you credit "
+                      "them.", field="username")
+    record = Credit(project_id=project.id, user=person, kind=kind, evidence_url=url, note=note,
+                    day=worked_on, recorded_by=actor, recorded_at=now)
+    session.add(record)
+    session.flush()
+    return record
+
+
+def remove_credit(session: Session, project: Project, actor: User, credit_id: int) -> Credit:
+    """The member who recorded a credit, or the person credited, removes it."""
+    record = session.scalar(sa.select(Credit).where(Credit.project_id == project.id,
+                                                    Credit.id == credit_id))
+    if record is None:
+        raise NotFound(f"{project.name} has no credit #{credit_id}.")
+    if actor.id not in (record.user_id, record.recorded_by_id):
+        raise Forbidden("Only who recorded a credit, or who it credits, removes it.")
+    session.delete(record)
+    session.flush()
+    return record
+
+
+def list_credits(session: Session, project: Project, user: User | None = None,
+                 limit: int = 200) -> list[Credit]:
+    query = sa.select(Credit).where(Credit.project_id == project.id)
+    if user is not None:
+        query = query.where(Credit.user_id == user.id)
+    return list(session.scalars(query.order_by(Credit.day.desc(), Credit.id.desc())
+                                .limit(limit)))
+
+
+def check_url(value: object) -> str:
+    url = str(value or "").strip()
+    parts = urlsplit(url) if len(url) <= 2000 else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname \
+            or re.search(r"[\s<>\"]", url):
+        raise Invalid("Evidence is a link starting with https:// or http:// (a commit, a "
+                      "document, a photo, a post), at most 2000 characters.",
+                      field="evidence_url")
+    return url
+
+
+def check_day(value: object, today: date) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        day = date.fromisoformat(str(value))
+    except ValueError:
+        raise Invalid("Date is written YYYY-MM-DD.", field="date") from None
+    if day > today:
+        raise Invalid(f"Date {day.isoformat()} is in the future; record it once it has "
+                      "happened.", field="date")
+    return day
+
+
+# ---------------------------------------------------------------- records
+
+def read_mailmap(path: Path, branch: str) -> rules.Mailmap:
+    """The .mailmap on the default branch, as git itself would use it."""
+    result = subprocess.run(["git", "-C", str(path), "cat-file", "blob",
+                             f"refs/heads/{branch}:.mailmap"], capture_output=True)
+    if result.returncode != 0:
+        return rules.Mailmap()
+    return rules.parse_mailmap(result.stdout[:1_000_000].decode("utf-8", "replace"))
+
+
+def project_records(session: Session, project: Project, path: Path, period: str = "all",
+                    today: date | None = None, user: User | None = None
+                    ) -> list[rules.Record]:
+    """One record per person (or unmapped commit identity) who contributed to
+    *project* in *period*; only *user*'s when given."""
+    today = today or utcnow().date()
+    start = rules.period_start(period, today)
+    records: dict[str, rules.Record] = {}
+    usernames: dict[int, str] = {}
+
+    def person(user_id: int) -> rules.Record:
+        key = f"user:{user_id}"
+        if key not in records:
+            records[key] = rules.Record(key=key, name="", username=None)
+        return records[key]
+
+    _git_dimensions(session, project, path, start, person, records, user)
+    _governance_dimensions(session, project, start, person, user)
+    _ledger_dimensions(session, project, start, person, user)
+    for credit_user, kind, count in session.execute(
+            sa.select(Credit.user_id, Credit.kind, sa.func.count())
+            .where(Credit.project_id == project.id, *_since(Credit.day, start),
+                   *_only(Credit.user_id, user))
+            .group_by(Credit.user_id, Credit.kind)):
+        person(credit_user).kinds[kind] = count
+    ids = [int(key[5:]) for key in records if key.startswith("user:")]
+    for start_at in range(0, len(ids), _CHUNK):
+        usernames.update(session.execute(sa.select(User.id, User.username).where(
+            User.id.in_(ids[start_at:start_at + _CHUNK]))).all())
+    for key, record in list(records.items()):
+        if key.startswith("user:"):
+            user_id = int(key[5:])
+            if user_id not in usernames:
+                del records[key]
+                continue
+            record.username = record.name = usernames[user_id]
+    return [record for record in records.values() if not record.is_empty]
+
+
+def _since(column, start: date | datetime | None) -> list:
+    return [] if start is None else [column >= start]
+
+
+def _only(column, user: User | None) -> list:
+    return [] if user is None else [column == user.id]
+
+
+def _git_dimensions(session: Session, project: Project, path: Path, start: date | None,
+                    person, records: dict[str, rules.Record], user: User | None) -> None:
+    if start is None:
+        rows = session.execute(sa.select(
+            GitTotal.email, GitTotal.name, GitTotal.commits, GitTotal.co_authored,
+            GitTotal.lines_added, GitTotal.lines_removed, GitTotal.first_at, GitTotal.last_at,
+        ).where(GitTotal.project_id == project.id)).all()
+    else:
+        rows = session.execute(sa.select(
+            GitDay.email, GitDay.name, sa.func.sum(GitDay.commits),
+            sa.func.sum(GitDay.co_authored), sa.func.sum(GitDay.lines_added),
+            sa.func.sum(GitDay.lines_removed), sa.func.min(GitDay.first_at),
+            sa.func.max(GitDay.last_at),
+        ).where(GitDay.project_id == project.id, GitDay.day >= start)
+            .group_by(GitDay.email, GitDay.name)).all()
+    if not rows:
+        return
+    mailmap = read_mailmap(path, project.default_branch)
+    resolved = [(row, *mailmap.resolve(row[1], row[0])) for row in rows]
+    emails = {email for _row, _name, email in resolved} | {row[0] for row in rows}
+    owners = _owners(session, emails)
+    names: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row, name, email in resolved:
+        raw_email, _raw_name, commits, co_authored, added, removed, first_at, last_at = row
+        owner = owners.get(email) or owners.get(raw_email)
+        if user is not None and owner != user.id:
+            continue
+        if owner is not None:
+            record = person(owner)
+        else:
+            key = f"identity:{email}"
+            record = records.get(key)
+            if record is None:
+                record = records[key] = rules.Record(key=key, name=name,
+                                                     masked_email=rules.mask_email(email))
+            names[key][name] += int(commits) + int(co_authored)
+        record.git.add(int(commits), int(co_authored), int(added), int(removed),
+                       _aware(first_at), _aware(last_at))
+    for key, counts in names.items():
+        # An identity with several spellings shows the one most used.
+        records[key].name = max(sorted(counts), key=lambda name: counts[name]) or "(no name)"
+
+
+def _aware(value):
+    """SQLite hands aggregate datetimes back as naive text or datetimes."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _owners(session: Session, emails: Iterable[str]) -> dict[str, int]:
+    """Which account holds each address."""
+    emails = sorted(emails)
+    owners: dict[str, int] = {}
+    for start in range(0, len(emails), _CHUNK):
+        owners.update(session.execute(sa.select(Email.address, Email.user_id).where(
+            Email.address.in_(emails[start:start + _CHUNK]))).all())
+    return owners
+
+
+def _governance_dimensions(session: Session, project: Project, start: date | None, person,
+                           user: User | None) -> None:
+    start_at = _midnight(start)
+    for author, kind, status, count in session.execute(
+            sa.select(Proposal.author_id, Proposal.kind, Proposal.status, sa.func.count())
+            .where(Proposal.project_id == project.id, Proposal.author_id.is_not(None),
+                   *_since(Proposal.opened_at, start_at), *_only(Proposal.author_id, user))
+            .group_by(Proposal.author_id, Proposal.kind, Proposal.status)):
+        record = person(author)
+        record.proposals_opened += count
+        if kind == "merge":
+            record.merges_proposed += count
+            if status == "passed":
+                record.merges_merged += count
+    reviewing = sa.and_(Proposal.kind == "merge",
+                        sa.or_(Proposal.author_id.is_(None), Proposal.author_id != Stance.user_id))
+    for taker, stance, review, count in session.execute(
+            sa.select(Stance.user_id, Stance.stance, reviewing, sa.func.count())
+            .join(Proposal, Proposal.id == Stance.proposal_id)
+            .where(Proposal.project_id == project.id, *_since(Stance.taken_at, start_at),
+                   *_only(Stance.user_id, user))
+            .group_by(Stance.user_id, Stance.stance, reviewing)):
+        record = person(taker)
+        record.stances += count
+        if stance == "object":
+            record.objections += count
+        if review:
+            record.reviews += count
+
+
+def _midnight(day: date | None) -> datetime | None:
+    return None if day is None else datetime.combine(day, time(), timezone.utc)
+
+
+def _ledger_dimensions(session: Session, project: Project, start: date | None, person,
+                       user: User | None) -> None:
+    for worker, category, hours in session.execute(
+            sa.select(WorkLog.user_id, WorkLog.category, WorkLog.hours)
+            .where(WorkLog.project_id == project.id, WorkLog.user_id.is_not(None),
+                   *_since(WorkLog.date, start), *_only(WorkLog.user_id, user))):
+        person(worker).add_hours(category, hours)
+    for pledger, quantity, unit, unit_cost, currency in session.execute(
+            sa.select(Pledge.pledger_id, Pledge.quantity, Input.unit, Input.unit_cost,
+                      Input.currency)
+            .join(Input, Input.id == Pledge.input_id)
+            .join(LedgerEntry, sa.and_(LedgerEntry.project_id == Pledge.project_id,
+                                       LedgerEntry.seq == Pledge.seq))
+            .where(Pledge.project_id == project.id, Pledge.pledger_id.is_not(None),
+                   Pledge.withdrawn.is_(False), *_since(LedgerEntry.at, _midnight(start)),
+                   *_only(Pledge.pledger_id, user))):
+        record = person(pledger)
+        record.pledges += 1
+        record.add_input("pledged", unit, quantity, unit_cost, currency)
+    for provider, quantity, unit, unit_cost, currency in session.execute(
+            sa.select(Delivery.user_id, Delivery.quantity, Input.unit, Input.unit_cost,
+                      Input.currency)
+            .join(Input, Input.id == Delivery.input_id)
+            .where(Delivery.project_id == project.id, *_since(Delivery.day, start),
+                   *_only(Delivery.user_id, user))):
+        if quantity <= 0:
+            continue
+        record = person(provider)
+        record.deliveries += 1
+        record.add_input("delivered", unit, quantity, unit_cost, currency)
+
+
+def profile(session: Session, user: User, repos_dir: Path, period: str = "all",
+            today: date | None = None) -> list[tuple[Project, rules.Record]]:
+    """*user*'s record in every project they contributed to, or belong to."""
+    emails = [email.address for email in user.emails]
+    candidates: set[int] = set(session.scalars(
+        sa.select(Membership.project_id).where(Membership.user_id == user.id,
+                                               Membership.status == Membership.MEMBER)))
+    if emails:
+        candidates.update(session.scalars(sa.select(GitTotal.project_id).where(
+            GitTotal.email.in_(emails)).distinct()))
+    for column, owner in ((Proposal.project_id, Proposal.author_id),
+                          (WorkLog.project_id, WorkLog.user_id),
+                          (Pledge.project_id, Pledge.pledger_id),
+                          (Delivery.project_id, Delivery.user_id),
+                          (Credit.project_id, Credit.user_id)):
+        candidates.update(session.scalars(sa.select(column).where(owner == user.id).distinct()))
+    candidates.update(session.scalars(
+        sa.select(Proposal.project_id).join(Stance, Stance.proposal_id == Proposal.id)
+        .where(Stance.user_id == user.id).distinct()))
+    found = []
+    for project in session.scalars(sa.select(Project).where(Project.id.in_(candidates))
+                                   .order_by(Project.name)):
+        records = project_records(session, project, repository_path(repos_dir, project.slug),
+                                  period, today, user=user)
+        found.append((project, records[0] if records else
+                      rules.Record(key=f"user:{user.id}", name=user.username,
+                                   username=user.username)))
+    return found
+
+
+def labour(records: Iterable[rules.Record]) -> list[rules.Record]:
+    """Who logged hours, most hours first: the division-of-labour view."""
+    return rules.ordered([record for record in records if record.hours], "hours", True)
