@@ -50,7 +50,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commons.accounts import cli as accounts_cli
     from commons.api import init_api
     from commons.contributions import cli as contributions_cli
-    from commons.contributions import services as _contributions  # noqa: F401 (its listeners)
+    from commons.contributions import views as contributions_views
     from commons.git import browse
     from commons.git import views as git_views
     from commons.governance import cli as governance_cli
@@ -65,6 +65,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(browse.bp)
     app.register_blueprint(governance_views.bp)
     app.register_blueprint(ledger_views.bp)
+    app.register_blueprint(contributions_views.bp)
     app.register_blueprint(web.bp)
     init_api(app)
     errors.init_app(app)

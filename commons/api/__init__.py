@@ -4,7 +4,7 @@ the schemas and views (flask-smorest + apispec)."""
 from flask import Flask
 from flask_smorest import Api
 
-from commons.api import governance, ledger, projects, tokens
+from commons.api import contributions, governance, ledger, projects, tokens
 from commons.extensions import csrf
 
 
@@ -30,7 +30,7 @@ def init_api(app: Flask) -> CommonsApi:
     api.spec.components.security_scheme(
         "basic", {"type": "http", "scheme": "basic",
                   "description": "Username and password; only to create a token."})
-    for blueprint in (tokens.blp, projects.blp, governance.blp, ledger.blp):
+    for blueprint in (tokens.blp, projects.blp, governance.blp, ledger.blp, contributions.blp):
         # Bearer tokens and Basic auth, never cookies: nothing to forge.
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint, url_prefix="/api/v1")

@@ -302,3 +302,22 @@ class EvidenceOut(Schema):
     size = fields.Integer()
     name = fields.String()
     type = fields.String()
+
+
+class CreditCreate(Schema):
+    username = fields.String(required=True, metadata={"description": "Whose contribution."})
+    kind = fields.String(required=True, metadata={
+        "description": "An All Contributors kind: design, doc, translation, mentoring, "
+                       "research, fundingFinding, eventOrganizing, projectManagement, ..."})
+    evidence_url = fields.String(required=True, metadata={
+        "description": "An http(s) link to the evidence."})
+    note = fields.String(load_default="", metadata={"description": "What they did."})
+    date = _optional_text("YYYY-MM-DD of the contribution; today if left out.")
+
+
+class PeriodQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    period = fields.String(load_default="all", validate=validate.OneOf(["all", "90d"]),
+                           metadata={"description": "all (the default) or 90d."})

@@ -1,0 +1,196 @@
+"""Contributor pages: a project's contributors (sortable, all time or the
+last 90 days), the division of labour, credits, the exports, and a
+person's profile across projects."""
+
+import json
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from commons import clock
+from commons.accounts import services as accounts
+from commons.contributions import chart, exports, rules, services
+from commons.contributions.forms import CreditForm
+from commons.extensions import db
+from commons.forms import ConfirmForm, press_button, show_problem
+from commons.git.repositories import repository_path
+from commons.governance.views import decide_due_for
+from commons.ledger.rules import WORK_CATEGORIES
+from commons.problems import Invalid, NotFound, Problem
+from commons.projects import services as projects
+
+bp = Blueprint("contributions", __name__)
+
+PAGE = 100
+
+
+def _project(slug: str):
+    try:
+        project = projects.get_project(db.session, slug, with_members=False)
+    except NotFound as problem:
+        abort(404, description=problem.message)
+    decide_due_for(project)
+    return project
+
+
+def _path(project) -> Path:
+    return repository_path(current_app.config["REPOS_DIR"], project.slug)
+
+
+def _period() -> str:
+    period = request.args.get("period", "all")
+    if period not in rules.PERIODS:
+        abort(400, description="period is all (every contribution) or 90d (the last 90 "
+                               "days); for example ?period=90d.")
+    return period
+
+
+def records_for(project, period: str) -> list[rules.Record]:
+    return services.project_records(db.session, project, _path(project), period,
+                                    clock.now().date())
+
+
+def _is_member(project) -> bool:
+    return current_user.is_authenticated and project.is_member(current_user)
+
+
+@bp.route("/projects/<slug>/contributors")
+def contributors(slug: str):
+    project = _project(slug)
+    return _contributors_page(project, CreditForm(formdata=None), None)
+
+
+def _contributors_page(project, form: CreditForm, problem: Problem | None):
+    period = _period()
+    sort = request.args.get("sort", "name")
+    order = request.args.get("order", "asc" if sort == "name" else "desc")
+    if sort not in rules.SORTS or order not in ("asc", "desc"):
+        abort(400, description=f"sort is one of {', '.join(rules.SORTS)}, and order is asc "
+                               "or desc; for example ?sort=hours&order=desc.")
+    page = max(request.args.get("page", 1, type=int), 1)
+    records = rules.ordered(records_for(project, period), sort, order == "desc")
+    pages = max((len(records) + PAGE - 1) // PAGE, 1)
+    if page > pages:
+        abort(404, description=f"There are {pages} pages of contributors.")
+    if form.date.data is None:
+        form.date.data = clock.now().date().isoformat()
+    status = 200 if problem is None else problem.status
+    return render_template(
+        "contributions/contributors.html", project=project, period=period, sort=sort,
+        order=order, page=page, pages=pages, total=len(records),
+        records=records[(page - 1) * PAGE:page * PAGE], categories=WORK_CATEGORIES,
+        kinds=rules.KINDS, amounts=rules.amounts_text, form=form, member=_is_member(project),
+        credits=services.list_credits(db.session, project, limit=20),
+        confirm=ConfirmForm(), tab="contributors"), status
+
+
+@bp.post("/projects/<slug>/contributors/credits")
+def add_credit(slug: str):
+    project = _project(slug)
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+    form = CreditForm()
+    problem = None
+    if form.validate_on_submit():
+        try:
+            credit = services.credit(db.session, project, current_user, form.username.data,
+                                     form.kind.data, form.evidence_url.data, form.note.data,
+                                     form.date.data, clock.now())
+            db.session.commit()
+        except Problem as raised:
+            db.session.rollback()
+            show_problem(form, problem := raised)
+        else:
+            flash(f"Credited {credit.user.username} with {rules.KINDS[credit.kind].lower()}.",
+                  "success")
+            return redirect(url_for("contributions.contributors", slug=slug) + "#credits")
+    else:
+        problem = Invalid("Check the fields marked below.")
+    return _contributors_page(project, form, problem)
+
+
+@bp.post("/projects/<slug>/contributors/credits/<int(max=2147483647):credit_id>/delete")
+def remove_credit(slug: str, credit_id: int):
+    project = _project(slug)
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+    press_button(lambda: services.remove_credit(db.session, project, current_user, credit_id),
+                 lambda credit: f"Removed the {rules.KINDS[credit.kind].lower()} credit of "
+                                f"{credit.user.username}.")
+    return redirect(url_for("contributions.contributors", slug=slug) + "#credits")
+
+
+@bp.route("/projects/<slug>/contributors/labour")
+def labour(slug: str):
+    project = _project(slug)
+    period = _period()
+    people = [(record.name, record.hours)
+              for record in services.labour(records_for(project, period))]
+    categories = list(WORK_CATEGORIES)
+    return render_template(
+        "contributions/labour.html", project=project, period=period, people=people,
+        chart=chart.layout(people, categories), shares=chart.shares(people, categories),
+        categories=WORK_CATEGORIES, colours=chart.COLOURS, tab="contributors")
+
+
+# ---------------------------------------------------------------- exports
+
+def _download(body: str, mimetype: str, name: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/projects/<slug>/contributors.csv")
+def contributors_csv(slug: str):
+    project = _project(slug)
+    records = rules.ordered(records_for(project, _period()), "name", False)
+    return _download(exports.records_csv(records), "text/csv",
+                     f"{project.slug}-contributors.csv")
+
+
+@bp.route("/projects/<slug>/contributors.json")
+def contributors_json(slug: str):
+    project = _project(slug)
+    period = _period()
+    records = rules.ordered(records_for(project, period), "name", False)
+    body = json.dumps({"project": project.slug, "period": period,
+                       "contributors": [exports.record_json(record) for record in records]},
+                      ensure_ascii=False, indent=1)
+    return _download(body + "\n", "application/json", f"{project.slug}-contributors.json")
+
+
+@bp.route("/projects/<slug>/CONTRIBUTORS.md")
+def contributors_markdown(slug: str):
+    project = _project(slug)
+    body = rules.contributors_markdown(project.name, records_for(project, "all"),
+                                       request.host_url.rstrip("/"), WORK_CATEGORIES)
+    return _download(body, "text/markdown", "CONTRIBUTORS.md")
+
+
+# ---------------------------------------------------------------- people
+
+@bp.route("/users/<username>")
+def profile(username: str):
+    user = accounts.find_user(db.session, username)
+    if user is None:
+        abort(404, description=f"No account is called {username!r}.")
+    period = _period()
+    found = services.profile(db.session, user, Path(current_app.config["REPOS_DIR"]), period,
+                             clock.now().date())
+    return render_template("contributions/profile.html", person=user, period=period,
+                           found=found, categories=WORK_CATEGORIES, kinds=rules.KINDS,
+                           amounts=rules.amounts_text,
+                           own=current_user.is_authenticated and current_user.id == user.id)
