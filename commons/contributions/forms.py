@@ -15,7 +15,9 @@ class CreditForm(FlaskForm):
     username = StringField("Who", validators=[DataRequired(message="Give their username."),
                                               Length(max=40)],
                            description="Their username on commons; you may credit yourself.")
-    kind = SelectField("Kind of contribution", choices=KIND_CHOICES, default="design")
+    # The service names every kind when an unknown one arrives.
+    kind = SelectField("Kind of contribution", choices=KIND_CHOICES, default="design",
+                       validate_choice=False)
     evidence_url = StringField(
         "Evidence", validators=[DataRequired(message="Give a link to the evidence."),
                                 Length(max=2000)],

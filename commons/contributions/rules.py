@@ -265,8 +265,8 @@ def amounts_text(amounts: dict[str, Decimal]) -> str:
 
 
 def _plain(value: Decimal) -> str:
-    text = format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
-    return text
+    """Without trailing zeros: 1.50 h reads 1.5, 20 kg reads 20."""
+    return format(value.normalize(), "f")
 
 
 def contributors_markdown(project_name: str, records: Iterable[Record], base_url: str,

@@ -144,7 +144,7 @@ def reindex(session: Session, project: Project, path: Path,
     lock_project(session, project.id)
     for model in (GitDay, GitTotal, Commit, IndexedTip):
         session.execute(sa.delete(model).where(model.project_id == project.id))
-    heads = sorted({ref.commit for ref in reading.all_refs(path)})
+    heads = sorted({ref.sha for ref in reading.all_refs(path)})
     if started is not None:
         started(int(reading.git(path, "rev-list", "--count", *heads).strip() or 0)
                 if heads else 0)
