@@ -1,0 +1,122 @@
+"""The contract's contributor endpoints: GET /projects/<slug>/contributors,
+POST /projects/<slug>/work, GET /users/<username>, and credits."""
+
+import pytest
+
+from commons.contributions.models import Credit
+from commons.extensions import db
+from commons.ledger.models import LedgerHead, WorkLog
+from tests.conftest import bearer
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def tokens(client, token_for):
+    ada, bo, cy = token_for("ada"), token_for("bo"), token_for("cy")
+    created = client.post(f"{API}/projects", headers=bearer(ada), json={
+        "name": "Dryer", "slug": "dryer", "license": "CERN-OHL-S-2.0"})
+    assert created.status_code == 201, created.get_json()
+    joined = client.post(f"{API}/projects/dryer/join", headers=bearer(bo))
+    assert joined.status_code in (200, 201), joined.get_json()
+    return {"ada": ada, "bo": bo, "cy": cy}
+
+
+def record_of(client, username, period="all"):
+    answer = client.get(f"{API}/projects/dryer/contributors?period={period}")
+    assert answer.status_code == 200, answer.get_json()
+    return next((record for record in answer.get_json()["contributors"]
+                 if record["username"] == username), None)
+
+
+def test_work_logged_through_the_api_shows_in_the_records(client, tokens):
+    for hours, category in [("2", "care"), ("1.25", "care"), ("3", "creative")]:
+        answer = client.post(f"{API}/projects/dryer/work", headers=bearer(tokens["bo"]), json={
+            "hours": hours, "category": category, "description": "Work", "date": "2026-01-02"})
+        assert answer.status_code == 201, answer.get_json()
+    bo = record_of(client, "bo")
+    assert bo["hours"] == {"care": "3.25", "creative": "3.00"}
+    assert bo["commits"]["authored"] == 0 and bo["email"] is None
+    ada = record_of(client, "ada")
+    assert ada["commits"]["authored"] == 1 and ada["commits"]["lines_added"] > 0
+    # Work dated long ago is outside the last 90 days.
+    assert record_of(client, "bo", "90d") is None
+
+
+def test_bad_work_is_refused_and_nothing_is_written(app, client, tokens):
+    good = {"hours": "2", "category": "care", "description": "Cleaning", "date": "2026-01-02"}
+    for change, says in [
+        ({"hours": "0"}, "hours"), ({"hours": "-1"}, "hours"), ({"hours": "25"}, "24"),
+        ({"hours": 1.5}, "must be a string or an integer"),
+        ({"date": "2999-01-01"}, "in the future"), ({"category": "fun"}, "Category is one of"),
+    ]:
+        answer = client.post(f"{API}/projects/dryer/work", headers=bearer(tokens["bo"]),
+                             json={**good, **change})
+        assert answer.status_code == 422, (change, answer.get_json())
+        assert says in answer.get_json()["error"], (change, answer.get_json())
+    day = {**good, "hours": "20"}
+    assert client.post(f"{API}/projects/dryer/work", headers=bearer(tokens["bo"]),
+                       json=day).status_code == 201
+    over = client.post(f"{API}/projects/dryer/work", headers=bearer(tokens["bo"]),
+                       json={**day, "hours": "5"})
+    assert over.status_code == 422 and "a day has 24" in over.get_json()["error"]
+    outsider = client.post(f"{API}/projects/dryer/work", headers=bearer(tokens["cy"]), json=good)
+    assert outsider.status_code == 403
+    with app.app_context():
+        assert db.session.query(WorkLog).count() == 1
+        assert db.session.query(LedgerHead).one().seq == 1
+
+
+def test_user_profile(client, tokens):
+    answer = client.get(f"{API}/users/ada")
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["username"] == "ada"
+    [project] = body["projects"]
+    assert project["slug"] == "dryer" and project["member"] is True
+    assert project["record"]["commits"]["authored"] == 1
+    assert client.get(f"{API}/users/bo").get_json()["projects"][0]["record"]["commits"][
+        "authored"] == 0
+    missing = client.get(f"{API}/users/nobody")
+    assert missing.status_code == 404 and "No account is called" in missing.get_json()["error"]
+    bad = client.get(f"{API}/users/ada?period=week")
+    assert bad.status_code == 422
+
+
+def test_credits(app, client, tokens):
+    url = f"{API}/projects/dryer/credits"
+    good = {"username": "cy", "kind": "fundingFinding",
+            "evidence_url": "https://grants.example/ours", "note": "Found the grant"}
+    for token, change, status, says in [
+        ("ada", {"kind": "magic"}, 422, "All Contributors kinds"),
+        ("ada", {"evidence_url": "ftp://x.example/a"}, 422, "https://"),
+        ("ada", {"evidence_url": "https://a b.example/"}, 422, "https://"),
+        ("ada", {"date": "2999-01-01"}, 422, "in the future"),
+        ("ada", {"username": "ghost"}, 422, "No account is called"),
+        ("cy", {}, 403, "Members of Dryer"),
+    ]:
+        answer = client.post(url, headers=bearer(tokens[token]), json={**good, **change})
+        assert answer.status_code == status, (change, answer.get_json())
+        assert says in answer.get_json()["error"], (change, answer.get_json())
+    assert client.post(url, json=good).status_code == 401
+    with app.app_context():
+        assert db.session.query(Credit).count() == 0
+
+    created = client.post(url, headers=bearer(tokens["ada"]), json=good)
+    assert created.status_code == 201
+    credit = created.get_json()
+    assert credit["username"] == "cy" and credit["recorded_by"] == "ada"
+    assert client.get(url).get_json() == [credit]
+    assert record_of(client, "cy")["kinds"] == {"fundingFinding": 1}
+    refused = client.delete(f"{url}/{credit['id']}", headers=bearer(tokens["bo"]))
+    assert refused.status_code == 403
+    assert client.delete(f"{url}/{credit['id']}", headers=bearer(tokens["cy"])).status_code == 204
+    assert record_of(client, "cy") is None
+    assert client.delete(f"{url}/{credit['id']}", headers=bearer(tokens["cy"])).status_code == 404
+
+
+def test_contributors_of_an_unknown_project_and_bad_period(client, tokens):
+    assert client.get(f"{API}/projects/nowhere/contributors").status_code == 404
+    bad = client.get(f"{API}/projects/dryer/contributors?period=1y")
+    assert bad.status_code == 422
+    assert "error" in bad.get_json()
