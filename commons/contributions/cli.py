@@ -1,5 +1,7 @@
 """``flask --app commons contributions reindex SLUG``"""
 
+import sys
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -28,7 +30,7 @@ def reindex(slug: str) -> None:
 
     def started(total: int) -> None:
         nonlocal bar
-        bar = click.progressbar(length=total, label=f"Indexing {slug}", file=click.get_text_stream("stderr"),
+        bar = click.progressbar(length=total, label=f"Indexing {slug}", file=sys.stderr,
                                 show_pos=True, show_eta=True)
         bar.__enter__()
 

@@ -85,3 +85,15 @@ class Credit(db.Model):
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
+
+
+class MailmapAddress(db.Model):
+    """An address the project's .mailmap maps commits to, so a person's
+    profile finds the projects where only the .mailmap makes commits theirs.
+    Refreshed when the default branch moves, and by a reindex."""
+
+    __tablename__ = "contribution_mailmap_emails"
+
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(255), primary_key=True, index=True)

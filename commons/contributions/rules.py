@@ -56,6 +56,12 @@ class Mailmap:
     by_email: dict[str, _Mapped] = field(default_factory=dict)
     by_name_email: dict[tuple[str, str], _Mapped] = field(default_factory=dict)
 
+    @property
+    def targets(self) -> set[str]:
+        """The addresses it maps commits to."""
+        return {mapped.email.lower()[:255] for mapped in
+                [*self.by_email.values(), *self.by_name_email.values()] if mapped.email}
+
     def resolve(self, name: str, email: str) -> tuple[str, str]:
         """The canonical (name, email) of a commit identity."""
         key = email.strip().lower()
@@ -71,7 +77,7 @@ def parse_mailmap(text: str) -> Mailmap:
     Comments start with #; lines git would not understand are skipped."""
     mailmap = Mailmap()
     for line in text.splitlines():
-        if line.lstrip().startswith("#"):
+        if line.startswith("#"):  # only in the first column, as git reads it
             continue
         pairs = [(name.strip(), email.strip()) for name, email in _ENTRY.findall(line)[:2]]
         if not pairs or not pairs[0][1] and len(pairs) == 1:

@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from commons.accounts.models import Email, User
 from commons.contributions import rules
-from commons.contributions.models import Credit, Delivery, GitDay, GitTotal
+from commons.contributions.models import (
+    Credit,
+    Delivery,
+    GitDay,
+    GitTotal,
+    MailmapAddress,
+)
 from commons.git import reading
 from commons.git.indexing import CommitInfo, commits_indexed, index_commits
 from commons.git.models import Commit, IndexedTip
@@ -150,7 +156,18 @@ def reindex(session: Session, project: Project, path: Path,
                 if heads else 0)
     new = index_commits(session, project.id, path, heads, progress)
     rebuild_deliveries(session, project)
+    refresh_mailmap(session, project, path)
     return len(new)
+
+
+def refresh_mailmap(session: Session, project: Project, path: Path) -> None:
+    """Keep the addresses the default branch's .mailmap maps commits to."""
+    targets = read_mailmap(path, project.default_branch).targets
+    session.execute(sa.delete(MailmapAddress).where(MailmapAddress.project_id == project.id))
+    if targets:
+        session.execute(sa.insert(MailmapAddress),
+                        [{"project_id": project.id, "email": email} for email in sorted(targets)])
+    session.flush()
 
 
 # ---------------------------------------------------------------- credits
@@ -213,7 +230,10 @@ def list_credits(session: Session, project: Project, user: User | None = None,
 
 def check_url(value: object) -> str:
     url = str(value or "").strip()
-    parts = urlsplit(url) if len(url) <= 2000 else None
+    try:
+        parts = urlsplit(url) if len(url) <= 2000 else None
+    except ValueError:  # "http://[oops": a bracket that opens no IPv6 address
+        parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname \
             or re.search(r"[\s<>\"]", url):
         raise Invalid("Evidence is a link starting with https:// or http:// (a commit, a "
@@ -431,6 +451,8 @@ def profile(session: Session, user: User, repos_dir: Path, period: str = "all",
     if emails:
         candidates.update(session.scalars(sa.select(GitTotal.project_id).where(
             GitTotal.email.in_(emails)).distinct()))
+        candidates.update(session.scalars(sa.select(MailmapAddress.project_id).where(
+            MailmapAddress.email.in_(emails))))
     for column, owner in ((Proposal.project_id, Proposal.author_id),
                           (WorkLog.project_id, WorkLog.user_id),
                           (Pledge.project_id, Pledge.pledger_id),

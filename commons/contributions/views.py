@@ -24,6 +24,7 @@ from commons.contributions import chart, exports, rules, services
 from commons.contributions.forms import CreditForm
 from commons.extensions import db
 from commons.forms import ConfirmForm, press_button, show_problem
+from commons.git import pushes
 from commons.git.repositories import repository_path
 from commons.governance.views import decide_due_for
 from commons.ledger.rules import WORK_CATEGORIES
@@ -63,6 +64,16 @@ def records_for(project, period: str) -> list[rules.Record]:
 
 def _is_member(project) -> bool:
     return current_user.is_authenticated and project.is_member(current_user)
+
+
+@pushes.push_recorded.connect
+def refresh_mailmap(project, moved: dict[str, str]) -> None:
+    """A push that moves the default branch may change its .mailmap."""
+    if f"refs/heads/{project.default_branch}" not in moved:
+        return
+    project = db.session.merge(project)
+    services.refresh_mailmap(db.session, project, _path(project))
+    db.session.commit()
 
 
 @bp.route("/projects/<slug>/contributors")

@@ -218,7 +218,7 @@ def test_division_of_labour_chart(app, people):
     assert log_work(people.ada, "2", "care", "Cooking").status_code == 302
     assert log_work(people.ada, "4", "creative", "Design").status_code == 302
     html = people.anon.client.get("/projects/dryer/contributors/labour").get_data(as_text=True)
-    svg = html.split("<svg", 1)[1].split("</svg>", 1)[0]
+    svg = html.split('<svg class="chart"', 1)[1].split("</svg>", 1)[0]
     # bo has most hours (7), so the longest bar: 70% of the width.
     bars = re.findall(r'<rect x="([\d.]+)%" y="(\d+)" width="([\d.]+)%"[^>]*fill="(#\w+)"', svg)
     assert len(bars) == 4
