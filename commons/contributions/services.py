@@ -45,9 +45,15 @@ _CHUNK = 500
 def _count_commits(session: Session, project_id: int, commits: list[CommitInfo]) -> None:
     """Add a batch of newly indexed commits to the tallies, in the indexing
     transaction (the project's lock is held, so tallies never race)."""
+    # Accounts as they are now, only to credit one person once per commit
+    # (their addresses as author and co-author); records map the rest.
+    co_authored = [info for info in commits if info.co_authors]
+    owners = _owners(session, {email for info in co_authored for email in
+                               [info.author_email, *(co.get("email", "") for co in
+                                                     info.co_authors)]}) if co_authored else {}
     credits = [credit for info in commits for credit in rules.credits(
         info.author_name, info.author_email, info.authored_at, info.parent_count,
-        info.co_authors, info.lines_added, info.lines_removed)]
+        info.co_authors, info.lines_added, info.lines_removed, owners)]
     _add_tallies(session, GitTotal, project_id, rules.tally_credits(credits, by_day=False),
                  ("email", "name"))
     _add_tallies(session, GitDay, project_id, rules.tally_credits(credits, by_day=True),
@@ -415,7 +421,8 @@ def _ledger_dimensions(session: Session, project: Project, start: date | None, p
             sa.select(WorkLog.user_id, WorkLog.category, WorkLog.hours)
             .where(WorkLog.project_id == project.id, WorkLog.user_id.is_not(None),
                    *_since(WorkLog.date, start), *_only(WorkLog.user_id, user))):
-        person(worker).add_hours(category, hours)
+        if hours > 0:  # hours corrected away are no contribution
+            person(worker).add_hours(category, hours)
     for pledger, quantity, unit, unit_cost, currency in session.execute(
             sa.select(Pledge.pledger_id, Pledge.quantity, Input.unit, Input.unit_cost,
                       Input.currency)

@@ -103,7 +103,8 @@ def _contributors_page(project, form: CreditForm, problem: Problem | None):
         records=records[(page - 1) * PAGE:page * PAGE], categories=WORK_CATEGORIES,
         kinds=rules.KINDS, amounts=rules.amounts_text, form=form, member=_is_member(project),
         credits=services.list_credits(db.session, project, limit=20),
-        confirm=ConfirmForm(), tab="contributors"), status
+        confirm=ConfirmForm(), tab="contributors",
+        period_endpoint="contributions.contributors"), status
 
 
 @bp.post("/projects/<slug>/contributors/credits")
@@ -152,7 +153,8 @@ def labour(slug: str):
     return render_template(
         "contributions/labour.html", project=project, period=period, people=people,
         chart=chart.layout(people, categories), shares=chart.shares(people, categories),
-        categories=WORK_CATEGORIES, colours=chart.COLOURS, tab="contributors")
+        categories=WORK_CATEGORIES, colours=chart.COLOURS, tab="contributors",
+        period_endpoint="contributions.labour")
 
 
 # ---------------------------------------------------------------- exports
@@ -203,5 +205,5 @@ def profile(username: str):
                              clock.now().date())
     return render_template("contributions/profile.html", person=user, period=period,
                            found=found, categories=WORK_CATEGORIES, kinds=rules.KINDS,
-                           amounts=rules.amounts_text,
+                           amounts=rules.amounts_text, period_endpoint="contributions.profile",
                            own=current_user.is_authenticated and current_user.id == user.id)

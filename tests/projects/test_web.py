@@ -56,7 +56,7 @@ def test_project_page_shows_readme_licence_clone_url_and_members(app, alice):
     assert "CERN Open Hardware Licence Version 2 - Strongly Reciprocal" in html
     # The README's own heading sits under the page's h1 and the README's h2.
     assert '<article class="readme"><h3>Solar dryer</h3>' in html
-    assert "<li>alice</li>" in html
+    assert "<li><a href=\"/users/alice\">alice</a></li>" in html
 
 
 def test_project_page_is_public_and_escapes_what_people_typed(app, alice, make_app):
@@ -187,12 +187,12 @@ def test_join_an_open_project_then_leave(app, alice, second_browser):
     second_browser.register("bob")
     second_browser.button("/projects/solar-dryer", "/projects/solar-dryer/join")
     html = second_browser.client.get("/projects/solar-dryer").get_data(as_text=True)
-    assert "You are a member of Solar dryer" in html and "<li>bob</li>" in html
+    assert "You are a member of Solar dryer" in html and "<li><a href=\"/users/bob\">bob</a></li>" in html
     second_browser.button("/projects/solar-dryer", "/projects/solar-dryer/join")
     assert "already a member" in second_browser.client.get("/projects/solar-dryer").get_data(as_text=True)
     second_browser.button("/projects/solar-dryer", "/projects/solar-dryer/leave")
     html = second_browser.client.get("/projects/solar-dryer").get_data(as_text=True)
-    assert "You left Solar dryer" in html and "<li>bob</li>" not in html
+    assert "You left Solar dryer" in html and "<li><a href=\"/users/bob\">bob</a></li>" not in html
     # Joining again works, and the history stays one row.
     second_browser.button("/projects/solar-dryer", "/projects/solar-dryer/join")
     with app.app_context():
@@ -206,7 +206,7 @@ def test_joining_a_consent_project_waits_for_the_members(app, alice, second_brow
     second_browser.register("bob")
     second_browser.button("/projects/solar-dryer", "/projects/solar-dryer/join")
     html = second_browser.client.get("/projects/solar-dryer").get_data(as_text=True)
-    assert "waiting for the members' consent" in html and "<li>bob</li>" not in html
+    assert "waiting for the members' consent" in html and "<li><a href=\"/users/bob\">bob</a></li>" not in html
     assert "Withdraw my request" in html
     second_browser.button("/projects/solar-dryer", "/projects/solar-dryer/leave")
     html = second_browser.client.get("/projects/solar-dryer").get_data(as_text=True)
@@ -217,7 +217,7 @@ def test_the_only_member_cannot_leave(app, alice):
     alice.create_project()
     alice.button("/projects/solar-dryer", "/projects/solar-dryer/leave")
     html = alice.client.get("/projects/solar-dryer").get_data(as_text=True)
-    assert "You are the only member" in html and "<li>alice</li>" in html
+    assert "You are the only member" in html and "<li><a href=\"/users/alice\">alice</a></li>" in html
 
 
 def test_join_without_csrf_token_is_refused(app, alice, second_browser):
@@ -226,7 +226,7 @@ def test_join_without_csrf_token_is_refused(app, alice, second_browser):
     response = second_browser.client.post("/projects/solar-dryer/join")
     assert response.status_code == 400
     html = second_browser.client.get("/projects/solar-dryer").get_data(as_text=True)
-    assert "<li>bob</li>" not in html
+    assert "<li><a href=\"/users/bob\">bob</a></li>" not in html
 
 
 def test_unknown_project_is_a_404_that_says_so(client):
