@@ -20,7 +20,9 @@ contributions = AppGroup("contributions", help="Contributor records.")
 def reindex(slug: str) -> None:
     """Rebuild SLUG's git-derived records from its repository (every branch
     and tag), and its deliveries from the ledger's journal. Pushes keep the
-    records up to date; this is for histories that arrived another way."""
+    records up to date; this is for histories that arrived another way. It
+    sees the repository as it is now: commits that were only on branches
+    deleted since drop out, where pushes had counted them."""
     try:
         project = projects.get_project(db.session, slug, with_members=False)
     except NotFound as error:

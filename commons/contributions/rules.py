@@ -101,6 +101,19 @@ def parse_mailmap(text: str) -> Mailmap:
     return mailmap
 
 
+_ADDRESS = re.compile(r"[^\s<>@()\[\],;\"']+@[^\s<>@()\[\],;\"']+")
+# Bidirectional controls and other invisible format characters can make a
+# name read as something it is not; control characters have no place in one.
+_HIDDEN = re.compile("[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def display_name(name: str) -> str:
+    """A commit identity's name as shown: an address used as a name is
+    masked like any address, and hidden characters are dropped."""
+    name = _HIDDEN.sub("", name).strip()
+    return _ADDRESS.sub(lambda match: mask_email(match.group()), name) or "(no name)"
+
+
 def mask_email(email: str) -> str:
     """Enough of an address to tell two identities apart, not to write to
     it: "a…@example.org"."""

@@ -359,7 +359,7 @@ def _git_dimensions(session: Session, project: Project, path: Path, start: date 
                        _aware(first_at), _aware(last_at))
     for key, counts in names.items():
         # An identity with several spellings shows the one most used.
-        records[key].name = max(sorted(counts), key=lambda name: counts[name]) or "(no name)"
+        records[key].name = rules.display_name(max(sorted(counts), key=lambda name: counts[name]))
 
 
 def _aware(value):

@@ -88,3 +88,13 @@ def test_contributors_markdown_escapes_the_project_name_as_it_does_names():
     # As CommonMark renders it: literal text, no tag and no link.
     assert heading == ("<h1>Contributors to Dryer &lt;img src=x onerror=alert(1)&gt; "
                        "[go](https://evil.example)</h1>\n"), heading
+
+
+def test_names_of_unmapped_identities_hide_addresses_and_invisible_characters():
+    from commons.contributions import rules
+    assert rules.display_name("me@home.example") == "m…@home.example"
+    assert rules.display_name("Dee (dee@x.org)") == "Dee (d…@x.org)"
+    # U+202E would show "Dee" reversed text after it; NUL and tabs go too.
+    assert rules.display_name("Dee\u202egnp.exe\u0000") == "Deegnp.exe"
+    assert rules.display_name("\u200b\u2066") == "(no name)"
+    assert rules.display_name("Zoë Müller") == "Zoë Müller"
