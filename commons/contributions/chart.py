@@ -94,3 +94,59 @@ def shares(people: list[tuple[str, dict[str, Decimal]]], categories: list[str]) 
         found.append(Share(category, total, len(doing), top_name,
                            int(top_hours * 100 / total)))
     return found
+
+
+# ---------------------------------------------------------------- activity
+
+@dataclass(frozen=True)
+class Column:
+    label: str     # "2026-11"
+    value: Decimal
+    x: float       # per cent
+    height: int    # px
+    y: int         # top, px
+
+
+@dataclass(frozen=True)
+class Series:
+    title: str
+    unit: str
+    colour: str
+    columns: tuple[Column, ...]
+    top: int       # px, where this series' band starts
+    peak: Decimal
+
+
+@dataclass(frozen=True)
+class Activity:
+    series: tuple[Series, ...]
+    months: tuple[str, ...]
+    height: int
+    column_width: float  # per cent
+    band: int = 60       # px, the tallest column
+
+    @property
+    def empty(self) -> bool:
+        return all(column.value == 0 for series in self.series for column in series.columns)
+
+
+def activity(months: list[str], rows: list[tuple[str, str, str, list[Decimal]]]) -> Activity:
+    """Small multiples: one band of monthly columns per series (title, unit,
+    colour, values), each scaled to its own peak, since commits and hours
+    are not the same thing."""
+    band, gap, label = 60, 34, 18
+    width = 100 / max(len(months), 1)
+    series = []
+    top = label
+    for title, unit, colour, values in rows:
+        peak = max(values, default=Decimal(0))
+        columns = []
+        for index, (month, value) in enumerate(zip(months, values, strict=True)):
+            height = int(round(float(value / peak) * band)) if peak else 0
+            if value > 0:
+                height = max(height, 2)  # a month with anything shows
+            columns.append(Column(month, value, round(index * width, 3), height,
+                                  top + band - height))
+        series.append(Series(title, unit, colour, tuple(columns), top, peak))
+        top += band + gap
+    return Activity(tuple(series), tuple(months), top - gap + 22, round(width * 0.8, 3))

@@ -483,3 +483,38 @@ def profile(session: Session, user: User, repos_dir: Path, period: str = "all",
 def labour(records: Iterable[rules.Record]) -> list[rules.Record]:
     """Who logged hours, most hours first: the division-of-labour view."""
     return rules.ordered([record for record in records if record.hours], "hours", True)
+
+
+def activity(session: Session, project: Project, today: date, months: int = 12
+             ) -> tuple[list[str], list[int], list[Decimal], list[int]]:
+    """Commits, hours of work and stances per calendar month, for the last
+    *months* months up to *today*: (months, commits, hours, stances)."""
+    labels = []
+    year, month = today.year, today.month
+    for _ in range(months):
+        labels.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    labels.reverse()
+    start = date(int(labels[0][:4]), int(labels[0][5:]), 1)
+    index = {label: position for position, label in enumerate(labels)}
+    commits = [0] * months
+    for day, count in session.execute(
+            sa.select(GitDay.day, sa.func.sum(GitDay.commits))
+            .where(GitDay.project_id == project.id, GitDay.day >= start, GitDay.day <= today)
+            .group_by(GitDay.day)):
+        day = date.fromisoformat(day) if isinstance(day, str) else day
+        commits[index[day.isoformat()[:7]]] += int(count)
+    hours = [Decimal(0)] * months
+    for day, amount in session.execute(
+            sa.select(WorkLog.date, WorkLog.hours)
+            .where(WorkLog.project_id == project.id, WorkLog.date >= start,
+                   WorkLog.date <= today)):
+        hours[index[day.isoformat()[:7]]] += amount
+    stances = [0] * months
+    for taken_at in session.scalars(
+            sa.select(Stance.taken_at).join(Proposal, Proposal.id == Stance.proposal_id)
+            .where(Proposal.project_id == project.id, Stance.taken_at >= _midnight(start))):
+        label = taken_at.date().isoformat()[:7]
+        if label in index:
+            stances[index[label]] += 1
+    return labels, commits, hours, stances

@@ -3,6 +3,7 @@ last 90 days), the division of labour, credits, the exports, and a
 person's profile across projects."""
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from flask import (
@@ -97,13 +98,19 @@ def _contributors_page(project, form: CreditForm, problem: Problem | None):
     if form.date.data is None:
         form.date.data = clock.now().date().isoformat()
     status = 200 if problem is None else problem.status
+    months, commits, hours, stances = services.activity(db.session, project, clock.now().date())
+    activity = chart.activity(months, [series for series in [
+        ("Commits", "commits", "#0969da", [Decimal(n) for n in commits]),
+        ("Hours of work", "h", "#9a6700", hours),
+        ("Stances taken", "stances", "#57606a", [Decimal(n) for n in stances]),
+    ] if any(series[3])])  # only what happened: an empty band says nothing
     return render_template(
         "contributions/contributors.html", project=project, period=period, sort=sort,
         order=order, page=page, pages=pages, total=len(records),
         records=records[(page - 1) * PAGE:page * PAGE], categories=WORK_CATEGORIES,
         kinds=rules.KINDS, amounts=rules.amounts_text, form=form, member=_is_member(project),
         credits=services.list_credits(db.session, project, limit=20),
-        confirm=ConfirmForm(), tab="contributors",
+        confirm=ConfirmForm(), tab="contributors", activity=activity,
         period_endpoint="contributions.contributors"), status
 
 

@@ -84,7 +84,8 @@ def people(app, tmp_path):
 
 def rows(html: str) -> list[str]:
     """The text of each row of the contributors table, in order."""
-    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    table = html.split('<table class="contributors">', 1)[1]
+    body = table.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     return [re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", row))).strip()
             for row in body.split("</tr>")[:-1]]
 
@@ -273,3 +274,25 @@ def test_downloads(app, people):
         in markdown
     assert "](javascript:" not in markdown
     assert r"\[x\]\(javascript:alert\(1\)\)" in markdown
+
+
+def test_activity_chart_per_month(app, people):
+    for n, days_ago in enumerate([0, 1, 40, 400]):
+        commit(people.work, "Bo", "bo@example.org", f"m{n}.txt", "x\n",
+               when=NOW - timedelta(days=days_ago))
+    push_and_index(app, people.work)
+    assert log_work(people.bo, "2", "care", day="2026-11-25").status_code == 302
+    assert log_work(people.bo, "1.5", "routine", day="2026-10-10").status_code == 302
+    html = people.anon.client.get("/projects/dryer/contributors").get_data(as_text=True)
+    section = html.split('id="activity-heading"', 1)[1].split("</section>", 1)[0]
+    # The founding commit and two more this month; one 40 days ago (October);
+    # the one 400 days ago is older than the 12 months shown.
+    assert "<title>2026-11: 3 commits</title>" in section
+    assert "<title>2026-10: 1 commits</title>" in section
+    assert "<title>2026-11: 2 h</title>" in section and "<title>2026-10: 1.5 h</title>" in section
+    assert "2025-10" not in section
+    figures = re.findall(r"<tr><th scope=\"row\">([\d-]+)</th><td>([\d.]+)</td><td>([\d.]+)</td>",
+                         section)
+    assert len(figures) == 12 and figures[0][0] == "2025-12" and figures[-1] == ("2026-11", "3", "2")
+    # The tallest column of each band is the band's full height.
+    assert 'height="60" fill="#0969da"' in section and 'height="60" fill="#9a6700"' in section
