@@ -85,9 +85,15 @@ def tree(slug: str, spec: str):
 def tree_default(slug: str):
     project, path = _open(slug)
     if reading.is_empty(path):
-        return render_template("git/empty.html", project=project,
-                               clone_url=url_for("projects.show", slug=slug, _external=True) + ".git")
+        return _empty(project, "code")
     return tree(slug, project.default_branch)
+
+
+def _empty(project, tab: str) -> str:
+    """A repository with no commits yet: how to make the first push."""
+    return render_template("git/empty.html", project=project, tab=tab,
+                           clone_url=url_for("projects.show", slug=project.slug,
+                                             _external=True) + ".git")
 
 
 def _file(path: Path, spec: str) -> tuple[str, str, str, str, int]:
@@ -162,7 +168,9 @@ def commits(slug: str, spec: str):
 
 @bp.route("/commits")
 def commits_default(slug: str):
-    project, _ = _open(slug)
+    project, path = _open(slug)
+    if reading.is_empty(path):
+        return _empty(project, "commits")
     return commits(slug, project.default_branch)
 
 

@@ -73,7 +73,7 @@ def read_file(path: Path, ref: str, name: str) -> bytes | None:
         with git.Repo(path) as repo:
             blob = repo.commit(ref).tree / name
             return blob.data_stream.read()
-    except (git.exc.GitError, KeyError, ValueError):
+    except (git.exc.GitError, git.exc.ODBError, KeyError, ValueError):  # ODBError: no such ref
         return None
 
 

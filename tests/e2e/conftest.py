@@ -41,8 +41,10 @@ def browser_factory(chromium_path):
         )
         contexts = []
 
-        def new_page(width=1280, height=900):
-            context = browser.new_context(viewport={"width": width, "height": height})
+        def new_page(width=1280, height=900, js=True):
+            # js=False: the page as someone with scripts off sees and submits it.
+            context = browser.new_context(viewport={"width": width, "height": height},
+                                          java_script_enabled=js)
             contexts.append(context)
             return context.new_page()
 

@@ -1,0 +1,209 @@
+"""Every page a newcomer meets, at desktop and phone width, in a real
+browser against a real server: axe-core finds no WCAG 2 A/AA violation,
+each page has one h1 and headings that do not skip a level, nothing scrolls
+sideways on a 375 px phone, and the core journeys work with scripts off."""
+
+import subprocess
+from itertools import pairwise
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from tests.conftest import TEST_PASSWORD
+from tests.e2e.conftest import screenshot
+from tests.e2e.test_first_steps import register
+
+WIDTHS = {"desktop": (1280, 900), "phone": (375, 800)}
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+               "resultTypes": ["violations"]}
+
+# Heading levels in document order, and how far the page scrolls sideways.
+LAYOUT_SCRIPT = """() => ({
+  headings: [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')]
+    .map(h => [Number(h.tagName[1]), h.textContent.trim().replace(/\\s+/g, ' ').slice(0, 60)]),
+  scrollWidth: document.scrollingElement.scrollWidth,
+})"""
+
+
+def git(*args, cwd, home):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_TERMINAL_PROMPT": "0", "GIT_AUTHOR_NAME": "Alice",
+           "GIT_AUTHOR_EMAIL": "alice@example.org", "GIT_COMMITTER_NAME": "Alice",
+           "GIT_COMMITTER_EMAIL": "alice@example.org"}
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def log_in(page, base, username):
+    page.goto(base + "/login")
+    page.get_by_label("Username or email").fill(username)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator(".flash")).to_be_visible()
+
+
+def create_project(page, name, slug, licence="CERN-OHL-S-2.0"):
+    page.get_by_role("link", name="New project").click()
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Slug").fill(slug)
+    page.get_by_label("Licence (SPDX identifier)").fill(licence)
+    page.get_by_label("Open: whoever joins is a member at once").check()
+    page.get_by_role("button", name="Create project").click()
+
+
+def add_need(page, base, slug, title, quantity="10", unit="kg"):
+    page.goto(f"{base}/projects/{slug}/inputs/new")
+    page.get_by_label("What is needed").fill(title)
+    page.get_by_label("Quantity").fill(quantity)
+    page.get_by_label("Unit", exact=True).fill(unit)
+    page.get_by_role("button", name="Add the need").click()
+    expect(page.locator(".flash")).to_contain_text(f"({title}) is approved")
+
+
+def log_work(page, base, slug, hours, what):
+    page.goto(f"{base}/projects/{slug}/work")
+    page.get_by_label("Hours").fill(hours)
+    page.get_by_label("Kind of work").select_option("care")
+    page.get_by_label("What you did").fill(what)
+    page.get_by_role("button", name="Log the hours").click()
+    expect(page.locator(".flash")).to_contain_text(f"Logged {hours} hours")
+
+
+def pledge(page, base, slug, number, quantity):
+    page.goto(f"{base}/projects/{slug}/inputs/{number}")
+    form = page.locator("#pledge-form")
+    form.get_by_label("Quantity").fill(quantity)
+    form.get_by_role("button", name="Pledge").click()
+    expect(page.locator(".flash")).to_contain_text(f"You pledged {quantity}")
+
+
+def problems_on(page, name: str) -> list[str]:
+    """What a person with a screen reader, a keyboard or a phone would trip
+    over on this page, one readable line each."""
+    found = []
+    for violation in Axe().run(page, options=AXE_OPTIONS).response["violations"]:
+        targets = "; ".join(", ".join(node["target"]) for node in violation["nodes"])
+        found.append(f"{name}: axe {violation['id']} ({violation['impact']}): "
+                     f"{violation['help']} at {targets}")
+    layout = page.evaluate(LAYOUT_SCRIPT)
+    levels = [level for level, _ in layout["headings"]]
+    if levels.count(1) != 1:
+        found.append(f"{name}: {levels.count(1)} h1 headings, not one")
+    if levels and levels[0] != 1:
+        found.append(f"{name}: the first heading is an h{levels[0]}, not the h1")
+    for (before, _), (level, text) in pairwise(layout["headings"]):
+        if level > before + 1:
+            found.append(f"{name}: heading h{level} “{text}” follows an h{before}")
+    width = page.viewport_size["width"]
+    if width <= 375 and layout["scrollWidth"] > width + 1:
+        found.append(f"{name}: scrolls sideways at {width} px ({layout['scrollWidth']} px wide)")
+    return found
+
+
+@pytest.fixture
+def seeded(live_server, browser_factory, tmp_path):
+    """A project with history, a branch, a proposal, a need, logged work
+    and a pledge, and an empty project beside it; alice made them all."""
+    page = browser_factory()
+    register(page, live_server, "alice")
+    create_project(page, "Seed library", "seeds")
+    expect(page).to_have_url(live_server + "/projects/seeds")
+
+    work = tmp_path / "seeds-work"
+    git("clone", "-q", str(tmp_path / "repos" / "seeds.git"), str(work), cwd=tmp_path,
+        home=tmp_path)
+    (work / "README.md").write_text("# Seed library\n\nSeeds anyone can borrow.\n")
+    # A line longer than a phone is wide: code and diffs scroll, the page must not.
+    (work / "catalogue.py").write_text("SEEDS = ['Black Krim', 'Borlotti']\n"
+                                       f"NOTES = {'Keep dry and cool, out of the light. ' * 4!r}\n")
+    git("add", ".", cwd=work, home=tmp_path)
+    git("commit", "-q", "-m", "Start the catalogue", cwd=work, home=tmp_path)
+    git("push", "-q", "origin", "HEAD:main", cwd=work, home=tmp_path)
+    git("checkout", "-q", "-b", "beans", cwd=work, home=tmp_path)
+    (work / "catalogue.py").write_text("SEEDS = ['Black Krim', 'Borlotti', 'Runner']\n")
+    git("commit", "-qam", "Add runner beans", cwd=work, home=tmp_path)
+    git("push", "-q", "origin", "beans", cwd=work, home=tmp_path)
+    sha = git("rev-parse", "main", cwd=work, home=tmp_path)
+
+    page.goto(live_server + "/projects/seeds/proposals/new")
+    page.get_by_label("Title").fill("Add runner beans")
+    page.get_by_label("Branch to merge").fill("beans")
+    page.get_by_role("button", name="Open the proposal").click()
+    expect(page.get_by_text("Opened proposal #1")).to_be_visible()
+    add_need(page, live_server, "seeds", "Paper envelopes", "200", "piece")
+    log_work(page, live_server, "seeds", "2", "Sorted the seed drawer")
+    pledge(page, live_server, "seeds", 1, "50")
+
+    page.goto(live_server + "/projects")
+    create_project(page, "Empty shed", "shed")
+    expect(page).to_have_url(live_server + "/projects/shed")
+    # A repository with no commits at all (made outside commons, or emptied).
+    git("update-ref", "-d", "refs/heads/main", cwd=tmp_path / "repos" / "shed.git", home=tmp_path)
+    return {"sha": sha}
+
+
+def test_every_page_a_newcomer_meets_is_accessible_at_both_widths(
+        live_server, browser_factory, seeded):
+    signed_in = {
+        "projects": "/projects",
+        "home": "/",
+        "project-new": "/projects/new",
+        "settings": "/settings",
+        "inbox": "/inbox",
+        "needs": "/needs",
+        "project": "/projects/seeds",
+        "tree": "/projects/seeds/tree/main",
+        "blob": "/projects/seeds/blob/main/catalogue.py",
+        "commits": "/projects/seeds/commits/main",
+        "commit": f"/projects/seeds/commit/{seeded['sha']}",
+        "branches": "/projects/seeds/branches",
+        "tags": "/projects/seeds/tags",
+        "proposals": "/projects/seeds/proposals",
+        "proposal": "/projects/seeds/proposals/1",
+        "proposal-new": "/projects/seeds/proposals/new",
+        "ledger": "/projects/seeds/ledger",
+        "input": "/projects/seeds/inputs/1",
+        "input-new": "/projects/seeds/inputs/new",
+        "journal": "/projects/seeds/ledger/journal",
+        "work": "/projects/seeds/work",
+        "contributors": "/projects/seeds/contributors",
+        "labour": "/projects/seeds/contributors/labour",
+        "profile": "/users/alice",
+        "empty-project": "/projects/shed",
+        "empty-repository": "/projects/shed/tree",
+        "empty-history": "/projects/shed/commits",
+        "empty-branches": "/projects/shed/branches",
+        "empty-proposals": "/projects/shed/proposals",
+        "empty-ledger": "/projects/shed/ledger",
+    }
+    signed_out = {"register": "/register", "login": "/login",
+                  "project-signed-out": "/projects/seeds"}
+    problems = []
+    for width_name, (width, height) in WIDTHS.items():
+        page = browser_factory(width=width, height=height)
+        log_in(page, live_server, "alice")
+        anonymous = browser_factory(width=width, height=height)
+        for pages, browser in ((signed_in, page), (signed_out, anonymous)):
+            for name, path in pages.items():
+                response = browser.goto(live_server + path)
+                assert response.ok, f"{path} answered {response.status}"
+                problems += problems_on(browser, f"{path} ({width_name})")
+                screenshot(browser, f"a11y-{name}-{width_name}")
+    assert not problems, "\n".join(["", *problems])
+
+
+def test_the_core_journeys_work_with_javascript_off(live_server, browser_factory):
+    page = browser_factory(js=False)
+    register(page, live_server, "nadia")
+    create_project(page, "Bike kitchen", "bikes")
+    expect(page).to_have_url(live_server + "/projects/bikes")
+    expect(page.locator(".flash")).to_be_visible()
+    log_work(page, live_server, "bikes", "3", "Trued the donated wheels")
+    add_need(page, live_server, "bikes", "Inner tubes", "12", "piece")
+
+    other = browser_factory(width=375, height=800, js=False)
+    register(other, live_server, "omar")
+    pledge(other, live_server, "bikes", 1, "4")
+    expect(other.locator("dl.balance")).to_contain_text("Pledged, not yet received4 piece")
+    screenshot(other, "a11y-pledge-nojs-phone")
