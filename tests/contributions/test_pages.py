@@ -84,7 +84,7 @@ def people(app, tmp_path):
 
 def rows(html: str) -> list[str]:
     """The text of each row of the contributors table, in order."""
-    table = html.split('<table class="contributors">', 1)[1]
+    table = html.split('<table class="contributors"', 1)[1]
     body = table.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     return [re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", row))).strip()
             for row in body.split("</tr>")[:-1]]
