@@ -51,6 +51,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commons.api import init_api
     from commons.contributions import cli as contributions_cli
     from commons.contributions import views as contributions_views
+    from commons.demo import cli as demo_cli
     from commons.git import browse
     from commons.git import views as git_views
     from commons.governance import cli as governance_cli
@@ -73,6 +74,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.cli.add_command(governance_cli.governance)
     app.cli.add_command(ledger_cli.ledger)
     app.cli.add_command(contributions_cli.contributions)
+    app.cli.add_command(demo_cli.demo)
     return app
 
 

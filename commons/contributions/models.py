@@ -97,3 +97,29 @@ class MailmapAddress(db.Model):
     project_id: Mapped[int] = mapped_column(
         sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(255), primary_key=True, index=True)
+
+
+class _LedgerTally:
+    """A person's ledger contributions of one kind (see ledger_tally):
+    hours per category, amounts per unit, values per currency, counts."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    key: Mapped[str] = mapped_column(sa.String(16))
+    amount: Mapped[Decimal] = mapped_column(DecimalText)
+
+
+class LedgerTotal(_LedgerTally, db.Model):
+    __tablename__ = "contribution_ledger_totals"
+    __table_args__ = (sa.UniqueConstraint("project_id", "user_id", "kind", "key"),)
+
+
+class LedgerDay(_LedgerTally, db.Model):
+    """The same per day, for records over a recent period."""
+
+    __tablename__ = "contribution_ledger_days"
+    __table_args__ = (sa.UniqueConstraint("project_id", "day", "user_id", "kind", "key"),)
+
+    day: Mapped[date] = mapped_column(sa.Date)

@@ -15,12 +15,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from commons.accounts.models import Email, User
-from commons.contributions import rules
+from commons.contributions import ledger_tally, rules
 from commons.contributions.models import (
     Credit,
     Delivery,
     GitDay,
     GitTotal,
+    LedgerDay,
+    LedgerTotal,
     MailmapAddress,
 )
 from commons.git import reading
@@ -96,22 +98,121 @@ def _insert_for(session: Session):
 
 
 @ledger.entry_appended.connect
-def _count_delivery(project: Project, session: Session, entry: LedgerEntry, data: dict) -> None:
-    """A receipt with a provider who has an account is their delivery; a
-    correction of that receipt changes it."""
-    if entry.action == "receipt" and data.get("provider_user"):
-        provider = session.scalar(sa.select(User).where(User.username == data["provider_user"]))
-        need = session.scalar(sa.select(Input).where(Input.project_id == project.id,
-                                                     Input.number == data["input"]))
-        if provider is not None and need is not None:
-            session.add(Delivery(project_id=project.id, seq=entry.seq, user_id=provider.id,
-                                 input_id=need.id, quantity=Decimal(data["quantity"]),
-                                 day=date.fromisoformat(data["date"])))
+def _count_ledger_entry(project: Project, session: Session, entry: LedgerEntry,
+                        data: dict) -> None:
+    """Keep deliveries and the ledger tallies as an entry is appended (the
+    journal's head is locked, so per project this never races). The fold's
+    state is loaded from the stored balances for what the entry touches."""
+    state = _state_for(session, project, entry.action, data)
+    names = {data.get(key) for key in ("worker", "pledger", "provider_user")} - {None, ""}
+    users = dict(session.execute(sa.select(User.username, User.id)
+                                 .where(User.username.in_(names))).all()) if names else {}
+    changes = ledger_tally.apply(state, entry.seq, entry.at.date(), entry.actor_id,
+                                 entry.action, data, users)
+    if entry.action == "receipt" and entry.seq in state.deliveries:
+        delivered = state.deliveries[entry.seq]
+        session.add(Delivery(project_id=project.id, seq=entry.seq, user_id=delivered.user,
+                             input_id=_input_ids(session, project, [delivered.input])[delivered.input],
+                             quantity=delivered.quantity, day=delivered.day))
     elif entry.action == "correct" and data.get("action") == "receipt":
-        delivery = session.scalar(sa.select(Delivery).where(
-            Delivery.project_id == project.id, Delivery.seq == data["corrects"]))
-        if delivery is not None:
-            delivery.quantity += Decimal(data["deltas"].get("quantity", "0"))
+        row = session.scalar(sa.select(Delivery).where(Delivery.project_id == project.id,
+                                                       Delivery.seq == data["corrects"]))
+        if row is not None:
+            row.quantity = state.deliveries[row.seq].quantity
+    _add_ledger_tallies(session, project.id, changes)
+
+
+def _input_ids(session: Session, project: Project, numbers: Iterable[int] | None = None
+               ) -> dict[int, int]:
+    query = sa.select(Input.number, Input.id).where(Input.project_id == project.id)
+    if numbers is not None:
+        query = query.where(Input.number.in_(list(numbers)))
+    return dict(session.execute(query).all())
+
+
+def _state_for(session: Session, project: Project, action: str, data: dict
+               ) -> ledger_tally.State:
+    """The part of the fold's state an entry of *action* reads."""
+    state = ledger_tally.State()
+    number = data.get("input")
+    if number is None or action == "need":
+        if action == "correct" and data.get("action") == "work":
+            work = session.scalar(sa.select(WorkLog).where(WorkLog.project_id == project.id,
+                                                           WorkLog.seq == data["corrects"]))
+            if work is not None:
+                state.work[work.seq] = ledger_tally.Worked(work.user_id, work.date, work.category)
+        return state
+    need = session.scalar(sa.select(Input).where(Input.project_id == project.id,
+                                                 Input.number == number))
+    if need is None:
+        return state
+    state.inputs[number] = ledger_tally.Need(need.unit, need.unit_cost, need.currency)
+    wanted = {"withdraw": [data.get("pledge")],
+              "correct": [data.get("corrects")]}.get(action)
+    pledges = sa.select(Pledge, LedgerEntry.at).join(
+        LedgerEntry, sa.and_(LedgerEntry.project_id == Pledge.project_id,
+                             LedgerEntry.seq == Pledge.seq)).where(Pledge.input_id == need.id)
+    if action == "correct" and data.get("action") == "need":
+        wanted = None  # a new unit cost revalues every pledge and delivery of the input
+    elif wanted is None:
+        return state
+    if wanted is not None:
+        pledges = pledges.where(Pledge.seq.in_(wanted))
+    for pledge, at in session.execute(pledges):
+        state.pledges[pledge.seq] = ledger_tally.Pledged(pledge.pledger_id, at.date(), number,
+                                                         pledge.quantity, pledge.withdrawn)
+    deliveries = sa.select(Delivery).where(Delivery.input_id == need.id)
+    if wanted is not None:
+        deliveries = deliveries.where(Delivery.seq.in_(wanted))
+    for delivery in session.scalars(deliveries):
+        state.deliveries[delivery.seq] = ledger_tally.Delivered(
+            delivery.user_id, delivery.day, number, delivery.quantity)
+    return state
+
+
+def _add_ledger_tallies(session: Session, project_id: int,
+                        changes: list[ledger_tally.Change]) -> None:
+    """Read, add, write: amounts are exact decimals kept as text, which SQL
+    cannot add; the journal's lock makes the read-modify-write safe."""
+    for model, by_day in ((LedgerTotal, False), (LedgerDay, True)):
+        for key, delta in ledger_tally.totals(changes, by_day).items():
+            user, *rest = key
+            where = dict(zip(("day", "kind", "key") if by_day else ("kind", "key"), rest,
+                             strict=True))
+            row = session.scalar(sa.select(model).filter_by(project_id=project_id, user_id=user,
+                                                            **where))
+            if row is None:
+                session.add(model(project_id=project_id, user_id=user, amount=delta, **where))
+            else:
+                row.amount += delta
+    session.flush()
+
+
+def rebuild_ledger_tallies(session: Session, project: Project) -> int:
+    """Replay a project's journal through the fold and store the tallies it
+    gives; returns how many entries were read."""
+    for model in (LedgerTotal, LedgerDay):
+        session.execute(sa.delete(model).where(model.project_id == project.id))
+    users = dict(session.execute(sa.select(User.username, User.id)).all())
+    state = ledger_tally.State()
+    changes: list[ledger_tally.Change] = []
+    count = 0
+    for seq, at, actor, action, payload in session.execute(
+            sa.select(LedgerEntry.seq, LedgerEntry.at, LedgerEntry.actor_id, LedgerEntry.action,
+                      LedgerEntry.payload)
+            .where(LedgerEntry.project_id == project.id).order_by(LedgerEntry.seq)):
+        changes += ledger_tally.apply(state, seq, at.date(), actor, action,
+                                      json.loads(payload)["data"], users)
+        count += 1
+    for model, by_day in ((LedgerTotal, False), (LedgerDay, True)):
+        rows = [{"project_id": project.id, "user_id": key[0],
+                 **dict(zip(("day", "kind", "key") if by_day else ("kind", "key"), key[1:],
+                            strict=True)), "amount": amount}
+                for key, amount in ledger_tally.totals(changes, by_day).items()]
+        for start in range(0, len(rows), _CHUNK):
+            session.execute(sa.insert(model), rows[start:start + _CHUNK])
+    session.flush()
+    return count
 
 
 def rebuild_deliveries(session: Session, project: Project) -> int:
@@ -162,6 +263,7 @@ def reindex(session: Session, project: Project, path: Path,
                 if heads else 0)
     new = index_commits(session, project.id, path, heads, progress)
     rebuild_deliveries(session, project)
+    rebuild_ledger_tallies(session, project)
     refresh_mailmap(session, project, path)
     return len(new)
 
@@ -417,35 +519,30 @@ def _midnight(day: date | None) -> datetime | None:
 
 def _ledger_dimensions(session: Session, project: Project, start: date | None, person,
                        user: User | None) -> None:
-    for worker, category, hours in session.execute(
-            sa.select(WorkLog.user_id, WorkLog.category, WorkLog.hours)
-            .where(WorkLog.project_id == project.id, WorkLog.user_id.is_not(None),
-                   *_since(WorkLog.date, start), *_only(WorkLog.user_id, user))):
-        if hours > 0:  # hours corrected away are no contribution
-            person(worker).add_hours(category, hours)
-    for pledger, quantity, unit, unit_cost, currency in session.execute(
-            sa.select(Pledge.pledger_id, Pledge.quantity, Input.unit, Input.unit_cost,
-                      Input.currency)
-            .join(Input, Input.id == Pledge.input_id)
-            .join(LedgerEntry, sa.and_(LedgerEntry.project_id == Pledge.project_id,
-                                       LedgerEntry.seq == Pledge.seq))
-            .where(Pledge.project_id == project.id, Pledge.pledger_id.is_not(None),
-                   Pledge.withdrawn.is_(False), *_since(LedgerEntry.at, _midnight(start)),
-                   *_only(Pledge.pledger_id, user))):
-        record = person(pledger)
-        record.pledges += 1
-        record.add_input("pledged", unit, quantity, unit_cost, currency)
-    for provider, quantity, unit, unit_cost, currency in session.execute(
-            sa.select(Delivery.user_id, Delivery.quantity, Input.unit, Input.unit_cost,
-                      Input.currency)
-            .join(Input, Input.id == Delivery.input_id)
-            .where(Delivery.project_id == project.id, *_since(Delivery.day, start),
-                   *_only(Delivery.user_id, user))):
-        if quantity <= 0:
+    """Hours, pledges and deliveries from the kept tallies: one row per
+    person, kind and unit for all time; per day for a recent period."""
+    if start is None:
+        rows = session.execute(
+            sa.select(LedgerTotal.user_id, LedgerTotal.kind, LedgerTotal.key, LedgerTotal.amount)
+            .where(LedgerTotal.project_id == project.id, *_only(LedgerTotal.user_id, user)))
+    else:
+        rows = session.execute(
+            sa.select(LedgerDay.user_id, LedgerDay.kind, LedgerDay.key, LedgerDay.amount)
+            .where(LedgerDay.project_id == project.id, LedgerDay.day >= start,
+                   *_only(LedgerDay.user_id, user)))
+    summed: dict[tuple[int, str, str], Decimal] = defaultdict(Decimal)
+    for user_id, kind, key, amount in rows:
+        summed[user_id, kind, key] += amount
+    for (user_id, kind, key), amount in summed.items():
+        if amount <= 0:  # withdrawn or corrected away: no contribution
             continue
-        record = person(provider)
-        record.deliveries += 1
-        record.add_input("delivered", unit, quantity, unit_cost, currency)
+        record = person(user_id)
+        if kind == "hours":
+            record.add_hours(key, amount)
+        elif kind in ("pledges", "deliveries"):
+            setattr(record, kind, int(amount))
+        else:
+            getattr(record, kind)[key] = amount
 
 
 def profile(session: Session, user: User, repos_dir: Path, period: str = "all",

@@ -242,7 +242,7 @@ def test_the_migration_tallies_what_was_there_before_it(old_database, tmp_path):
     with app.app_context():
         upgrade(revision="0004")
         commits_indexed.disconnect(services._count_commits)
-        ledger.entry_appended.disconnect(services._count_delivery)
+        ledger.entry_appended.disconnect(services._count_ledger_entry)
         push_recorded.disconnect(contribution_views.refresh_mailmap)
         try:
             repos = Repos(app, tmp_path)
@@ -264,7 +264,7 @@ def test_the_migration_tallies_what_was_there_before_it(old_database, tmp_path):
             db.session.commit()
         finally:
             commits_indexed.connect(services._count_commits)
-            ledger.entry_appended.connect(services._count_delivery)
+            ledger.entry_appended.connect(services._count_ledger_entry)
             push_recorded.connect(contribution_views.refresh_mailmap)
         project_id, ada_id, bo_id = project.id, ada.id, bo.id
         db.session.remove()
