@@ -51,7 +51,7 @@ def test_kept_tallies_equal_a_replay_of_the_journal(team):  # noqa: F811
         for n, (unit, cost) in enumerate([("kg", "2.50"), ("piece", None), ("l", "0.12")])]
     db.session.commit()
     pledges, receipts, work = [], [], []
-    for step in range(120):
+    for _step in range(120):
         now += timedelta(hours=rng.randint(1, 30))
         who, need = rng.choice(people), rng.choice(needs)
         action = rng.choice(["work", "work", "pledge", "pledge", "receipt", "withdraw",
