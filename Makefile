@@ -1,10 +1,10 @@
-# The two commands of the README: `make run` and `make test`.
+# The commands of the README: `make run`, `make test` and `make demo`.
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 5000
 BIN := $(VENV)/bin
 
-.PHONY: run test clean
+.PHONY: run test demo clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "commons needs Python 3.11 or newer; run: make PYTHON=python3.11 ...")'
@@ -26,6 +26,13 @@ run: $(VENV)/.installed
 	echo "commons is serving on http://127.0.0.1:$(PORT)" && \
 	exec $(BIN)/gunicorn --worker-class gthread --workers 2 --threads 8 \
 		--bind 127.0.0.1:$(PORT) --access-logfile - 'commons:create_app()'
+
+# Demo people, projects, history, proposals and ledger in an empty database
+# (SQLite in instance/, repositories in repos/); refuses a database in use.
+demo: $(VENV)/.installed
+	$(BIN)/flask --app commons db upgrade
+	$(BIN)/flask --app commons demo
+	@echo "Now run: make run   (then open http://127.0.0.1:$(PORT)/projects)"
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
