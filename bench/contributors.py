@@ -4,6 +4,7 @@
 
     .venv/bin/python bench/contributors.py [--database-uri postgresql+psycopg://...]
         [--commits 80000] [--authors 2000] [--runs 20] [--profile] [--gc-freeze] [--keep]
+        [--no-activity] [--entries 50000]
 
 SQLite (a file in a temporary folder) unless --database-uri or
 COMMONS_BENCH_DATABASE_URI names another database; that database is
@@ -16,10 +17,26 @@ fast-import, see there: Zipf-like authors, three years of dates, 5 %
 co-authored, 50 addresses mapped by .mailmap), and 200 of the authors get an
 account with their address. Pages through `app.test_client()`, each request
 with its own session. Besides the two pages named by the target, the page
-sorted by commits and the API for 90 days are measured.
+sorted by commits, the API for 90 days and the profile page of the busiest
+author with an account (`/users/author0`, which reads that person's record
+in each of their projects) are measured.
 
-`--profile` runs the reindex a second time under cProfile and profiles one
-request of each page. `--gc-freeze` measures the pages again after
+`--activity` (the default; `--no-activity` skips it) gives "big" what a
+busy project has besides commits, after the reindex and before the pages,
+with the founder and the 200 account holders (members of "big") as people:
+1,000 proposals (decision, merge (half of them passed), policy,
+membership; the last few still open) and 10,000 stances (one per proposal
+and person, about 10 % objections), three years of dates; a valid
+hash-chained ledger journal of about 50,000 entries (ledger_journal.py with
+a mix heavy in work logs: about 20,000 work logs, 5,000 pledges, receipts,
+uses), its balances, deliveries and ledger tallies (`rebuild_deliveries`,
+`rebuild_ledger_tallies`: the entries are bulk-inserted), found intact
+by `ledger.services.verify`; and 500 credits of the All Contributors kinds.
+
+`--profile` runs the reindex a second time under cProfile, profiles one
+request of each page, and splits the pages' time between the dimensions
+project_records reads (git, governance, ledger, credits and names) and the
+rest (rendering, the view). `--gc-freeze` measures the pages again after
 `gc.freeze()`: the p95 is mostly full (generation 2) collections of the
 app's 150,000-odd start-up objects, which a request that makes 2,000
 records triggers every few requests.
@@ -31,10 +48,13 @@ import gc
 import io
 import os
 import pstats
+import random
 import statistics
 import subprocess
 import sys
 import time
+from collections import defaultdict
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -42,17 +62,27 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import BIN, ROOT, remove, scratch  # noqa: E402
 from contributors_repo import check_history, generate_history  # noqa: E402
+from ledger_journal import Journal, store_balances, write_entries  # noqa: E402
 
 from commons import create_app  # noqa: E402
 from commons.accounts.models import Email, User  # noqa: E402
+from commons.contributions import rules as contribution_rules  # noqa: E402
+from commons.contributions import services as contributions  # noqa: E402
+from commons.contributions.models import Credit, Delivery  # noqa: E402
 from commons.extensions import db  # noqa: E402
 from commons.git.indexing import _LOG_FORMAT, parse_log  # noqa: E402
 from commons.git.repositories import repository_path  # noqa: E402
+from commons.governance.models import Proposal, Stance  # noqa: E402
+from commons.ledger import services as ledger  # noqa: E402
+from commons.ledger.models import Input, LedgerEntry, Pledge, WorkLog  # noqa: E402
 from commons.projects import services as projects  # noqa: E402
+from commons.projects.models import Membership  # noqa: E402
 from commons.types import utcnow  # noqa: E402
 
 SLUG = "big"
 ACCOUNT_EVERY = 10  # every tenth author has an account: 200 of 2,000
+PROPOSALS, STANCES, CREDITS = 1000, 10_000, 500
+SPAN = timedelta(days=3 * 365)  # the activity's dates: three years ending about now
 
 
 def setup(app) -> None:
@@ -81,6 +111,260 @@ def register_authors(identities) -> int:
         for i in chosen])
     db.session.commit()
     return len(chosen)
+
+
+# ---------------------------------------------------------------- activity
+
+def people_of_big() -> list[tuple[int, str]]:
+    """(id, username) of the founder and the account holders, ids ascending."""
+    return [tuple(row) for row in db.session.execute(
+        sa.select(User.id, User.username).where(
+            sa.or_(User.username == "founder", User.username.like("author%")))
+        .order_by(User.id))]
+
+
+def add_members(project, people: list[tuple[int, str]]) -> None:
+    """The account holders join "big" (the founder is a member already)."""
+    now = utcnow()
+    have = set(db.session.scalars(sa.select(Membership.user_id)
+                                  .where(Membership.project_id == project.id)))
+    db.session.execute(sa.insert(Membership), [
+        {"project_id": project.id, "user_id": uid, "status": Membership.MEMBER,
+         "requested_at": now - SPAN, "joined_at": now - SPAN}
+        for uid, _name in people if uid not in have])
+    db.session.commit()
+
+
+def add_governance(project, people: list[tuple[int, str]], rng: random.Random) -> None:
+    """PROPOSALS proposals opened evenly over SPAN, a week's window each (the
+    last ones still open, closing in the future so no request decides
+    them), and STANCES stances, at most one per proposal and person."""
+    now = utcnow()
+    step = (SPAN - timedelta(days=2)) / PROPOSALS
+    kinds = ["merge"] * 40 + ["decision"] * 30 + ["policy"] * 15 + ["membership"] * 15
+    ids = [uid for uid, _name in people]
+    rows, statuses = [], []
+    for n in range(PROPOSALS):
+        opened = now - SPAN + step * n + timedelta(seconds=rng.randrange(3600))
+        closes = opened + timedelta(days=7)
+        kind = rng.choice(kinds)
+        if closes > now:
+            status = "open"
+        elif kind == "merge":
+            status = "passed" if n % 2 == 0 else rng.choice(["blocked"] * 4 + ["withdrawn"])
+        else:
+            status = rng.choice(["passed"] * 16 + ["blocked"] * 3 + ["withdrawn"])
+        if kind == "merge":
+            details = {"branch": f"feature-{n}", "head": f"{rng.getrandbits(160):040x}"}
+        elif kind == "membership":
+            details = {"username": rng.choice(people)[1]}
+        elif kind == "policy":
+            details = {"review_days": rng.choice([3, 7, 14])}
+        else:
+            details = {}
+        statuses.append((status, opened, min(closes, now)))
+        rows.append({"project_id": project.id, "number": n + 1, "kind": kind,
+                     "title": f"{kind.title()} {n + 1}", "body": "Why: see the thread.",
+                     "author_id": rng.choice(ids), "status": status, "voting": "consensus",
+                     "revision": 1, "opened_at": opened, "closes_at": closes,
+                     "decided_at": None if status == "open" else closes, "details": details,
+                     "outcome": "", "result": {}, "affected_complete": True})
+    db.session.execute(sa.insert(Proposal), rows)
+    proposal_ids = list(db.session.scalars(sa.select(Proposal.id).where(
+        Proposal.project_id == project.id).order_by(Proposal.number)))
+    per = STANCES // PROPOSALS
+    stances = []
+    for proposal_id, (status, opened, until) in zip(proposal_ids, statuses, strict=True):
+        # Passed under consensus: nobody objects; blocked: some do.
+        objecting = {"passed": 0.0, "blocked": 0.4}.get(status, 0.1)
+        takers = rng.sample(ids, per)
+        for index, uid in enumerate(takers):
+            if status == "blocked" and index == 0 or rng.random() < objecting:
+                stance = "object"
+            else:
+                stance = "support" if rng.random() < 0.78 else "abstain"
+            stances.append({"proposal_id": proposal_id, "user_id": uid, "stance": stance,
+                            "reason": "Needs a test first." if stance == "object" else "",
+                            "revision": 1, "taken_at": opened + (until - opened) * rng.random()})
+    db.session.execute(sa.insert(Stance), stances)
+    db.session.commit()
+
+
+class BusyJournal(Journal):
+    """The benchmark ledger's journal with a project's mix rather than a
+    stockroom's (many work logs, fewer pledges), its entries spread evenly
+    over *span* rather than minutes apart."""
+
+    MIX = {"work": 40, "pledge": 9, "receipt": 22, "consume": 14, "withdraw": 1, "correct": 4}
+
+    def __init__(self, *args, entries: int, span: timedelta, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Journal.append adds 1-180 s; this adds the rest of each entry's share.
+        self.gap = max(span.total_seconds() / max(entries, 1) - 90.5, 0.0)
+        self.spread = random.Random(self.rng.random())
+
+    def append(self, actor, action, data, number):
+        self.at += timedelta(seconds=self.spread.uniform(0, 2 * self.gap))
+        return super().append(actor, action, data, number)
+
+    def fill(self, entries: int, inputs: int, write, batch: int = 50000) -> None:
+        mix = [getattr(self, name) for name, weight in self.MIX.items() for _ in range(weight)]
+        every = max(1, entries // inputs)
+        while self.seq < entries:
+            if self.inputs < inputs and (self.inputs < 20 or self.seq % every == 0):
+                self.need()
+            elif not self.carry_out_due():
+                self.rng.choice(mix)()
+            if len(self.rows) >= batch:
+                write(self.rows)
+                self.rows = []
+        write(self.rows)
+        self.rows = []
+
+
+def add_ledger(project, people: list[tuple[int, str]], entries: int) -> dict[str, int]:
+    """The journal, its balances and its deliveries; entries by action."""
+    # Aimed two weeks short of now: the sum of the random steps may run a few days over.
+    journal = BusyJournal(project, people, people, utcnow() - SPAN, seed=7, entries=entries,
+                          span=SPAN - timedelta(days=14))
+    journal.fill(entries, max(entries // 125, 20), write_entries)
+    store_balances(project, journal, {name: uid for uid, name in people})
+    delivered = contributions.rebuild_deliveries(db.session, project)
+    # Bulk-inserted entries bypass the listeners: replay them into the tallies.
+    contributions.rebuild_ledger_tallies(db.session, project)
+    db.session.commit()
+    counts = dict(journal.counts)
+    counts["deliveries rebuilt"] = delivered
+    last = journal.at
+    del journal
+    gc.collect()
+    counts["days from the last entry to now"] = (utcnow() - last).days
+    assert last < utcnow(), f"the journal ends in the future, at {last}"
+    return counts
+
+
+def add_credits(project, people: list[tuple[int, str]], rng: random.Random) -> None:
+    today = utcnow().date()
+    founder = people[0][0]
+    kinds = list(contribution_rules.KINDS)
+    db.session.execute(sa.insert(Credit), [
+        {"project_id": project.id, "user_id": rng.choice(people[1:])[0], "kind": rng.choice(kinds),
+         "evidence_url": f"https://example.org/evidence/{n}", "note": "",
+         "day": today - timedelta(days=rng.randrange(SPAN.days)), "recorded_by_id": founder,
+         "recorded_at": utcnow()} for n in range(CREDITS)])
+    db.session.commit()
+
+
+def add_activity(entries: int) -> None:
+    """Governance, ledger and credits for "big", then the counts, and the
+    ledger checked intact."""
+    rng = random.Random(11)
+    project = projects.get_project(db.session, SLUG, with_members=False)
+    people = people_of_big()
+    assert people[0][1] == "founder" and len(people) == 201, people[:3]
+    start = time.perf_counter()
+    add_members(project, people)
+    add_governance(project, people, rng)
+    counts = add_ledger(project, people, entries)
+    add_credits(project, people, rng)
+    print(f"activity for {SLUG} with {len(people)} people stored in "
+          f"{time.perf_counter() - start:.0f} s; journal "
+          + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())))
+    start = time.perf_counter()
+    result = ledger.verify(db.session, project)
+    print(f"  ledger.services.verify: {result.entries:,} entries, intact={result.intact} "
+          f"{result.problem} in {time.perf_counter() - start:.1f} s")
+    assert result.intact, result
+    print_activity_counts(project)
+
+
+def print_activity_counts(project) -> None:
+    """The rows the contributors page reads besides the git tallies."""
+    recent = utcnow() - timedelta(days=90)
+
+    def count(model, *where):
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+    stances = (Stance.proposal_id.in_(sa.select(Proposal.id)
+                                       .where(Proposal.project_id == project.id)),)
+    rows = [
+        ("memberships", count(Membership, Membership.project_id == project.id)),
+        ("proposals", count(Proposal, Proposal.project_id == project.id)),
+        ("  merge", count(Proposal, Proposal.project_id == project.id, Proposal.kind == "merge")),
+        ("  merge passed", count(Proposal, Proposal.project_id == project.id,
+                                 Proposal.kind == "merge", Proposal.status == "passed")),
+        ("  open", count(Proposal, Proposal.project_id == project.id, Proposal.status == "open")),
+        ("  opened in the last 90 days", count(Proposal, Proposal.project_id == project.id,
+                                               Proposal.opened_at >= recent)),
+        ("stances", count(Stance, *stances)),
+        ("  object", count(Stance, *stances, Stance.stance == "object")),
+        ("  taken in the last 90 days", count(Stance, *stances, Stance.taken_at >= recent)),
+        ("ledger entries", count(LedgerEntry, LedgerEntry.project_id == project.id)),
+        ("inputs", count(Input, Input.project_id == project.id)),
+        ("pledges", count(Pledge, Pledge.project_id == project.id)),
+        ("  not withdrawn", count(Pledge, Pledge.project_id == project.id,
+                                  Pledge.withdrawn.is_(False))),
+        ("work logs", count(WorkLog, WorkLog.project_id == project.id)),
+        ("  in the last 90 days", count(WorkLog, WorkLog.project_id == project.id,
+                                        WorkLog.date >= recent.date())),
+        ("deliveries", count(Delivery, Delivery.project_id == project.id)),
+        ("  in the last 90 days", count(Delivery, Delivery.project_id == project.id,
+                                        Delivery.day >= recent.date())),
+        ("credits", count(Credit, Credit.project_id == project.id)),
+        ("  in the last 90 days", count(Credit, Credit.project_id == project.id,
+                                        Credit.day >= recent.date())),
+    ]
+    print(f"  rows of {SLUG}: " + ", ".join(f"{name.strip()} {value:,}" if not name.startswith(" ")
+                                            else f"({name.strip()} {value:,})"
+                                            for name, value in rows))
+
+
+# ---------------------------------------------------------------- where the time goes
+
+PARTS = [("git", "_git_dimensions"), ("governance", "_governance_dimensions"),
+         ("ledger", "_ledger_dimensions"), ("project_records", "project_records")]
+
+
+def breakdown(app, url: str, runs: int) -> str:
+    """Median milliseconds of each dimension project_records reads, of
+    project_records as a whole (its rest: credits and usernames) and of the
+    rest of the request (the view, sorting, rendering), over *runs*
+    requests; the functions are wrapped for this only."""
+    spent: dict[str, float] = defaultdict(float)
+    originals = {name: getattr(contributions, name) for _part, name in PARTS}
+
+    def timed(part, function):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[part] += (time.perf_counter() - start) * 1000
+        return wrapper
+
+    for part, name in PARTS:
+        setattr(contributions, name, timed(part, originals[name]))
+    samples: dict[str, list[float]] = defaultdict(list)
+    client = app.test_client()
+    try:
+        client.get(url)
+        for _ in range(runs):
+            spent.clear()
+            start = time.perf_counter()
+            response = client.get(url)
+            response.get_data()
+            total = (time.perf_counter() - start) * 1000
+            records = spent["project_records"]
+            dims = spent["git"] + spent["governance"] + spent["ledger"]
+            for part in ("git", "governance", "ledger"):
+                samples[part].append(spent[part])
+            samples["credits, names"].append(records - dims)
+            samples["view, rendering"].append(total - records)
+            samples["total"].append(total)
+    finally:
+        for _part, name in PARTS:
+            setattr(contributions, name, originals[name])
+    return ", ".join(f"{part} {statistics.median(values):.1f}" for part, values in samples.items())
 
 
 def git_log_alone(path: Path) -> tuple[float, float, int]:
@@ -167,7 +451,9 @@ def measure_pages(app, runs: int, profile: bool, quiet: bool = False
              ("contributors page ?sort=commits", f"/projects/{SLUG}/contributors?sort=commits"
                                                  "&order=desc"),
              ("contributors API", f"/api/v1/projects/{SLUG}/contributors"),
-             ("contributors API ?period=90d", f"/api/v1/projects/{SLUG}/contributors?period=90d")]
+             ("contributors API ?period=90d", f"/api/v1/projects/{SLUG}/contributors?period=90d"),
+             ("profile /users/author0", "/users/author0"),
+             ("profile /users/author0?period=90d", "/users/author0?period=90d")]
     results = []
     for name, url in pages:
         start = time.perf_counter()
@@ -218,6 +504,11 @@ def main() -> None:
                              "could freeze its start-up objects")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary folder (SQLite database, repositories)")
+    parser.add_argument("--activity", action=argparse.BooleanOptionalAction, default=True,
+                        help="proposals, stances, a ledger journal and credits for the project "
+                             "before the pages are measured (default: on)")
+    parser.add_argument("--entries", type=int, default=50_000,
+                        help="ledger journal entries with --activity")
     args = parser.parse_args()
     work = scratch("commons-bench-contributors-")
     uri = args.database_uri or f"sqlite:///{work}/contributors.sqlite3"
@@ -266,15 +557,29 @@ def main() -> None:
                 out = io.StringIO()
                 pstats.Stats(str(stats_file), stream=out).sort_stats(order).print_stats(22)
                 print(out.getvalue()[out.getvalue().find("   ncalls"):])
+        with app.app_context():
+            if args.activity:
+                add_activity(args.entries)
+            else:
+                print(f"no activity (--no-activity): {SLUG} has commits only")
+                print_activity_counts(projects.get_project(db.session, SLUG, with_members=False))
+            db.session.remove()
+        gc.collect()
         print("pages:")
         rows = measure_pages(app, args.runs, args.profile)
-        table("", rows)
+        title = "with activity" if args.activity else "commits only"
+        table(title, rows)
+        if args.profile:
+            print("\nwhere a request's time goes (median ms of 10 requests):")
+            for url in (f"/projects/{SLUG}/contributors", f"/projects/{SLUG}/contributors?period=90d",
+                        f"/api/v1/projects/{SLUG}/contributors", "/users/author0"):
+                print(f"  {url}: {breakdown(app, url, 10)}")
         if args.gc_freeze:
             gc.collect()
             frozen = len(gc.get_objects())
             gc.freeze()
-            table(f"after gc.freeze() of {frozen:,} objects", measure_pages(app, args.runs, False,
-                                                                            quiet=True))
+            table(f"{title}, after gc.freeze() of {frozen:,} objects",
+                  measure_pages(app, args.runs, False, quiet=True))
         with app.app_context():
             db.engine.dispose()
     finally:

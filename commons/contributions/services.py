@@ -6,7 +6,7 @@ import re
 import subprocess
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -585,33 +585,38 @@ def labour(records: Iterable[rules.Record]) -> list[rules.Record]:
 def activity(session: Session, project: Project, today: date, months: int = 12
              ) -> tuple[list[str], list[int], list[Decimal], list[int]]:
     """Commits, hours of work and stances per calendar month, for the last
-    *months* months up to *today*: (months, commits, hours, stances)."""
-    labels = []
+    *months* months up to *today*: (months, commits, hours, stances). Each
+    is one aggregate query, whatever the project's size."""
+    firsts = []
     year, month = today.year, today.month
     for _ in range(months):
-        labels.append(f"{year:04d}-{month:02d}")
+        firsts.append(date(year, month, 1))
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    labels.reverse()
-    start = date(int(labels[0][:4]), int(labels[0][5:]), 1)
+    firsts.reverse()
+    bounds = [*firsts[1:], today + timedelta(days=1)]
+    labels = [first.isoformat()[:7] for first in firsts]
     index = {label: position for position, label in enumerate(labels)}
     commits = [0] * months
     for day, count in session.execute(
             sa.select(GitDay.day, sa.func.sum(GitDay.commits))
-            .where(GitDay.project_id == project.id, GitDay.day >= start, GitDay.day <= today)
+            .where(GitDay.project_id == project.id, GitDay.day >= firsts[0], GitDay.day <= today)
             .group_by(GitDay.day)):
         day = date.fromisoformat(day) if isinstance(day, str) else day
         commits[index[day.isoformat()[:7]]] += int(count)
-    hours = [Decimal(0)] * months
-    for day, amount in session.execute(
-            sa.select(WorkLog.date, WorkLog.hours)
-            .where(WorkLog.project_id == project.id, WorkLog.date >= start,
-                   WorkLog.date <= today)):
-        hours[index[day.isoformat()[:7]]] += amount
-    stances = [0] * months
-    for taken_at in session.scalars(
-            sa.select(Stance.taken_at).join(Proposal, Proposal.id == Stance.proposal_id)
-            .where(Proposal.project_id == project.id, Stance.taken_at >= _midnight(start))):
-        label = taken_at.date().isoformat()[:7]
-        if label in index:
-            stances[index[label]] += 1
-    return labels, commits, hours, stances
+    # Hours carry two decimals and at most 24 a log, so hundredths summed as
+    # integers are exact on both databases (text decimals do not add in SQL).
+    hundredths = sa.func.round(sa.cast(WorkLog.hours, sa.Numeric(12, 2)) * 100)
+    hours_row = session.execute(sa.select(*(
+        sa.func.coalesce(sa.func.sum(sa.case(
+            (sa.and_(WorkLog.date >= first, WorkLog.date < bound), hundredths), else_=0)), 0)
+        for first, bound in zip(firsts, bounds, strict=True)))
+        .where(WorkLog.project_id == project.id, WorkLog.date >= firsts[0])).one()
+    hours = [Decimal(int(value)) / 100 for value in hours_row]
+    stances_row = session.execute(sa.select(*(
+        sa.func.count(sa.case((sa.and_(Stance.taken_at >= _midnight(first),
+                                       Stance.taken_at < _midnight(bound)), 1)))
+        for first, bound in zip(firsts, bounds, strict=True)))
+        .join(Proposal, Proposal.id == Stance.proposal_id)
+        .where(Proposal.project_id == project.id,
+               Stance.taken_at >= _midnight(firsts[0]))).one()
+    return labels, commits, hours, [int(value) for value in stances_row]
