@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from commons.accounts.models import Email, User
 from commons.contributions import ledger_tally, rules
@@ -329,7 +329,8 @@ def remove_credit(session: Session, project: Project, actor: User, credit_id: in
 
 def list_credits(session: Session, project: Project, user: User | None = None,
                  limit: int = 200) -> list[Credit]:
-    query = sa.select(Credit).where(Credit.project_id == project.id)
+    query = sa.select(Credit).where(Credit.project_id == project.id).options(
+        selectinload(Credit.user), selectinload(Credit.recorded_by))
     if user is not None:
         query = query.where(Credit.user_id == user.id)
     return list(session.scalars(query.order_by(Credit.day.desc(), Credit.id.desc())
@@ -423,29 +424,36 @@ def _only(column, user: User | None) -> list:
 
 def _git_dimensions(session: Session, project: Project, path: Path, start: date | None,
                     person, records: dict[str, rules.Record], user: User | None) -> None:
+    # The account holding each raw address comes in the same query (one
+    # round trip, however many identities); the .mailmap's targets are
+    # looked up apart, and only those that differ.
     if start is None:
-        rows = session.execute(sa.select(
+        tally = sa.select(
             GitTotal.email, GitTotal.name, GitTotal.commits, GitTotal.co_authored,
             GitTotal.lines_added, GitTotal.lines_removed, GitTotal.first_at, GitTotal.last_at,
-        ).where(GitTotal.project_id == project.id)).all()
+        ).where(GitTotal.project_id == project.id).subquery()
     else:
-        rows = session.execute(sa.select(
-            GitDay.email, GitDay.name, sa.func.sum(GitDay.commits),
-            sa.func.sum(GitDay.co_authored), sa.func.sum(GitDay.lines_added),
-            sa.func.sum(GitDay.lines_removed), sa.func.min(GitDay.first_at),
-            sa.func.max(GitDay.last_at),
-        ).where(GitDay.project_id == project.id, GitDay.day >= start)
-            .group_by(GitDay.email, GitDay.name)).all()
+        tally = sa.select(
+            GitDay.email, GitDay.name, sa.func.sum(GitDay.commits).label("commits"),
+            sa.func.sum(GitDay.co_authored).label("co_authored"),
+            sa.func.sum(GitDay.lines_added).label("lines_added"),
+            sa.func.sum(GitDay.lines_removed).label("lines_removed"),
+            sa.func.min(GitDay.first_at).label("first_at"),
+            sa.func.max(GitDay.last_at).label("last_at"),
+        ).where(GitDay.project_id == project.id, GitDay.day >= start) \
+            .group_by(GitDay.email, GitDay.name).subquery()
+    rows = session.execute(sa.select(tally, Email.user_id).outerjoin(
+        Email, Email.address == tally.c.email)).all()
     if not rows:
         return
     mailmap = read_mailmap(path, project.default_branch)
     resolved = [(row, *mailmap.resolve(row[1], row[0])) for row in rows]
-    emails = {email for _row, _name, email in resolved} | {row[0] for row in rows}
-    owners = _owners(session, emails)
+    owners = _owners(session, {email for row, _name, email in resolved if email != row[0]})
     names: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row, name, email in resolved:
-        raw_email, _raw_name, commits, co_authored, added, removed, first_at, last_at = row
-        owner = owners.get(email) or owners.get(raw_email)
+        raw_email, _raw_name, commits, co_authored, added, removed, first_at, last_at, \
+            raw_owner = row
+        owner = owners.get(email) or raw_owner
         if user is not None and owner != user.id:
             continue
         if owner is not None:
