@@ -17,6 +17,7 @@ from decimal import Decimal
 # pledges, deliveries (key: "").
 Change = tuple[int, date, str, str, Decimal]
 ONE = Decimal(1)
+COUNTS = {"pledged": "pledges", "delivered": "deliveries"}
 
 
 @dataclass
@@ -33,6 +34,13 @@ class Pledged:
     input: int
     quantity: Decimal
     withdrawn: bool = False
+    received: Decimal = Decimal(0)
+
+    @property
+    def given(self) -> Decimal:
+        """What the pledge counts for: all of it while it stands; once
+        withdrawn, what had arrived against it (only the rest is taken back)."""
+        return self.received if self.withdrawn else self.quantity
 
 
 @dataclass
@@ -60,7 +68,7 @@ class State:
 
 def _amounts(what: str, user: int | None, day: date, need: Need, quantity: Decimal
              ) -> list[Change]:
-    if user is None:
+    if user is None or not quantity:
         return []
     changes = [(user, day, what, need.unit, quantity)]
     if need.unit_cost is not None and need.currency:
@@ -68,10 +76,25 @@ def _amounts(what: str, user: int | None, day: date, need: Need, quantity: Decim
     return changes
 
 
+def _counted(what: str, user: int | None, day: date, need: Need, before: Decimal,
+             after: Decimal) -> list[Change]:
+    """A pledge or delivery that went from *before* to *after*: the amount
+    changes by the difference, and it counts as one while above zero (one
+    corrected to nothing is no contribution)."""
+    if user is None or before == after:
+        return []
+    changes = _amounts(what, user, day, need, after - before)
+    if (before > 0) != (after > 0):
+        changes.append((user, day, COUNTS[what], "", ONE if after > 0 else -ONE))
+    return changes
+
+
 def apply(state: State, seq: int, day: date, actor: int | None, action: str, data: dict,
           users: dict[str, int]) -> list[Change]:
     """The changes entry *seq* makes (and *state* moves on). *day* is the
-    entry's date; *users* maps the usernames the journal names to ids."""
+    entry's date (UTC); *users* maps the usernames the journal names to ids.
+    A pledge or delivery the state does not hold is one this entry cannot
+    change (the caller loads what each entry touches)."""
     if action == "need":
         state.inputs[data["input"]] = Need(
             data["unit"], Decimal(data["unit_cost"]) if data.get("unit_cost") else None,
@@ -86,32 +109,39 @@ def apply(state: State, seq: int, day: date, actor: int | None, action: str, dat
             if worked.user is not None else []
     if action == "pledge":
         user = users.get(data.get("pledger", ""), actor)
-        pledged = state.pledges[seq] = Pledged(user, day, data["input"], Decimal(data["quantity"]))
-        need = state.inputs[data["input"]]
-        return [] if user is None else \
-            [(user, day, "pledges", "", ONE), *_amounts("pledged", user, day, need,
-                                                        pledged.quantity)]
+        pledged = state.pledges[seq] = Pledged(user, day, data["input"], Decimal(0))
+        return _pledge_changes(state, pledged, quantity=Decimal(data["quantity"]))
     if action == "withdraw":
         pledged = state.pledges[data["pledge"]]
-        if pledged.withdrawn:
-            return []
-        pledged.withdrawn = True
-        need = state.inputs[pledged.input]
-        return [] if pledged.user is None else \
-            [(pledged.user, pledged.day, "pledges", "", -ONE),
-             *_amounts("pledged", pledged.user, pledged.day, need, -pledged.quantity)]
+        return _pledge_changes(state, pledged, withdrawn=True)
     if action == "receipt":
+        amount = Decimal(data["quantity"])
+        against = state.pledges.get(data.get("pledge"))
+        changes = _pledge_changes(state, against, received=against.received + amount) \
+            if against is not None else []
         user = users.get(data.get("provider_user") or "")
         if user is None:
-            return []
+            return changes
         delivered = state.deliveries[seq] = Delivered(
-            user, date.fromisoformat(data["date"]), data["input"], Decimal(data["quantity"]))
-        need = state.inputs[data["input"]]
-        return [(user, delivered.day, "deliveries", "", ONE),
-                *_amounts("delivered", user, delivered.day, need, delivered.quantity)]
+            user, date.fromisoformat(data["date"]), data["input"], Decimal(0))
+        return changes + _delivery_changes(state, delivered, amount)
     if action == "correct":
         return _correct(state, data)
     return []  # approve, close, consume: no one's contribution changes
+
+
+def _pledge_changes(state: State, pledged: Pledged, **now) -> list[Change]:
+    before = pledged.given
+    for name, value in now.items():
+        setattr(pledged, name, value)
+    return _counted("pledged", pledged.user, pledged.day, state.inputs[pledged.input], before,
+                    pledged.given)
+
+
+def _delivery_changes(state: State, delivered: Delivered, quantity: Decimal) -> list[Change]:
+    before, delivered.quantity = delivered.quantity, quantity
+    return _counted("delivered", delivered.user, delivered.day, state.inputs[delivered.input],
+                    before, quantity)
 
 
 def _correct(state: State, data: dict) -> list[Change]:
@@ -125,29 +155,28 @@ def _correct(state: State, data: dict) -> list[Change]:
     change = deltas.get("quantity", Decimal(0))
     if original == "pledge":
         pledged = state.pledges[seq]
-        pledged.quantity += change
-        if pledged.withdrawn or not change:
-            return []
-        return _amounts("pledged", pledged.user, pledged.day, state.inputs[pledged.input], change)
+        return _pledge_changes(state, pledged, quantity=pledged.quantity + change)
     if original == "receipt":
+        against = state.pledges.get(data.get("pledge"))
+        changes = _pledge_changes(state, against, received=against.received + change) \
+            if against is not None else []
         delivered = state.deliveries.get(seq)
-        if delivered is None or not change:
-            return []
-        delivered.quantity += change
-        return _amounts("delivered", delivered.user, delivered.day,
-                        state.inputs[delivered.input], change)
+        if delivered is not None:
+            changes += _delivery_changes(state, delivered, delivered.quantity + change)
+        return changes
     if original == "need" and "unit_cost" in deltas:
         need = state.inputs[data["input"]]
         cost_change = deltas["unit_cost"]
         need.unit_cost = (need.unit_cost or Decimal(0)) + cost_change
         changes: list[Change] = []
+        if not need.currency:
+            return changes
         for pledged in state.pledges.values():
-            if pledged.input == data["input"] and not pledged.withdrawn \
-                    and pledged.user is not None and need.currency:
+            if pledged.input == data["input"] and pledged.user is not None and pledged.given:
                 changes.append((pledged.user, pledged.day, "pledged_value", need.currency,
-                                pledged.quantity * cost_change))
+                                pledged.given * cost_change))
         for delivered in state.deliveries.values():
-            if delivered.input == data["input"] and need.currency:
+            if delivered.input == data["input"] and delivered.quantity:
                 changes.append((delivered.user, delivered.day, "delivered_value", need.currency,
                                 delivered.quantity * cost_change))
         return changes

@@ -107,8 +107,9 @@ def _count_ledger_entry(project: Project, session: Session, entry: LedgerEntry,
     names = {data.get(key) for key in ("worker", "pledger", "provider_user")} - {None, ""}
     users = dict(session.execute(sa.select(User.username, User.id)
                                  .where(User.username.in_(names))).all()) if names else {}
-    changes = ledger_tally.apply(state, entry.seq, entry.at.date(), entry.actor_id,
-                                 entry.action, data, users)
+    # The day in UTC, as a replay of the stored journal reads it.
+    changes = ledger_tally.apply(state, entry.seq, entry.at.astimezone(timezone.utc).date(),
+                                 entry.actor_id, entry.action, data, users)
     if entry.action == "receipt" and entry.seq in state.deliveries:
         delivered = state.deliveries[entry.seq]
         session.add(Delivery(project_id=project.id, seq=entry.seq, user_id=delivered.user,
@@ -147,8 +148,9 @@ def _state_for(session: Session, project: Project, action: str, data: dict
     if need is None:
         return state
     state.inputs[number] = ledger_tally.Need(need.unit, need.unit_cost, need.currency)
+    # A receipt's correction may change what a withdrawn pledge kept.
     wanted = {"withdraw": [data.get("pledge")],
-              "correct": [data.get("corrects")]}.get(action)
+              "correct": [data.get("corrects"), data.get("pledge")]}.get(action)
     pledges = sa.select(Pledge, LedgerEntry.at).join(
         LedgerEntry, sa.and_(LedgerEntry.project_id == Pledge.project_id,
                              LedgerEntry.seq == Pledge.seq)).where(Pledge.input_id == need.id)
@@ -159,8 +161,9 @@ def _state_for(session: Session, project: Project, action: str, data: dict
     if wanted is not None:
         pledges = pledges.where(Pledge.seq.in_(wanted))
     for pledge, at in session.execute(pledges):
-        state.pledges[pledge.seq] = ledger_tally.Pledged(pledge.pledger_id, at.date(), number,
-                                                         pledge.quantity, pledge.withdrawn)
+        state.pledges[pledge.seq] = ledger_tally.Pledged(
+            pledge.pledger_id, at.astimezone(timezone.utc).date(), number, pledge.quantity,
+            pledge.withdrawn, pledge.received)
     deliveries = sa.select(Delivery).where(Delivery.input_id == need.id)
     if wanted is not None:
         deliveries = deliveries.where(Delivery.seq.in_(wanted))
@@ -255,6 +258,8 @@ def reindex(session: Session, project: Project, path: Path,
     *started* hears how many commits there are, *progress* each batch.
     Returns the number of commits indexed. Flushes; the caller commits."""
     lock_project(session, project.id)
+    # Appends wait while the deliveries and ledger tallies are rebuilt.
+    ledger.hold_journal(session, project)
     for model in (GitDay, GitTotal, Commit, IndexedTip):
         session.execute(sa.delete(model).where(model.project_id == project.id))
     heads = sorted({ref.sha for ref in reading.all_refs(path)})
