@@ -29,8 +29,8 @@ membership; the last few still open) and 10,000 stances (one per proposal
 and person, about 10 % objections), three years of dates; a valid
 hash-chained ledger journal of about 50,000 entries (ledger_journal.py with
 a mix heavy in work logs: about 20,000 work logs, 5,000 pledges, receipts,
-uses), its balances, deliveries and ledger tallies (`rebuild_deliveries`,
-`rebuild_ledger_tallies`: the entries are bulk-inserted), found intact
+uses), its balances, deliveries and ledger tallies (`rebuild_from_journal`:
+the entries are bulk-inserted), found intact
 by `ledger.services.verify`; and 500 credits of the All Contributors kinds.
 
 `--profile` runs the reindex a second time under cProfile, profiles one
@@ -229,9 +229,8 @@ def add_ledger(project, people: list[tuple[int, str]], entries: int) -> dict[str
                           span=SPAN - timedelta(days=14))
     journal.fill(entries, max(entries // 125, 20), write_entries)
     store_balances(project, journal, {name: uid for uid, name in people})
-    delivered = contributions.rebuild_deliveries(db.session, project)
     # Bulk-inserted entries bypass the listeners: replay them into the tallies.
-    contributions.rebuild_ledger_tallies(db.session, project)
+    _entries, delivered = contributions.rebuild_from_journal(db.session, project)
     db.session.commit()
     counts = dict(journal.counts)
     counts["deliveries rebuilt"] = delivered

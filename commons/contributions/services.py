@@ -191,10 +191,11 @@ def _add_ledger_tallies(session: Session, project_id: int,
     session.flush()
 
 
-def rebuild_ledger_tallies(session: Session, project: Project) -> int:
-    """Replay a project's journal through the fold and store the tallies it
-    gives; returns how many entries were read."""
-    for model in (LedgerTotal, LedgerDay):
+def rebuild_from_journal(session: Session, project: Project) -> tuple[int, int]:
+    """Replay a project's journal through the fold (the same one appends
+    run) and store the ledger tallies and deliveries it gives; returns how
+    many entries were read and how many deliveries there are."""
+    for model in (LedgerTotal, LedgerDay, Delivery):
         session.execute(sa.delete(model).where(model.project_id == project.id))
     users = dict(session.execute(sa.select(User.username, User.id)).all())
     state = ledger_tally.State()
@@ -214,47 +215,22 @@ def rebuild_ledger_tallies(session: Session, project: Project) -> int:
                 for key, amount in ledger_tally.totals(changes, by_day).items()]
         for start in range(0, len(rows), _CHUNK):
             session.execute(sa.insert(model), rows[start:start + _CHUNK])
+    inputs = _input_ids(session, project)
+    rows = [{"project_id": project.id, "seq": seq, "user_id": delivered.user,
+             "input_id": inputs[delivered.input], "quantity": delivered.quantity,
+             "day": delivered.day} for seq, delivered in sorted(state.deliveries.items())]
+    for start in range(0, len(rows), _CHUNK):
+        session.execute(sa.insert(Delivery), rows[start:start + _CHUNK])
     session.flush()
-    return count
-
-
-def rebuild_deliveries(session: Session, project: Project) -> int:
-    """Rebuild a project's deliveries from its journal alone; how many."""
-    session.execute(sa.delete(Delivery).where(Delivery.project_id == project.id))
-    inputs = dict(session.execute(sa.select(Input.number, Input.id)
-                                  .where(Input.project_id == project.id)).all())
-    users = {}
-    deliveries: dict[int, dict] = {}
-    for seq, action, payload in session.execute(
-            sa.select(LedgerEntry.seq, LedgerEntry.action, LedgerEntry.payload)
-            .where(LedgerEntry.project_id == project.id,
-                   LedgerEntry.action.in_(("receipt", "correct")))
-            .order_by(LedgerEntry.seq)):
-        data = json.loads(payload)["data"]
-        if action == "receipt" and data.get("provider_user") and data["input"] in inputs:
-            name = data["provider_user"]
-            if name not in users:
-                users[name] = session.scalar(sa.select(User.id).where(User.username == name))
-            if users[name] is not None:
-                deliveries[seq] = {"project_id": project.id, "seq": seq, "user_id": users[name],
-                                   "input_id": inputs[data["input"]],
-                                   "quantity": Decimal(data["quantity"]),
-                                   "day": date.fromisoformat(data["date"])}
-        elif action == "correct" and data.get("action") == "receipt" \
-                and data["corrects"] in deliveries:
-            deliveries[data["corrects"]]["quantity"] += Decimal(
-                data["deltas"].get("quantity", "0"))
-    if deliveries:
-        session.execute(sa.insert(Delivery), list(deliveries.values()))
-    session.flush()
-    return len(deliveries)
+    return count, len(rows)
 
 
 def reindex(session: Session, project: Project, path: Path,
             progress: Callable[[int], None] | None = None,
             started: Callable[[int], None] | None = None) -> int:
     """Forget a project's git-derived records and index its whole repository
-    again (every branch and tag); rebuild its deliveries from the journal.
+    again (every branch and tag); rebuild its ledger tallies and deliveries
+    from the journal.
     *started* hears how many commits there are, *progress* each batch.
     Returns the number of commits indexed. Flushes; the caller commits."""
     lock_project(session, project.id)
@@ -267,8 +243,7 @@ def reindex(session: Session, project: Project, path: Path,
         started(int(reading.git(path, "rev-list", "--count", *heads).strip() or 0)
                 if heads else 0)
     new = index_commits(session, project.id, path, heads, progress)
-    rebuild_deliveries(session, project)
-    rebuild_ledger_tallies(session, project)
+    rebuild_from_journal(session, project)
     refresh_mailmap(session, project, path)
     return len(new)
 

@@ -9,8 +9,6 @@ from alembic import op
 import sqlalchemy as sa
 
 import json
-from decimal import Decimal
-from datetime import date
 
 import commons.types
 # Pure rules only (no app, no models), so this migration keeps working as
@@ -167,49 +165,29 @@ def _backfill():
                     for values, t in rules.tally_credits(credits, by_day).items()]
             if rows:
                 bind.execute(sa.insert(table), rows)
-    entries = sa.table('ledger_entries', sa.column('project_id'), sa.column('seq'),
-                       sa.column('action'), sa.column('payload'))
-    inputs = sa.table('ledger_inputs', sa.column('id'), sa.column('project_id'),
-                      sa.column('number'))
     users = sa.table('users', sa.column('id'), sa.column('username'))
-    deliveries = sa.table('contribution_deliveries', sa.column('project_id'), sa.column('seq'),
-                          sa.column('user_id'), sa.column('input_id'),
-                          sa.column('quantity', sa.String), sa.column('day', sa.Date))
     user_ids = {name: id_ for id_, name in bind.execute(sa.select(users.c.id, users.c.username))}
-    input_ids = {(p, n): id_ for id_, p, n in bind.execute(
-        sa.select(inputs.c.id, inputs.c.project_id, inputs.c.number))}
-    found = {}
-    for project_id, seq, action, payload in bind.execute(
-            sa.select(entries.c.project_id, entries.c.seq, entries.c.action, entries.c.payload)
-            .where(entries.c.action.in_(('receipt', 'correct')))
-            .order_by(entries.c.project_id, entries.c.seq)):
-        data = json.loads(payload)['data']
-        if action == 'receipt' and data.get('provider_user') in user_ids \
-                and (project_id, data['input']) in input_ids:
-            found[project_id, seq] = {
-                'project_id': project_id, 'seq': seq, 'user_id': user_ids[data['provider_user']],
-                'input_id': input_ids[project_id, data['input']],
-                'quantity': Decimal(data['quantity']), 'day': date.fromisoformat(data['date'])}
-        elif action == 'correct' and data.get('action') == 'receipt' \
-                and (project_id, data['corrects']) in found:
-            found[project_id, data['corrects']]['quantity'] += Decimal(
-                data['deltas'].get('quantity', '0'))
-    if found:
-        bind.execute(sa.insert(deliveries), [{**row, 'quantity': str(row['quantity'])}
-                                             for row in found.values()])
-    _backfill_ledger_tallies(bind, user_ids)
+    _backfill_ledger(bind, user_ids)
 
 
-def _backfill_ledger_tallies(bind, user_ids):
-    """Replay each journal through the contributor fold (pure, so the
-    migration and the app cannot differ)."""
+def _backfill_ledger(bind, user_ids):
+    """Replay each journal through the contributor fold (pure, the same one
+    appends run, so the migration and the app cannot differ): its tallies,
+    and the deliveries it ends with."""
     entries = sa.table('ledger_entries', sa.column('project_id'), sa.column('seq'),
                        sa.column('at', commons.types.UTCDateTime()), sa.column('actor_id'),
                        sa.column('action'), sa.column('payload'))
+    inputs = sa.table('ledger_inputs', sa.column('id'), sa.column('project_id'),
+                      sa.column('number'))
     columns = ('project_id', 'user_id', 'kind', 'key', 'amount')
     totals = sa.table('contribution_ledger_totals', *(sa.column(name) for name in columns))
     days = sa.table('contribution_ledger_days', sa.column('day', sa.Date),
                     *(sa.column(name) for name in columns))
+    deliveries = sa.table('contribution_deliveries', sa.column('project_id'), sa.column('seq'),
+                          sa.column('user_id'), sa.column('input_id'),
+                          sa.column('quantity', sa.String), sa.column('day', sa.Date))
+    input_ids = {(p, n): id_ for id_, p, n in bind.execute(
+        sa.select(inputs.c.id, inputs.c.project_id, inputs.c.number))}
     projects = [row[0] for row in bind.execute(sa.select(entries.c.project_id).distinct())]
     for project_id in projects:
         state, changes = ledger_tally.State(), []
@@ -226,6 +204,12 @@ def _backfill_ledger_tallies(bind, user_ids):
                     for key, amount in ledger_tally.totals(changes, by_day).items()]
             if rows:
                 bind.execute(sa.insert(table), rows)
+        rows = [{'project_id': project_id, 'seq': seq, 'user_id': delivered.user,
+                 'input_id': input_ids[project_id, delivered.input],
+                 'quantity': str(delivered.quantity), 'day': delivered.day}
+                for seq, delivered in sorted(state.deliveries.items())]
+        if rows:
+            bind.execute(sa.insert(deliveries), rows)
 
 
 def downgrade():

@@ -199,7 +199,7 @@ def test_rebuilt_deliveries_equal_those_kept_as_the_journal_grew(repos):
     incremental = shape()
     assert [(q, u) for _s, u, _i, q, _d in incremental] == [
         (Decimal("5"), bo.id), (Decimal("2"), bo.id), (Decimal("3"), ada.id)]
-    assert services.rebuild_deliveries(db.session, project) == 3
+    assert services.rebuild_from_journal(db.session, project)[1] == 3
     db.session.commit()
     db.session.expire_all()
     assert shape() == incremental
@@ -279,7 +279,7 @@ def test_the_migration_tallies_what_was_there_before_it(old_database, tmp_path):
         backfilled = shape()
         assert [(q, u) for _s, u, _i, q, _d in backfilled] == [(Decimal("4"), bo_id),
                                                                (Decimal("1.5"), ada_id)]
-        services.rebuild_deliveries(db.session, project)
+        services.rebuild_from_journal(db.session, project)
         db.session.flush()
         db.session.expire_all()
         assert shape() == backfilled
