@@ -18,11 +18,21 @@ WIDTHS = {"desktop": (1280, 900), "phone": (375, 800)}
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
                "resultTypes": ["violations"]}
 
-# Heading levels in document order, and how far the page scrolls sideways.
+# Heading levels in document order, how far the page scrolls sideways, and
+# every box that may scroll (overflow auto or scroll) yet neither takes the
+# keyboard focus nor holds anything focusable. axe flags such a box only when
+# this browser's layout makes it overflow today, so what it finds changes with
+# chromium's version; this flags it whatever the layout.
 LAYOUT_SCRIPT = """() => ({
   headings: [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')]
     .map(h => [Number(h.tagName[1]), h.textContent.trim().replace(/\\s+/g, ' ').slice(0, 60)]),
   scrollWidth: document.scrollingElement.scrollWidth,
+  unreachableScrollers: [...document.querySelectorAll('body *')].filter(el => {
+    const style = getComputedStyle(el);
+    const scrolls = [style.overflowX, style.overflowY].some(o => o === 'auto' || o === 'scroll');
+    if (!scrolls || el.tabIndex >= 0) return false;
+    return !el.querySelector('a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])');
+  }).map(el => el.tagName.toLowerCase() + (el.className ? '.' + el.className.split(' ').join('.') : '')),
 })"""
 
 
@@ -95,6 +105,8 @@ def problems_on(page, name: str) -> list[str]:
     for (before, _), (level, text) in pairwise(layout["headings"]):
         if level > before + 1:
             found.append(f"{name}: heading h{level} “{text}” follows an h{before}")
+    for scroller in layout["unreachableScrollers"]:
+        found.append(f"{name}: {scroller} may scroll, but no keyboard can reach it")
     width = page.viewport_size["width"]
     if width <= 375 and layout["scrollWidth"] > width + 1:
         found.append(f"{name}: scrolls sideways at {width} px ({layout['scrollWidth']} px wide)")
