@@ -90,11 +90,11 @@ def setup(app) -> None:
     from flask_migrate import upgrade
     upgrade()
     founder = User(username="founder", password_hash="x", created_at=utcnow())
-    founder.emails.append(Email(address="founder@example.org"))
+    founder.emails.append(Email(address="founder@example.org", created_at=founder.created_at))
     db.session.add(founder)
     projects.create_project(db.session, founder, projects.NewProject(
         name="Big", slug=SLUG, license="CERN-OHL-S-2.0"),
-        projects.Settings.from_config(app.config))
+        projects.Settings.from_config(app.config), founder.created_at)
     db.session.commit()
 
 

@@ -46,9 +46,10 @@ def fill(app, proposals: int, due: int, stances_on_first: int) -> None:
         db.session.commit()
         founder = db.session.scalar(sa.select(User).where(User.username == "member0"))
         from commons.accounts.models import Email
-        db.session.add(Email(user=founder, address="member0@example.org"))
+        db.session.add(Email(user=founder, address="member0@example.org", created_at=now))
         project = projects.create_project(db.session, founder, projects.NewProject(
-            name="Bench", slug="bench", license="MIT"), projects.Settings.from_config(app.config))
+            name="Bench", slug="bench", license="MIT"), projects.Settings.from_config(app.config),
+            now)
         db.session.commit()
         ids = list(db.session.scalars(sa.select(User.id).where(User.id != founder.id)))
         db.session.execute(sa.insert(Membership), [
@@ -71,7 +72,8 @@ def fill(app, proposals: int, due: int, stances_on_first: int) -> None:
 def tick_seconds(app) -> tuple[float, int]:
     with app.app_context():
         start = time.perf_counter()
-        decided = services.decide_due(db.session, services.Settings.from_config(app.config))
+        decided = services.decide_due(db.session, services.Settings.from_config(app.config),
+                                      utcnow())
         return time.perf_counter() - start, len(decided)
 
 

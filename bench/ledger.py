@@ -57,12 +57,12 @@ def setup(app) -> None:
     db.session.execute(sa.insert(User), [{"username": f"person{n}", "password_hash": "x",
                                           "created_at": now} for n in range(PEOPLE)])
     founder = db.session.scalar(sa.select(User).where(User.username == "person0"))
-    db.session.add(Email(user=founder, address="person0@example.org"))
+    db.session.add(Email(user=founder, address="person0@example.org", created_at=now))
     settings = projects.Settings.from_config(app.config)
     for slug in ("big", "small"):
         project = projects.create_project(db.session, founder, projects.NewProject(
             name=slug.title(), slug=slug, license="CERN-OHL-S-2.0",
-            approval_threshold=Threshold(Decimal("500"), "EUR")), settings)
+            approval_threshold=Threshold(Decimal("500"), "EUR")), settings, now)
         db.session.flush()
         db.session.execute(sa.insert(Membership), [
             {"project_id": project.id, "user_id": uid, "status": "member", "requested_at": now,
@@ -74,13 +74,13 @@ def setup(app) -> None:
                    for n in (1, 2, 200))
     for title in ("PLA filament", "Plywood"):
         services.record_need(db.session, small, ada, services.NeedForm(
-            title=title, kind="material", quantity="1000", unit="kg"))
+            title=title, kind="material", quantity="1000", unit="kg"), now)
     for person, number in [(cy, 1), (bo, 1), (cy, 2), (bo, 2)]:
-        services.pledge(db.session, small, person, number, "2")
-    services.record_receipt(db.session, small, bo, 1, "2", pledge_seq=3)
-    services.record_receipt(db.session, small, bo, 2, "2", pledge_seq=5)
-    services.record_consumption(db.session, small, bo, 1, "1", "prototype")
-    services.log_work(db.session, small, bo, "1", "routine", "sorting")
+        services.pledge(db.session, small, person, number, "2", now=now)
+    services.record_receipt(db.session, small, bo, 1, "2", pledge_seq=3, now=now)
+    services.record_receipt(db.session, small, bo, 2, "2", pledge_seq=5, now=now)
+    services.record_consumption(db.session, small, bo, 1, "1", "prototype", now=now)
+    services.log_work(db.session, small, bo, "1", "routine", "sorting", now=now)
     db.session.commit()
     assert services.head(db.session, small)[0] == 10
 
@@ -151,7 +151,7 @@ def measure_appends(app, count: int, size: str) -> list[tuple[str, float, float,
         big = projects.get_project(db.session, "big", with_members=False)
         worker = db.session.scalar(sa.select(User).where(User.username == "person3"))
         fresh = services.record_need(db.session, big, worker, services.NeedForm(
-            title="Bench need", kind="material", quantity="100000", unit="kg")).number
+            title="Bench need", kind="material", quantity="100000", unit="kg"), utcnow()).number
         db.session.commit()
         # A typical busy input: open, with room for the pledges to come, and
         # the median number of pledges among such inputs.
@@ -178,9 +178,10 @@ def measure_appends(app, count: int, size: str) -> list[tuple[str, float, float,
                     User.username == ("person250" if what == "pledge" else "person4")))
                 start = time.perf_counter()
                 if what == "pledge":
-                    services.pledge(db.session, project, person, number, "1")
+                    services.pledge(db.session, project, person, number, "1", now=utcnow())
                 else:
-                    services.log_work(db.session, project, person, "0.01", "routine", "bench")
+                    services.log_work(db.session, project, person, "0.01", "routine", "bench",
+                                      now=utcnow())
                 db.session.commit()
                 times[name].append((time.perf_counter() - start) * 1000)
     return [(name, *percentiles(values), count) for name, values in times.items()]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from commons import clock as app_clock
 from commons.accounts.models import User
 from commons.contributions import services as contributions
 from commons.demo import data, loader
@@ -77,7 +78,8 @@ def test_contributor_records_show_several_people(app, demo, repos_dir):
         for slug in SLUGS:
             project = db.session.scalar(sa.select(Project).where(Project.slug == slug))
             records = contributions.project_records(db.session, project,
-                                                    repository_path(repos_dir, slug))
+                                                    repository_path(repos_dir, slug),
+                                                        "all", app_clock.now().date())
             people = {r.username: r for r in records if r.username}
             assert sum(1 for r in people.values() if r.git.commits) >= 3
             assert sum(1 for r in people.values() if r.total_hours) >= 3
@@ -87,7 +89,8 @@ def test_contributor_records_show_several_people(app, demo, repos_dir):
             assert all(r.username for r in records), "every demo commit maps to an account"
         solar = db.session.scalar(sa.select(Project).where(Project.slug == "solar-dryer"))
         records = {r.username: r for r in contributions.project_records(
-            db.session, solar, repository_path(repos_dir, "solar-dryer"))}
+            db.session, solar, repository_path(repos_dir, "solar-dryer"),
+                "all", app_clock.now().date())}
         assert records["ada"].git.co_authored == 1
         assert {"care", "creative"} <= {c for r in records.values() for c in r.hours}
         assert records["bruno"].merges_merged == 1

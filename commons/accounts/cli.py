@@ -3,6 +3,7 @@
 import click
 from flask.cli import AppGroup
 
+from commons import clock
 from commons.accounts import services
 from commons.extensions import db
 from commons.problems import Problem
@@ -18,7 +19,7 @@ users = AppGroup("users", help="Manage accounts.")
 def create_user(username: str, email: str, password: str) -> None:
     """Create an account USERNAME with the address EMAIL."""
     try:
-        user = services.register_user(db.session, username, email, password)
+        user = services.register_user(db.session, username, email, password, clock.now())
         db.session.commit()
     except Problem as problem:
         db.session.rollback()

@@ -7,7 +7,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commons.extensions import db
-from commons.types import UTCDateTime, utcnow
+from commons.types import UTCDateTime
 
 
 class User(UserMixin, db.Model):
@@ -16,7 +16,7 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(39), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     emails: Mapped[list["Email"]] = relationship(
         back_populates="user", order_by="Email.id", cascade="all, delete-orphan"
@@ -45,7 +45,7 @@ class Email(db.Model):
     )
     # Stored lowercased, so the unique index is case-insensitive.
     address: Mapped[str] = mapped_column(sa.String(254), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="emails")
 
@@ -64,7 +64,7 @@ class AccessToken(db.Model):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     # The first characters, so a person can tell their tokens apart.
     hint: Mapped[str] = mapped_column(sa.String(16))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -13,7 +13,6 @@ from commons.accounts import rules
 from commons.accounts.models import AccessToken, Email, User
 from commons.problems import Conflict, Invalid, NotFound
 from commons.text import TextError, clean_text
-from commons.types import utcnow
 
 # Compared against when the username is unknown, so a failed login takes as
 # long whether or not the account exists.
@@ -45,7 +44,8 @@ def find_user(session: Session, username: str) -> User | None:
     )
 
 
-def register_user(session: Session, username: str, email: str, password: str) -> User:
+def register_user(session: Session, username: str, email: str, password: str,
+                  now: datetime) -> User:
     """Create an account with its first email address."""
     username = normalise_username(username)
     problem = rules.username_problem(username)
@@ -58,8 +58,9 @@ def register_user(session: Session, username: str, email: str, password: str) ->
     if find_user(session, username):
         raise Conflict(f"The username “{username}” is taken; pick another.", field="username")
     _ensure_email_free(session, address)
-    user = User(username=username, password_hash=generate_password_hash(password))
-    user.emails.append(Email(address=address))
+    user = User(username=username, password_hash=generate_password_hash(password),
+                created_at=now)
+    user.emails.append(Email(address=address, created_at=now))
     session.add(user)
     _flush_or_conflict(session, "That username or email address was just taken; pick another.")
     return user
@@ -82,11 +83,11 @@ def authenticate(session: Session, login: str, password: str) -> User | None:
     return user
 
 
-def add_email(session: Session, user: User, address: str) -> Email:
+def add_email(session: Session, user: User, address: str, now: datetime) -> Email:
     """Give *user* another address; addresses belong to one person only."""
     address = normalise_email(address)
     _ensure_email_free(session, address, user)
-    email = Email(address=address, user=user)
+    email = Email(address=address, user=user, created_at=now)
     session.add(email)
     _flush_or_conflict(session, "That email address was just claimed by another account.")
     return email
@@ -112,10 +113,9 @@ def remove_email(session: Session, user: User, email_id: int) -> str:
 
 def create_token(session: Session, user: User, name: str,
                  expires_in_days: int | None = None,
-                 now: datetime | None = None) -> tuple[AccessToken, str]:
+                 *, now: datetime) -> tuple[AccessToken, str]:
     """Make a token for *user*; returns the row and the token, which is
     shown once and never stored."""
-    now = now or utcnow()
     try:
         name = clean_text(name, label="Token name", max_length=100)
     except TextError as error:
@@ -139,20 +139,19 @@ def create_token(session: Session, user: User, name: str,
 
 
 def revoke_token(session: Session, user: User, token_id: int,
-                 now: datetime | None = None) -> AccessToken:
+                 now: datetime) -> AccessToken:
     """Revoke one of *user*'s tokens; revoking twice is harmless."""
     token = session.get(AccessToken, token_id)
     if token is None or token.user_id != user.id:
         raise NotFound("That token is not one of yours.")
     if token.revoked_at is None:
-        token.revoked_at = now or utcnow()
+        token.revoked_at = now
         session.flush()
     return token
 
 
-def user_for_token(session: Session, secret: str, now: datetime | None = None) -> User | None:
+def user_for_token(session: Session, secret: str, now: datetime) -> User | None:
     """The owner of a usable token, recording when it was used; else None."""
-    now = now or utcnow()
     if not secret or not secret.startswith(rules.TOKEN_PREFIX) or len(secret) > 200:
         return None
     token = session.scalar(

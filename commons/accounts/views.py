@@ -11,6 +11,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
+from commons import clock
 from commons.accounts import services
 from commons.accounts.forms import EmailForm, LoginForm, RegisterForm, TokenForm
 from commons.accounts.models import User
@@ -59,7 +60,7 @@ def register():
     if form.validate_on_submit():
         try:
             user = services.register_user(
-                db.session, form.username.data, form.email.data, form.password.data
+                db.session, form.username.data, form.email.data, form.password.data, clock.now()
             )
             db.session.commit()
         except Problem as problem:
@@ -112,7 +113,7 @@ def add_email():
     form = EmailForm()
     if form.validate_on_submit():
         try:
-            email = services.add_email(db.session, current_user, form.email.data)
+            email = services.add_email(db.session, current_user, form.email.data, clock.now())
             db.session.commit()
         except Problem as problem:
             db.session.rollback()
@@ -138,7 +139,8 @@ def create_token():
     if form.validate_on_submit():
         days = int(form.expires_in_days.data) if form.expires_in_days.data else None
         try:
-            token, secret = services.create_token(db.session, current_user, form.name.data, days)
+            token, secret = services.create_token(db.session, current_user, form.name.data, days,
+                                                   now=clock.now())
             db.session.commit()
         except Problem as problem:
             db.session.rollback()
@@ -152,7 +154,7 @@ def create_token():
 @bp.post("/settings/tokens/<int(max=2147483647):token_id>/revoke")
 @login_required
 def revoke_token(token_id: int):
-    press_button(lambda: services.revoke_token(db.session, current_user, token_id),
+    press_button(lambda: services.revoke_token(db.session, current_user, token_id, clock.now()),
                  lambda token: f"Revoked the token “{token.name}”. Anything using it is now refused.")
     return redirect(url_for("accounts.settings"))
 

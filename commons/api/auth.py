@@ -5,6 +5,7 @@ from functools import wraps
 from flask import g, request
 from flask_smorest import abort
 
+from commons import clock
 from commons.accounts import services
 from commons.accounts.models import User
 from commons.extensions import db
@@ -25,7 +26,7 @@ def current_api_user() -> User | None:
     if scheme.lower() != "bearer" or not secret.strip():
         abort(401, message="Send your token as “Authorization: Bearer <token>”.",
               headers={"WWW-Authenticate": BEARER_CHALLENGE})
-    user = services.user_for_token(db.session, secret.strip())
+    user = services.user_for_token(db.session, secret.strip(), clock.now())
     if user is None:
         abort(401, message="That token is unknown, expired or revoked. Create a new one "
                            "at /settings or with POST /api/v1/tokens.",

@@ -93,7 +93,7 @@ def add_credit(body, slug: str):
     decide_due_for(project)
     credit = services.credit(db.session, project, require_api_user(), body["username"],
                              body["kind"], body["evidence_url"], body["note"], body["date"],
-                             clock.now())
+                             now=clock.now())
     answer = credit_json(credit)
     db.session.commit()
     return answer

@@ -119,7 +119,7 @@ def pledge(body, slug: str, number: int):
     """Pledge part or all of what is still needed (anyone with an account)."""
     project = _project(slug)
     row = services.pledge(db.session, project, require_api_user(), number, body["quantity"],
-                          body["note"], clock.now())
+                          body["note"], now=clock.now())
     return _created(project, services.get_entry(db.session, project, row.seq), number)
 
 
@@ -176,7 +176,8 @@ def log_work(body, slug: str):
     """Log your hours of work (members; at most 24 in a day)."""
     project = _project(slug, members=True)
     work = services.log_work(db.session, project, require_api_user(), body["hours"],
-                             body["category"], body["description"], body["date"], clock.now())
+                             body["category"], body["description"], body["date"],
+                             now=clock.now())
     return _created(project, services.get_entry(db.session, project, work.seq), None)
 
 

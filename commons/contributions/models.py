@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commons.accounts.models import User
 from commons.extensions import db
-from commons.types import DecimalText, UTCDateTime, utcnow
+from commons.types import DecimalText, UTCDateTime
 
 
 class _Tally:
@@ -81,7 +81,7 @@ class Credit(db.Model):
     day: Mapped[date] = mapped_column(sa.Date)
     recorded_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"))
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])

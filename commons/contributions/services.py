@@ -36,7 +36,6 @@ from commons.ledger.models import Input, LedgerEntry, Pledge, WorkLog
 from commons.problems import Forbidden, Invalid, NotFound
 from commons.projects.models import Membership, Project
 from commons.text import TextError, clean_text
-from commons.types import utcnow
 
 _CHUNK = 500
 
@@ -262,10 +261,9 @@ def refresh_mailmap(session: Session, project: Project, path: Path) -> None:
 
 def credit(session: Session, project: Project, actor: User, username: object, kind: object,
            evidence_url: object, note: object = "", day: object = None,
-           now: datetime | None = None) -> Credit:
+           *, now: datetime) -> Credit:
     """A member credits someone (themselves included) with a contribution
     of an All Contributors kind, with a link to the evidence."""
-    now = now or utcnow()
     if not project.is_member(actor):
         raise Forbidden(f"Members of {project.name} record contributions; join the project "
                         "first.")
@@ -355,12 +353,11 @@ def read_mailmap(path: Path, branch: str) -> rules.Mailmap:
     return rules.parse_mailmap(result.stdout[:1_000_000].decode("utf-8", "replace"))
 
 
-def project_records(session: Session, project: Project, path: Path, period: str = "all",
-                    today: date | None = None, user: User | None = None
+def project_records(session: Session, project: Project, path: Path, period: str,
+                    today: date, user: User | None = None
                     ) -> list[rules.Record]:
     """One record per person (or unmapped commit identity) who contributed to
     *project* in *period*; only *user*'s when given."""
-    today = today or utcnow().date()
     start = rules.period_start(period, today)
     records: dict[str, rules.Record] = {}
     usernames: dict[int, str] = {}
@@ -533,8 +530,8 @@ def _ledger_dimensions(session: Session, project: Project, start: date | None, p
             getattr(record, kind)[key] = amount
 
 
-def profile(session: Session, user: User, repos_dir: Path, period: str = "all",
-            today: date | None = None) -> list[tuple[Project, rules.Record]]:
+def profile(session: Session, user: User, repos_dir: Path, period: str,
+            today: date) -> list[tuple[Project, rules.Record]]:
     """*user*'s record in every project they contributed to, or belong to."""
     emails = [email.address for email in user.emails]
     candidates: set[int] = set(session.scalars(

@@ -125,7 +125,7 @@ def add_credit(slug: str):
         try:
             credit = services.credit(db.session, project, current_user, form.username.data,
                                      form.kind.data, form.evidence_url.data, form.note.data,
-                                     form.date.data, clock.now())
+                                     form.date.data, now=clock.now())
             db.session.commit()
         except Problem as raised:
             db.session.rollback()

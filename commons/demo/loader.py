@@ -80,10 +80,9 @@ class Demo:
 
     def register_people(self) -> None:
         for offset, person in enumerate(data.PEOPLE):
+            # The people arrived before their projects.
             user = accounts.register_user(self.session, person.username, person.email,
-                                          data.PASSWORD)
-            # register_user takes no clock; the people arrived before their projects.
-            user.created_at = self.ago(31 - offset * 0.1)
+                                          data.PASSWORD, self.ago(31 - offset * 0.1))
             self.users[person.username] = user
         self.session.commit()  # pushes commit; the accounts they name must exist first
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commons.accounts.models import User
 from commons.extensions import db
-from commons.types import UTCDateTime, utcnow
+from commons.types import UTCDateTime
 
 
 class Push(db.Model):
@@ -18,7 +18,7 @@ class Push(db.Model):
     project_id: Mapped[int] = mapped_column(
         sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    pushed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    pushed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Set once the commits the push brought are indexed; empty while that
     # runs, or if it failed (the next push that builds on them indexes them).
     indexed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

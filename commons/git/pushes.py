@@ -12,7 +12,6 @@ from commons.git.indexing import index_commits
 from commons.git.models import Push, PushCommit, PushedRef
 from commons.git.pktline import RefUpdate
 from commons.projects.models import Project
-from commons.types import utcnow
 
 # Sent after a push is recorded and indexed, with the project and the refs
 # it moved ({ref: new id}); governance listens to revise merge proposals.
@@ -42,11 +41,11 @@ def lock_project(session: Session, project_id: int) -> None:
 
 
 def record_push(session: Session, project: Project, pusher: User | None,
-                updates: list[RefUpdate], path: Path, now: datetime | None = None) -> Push:
+                updates: list[RefUpdate], path: Path, now: datetime) -> Push:
     """Record who pushed what (committed at once, so a commit that cannot be
     indexed never loses the record), then index the commits it brought.
     Commits the session."""
-    push = Push(project_id=project.id, user=pusher, pushed_at=now or utcnow())
+    push = Push(project_id=project.id, user=pusher, pushed_at=now)
     push.ref_updates = [PushedRef(ref=u.ref, old_sha=u.old, new_sha=u.new) for u in updates]
     session.add(push)
     session.commit()
@@ -58,7 +57,7 @@ def record_push(session: Session, project: Project, pusher: User | None,
     new = index_commits(session, project.id, path, [u.new for u in updates if not u.is_delete])
     if new:
         session.execute(sa.insert(PushCommit), [{"push_id": push.id, "sha": sha} for sha in new])
-    push.indexed_at = utcnow()
+    push.indexed_at = now  # the clock is read once, by the caller
     session.commit()
     push_recorded.send(project, moved={u.ref: u.new for u in updates})
     return push

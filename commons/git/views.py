@@ -20,6 +20,7 @@ from flask import (
 )
 from werkzeug.wsgi import get_input_stream
 
+from commons import clock
 from commons.accounts import services as accounts
 from commons.accounts.models import User
 from commons.accounts.views import password_attempts_for_git
@@ -143,7 +144,8 @@ def receive_pack(slug: str):
             landed = pushes.read_push_log(Path(push_log))
             if landed:
                 pushes.record_push(db.session, db.session.get(Project, project_id),
-                                   db.session.get(User, pusher_id), landed, path)
+                                   db.session.get(User, pusher_id), landed, path,
+                                   clock.now())
             elif returncode != 0:
                 log.info("push to %s refused or failed (%s): %s", slug, returncode,
                          stderr.decode("utf-8", "replace")[-2000:])
@@ -210,7 +212,7 @@ def _authorize_push(project: Project) -> Response | None:
 
 def _credentials_owner(username: str, secret: str) -> User | None:
     if secret.startswith("cmn_"):
-        owner = accounts.user_for_token(db.session, secret)
+        owner = accounts.user_for_token(db.session, secret, clock.now())
         if owner is not None and owner.username == accounts.normalise_username(username):
             db.session.commit()  # keep last_used_at
             return owner

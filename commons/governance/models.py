@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from commons.accounts.models import User
 from commons.extensions import db
 from commons.projects.models import Project
-from commons.types import UTCDateTime, utcnow
+from commons.types import UTCDateTime
 
 
 class Proposal(db.Model):
@@ -31,7 +31,7 @@ class Proposal(db.Model):
     status: Mapped[str] = mapped_column(sa.String(16), default="open")
     voting: Mapped[str] = mapped_column(sa.String(16), default="consensus")
     revision: Mapped[int] = mapped_column(sa.Integer, default=1)
-    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What the kind needs: {"branch", "head"} for a merge, {"username"} for
@@ -68,7 +68,7 @@ class Stance(db.Model):
     stance: Mapped[str] = mapped_column(sa.String(16))
     reason: Mapped[str] = mapped_column(sa.Text, default="")
     revision: Mapped[int] = mapped_column(sa.Integer)
-    taken_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     proposal: Mapped[Proposal] = relationship(back_populates="stances")
     user: Mapped[User] = relationship()
@@ -105,7 +105,7 @@ class Comment(db.Model):
         sa.ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(sa.Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     user: Mapped[User | None] = relationship()
 
@@ -116,7 +116,7 @@ class TimelineEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(
         sa.ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(sa.Text)
 

@@ -32,7 +32,6 @@ from commons.projects import rules as project_rules
 from commons.projects.models import Membership, Project
 from commons.projects.rules import Policy, Threshold
 from commons.text import TextError, clean_text
-from commons.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -95,10 +94,9 @@ def current_tally(session: Session, proposal: Proposal) -> rules.Tally:
 
 def open_proposal(session: Session, project: Project, author: User, kind: str, title: str,
                   body: str, details: dict, settings: Settings,
-                  now: datetime | None = None) -> Proposal:
+                  now: datetime) -> Proposal:
     """Open a proposal of *kind*; its window closes after the project's
     review window. Members open proposals; anyone may ask to be admitted."""
-    now = now or utcnow()
     if kind not in rules.KINDS:
         raise Invalid(f"A proposal is one of: {', '.join(rules.KINDS)}.", field="kind")
     details = dict(details or {})
@@ -149,7 +147,7 @@ def open_proposal(session: Session, project: Project, author: User, kind: str, t
 
 
 def request_membership(session: Session, project: Project, user: User, settings: Settings,
-                       now: datetime | None = None) -> Proposal:
+                       now: datetime) -> Proposal:
     """The membership proposal a join request under consent admission opens."""
     return open_proposal(session, project, user, "membership", f"Admit {user.username}",
                          f"{user.username} asks to join {project.name}.",
@@ -265,7 +263,7 @@ def _party(user: User, reason: str) -> AffectedParty:
 
 
 def propose_input(session: Session, project: Project, need: Input, author: User,
-                  settings: Settings, now: datetime | None = None) -> Proposal | None:
+                  settings: Settings, now: datetime) -> Proposal | None:
     """The `input` proposal a pending input asks for (none if one is open)."""
     if open_input_proposal(session, project, need.number) is not None:
         return None
@@ -288,7 +286,7 @@ def _input_body(project: Project, need: Input) -> str:
 
 
 def input_changed(session: Session, project: Project, need: Input, actor: User,
-                  settings: Settings, now: datetime | None = None) -> None:
+                  settings: Settings, now: datetime) -> None:
     """A need's amount was corrected. Consent is given to content: its open
     proposal is revised (the window restarts, stances go stale), withdrawn if
     the need no longer waits for approval; a need that now waits gets one."""
@@ -326,7 +324,7 @@ def refresh_input_parties(session: Session, project: Project, need: Input) -> No
 
 
 def withdraw_input_proposal(session: Session, project: Project, need: Input,
-                            now: datetime | None = None) -> None:
+                            now: datetime) -> None:
     """A closed input needs no approval: its open proposal is withdrawn."""
     proposal = open_input_proposal(session, project, need.number)
     if proposal is not None:
@@ -410,12 +408,11 @@ def _hold(session: Session, proposal: Proposal, statuses: tuple[str, ...], *,
 
 # ---------------------------------------------------------------- stances
 
-def take_stance(session: Session, proposal: Proposal, user: User, stance: str, reason: str = "",
-                now: datetime | None = None, revision: int | None = None) -> Stance:
+def take_stance(session: Session, proposal: Proposal, user: User, stance: str, reason: str,
+                now: datetime, revision: int | None = None) -> Stance:
     """Take or change *user*'s stance on the current revision (*revision*, if
     given, is the one they read: consent is given to content). Stances are
     taken while the window is open; after it closes the proposal is decided."""
-    now = now or utcnow()
     if proposal.status != rules.OPEN or now >= proposal.closes_at:
         raise Conflict(f"Proposal #{proposal.number} is {proposal.status if proposal.status != rules.OPEN else 'past its window'}; "
                        "stances are taken while it is open.")
@@ -446,10 +443,9 @@ def take_stance(session: Session, proposal: Proposal, user: User, stance: str, r
 
 
 def withdraw_stance(session: Session, proposal: Proposal, user: User,
-                    now: datetime | None = None) -> None:
+                    now: datetime) -> None:
     """Withdraw *user*'s own stance (so only its author withdraws an
     objection), while the window is open."""
-    now = now or utcnow()
     if proposal.status != rules.OPEN or now >= proposal.closes_at:
         raise Conflict(f"Proposal #{proposal.number} is no longer open for stances.")
     current = next((s for s in proposal.stances if s.user_id == user.id), None)
@@ -463,13 +459,13 @@ def withdraw_stance(session: Session, proposal: Proposal, user: User,
 
 
 def add_comment(session: Session, proposal: Proposal, user: User, body: str,
-                now: datetime | None = None) -> Comment:
+                now: datetime) -> Comment:
     """A non-binding comment from anyone logged in."""
     try:
         body = clean_text(body, label="Comment", max_length=10000, multiline=True)
     except TextError as error:
         raise Invalid(str(error), field="body") from None
-    comment = Comment(user=user, body=body, created_at=now or utcnow())
+    comment = Comment(user=user, body=body, created_at=now)
     proposal.comments.append(comment)
     session.flush()
     return comment
@@ -478,10 +474,9 @@ def add_comment(session: Session, proposal: Proposal, user: User, body: str,
 # ---------------------------------------------------------------- changing
 
 def revise(session: Session, proposal: Proposal, project: Project, actor: User | None,
-           settings: Settings, why: str, now: datetime | None = None,
+           settings: Settings, why: str, now: datetime,
            title: str | None = None, body: str | None = None) -> Proposal:
     """A new revision: the window restarts and earlier stances go stale."""
-    now = now or utcnow()
     if proposal.status not in (rules.OPEN, rules.BLOCKED):
         raise Conflict(f"Proposal #{proposal.number} is {proposal.status}; it cannot be revised.")
     if actor is not None and proposal.author_id != actor.id:
@@ -508,9 +503,8 @@ def revise(session: Session, proposal: Proposal, project: Project, actor: User |
 
 
 def escalate(session: Session, proposal: Proposal, project: Project, actor: User,
-             settings: Settings, now: datetime | None = None) -> Proposal:
+             settings: Settings, now: datetime) -> Proposal:
     """Put a blocked proposal to a majority vote in a fresh window."""
-    now = now or utcnow()
     if proposal.status != rules.BLOCKED:
         raise Conflict("Only a blocked proposal can be put to a vote.")
     if not project.is_member(actor):
@@ -527,13 +521,13 @@ def escalate(session: Session, proposal: Proposal, project: Project, actor: User
 
 
 def withdraw_proposal(session: Session, proposal: Proposal, actor: User,
-                      now: datetime | None = None) -> Proposal:
+                      now: datetime) -> Proposal:
     if proposal.author_id != actor.id:
         raise Forbidden("Only the proposal's author withdraws it.")
     if proposal.status not in (rules.OPEN, rules.BLOCKED):
         raise Conflict(f"Proposal #{proposal.number} is {proposal.status} already.")
     _hold(session, proposal, (rules.OPEN, rules.BLOCKED))
-    proposal.status, proposal.decided_at = rules.WITHDRAWN, now or utcnow()
+    proposal.status, proposal.decided_at = rules.WITHDRAWN, now
     if proposal.kind == "membership":
         # The request it decided is withdrawn with it, so one can ask again.
         candidate = session.scalar(sa.select(User).where(
@@ -551,7 +545,7 @@ def withdraw_proposal(session: Session, proposal: Proposal, actor: User,
 
 
 def revise_merges_for_push(session: Session, project: Project, moved: dict[str, str],
-                           settings: Settings, now: datetime | None = None) -> list[Proposal]:
+                           settings: Settings, now: datetime) -> list[Proposal]:
     """Merge proposals whose branch a push moved pin the new head and start
     again (consent is tied to content)."""
     revised = []
@@ -588,7 +582,7 @@ def revise_merges_for_push(session: Session, project: Project, moved: dict[str, 
 
 
 def withdraw_membership_requests(session: Session, project: Project, user: User,
-                                 now: datetime | None = None) -> None:
+                                 now: datetime) -> None:
     """Someone who withdraws their request to join withdraws the proposal
     that would admit them."""
     for proposal in session.scalars(sa.select(Proposal).where(
@@ -599,12 +593,12 @@ def withdraw_membership_requests(session: Session, project: Project, user: User,
                           now)
 
 
-def _withdraw_for(session: Session, proposal: Proposal, why: str, now: datetime | None) -> None:
+def _withdraw_for(session: Session, proposal: Proposal, why: str, now: datetime) -> None:
     try:
         _hold(session, proposal, (rules.OPEN, rules.BLOCKED))
     except Conflict:
         return  # decided meanwhile
-    proposal.status, proposal.decided_at = rules.WITHDRAWN, now or utcnow()
+    proposal.status, proposal.decided_at = rules.WITHDRAWN, now
     proposal.events.append(TimelineEvent(at=proposal.decided_at, text=why))
     session.flush()
 
@@ -633,7 +627,7 @@ class Decision:
     outcome: str
 
 
-def decide_due(session: Session, settings: Settings, now: datetime | None = None,
+def decide_due(session: Session, settings: Settings, now: datetime,
                project_id: int | None = None, batch: int = 500) -> list[Decision]:
     """Decide every due proposal and carry out what passed. Commits.
 
@@ -642,7 +636,6 @@ def decide_due(session: Session, settings: Settings, now: datetime | None = None
     a tick and a request apply it once. Decisions with nothing to carry out
     (blocked ones, passed free-text decisions) are claimed a batch at a time;
     the others one by one, each committed right after its effect."""
-    now = now or utcnow()
     decided: list[Decision] = []
     members: dict[int, set[int]] = {}
     ids = due(session, now, project_id)
@@ -847,10 +840,9 @@ def _lock(session: Session, project_id: int) -> None:
 
 # ---------------------------------------------------------------- inbox
 
-def inbox(session: Session, user: User, now: datetime | None = None) -> dict[str, list[Proposal]]:
+def inbox(session: Session, user: User, now: datetime) -> dict[str, list[Proposal]]:
     """What asks for *user*'s attention: proposals that affect them, ones
     closing within a day without their stance, and the outcomes of theirs."""
-    now = now or utcnow()
     affecting = list(session.scalars(
         sa.select(Proposal).join(AffectedParty).where(
             AffectedParty.user_id == user.id, Proposal.status == rules.OPEN)

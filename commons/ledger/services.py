@@ -33,7 +33,6 @@ from commons.ledger.rules import RuleError
 from commons.problems import Conflict, Forbidden, Invalid, NotFound
 from commons.projects.models import Project
 from commons.text import TextError, clean_text
-from commons.types import utcnow
 
 _signals = Namespace()
 # Governance listens: a pending input asks for an `input` proposal, and the
@@ -288,11 +287,10 @@ class NeedForm:
 
 
 def record_need(session: Session, project: Project, actor: User, form: NeedForm,
-                now: datetime | None = None) -> Input:
+                now: datetime) -> Input:
     """Add an input requirement. Above the project's approval threshold (or
     priced in another currency) it is pending until an `input` proposal
     passes; governance opens that proposal on the ``input_pending`` signal."""
-    now = now or utcnow()
     _require_member(project, actor, "record what the project needs")
     title = _text(form.title, "Title", "title", 200)
     description = _text(form.description, "Description", "description", 10000,
@@ -340,10 +338,9 @@ def record_need(session: Session, project: Project, actor: User, form: NeedForm,
 
 
 def approve_input(session: Session, project: Project, number: int, proposal: int,
-                  now: datetime | None = None) -> Input:
+                  now: datetime) -> Input:
     """Carry out a passed `input` proposal. Raises Conflict if the input was
     closed meanwhile."""
-    now = now or utcnow()
     held = hold_journal(session, project)
     need = get_input(session, project, number)
     _open(project, need)
@@ -356,9 +353,8 @@ def approve_input(session: Session, project: Project, number: int, proposal: int
 
 
 def close_input(session: Session, project: Project, actor: User, number: int, reason: object,
-                now: datetime | None = None) -> Input:
+                now: datetime) -> Input:
     """A member closes a need nobody should pledge to any more."""
-    now = now or utcnow()
     _require_member(project, actor, "close needs")
     reason = _text(reason, "Reason", "reason", 2000, multiline=True)
     held = hold_journal(session, project)
@@ -374,9 +370,8 @@ def close_input(session: Session, project: Project, actor: User, number: int, re
 # ---------------------------------------------------------------- pledges
 
 def pledge(session: Session, project: Project, actor: User, number: int, quantity: object,
-           note: object = "", now: datetime | None = None) -> Pledge:
+           note: object = "", *, now: datetime) -> Pledge:
     """Anyone logged in pledges part or all of what is still needed."""
-    now = now or utcnow()
     note = _text(note, "Note", "note", 2000, required=False, multiline=True)
     held = hold_journal(session, project)
     need = get_input(session, project, number)
@@ -397,10 +392,9 @@ def pledge(session: Session, project: Project, actor: User, number: int, quantit
 
 
 def withdraw_pledge(session: Session, project: Project, actor: User, seq: int,
-                    now: datetime | None = None) -> Pledge:
+                    now: datetime) -> Pledge:
     """The pledger withdraws what they have not delivered yet (an entry;
     the pledge stays in the journal)."""
-    now = now or utcnow()
     held = hold_journal(session, project)
     row = session.scalar(sa.select(Pledge).where(Pledge.project_id == project.id,
                                                  Pledge.seq == seq)) \
@@ -427,10 +421,9 @@ def withdraw_pledge(session: Session, project: Project, actor: User, seq: int,
 def record_receipt(session: Session, project: Project, actor: User, number: int,
                    quantity: object, provider: object = "", *, received_on: object = None,
                    evidence_url: object = None, evidence: Evidence | None = None,
-                   pledge_seq: object = None, now: datetime | None = None) -> LedgerEntry:
+                   pledge_seq: object = None, now: datetime) -> LedgerEntry:
     """A member records what arrived, from whom, with evidence (a link or a
     stored file), against a pledge if there was one."""
-    now = now or utcnow()
     _require_member(project, actor, "record what arrived")
     provider = _text(provider, "Provider", "provider", 200, required=False)
     url = str(evidence_url or "").strip() or None
@@ -493,9 +486,8 @@ def record_receipt(session: Session, project: Project, actor: User, number: int,
 def record_consumption(session: Session, project: Project, actor: User, number: int,
                        quantity: object, purpose: object, *, commit: object = None,
                        proposal: object = None, used_on: object = None,
-                       now: datetime | None = None) -> LedgerEntry:
+                       now: datetime) -> LedgerEntry:
     """A member records what was used and for what; never more than arrived."""
-    now = now or utcnow()
     _require_member(project, actor, "record what was used")
     purpose = _text(purpose, "Purpose", "purpose", 2000, multiline=True)
     commit = str(commit or "").strip().lower() or None
@@ -535,9 +527,8 @@ def record_consumption(session: Session, project: Project, actor: User, number: 
 
 def log_work(session: Session, project: Project, actor: User, hours: object, category: object,
              description: object, worked_on: object = None,
-             now: datetime | None = None) -> WorkLog:
+             *, now: datetime) -> WorkLog:
     """A member logs their own hours: at most 24 in a day, across projects."""
-    now = now or utcnow()
     _require_member(project, actor, "log work")
     category = str(category or "").strip().lower()
     if category not in rules.WORK_CATEGORIES:
@@ -578,10 +569,9 @@ def _check_day(session: Session, user: User | None, day: date, adding: Decimal) 
 # ---------------------------------------------------------------- corrections
 
 def correct(session: Session, project: Project, actor: User, seq: int, deltas: dict,
-            reason: object, now: datetime | None = None) -> LedgerEntry:
+            reason: object, now: datetime) -> LedgerEntry:
     """Fix a mistake with an entry that references the original, carrying
     signed deltas and a reason. Members correct any entry; anyone their own."""
-    now = now or utcnow()
     reason = _text(reason, "Reason", "reason", 2000, multiline=True)
     held = hold_journal(session, project)
     original = get_entry(session, project, seq)

@@ -241,7 +241,7 @@ def pledge(slug: str, number: int):
     form = PledgeForm(prefix="pledge")
     return _submit(project, number, "pledge", form, lambda: services.pledge(
         db.session, project, current_user, number, form.quantity.data, form.note.data or "",
-        clock.now()), lambda row: f"You pledged {chart.figure(row.quantity, row.input.unit)} "
+        now=clock.now()), lambda row: f"You pledged {chart.figure(row.quantity, row.input.unit)} "
                                   f"{row.input.unit} of {row.input.title}. Thank you!")
 
 
@@ -382,7 +382,7 @@ def work(slug: str):
         try:
             logged = services.log_work(db.session, project, current_user, form.hours.data,
                                        form.category.data, form.description.data,
-                                       form.date.data, clock.now())
+                                       form.date.data, now=clock.now())
             db.session.commit()
         except Problem as raised:
             db.session.rollback()

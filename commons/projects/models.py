@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from commons.accounts.models import User
 from commons.extensions import db
 from commons.projects.rules import Policy, Threshold
-from commons.types import DecimalText, UTCDateTime, utcnow
+from commons.types import DecimalText, UTCDateTime
 
 
 class Project(db.Model):
@@ -29,7 +29,7 @@ class Project(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     created_by: Mapped[User | None] = relationship()
     memberships: Mapped[list["Membership"]] = relationship(
@@ -78,7 +78,7 @@ class Membership(db.Model):
         sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     status: Mapped[str] = mapped_column(sa.String(16))
-    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -24,7 +24,6 @@ from commons.projects import licences, rules
 from commons.projects.models import Membership, Project
 from commons.projects.rules import Policy, Threshold
 from commons.text import TextError, clean_text
-from commons.types import utcnow
 from commons.undo import on_rollback
 
 
@@ -63,13 +62,12 @@ class NewProject:
 
 
 def create_project(session: Session, founder: User, new: NewProject,
-                   settings: Settings, now: datetime | None = None) -> Project:
+                   settings: Settings, now: datetime) -> Project:
     """Create a project, its founder's membership and its bare repository
     with a first commit holding README.md and LICENSE.
 
     Either all of it exists afterwards or none of it: a failed database write
     removes the repository again (see ``commons.undo``)."""
-    now = now or utcnow()
     problems: dict[str, str] = {}
     name = _clean(problems, "name", new.name, "Name", 100)
     description = _clean(problems, "description", new.description, "Description",
@@ -168,10 +166,9 @@ def search_projects(session: Session, query: str = "", limit: int = 50,
 
 
 def join_project(session: Session, project: Project, user: User,
-                 now: datetime | None = None) -> Membership:
+                 now: datetime) -> Membership:
     """Make *user* a member (``open`` admission) or record their request for
     the members to consent to (``consent`` admission)."""
-    now = now or utcnow()
     membership = project.membership_of(user)
     if membership is not None and membership.status == Membership.MEMBER:
         raise Conflict(f"You are already a member of {project.name}.")
@@ -197,7 +194,7 @@ def join_project(session: Session, project: Project, user: User,
 
 
 def leave_project(session: Session, project: Project, user: User,
-                  now: datetime | None = None) -> Membership:
+                  now: datetime) -> Membership:
     """End *user*'s membership or withdraw their pending request."""
     membership = project.membership_of(user)
     if membership is None or membership.status == Membership.LEFT:
@@ -206,7 +203,7 @@ def leave_project(session: Session, project: Project, user: User,
     # Lock the project row so two last members cannot both leave at once.
     session.execute(sa.select(Project.id).where(Project.id == project.id).with_for_update())
     membership.status = Membership.LEFT
-    membership.left_at = now or utcnow()
+    membership.left_at = now
     session.flush()
     if was_member and _member_count(session, project) == 0:
         session.rollback()

@@ -51,7 +51,7 @@ def new():
     if form.validate_on_submit():
         try:
             project = services.create_project(
-                db.session, current_user, _new_project(form, settings), settings)
+                db.session, current_user, _new_project(form, settings), settings, clock.now())
             db.session.commit()
         except Problem as problem:
             db.session.rollback()
@@ -96,7 +96,7 @@ def join(slug: str):
 
 def leave_or_withdraw(project, user):
     """Leave, or withdraw a request to join together with its proposal."""
-    membership = services.leave_project(db.session, project, user)
+    membership = services.leave_project(db.session, project, user, clock.now())
     if not membership.joined_at:
         governance.withdraw_membership_requests(db.session, project, user, clock.now())
     return membership
@@ -105,7 +105,7 @@ def leave_or_withdraw(project, user):
 def join_or_ask(project, user):
     """Join at once (open admission) or open the membership proposal the
     members decide (consent admission). Returns (membership, proposal)."""
-    membership = services.join_project(db.session, project, user)
+    membership = services.join_project(db.session, project, user, clock.now())
     if membership.status == Membership.MEMBER:
         return membership, None
     return membership, governance.request_membership(

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from commons import clock as app_clock
 from commons.accounts import services as accounts
 from commons.contributions import services
 from commons.contributions.models import GitTotal
@@ -40,7 +41,7 @@ class Repos:
 
     def person(self, name: str, email: str | None = None):
         user = accounts.register_user(db.session, name, email or f"{name}@example.org",
-                                      "x" * 12)
+                                      "x" * 12, now=app_clock.now())
         db.session.commit()
         return user
 
@@ -85,7 +86,8 @@ class Repos:
         git("push", "-q", "--force", str(bare), f":{ref}" if delete else f"{source}:{ref}",
             cwd=work)
         new = ZERO if delete else git("rev-parse", ref, cwd=bare).strip()
-        return pushes.record_push(db.session, project, None, [RefUpdate(old, new, ref)], bare)
+        return pushes.record_push(db.session, project, None, [RefUpdate(old, new, ref)], bare,
+                                  now=app_clock.now())
 
     def records(self, project, period: str = "all", today: date | None = None) -> dict:
         found = services.project_records(db.session, project, self.bare(project), period,
@@ -152,7 +154,7 @@ def test_an_unknown_identity_is_shown_masked_until_its_owner_adds_the_email(drye
     tallies = db.session.execute(sa.select(GitTotal.email, GitTotal.commits)
                                  .order_by(GitTotal.email)).all()
     commits = db.session.scalar(sa.select(sa.func.count()).select_from(Commit))
-    accounts.add_email(db.session, bo, "BO@elsewhere.org")
+    accounts.add_email(db.session, bo, "BO@elsewhere.org", now=app_clock.now())
     db.session.commit()
     found = repos.records(project)
     assert "identity:bo@elsewhere.org" not in found
@@ -170,7 +172,7 @@ def test_an_email_already_claimed_is_refused_and_credits_stay(dryer):
     repos.commit(work, "Ada <ada@example.org>", "Frame", {"frame.txt": "1\n"})
     repos.push(project, work)
     with pytest.raises((Conflict, Invalid), match="(?i)email|address"):
-        accounts.add_email(db.session, bo, "ADA@example.org")
+        accounts.add_email(db.session, bo, "ADA@example.org", now=app_clock.now())
     db.session.rollback()
     found = repos.records(project)
     assert found["ada"].git.commits == 2 and "bo" not in found
@@ -224,7 +226,7 @@ def test_a_person_mapped_by_mailmap_sees_the_project_on_their_profile(dryer):
                  {".mailmap": "<cy@example.org> <cy@old.example>\n"})
     repos.push(project, work)
     assert repos.records(project)["cy"].git.commits == 1
-    listed = services.profile(db.session, cy, repos.repos_dir, today=T0.date())
+    listed = services.profile(db.session, cy, repos.repos_dir, today=T0.date(), period="all")
     assert [(p.slug, r.git.commits) for p, r in listed] == [("dryer", 1)]
 
 

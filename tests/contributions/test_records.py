@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from commons import clock as app_clock
 from commons.contributions import rules, services
 from commons.contributions.models import Credit, GitDay, GitTotal
 from commons.extensions import db
@@ -191,7 +192,8 @@ def test_tallies_equal_a_recount_after_force_pushes_and_deleted_branches(app, fo
         alice_total = totals[("alice@example.org", "Alice")]
         assert alice_total[:2] == (4, 0)  # f0, f1, f2 and f2 rewritten
         assert totals[("bob@example.org", "Bob")][:2] == (1, 1)
-        found = {r.username: r for r in services.project_records(db.session, project, bare)}
+        found = {r.username: r for r in services.project_records(
+            db.session, project, bare, "all", app_clock.now().date())}
         assert found["alice"].git.commits == 5  # with the project's first commit
 
 
@@ -342,7 +344,7 @@ def test_a_member_credits_someone_with_evidence(team):
     now = T0 + timedelta(days=1)
     made = services.credit(db.session, project, alice, "@Dave", "design",
                            "https://example.org/sketches/1", "The dryer's frame sketches",
-                           "2026-03-01", now)
+                           "2026-03-01", now=now)
     services.credit(db.session, project, bob, "dave", "translation",
                     "http://example.org/fr", now=now)
     services.credit(db.session, project, bob, "dave", "design", "https://example.org/2",
@@ -353,7 +355,8 @@ def test_a_member_credits_someone_with_evidence(team):
     found = repos.records(project, today=now.date())
     assert found["dave"].kinds == {"design": 2, "translation": 1}
     assert found["dave"].git.commits == 0 and not found["dave"].hours
-    listed = services.profile(db.session, dave, repos.repos_dir, today=now.date())
+    listed = services.profile(db.session, dave, repos.repos_dir, "all",
+                              now.date())
     assert [(p.slug, r.kinds) for p, r in listed] == [("dryer", {"design": 2,
                                                                   "translation": 1})]
 

@@ -5,6 +5,7 @@ import re
 from decimal import Decimal
 from html import unescape
 
+from commons import clock as app_clock
 from commons.contributions import services
 from commons.extensions import db
 from commons.ledger import services as ledger
@@ -25,7 +26,8 @@ def record(app, username):  # noqa: F811 (fixtures from test_pages)
         project = projects.get_project(db.session, "dryer", with_members=False)
         found = services.project_records(db.session, project,
                                          services.repository_path(app.config["REPOS_DIR"],
-                                                                  "dryer"))
+                                                                  "dryer"),
+                                         "all", app_clock.now().date())
         return next(r for r in found if r.username == username)
 
 
@@ -66,7 +68,7 @@ def test_hours_corrected_to_zero_are_no_contribution(app, people):  # noqa: F811
         project = projects.get_project(db.session, "dryer")
         work = db.session.query(WorkLog).one()
         ledger.correct(db.session, project, work.user, work.seq, {"hours": "-2"},
-                       "Logged in the wrong project")
+                       "Logged in the wrong project", now=app_clock.now())
         db.session.commit()
         assert db.session.query(WorkLog).one().hours == Decimal(0)
     html = people.anon.client.get("/projects/dryer/contributors").get_data(as_text=True)

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
+from commons import clock as app_clock
 from commons.accounts import services as accounts
 from commons.extensions import db
 from commons.projects import services as projects
@@ -29,8 +30,8 @@ class Forge:
     def person(self, username: str) -> Person:
         with self.app.app_context():
             user = accounts.register_user(db.session, username, f"{username}@example.org",
-                                          TEST_PASSWORD)
-            _, token = accounts.create_token(db.session, user, "git")
+                                          TEST_PASSWORD, now=app_clock.now())
+            _, token = accounts.create_token(db.session, user, "git", now=app_clock.now())
             db.session.commit()
         return Person(username, token)
 
@@ -39,14 +40,15 @@ class Forge:
             user = accounts.find_user(db.session, founder.username)
             projects.create_project(db.session, user, projects.NewProject(
                 name=slug.title(), slug=slug, license="MIT", **policy),
-                projects.Settings.from_config(self.app.config))
+                projects.Settings.from_config(self.app.config), now=app_clock.now())
             db.session.commit()
         return slug
 
     def join(self, person: Person, slug: str) -> None:
         with self.app.app_context():
             project = projects.get_project(db.session, slug)
-            projects.join_project(db.session, project, accounts.find_user(db.session, person.username))
+            user = accounts.find_user(db.session, person.username)
+            projects.join_project(db.session, project, user, now=app_clock.now())
             db.session.commit()
 
     def url(self, slug: str, person: Person | None = None, secret: str | None = None) -> str:

@@ -8,6 +8,7 @@ import zipfile
 
 import pytest
 
+from commons import clock as app_clock
 from commons.accounts.services import register_user
 from commons.extensions import db
 from commons.projects import services as projects
@@ -27,9 +28,10 @@ def repo(app, tmp_path, repos_dir):
     """Project "dryer" with a branch feature/frame holding code, a binary,
     a big file, a nested README, 120 commits and a tag."""
     with app.app_context():
-        user = register_user(db.session, "ada", "ada@example.org", "x" * 12)
+        user = register_user(db.session, "ada", "ada@example.org", "x" * 12, now=app_clock.now())
         projects.create_project(db.session, user, projects.NewProject(
-            name="Dryer", slug="dryer", license="MIT"), projects.Settings.from_config(app.config))
+            name="Dryer", slug="dryer", license="MIT"), projects.Settings.from_config(app.config),
+                now=app_clock.now())
         db.session.commit()
     work = tmp_path / "work"
     git("clone", "-q", str(repos_dir / "dryer.git"), str(work), cwd=tmp_path)
@@ -185,9 +187,10 @@ def test_unknown_refs_paths_and_traversal_are_404(client, repo, url):
 
 def test_an_empty_repository_shows_how_to_push(app, client, repos_dir):
     with app.app_context():
-        user = register_user(db.session, "ada", "ada@example.org", "x" * 12)
+        user = register_user(db.session, "ada", "ada@example.org", "x" * 12, now=app_clock.now())
         projects.create_project(db.session, user, projects.NewProject(
-            name="Empty", slug="empty", license="MIT"), projects.Settings.from_config(app.config))
+            name="Empty", slug="empty", license="MIT"), projects.Settings.from_config(app.config),
+                now=app_clock.now())
         db.session.commit()
     git("update-ref", "-d", "refs/heads/main", cwd=repos_dir / "empty.git")
     html = text(client.get("/projects/empty/tree"))

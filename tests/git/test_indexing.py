@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from commons import clock as app_clock
 from commons.accounts.services import register_user
 from commons.extensions import db
 from commons.git import pushes
@@ -53,9 +54,10 @@ def test_odd_commits_are_read_without_breaking(tmp_path):
 @pytest.fixture
 def project(app, tmp_path):
     with app.app_context():
-        user = register_user(db.session, "ada", "ada@example.org", "x" * 12)
+        user = register_user(db.session, "ada", "ada@example.org", "x" * 12, now=app_clock.now())
         project = projects.create_project(db.session, user, projects.NewProject(
-            name="Dryer", slug="dryer", license="MIT"), projects.Settings.from_config(app.config))
+            name="Dryer", slug="dryer", license="MIT"), projects.Settings.from_config(app.config),
+                now=app_clock.now())
         db.session.commit()
         return project.id
 
@@ -76,9 +78,10 @@ def test_records_that_run_out_of_order_stay_exact(app, project, repos_dir, tmp_p
     with app.app_context():
         from commons.projects.models import Project
         first = pushes.record_push(db.session, db.session.get(Project, project), None,
-                                   [RefUpdate("0" * 40, b, "refs/heads/t")], repo)
+                                   [RefUpdate("0" * 40, b, "refs/heads/t")], repo,
+                                       now=app_clock.now())
         second = pushes.record_push(db.session, db.session.get(Project, project), None,
-                                    [RefUpdate(b, c, "refs/heads/t")], repo)
+                                    [RefUpdate(b, c, "refs/heads/t")], repo, now=app_clock.now())
         listed = lambda push: set(db.session.scalars(  # noqa: E731
             sa.select(PushCommit.sha).where(PushCommit.push_id == push.id)))
         assert listed(first) == set(shas[:3])
@@ -86,6 +89,7 @@ def test_records_that_run_out_of_order_stay_exact(app, project, repos_dir, tmp_p
         # A third push of commits already known (a deleted branch pushed
         # again) brings nothing new.
         third = pushes.record_push(db.session, db.session.get(Project, project), None,
-                                   [RefUpdate("0" * 40, b, "refs/heads/again")], repo)
+                                   [RefUpdate("0" * 40, b, "refs/heads/again")], repo,
+                                       now=app_clock.now())
         assert listed(third) == set()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Commit)) == 7

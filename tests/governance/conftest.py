@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from commons import clock as app_clock
 from commons.accounts import services as accounts
 from commons.extensions import db
 from commons.governance import services
@@ -36,7 +37,8 @@ class Scene:
         self.work = tmp_path / "work"
 
     def person(self, name: str):
-        user = accounts.register_user(db.session, name, f"{name}@example.org", "x" * 12)
+        user = accounts.register_user(db.session, name, f"{name}@example.org", "x" * 12,
+                                      now=app_clock.now())
         db.session.commit()
         return user
 
@@ -49,7 +51,7 @@ class Scene:
         return project
 
     def join(self, project, user):
-        projects.join_project(db.session, project, user)
+        projects.join_project(db.session, project, user, now=app_clock.now())
         db.session.commit()
 
     def commit(self, name: str, content: str, message: str, author: str, branch: str):

@@ -5,6 +5,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from commons import clock as app_clock
 from commons.extensions import db
 from commons.governance import services
 from commons.governance.models import Proposal
@@ -146,7 +147,7 @@ def test_a_consent_join_becomes_a_membership_when_it_passes(scene):
     alice, bob = scene.person("alice"), scene.person("bob")
     project = scene.project(alice, admission="consent")
     from commons.projects import services as projects
-    membership = projects.join_project(db.session, project, bob)
+    membership = projects.join_project(db.session, project, bob, now=app_clock.now())
     proposal = services.request_membership(db.session, project, bob, scene.settings(),
                                            scene.clock())
     db.session.commit()
@@ -314,13 +315,13 @@ def test_no_one_is_admitted_without_asking_and_a_withdrawn_request_can_be_made_a
         services.open_proposal(db.session, project, alice, "membership", "Admit bob", "",
                                {"username": "bob"}, scene.settings(), scene.clock())
     from commons.projects import services as projects
-    projects.join_project(db.session, project, bob)
+    projects.join_project(db.session, project, bob, now=app_clock.now())
     proposal = services.request_membership(db.session, project, bob, scene.settings(),
                                            scene.clock())
     db.session.commit()
     services.withdraw_proposal(db.session, proposal, bob, scene.clock())
     db.session.commit()
-    projects.join_project(db.session, project, bob)  # not "already waiting"
+    projects.join_project(db.session, project, bob, now=app_clock.now())  # not "already waiting"
     services.request_membership(db.session, project, bob, scene.settings(), scene.clock())
     db.session.commit()
 

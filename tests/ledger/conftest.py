@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from commons import clock as app_clock
 from commons.accounts import services as accounts
 from commons.extensions import db
 from commons.governance import services as governance
@@ -38,11 +39,12 @@ class Ledger:
             approval_threshold=Threshold(Decimal("100"), "EUR")),
             projects.Settings.from_config(app.config), now=clock())
         db.session.commit()
-        projects.join_project(db.session, self.project, self.bo)
+        projects.join_project(db.session, self.project, self.bo, now=app_clock.now())
         db.session.commit()
 
     def person(self, name: str):
-        user = accounts.register_user(db.session, name, f"{name}@example.org", "x" * 12)
+        user = accounts.register_user(db.session, name, f"{name}@example.org", "x" * 12,
+                                      now=app_clock.now())
         db.session.commit()
         return user
 

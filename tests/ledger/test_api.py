@@ -8,6 +8,7 @@ from itertools import pairwise
 
 import pytest
 
+from commons import clock as app_clock
 from commons.accounts import services as accounts
 from commons.extensions import db
 from commons.ledger import rules
@@ -63,7 +64,8 @@ def api(make_app, clock):
     app = make_app(CLOCK=clock, BASE_URL="http://commons.test")
     with app.app_context():
         world = Ledger(app, clock)
-        tokens = {name: accounts.create_token(db.session, getattr(world, name), "tests")[1]
+        tokens = {name: accounts.create_token(db.session, getattr(world, name), "tests",
+                                              now=app_clock.now())[1]
                   for name in ("ada", "bo", "cy")}
         db.session.commit()
     return Api(app, tokens)
@@ -368,7 +370,7 @@ def test_evidence_over_the_limit_is_refused_and_not_kept(make_app, clock):
     app = make_app(CLOCK=clock, EVIDENCE_MAX_BYTES=1000)
     with app.app_context():
         world = Ledger(app, clock)
-        token = accounts.create_token(db.session, world.bo, "tests")[1]
+        token = accounts.create_token(db.session, world.bo, "tests", now=app_clock.now())[1]
         db.session.commit()
     client = app.test_client()
     url = "/api/v1/projects/dryer/evidence"

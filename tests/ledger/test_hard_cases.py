@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from commons import clock as app_clock
 from commons.accounts import services as accounts
 from commons.accounts.models import User
 from commons.extensions import db
@@ -89,7 +90,7 @@ def test_an_input_proposal_for_a_huge_input_number_is_a_clear_error(app, people)
     assert web.status_code in (404, 422), web.status_code
     with app.app_context():
         ada = db.session.scalar(sa.select(User).where(User.username == "ada"))
-        token = accounts.create_token(db.session, ada, "review")[1]
+        token = accounts.create_token(db.session, ada, "review", now=app_clock.now())[1]
         db.session.commit()
     api = app.test_client().post("/api/v1/projects/dryer/proposals", headers=bearer(token), json={
         "kind": "input", "title": "Approve", "body": "please", "input": 99999999999999999999})
@@ -156,7 +157,7 @@ def test_correcting_a_pending_need_upward_does_not_pass_on_the_old_consent(ledge
 def test_a_withdrawn_pledger_has_no_standing_on_the_input_proposal(ledger):
     s = db.session
     ledger.need(unit_cost="24.50")  # 490 EUR: pending, proposal 1
-    pledged = services.pledge(s, ledger.project, ledger.cy, 1, "0.001", "", ledger.clock())
+    pledged = services.pledge(s, ledger.project, ledger.cy, 1, "0.001", "", now=ledger.clock())
     s.commit()
     services.withdraw_pledge(s, ledger.project, ledger.cy, pledged.seq, ledger.clock())
     s.commit()
@@ -189,7 +190,7 @@ def test_verify_catches_an_entry_moved_to_another_input(ledger):
     s = db.session
     ledger.need()
     ledger.need(title="Plywood")
-    services.pledge(s, ledger.project, ledger.cy, 1, "2", "", ledger.clock())
+    services.pledge(s, ledger.project, ledger.cy, 1, "2", "", now=ledger.clock())
     s.commit()
     # cy's pledge to input #1 leaves input #1's history and shows in #2's.
     s.execute(sa.update(LedgerEntry).where(LedgerEntry.seq == 3).values(input_number=2))
@@ -210,7 +211,7 @@ def test_verify_catches_an_entry_moved_to_another_input(ledger):
 def test_verify_catches_every_stored_balance_column(ledger, table, values):
     s = db.session
     ledger.need()
-    services.pledge(s, ledger.project, ledger.cy, 1, "2", "", ledger.clock())
+    services.pledge(s, ledger.project, ledger.cy, 1, "2", "", now=ledger.clock())
     services.log_work(s, ledger.project, ledger.bo, "3", "care", "cleaning", now=ledger.clock())
     s.commit()
     people = {"ada": ledger.ada.id, "bo": ledger.bo.id}
@@ -378,7 +379,7 @@ def test_nobody_logs_more_than_24_hours_a_day_by_logging_in_two_projects_at_once
                 project = projects.get_project(db.session, slug)
                 ada = db.session.scalar(sa.select(User).where(User.username == "ada"))
                 services.log_work(db.session, project, ada, "20", "care", "long day",
-                                  "2026-03-01", T0)
+                                  "2026-03-01", now=T0)
                 db.session.commit()
             except Problem:
                 db.session.rollback()

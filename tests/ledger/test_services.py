@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from commons import clock as app_clock
 from commons.extensions import db
 from commons.ledger import rules, services
 from commons.problems import Conflict, Forbidden, Invalid, NotFound
@@ -115,19 +116,22 @@ def test_who_may_do_what(ledger):
     db.session.rollback()
     ledger.need()
     with pytest.raises(Forbidden):
-        services.record_receipt(db.session, ledger.project, ledger.cy, 1, "1", "cy")
+        services.record_receipt(db.session, ledger.project, ledger.cy, 1, "1", "cy",
+                                now=app_clock.now())
     db.session.rollback()
     pledge = services.pledge(db.session, ledger.project, ledger.cy, 1, "2", now=ledger.clock())
     db.session.commit()
     with pytest.raises(Forbidden):
-        services.withdraw_pledge(db.session, ledger.project, ledger.bo, pledge.seq)
+        services.withdraw_pledge(db.session, ledger.project, ledger.bo, pledge.seq,
+                                 now=app_clock.now())
     db.session.rollback()
     services.withdraw_pledge(db.session, ledger.project, ledger.cy, pledge.seq, ledger.clock())
     db.session.commit()
     need = services.get_input(db.session, ledger.project, 1)
     assert (need.pledged, need.pledges[0].withdrawn) == (Decimal(0), True)
     with pytest.raises(Conflict):
-        services.withdraw_pledge(db.session, ledger.project, ledger.cy, pledge.seq)
+        services.withdraw_pledge(db.session, ledger.project, ledger.cy, pledge.seq,
+                                 now=app_clock.now())
 
 
 def test_closed_inputs_take_nothing_more(ledger):
@@ -135,10 +139,11 @@ def test_closed_inputs_take_nothing_more(ledger):
     services.close_input(db.session, ledger.project, ledger.ada, 1, "found some", ledger.clock())
     db.session.commit()
     with pytest.raises(Conflict, match="closed"):
-        services.pledge(db.session, ledger.project, ledger.cy, 1, "1")
+        services.pledge(db.session, ledger.project, ledger.cy, 1, "1", now=app_clock.now())
     db.session.rollback()
     with pytest.raises(Conflict, match="closed"):
-        services.record_receipt(db.session, ledger.project, ledger.bo, 1, "1", "shop")
+        services.record_receipt(db.session, ledger.project, ledger.bo, 1, "1", "shop",
+                                now=app_clock.now())
     db.session.rollback()
     assert services.get_input(db.session, ledger.project, 1).status == "closed"
 
@@ -146,10 +151,11 @@ def test_closed_inputs_take_nothing_more(ledger):
 def test_pledges_and_use_are_bounded(ledger):
     ledger.need(quantity="20")
     with pytest.raises(Invalid, match="Only 20 kg"):
-        services.pledge(db.session, ledger.project, ledger.cy, 1, "21")
+        services.pledge(db.session, ledger.project, ledger.cy, 1, "21", now=app_clock.now())
     db.session.rollback()
     with pytest.raises(Invalid, match="at most 0 kg can be recorded as used"):
-        services.record_consumption(db.session, ledger.project, ledger.bo, 1, "1", "tests")
+        services.record_consumption(db.session, ledger.project, ledger.bo, 1, "1", "tests",
+                                    now=app_clock.now())
     db.session.rollback()
 
 
@@ -189,12 +195,12 @@ def test_a_correction_that_raises_the_estimate_asks_again(ledger):
 
 def test_work_is_logged_and_bounded_per_day(ledger):
     work = services.log_work(db.session, ledger.project, ledger.bo, "6", "care", "cleaning",
-                             "2026-03-01", ledger.clock())
+                             "2026-03-01", now=ledger.clock())
     db.session.commit()
     assert (work.hours, work.category, work.user_id) == (Decimal(6), "care", ledger.bo.id)
     with pytest.raises(Invalid, match="a day has 24"):
         services.log_work(db.session, ledger.project, ledger.bo, "18.5", "routine", "x",
-                          "2026-03-01", ledger.clock())
+                          "2026-03-01", now=ledger.clock())
     db.session.rollback()
     for hours, category, day, message in [
         ("0", "care", None, "more than zero"), ("-2", "care", None, "more than zero"),
@@ -202,11 +208,11 @@ def test_work_is_logged_and_bounded_per_day(ledger):
     ]:
         with pytest.raises(Invalid, match=message):
             services.log_work(db.session, ledger.project, ledger.bo, hours, category, "x", day,
-                              ledger.clock())
+                              now=ledger.clock())
         db.session.rollback()
     with pytest.raises(Forbidden):
         services.log_work(db.session, ledger.project, ledger.cy, "1", "care", "x", None,
-                          ledger.clock())
+                          now=ledger.clock())
     db.session.rollback()
     services.correct(db.session, ledger.project, ledger.bo, 1, {"hours": "-1.5"}, "overcounted",
                      ledger.clock())

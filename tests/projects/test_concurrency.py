@@ -5,6 +5,7 @@ import threading
 
 import git
 
+from commons import clock as app_clock
 from tests.conftest import bearer
 
 
@@ -49,7 +50,7 @@ def test_the_unique_index_decides_when_both_pass_the_check(app, repos_dir):
 
     with app.app_context():
         for name in ("alice", "bob"):
-            register_user(db.session, name, f"{name}@example.org", "x" * 12)
+            register_user(db.session, name, f"{name}@example.org", "x" * 12, now=app_clock.now())
         db.session.commit()
     settings = services.Settings.from_config(app.config)
     alice_flushed, bob_checked = threading.Event(), threading.Event()
@@ -59,7 +60,7 @@ def test_the_unique_index_decides_when_both_pass_the_check(app, repos_dir):
         with app.app_context():
             user = db.session.scalar(db.select(services.User).filter_by(username="alice"))
             services.create_project(db.session, user, services.NewProject(
-                name="Alice's dryer", slug="dryer", license="MIT"), settings)
+                name="Alice's dryer", slug="dryer", license="MIT"), settings, now=app_clock.now())
             alice_flushed.set()
             bob_checked.wait(10)
             db.session.commit()
@@ -73,7 +74,7 @@ def test_the_unique_index_decides_when_both_pass_the_check(app, repos_dir):
             user = db.session.scalar(db.select(services.User).filter_by(username="bob"))
             try:
                 services.create_project(db.session, user, services.NewProject(
-                    name="Bob's dryer", slug="dryer", license="MIT"), settings)
+                    name="Bob's dryer", slug="dryer", license="MIT"), settings, now=app_clock.now())
                 db.session.commit()
                 outcome["bob"] = "created"
             except Conflict as conflict:

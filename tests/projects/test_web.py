@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 from markupsafe import escape
 
+from commons import clock as app_clock
 from commons.extensions import db
 from commons.projects.models import Membership, Project
 from tests.conftest import Browser
@@ -153,24 +154,25 @@ def test_no_orphan_repository_when_the_database_write_is_rolled_back(app, repos_
     from commons.projects import services
 
     with app.app_context():
-        founder = register_user(db.session, "alice", "alice@example.org", "x" * 12)
+        founder = register_user(db.session, "alice", "alice@example.org", "x" * 12,
+                                now=app_clock.now())
         db.session.commit()
         settings = services.Settings.from_config(app.config)
         services.create_project(db.session, founder, services.NewProject(
-            name="Dryer", slug="dryer", license="MIT"), settings)
+            name="Dryer", slug="dryer", license="MIT"), settings, now=app_clock.now())
         assert (repos_dir / "dryer.git").is_dir()
         db.session.rollback()
         assert not (repos_dir / "dryer.git").exists()
         # The same when the request ends without a commit (session closed).
         services.create_project(db.session, db.session.merge(founder), services.NewProject(
-            name="Dryer", slug="dryer", license="MIT"), settings)
+            name="Dryer", slug="dryer", license="MIT"), settings, now=app_clock.now())
         assert (repos_dir / "dryer.git").is_dir()
         db.session.remove()
         assert not (repos_dir / "dryer.git").exists()
         # And a commit keeps it.
         founder = db.session.merge(founder)
         services.create_project(db.session, founder, services.NewProject(
-            name="Dryer", slug="dryer", license="MIT"), settings)
+            name="Dryer", slug="dryer", license="MIT"), settings, now=app_clock.now())
         db.session.commit()
         db.session.remove()
         assert (repos_dir / "dryer.git").is_dir()
