@@ -276,6 +276,10 @@ class InputOut(Schema):
     still_needed = fields.String()
     status = fields.String(metadata={
         "description": "pending, approved, covered, fulfilled or closed"})
+    open = fields.Boolean(metadata={
+        "description": "An open need: not closed, and still_needed above zero (pending "
+                       "inputs included). The ledger page's totals and the needs board count "
+                       "exactly these."})
     approved = fields.Boolean()
     closed = fields.Boolean()
     unit_cost = fields.String(allow_none=True)

@@ -75,13 +75,28 @@ def get_input(session: Session, project: Project, number: int) -> Input:
     return need
 
 
+def open_clause():
+    """``rules.is_open`` as SQL, for lists that filter before they load:
+    not closed, and something still needed. An open input's status is
+    pending or approved (covered and fulfilled ones need nothing more), so
+    the indexed status narrows the rows first; still needed is stored as
+    exact text, so it is compared as a number. A test checks the SQL and
+    the rule agree."""
+    return sa.and_(Input.status.in_(("pending", "approved")), Input.closed.is_(False),
+                   sa.cast(Input.still_needed, sa.Numeric) > 0)
+
+
 def list_inputs(session: Session, project: Project, *, after: int | None = None,
-                limit: int | None = None, open_only: bool = False) -> list[Input]:
-    """Inputs by number, *limit* at a time after the number *after*."""
+                limit: int | None = None, open_only: bool = False,
+                not_closed: bool = False) -> list[Input]:
+    """Inputs by number, *limit* at a time after the number *after*: all,
+    the open ones (``rules.is_open``), or those not closed."""
     statement = sa.select(Input).where(Input.project_id == project.id)
     if after is not None:
         statement = statement.where(Input.number > after)
     if open_only:
+        statement = statement.where(open_clause())
+    if not_closed:
         statement = statement.where(Input.closed.is_(False))
     statement = statement.order_by(Input.number)
     if limit is not None:
@@ -89,10 +104,10 @@ def list_inputs(session: Session, project: Project, *, after: int | None = None,
     return list(session.scalars(statement))
 
 
-def count_inputs(session: Session, project: Project, open_only: bool = False) -> int:
+def count_inputs(session: Session, project: Project, not_closed: bool = False) -> int:
     statement = sa.select(sa.func.count()).select_from(Input).where(
         Input.project_id == project.id)
-    if open_only:
+    if not_closed:
         statement = statement.where(Input.closed.is_(False))
     return session.scalar(statement) or 0
 
@@ -134,15 +149,15 @@ def totals(session: Session, project: Project) -> dict[str, rules.Totals]:
     """Per-currency totals over every input, from plain rows (a project may
     have thousands of inputs; only these columns are needed)."""
     return rules.totals(session.execute(
-        sa.select(Input.unit, Input.unit_cost, Input.currency, Input.needed, Input.pledged,
-                  Input.received, Input.closed).where(Input.project_id == project.id)))
+        sa.select(Input.unit, Input.unit_cost, Input.currency, Input.still_needed,
+                  Input.pledged, Input.received, Input.closed).where(Input.project_id == project.id)))
 
 
 def open_needs(session: Session, limit: int = 2000) -> list[tuple[Input, Project]]:
-    """Every project's needs still open, for the needs board."""
+    """Every project's open needs (``rules.is_open``), for the needs board."""
     rows = session.execute(
         sa.select(Input, Project).join(Project, Project.id == Input.project_id)
-        .where(Input.status.in_(["pending", "approved", "covered"]))
+        .where(open_clause())
         .order_by(Input.resource, Input.needed_by.is_(None), Input.needed_by, Input.id)
         .limit(limit)).all()
     return [(need, project) for need, project in rows]

@@ -132,11 +132,12 @@ def ledger_page(slug: str):
     inputs = services.list_inputs(db.session, project, after=after, limit=INPUTS_PER_PAGE + 1)
     more = len(inputs) > INPUTS_PER_PAGE
     inputs = inputs[:INPUTS_PER_PAGE]
-    charted = services.list_inputs(db.session, project, open_only=True, limit=chart.MAX_ROWS)
+    charted = services.list_inputs(db.session, project, not_closed=True,
+                                   limit=chart.MAX_ROWS)
     drawn = chart.layout(charted)
     if len(charted) == chart.MAX_ROWS:
         drawn = dataclasses.replace(drawn, omitted=services.count_inputs(
-            db.session, project, open_only=True) - len(drawn.rows))
+            db.session, project, not_closed=True) - len(drawn.rows))
     return render_template(
         "ledger/ledger.html", project=project, inputs=inputs, member=_is_member(project),
         totals=services.totals(db.session, project), head=services.head(db.session, project),

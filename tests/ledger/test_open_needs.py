@@ -1,0 +1,75 @@
+"""What a newcomer trying the demo found: an input's balance, the ledger's
+totals, the needs board and the API must agree on what is still open; a
+fulfilled input takes no pledge; a receipt delivers its provider's pledge;
+a pending input takes no receipt."""
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from commons.ledger import rules
+from tests.ledger.test_api import FILAMENT, api  # noqa: F401 (the fixture)
+from tests.ledger.test_pages import (  # noqa: F401 (the fixtures)
+    add_need,
+    app,
+    error_text,
+    html_of,
+    on_input,
+    people,
+    totals,
+)
+
+
+# ---------------------------------------------------------------- what is open
+
+def test_open_is_what_the_balance_still_needs():
+    """The one definition: not closed, and something nobody has delivered
+    or pledged yet. Pending inputs are open (pledges are welcome while the
+    members decide); covered and fulfilled ones are not."""
+    def need(needed="20", received="0", pledged="0", approved=True, closed=False):
+        balance = rules.InputBalance(number=1, seq=1, title="PLA", kind="material", unit="kg",
+                                     needed=Decimal(needed), unit_cost=None,
+                                     currency=None, needed_by=None, description="",
+                                     approved=approved, closed=closed,
+                                     received=Decimal(received))
+        if pledged != "0":
+            balance.pledges[2] = rules.PledgeBalance(2, 1, "cy", Decimal(pledged))
+        return balance
+
+    assert need().open
+    assert need(approved=False).open
+    assert need(received="5", pledged="5").open
+    assert not need(received="15", pledged="5").open          # covered
+    assert not need(received="20").open                      # fulfilled
+    assert not need(approved=False, pledged="20").open       # pending, pledged in full
+    assert not need(closed=True).open
+    assert rules.is_open(closed=False, still_needed=Decimal("0.5"))
+    assert not rules.is_open(closed=False, still_needed=Decimal("0.000"))
+
+
+def test_the_ledger_totals_the_needs_board_and_the_api_agree_with_the_balances(app, people,
+                                                                               client):
+    ada, cy, anon = people.ada, people.cy, people.anon
+    add_need(ada)                                                   # 20 kg x 2.50 EUR
+    add_need(ada, title="Plywood 12 mm", quantity="2", unit="m2", unit_cost="30.00")
+    add_need(ada, title="Solar glass", quantity="1", unit="piece", unit_cost="40.00")
+    # #1 arrives in full, #2 is pledged in full, #3 (one piece) is untouched.
+    assert on_input(cy, "pledge", {"quantity": "20"}).status_code == 302
+    assert on_input(ada, "receipt", {"quantity": "20", "pledge": "4",
+                                     "date": "2026-03-01"}).status_code == 302
+    assert on_input(cy, "pledge", {"quantity": "2"}, number=2).status_code == 302
+    ledger = html_of(anon, "/projects/dryer/ledger")
+    still = re.findall(r'<td class="num">([^<]+)</td>\s*<td>(kg|m2|piece)</td>', ledger)
+    assert still == [("0", "kg"), ("0", "m2"), ("1", "piece")]
+    # Only the glass is still needed: 40 EUR, not the 150 EUR of all three.
+    assert totals(ledger) == ("40.00", "60.00", "50.00")
+
+    board = html_of(anon, "/needs")
+    assert "Solar glass" in board
+    assert "PLA filament" not in board and "Plywood" not in board
+
+    listed = client.get("/api/v1/projects/dryer/inputs").get_json()
+    assert [(i["number"], i["open"]) for i in listed] == [(1, False), (2, False), (3, True)]
+    only_open = client.get("/api/v1/projects/dryer/inputs?open=true").get_json()
+    assert [i["number"] for i in only_open] == [3]
