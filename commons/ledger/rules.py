@@ -382,6 +382,23 @@ def is_open(closed: bool, still_needed: Decimal) -> bool:
     return not closed and still_needed > 0
 
 
+def pledge_refusal(number: int, title: str, unit: str, closed: bool, needed: Decimal,
+                   received: Decimal, pledged: Decimal) -> str | None:
+    """Why input #*number* takes no pledge, or None when it takes one: an
+    input takes pledges while it is open (``is_open``). The input page shows
+    this instead of the pledge form; the service refuses with it."""
+    still_needed = max(needed - received - pledged, Decimal(0))
+    if is_open(closed, still_needed):
+        return None
+    name = f"Input #{number} ({title})"
+    if closed:
+        return f"{name} is closed; nothing more is recorded against it."
+    if received >= needed:
+        return f"{name} has arrived in full; nothing more is needed."
+    return (f"{name} is pledged in full ({shown(pledged, unit)} {unit} still to come); nothing "
+            "more is needed unless a pledge is withdrawn.")
+
+
 def status_of(closed: bool, approved: bool, needed: Decimal, received: Decimal,
               pledged: Decimal) -> str:
     if closed:

@@ -280,6 +280,13 @@ def _require_member(project: Project, actor: User, what: str) -> None:
         raise Forbidden(f"Members of {project.name} {what}. Join the project first.")
 
 
+def no_pledge(need: Input) -> str | None:
+    """Why *need* takes no pledge now (closed, arrived or pledged in full),
+    or None."""
+    return rules.pledge_refusal(need.number, need.title, need.unit, need.closed, need.needed,
+                                need.received, need.pledged)
+
+
 def _open(project: Project, need: Input) -> None:
     if need.closed:
         raise Conflict(f"Input #{need.number} ({need.title}) is closed; nothing more is "
@@ -395,7 +402,8 @@ def pledge(session: Session, project: Project, actor: User, number: int, quantit
     note = _text(note, "Note", "note", 2000, required=False, multiline=True)
     held = hold_journal(session, project)
     need = get_input(session, project, number)
-    _open(project, need)
+    if refusal := no_pledge(need):
+        raise Conflict(refusal, field="quantity")
     try:
         amount = rules.quantity(quantity, need.unit)
     except RuleError as error:

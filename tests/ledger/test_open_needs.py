@@ -73,3 +73,34 @@ def test_the_ledger_totals_the_needs_board_and_the_api_agree_with_the_balances(a
     assert [(i["number"], i["open"]) for i in listed] == [(1, False), (2, False), (3, True)]
     only_open = client.get("/api/v1/projects/dryer/inputs?open=true").get_json()
     assert [i["number"] for i in only_open] == [3]
+
+
+# ---------------------------------------------------------------- no pledge to a met need
+
+def test_a_fulfilled_input_offers_no_pledge_and_refuses_one(app, people):
+    ada, cy = people.ada, people.cy
+    add_need(ada, title="Plywood 12 mm", quantity="3", unit="m2", unit_cost="", currency="")
+    assert on_input(ada, "receipt", {"quantity": "3", "provider": "Timber yard"}).status_code \
+        == 302
+    page = html_of(cy, "/projects/dryer/inputs/1")
+    assert 'id="pledge-form"' not in page and "0 m2 is still needed" not in page
+    assert "has arrived in full; nothing more is needed" in error_text_of(page)
+    late = on_input(cy, "pledge", {"quantity": "1"})
+    assert late.status_code == 409
+    assert "Input #1 (Plywood 12 mm) has arrived in full" in error_text(late)
+    assert "No pledges yet." in html_of(cy, "/projects/dryer/inputs/1")
+
+
+def test_a_need_pledged_in_full_offers_no_pledge_and_the_api_says_why(api):
+    api.ok("/inputs", "ada", FILAMENT)
+    api.ok("/inputs/1/pledges", "cy", {"quantity": "20"})
+    body = api.refused("/inputs/1/pledges", "bo", 409, "is pledged in full",
+                       json={"quantity": "1"})
+    assert "withdrawn" in body["error"]  # what would open it again
+    api.ok("/inputs/1/receipts", "ada", {"quantity": "20", "pledge": 2})
+    api.refused("/inputs/1/pledges", "bo", 409, "Input #1 (PLA filament) has arrived in full",
+                json={"quantity": "1"})
+
+
+def error_text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", html)
