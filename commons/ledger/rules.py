@@ -399,6 +399,21 @@ def pledge_refusal(number: int, title: str, unit: str, closed: bool, needed: Dec
             "more is needed unless a pledge is withdrawn.")
 
 
+def receipt_refusal(number: int, title: str, closed: bool, approved: bool) -> str | None:
+    """Why input #*number* takes no receipt, or None when it takes one.
+    Until the members approve a pending input, nothing is received against
+    it: what arrived would be spent on something the project has not
+    agreed to."""
+    name = f"Input #{number} ({title})"
+    if closed:
+        return f"{name} is closed; nothing more is recorded against it."
+    if not approved:
+        return (f"{name} is pending approval: its estimated cost is above the project's "
+                "threshold, so the members decide first. Receipts are recorded once it is "
+                "approved (when its input proposal passes).")
+    return None
+
+
 def status_of(closed: bool, approved: bool, needed: Decimal, received: Decimal,
               pledged: Decimal) -> str:
     if closed:

@@ -287,6 +287,11 @@ def no_pledge(need: Input) -> str | None:
                                 need.received, need.pledged)
 
 
+def no_receipt(need: Input) -> str | None:
+    """Why *need* takes no receipt now (closed, or not approved yet), or None."""
+    return rules.receipt_refusal(need.number, need.title, need.closed, need.approved)
+
+
 def _open(project: Project, need: Input) -> None:
     if need.closed:
         raise Conflict(f"Input #{need.number} ({need.title}) is closed; nothing more is "
@@ -467,7 +472,8 @@ def record_receipt(session: Session, project: Project, actor: User, number: int,
         raise _problem(error) from None
     held = hold_journal(session, project)
     need = get_input(session, project, number)
-    _open(project, need)
+    if refusal := no_receipt(need):
+        raise Conflict(refusal)
     try:
         amount = rules.quantity(quantity, need.unit)
     except RuleError as error:

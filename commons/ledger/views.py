@@ -213,7 +213,7 @@ def _input_page(project, number: int, bound: dict | None = None, status: int = 2
                                limit=PAGE)
     return render_template(
         "ledger/input.html", project=project, need=need, forms=forms, member=_is_member(project),
-        no_pledge=services.no_pledge(need),
+        no_pledge=services.no_pledge(need), no_receipt=services.no_receipt(need),
         proposal=_open_proposal(project, need), history=history, data=services.entry_data,
         inputs={need.number: need}, correctable=rules.CORRECTABLE,
         older=history[-1].seq if len(history) == PAGE else None), status

@@ -104,3 +104,29 @@ def test_a_need_pledged_in_full_offers_no_pledge_and_the_api_says_why(api):
 
 def error_text_of(html: str) -> str:
     return re.sub(r"\s+", " ", html)
+
+
+# ---------------------------------------------------------------- receipts wait for approval
+
+def test_a_pending_input_takes_no_receipt_until_it_is_approved(app, people, clock):
+    ada = people.ada
+    add_need(ada, unit_cost="24.50")  # 490 EUR > 100 EUR: pending, proposal #1 decides
+    page = html_of(ada, "/projects/dryer/inputs/1")
+    assert 'id="receipt-form"' not in page
+    assert "Receipts are recorded once it is approved" in error_text_of(page)
+    early = on_input(ada, "receipt", {"quantity": "5", "provider": "Hackerspace shop"})
+    assert early.status_code == 409
+    assert "Input #1 (PLA filament) is pending approval" in error_text(early)
+    assert "<dt>Received</dt><dd>0 kg</dd>" in html_of(ada, "/projects/dryer/inputs/1")
+
+    clock.advance(days=4)  # nobody objected: proposal #1 passes on the next read
+    assert 'id="receipt-form"' in html_of(ada, "/projects/dryer/inputs/1")
+    on_time = on_input(ada, "receipt", {"quantity": "5", "provider": "Hackerspace shop"})
+    assert on_time.status_code == 302, error_text(on_time)
+
+
+def test_the_api_refuses_a_receipt_on_a_pending_input(api):
+    api.ok("/inputs", "ada", {**FILAMENT, "unit_cost": "24.50"})
+    api.refused("/inputs/1/receipts", "ada", 409, "Input #1 (PLA filament) is pending approval",
+                json={"quantity": "5", "provider": "Hackerspace shop"})
+
