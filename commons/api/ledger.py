@@ -155,12 +155,15 @@ def withdraw_pledge(slug: str, seq: int):
 @blp.doc(security=BEARER)
 def record_receipt(body, slug: str, number: int):
     """Record what arrived, from whom, with evidence: a link, or a file
-    uploaded first with POST /projects/<slug>/evidence."""
+    uploaded first with POST /projects/<slug>/evidence. Leave `pledge` out
+    and a provider's own outstanding pledge to the input is delivered;
+    `"pledge": null` delivers none. The input must be approved."""
     project = _project(slug, members=True)
     entry = services.record_receipt(
         db.session, project, require_api_user(), number, body["quantity"], body["provider"],
         received_on=body["date"], evidence_url=body["evidence_url"],
-        evidence=_stored_evidence(body), pledge_seq=body["pledge"], now=clock.now())
+        evidence=_stored_evidence(body),
+        pledge_seq=body.get("pledge", services.PROVIDERS_PLEDGE), now=clock.now())
     return _created(project, entry, number)
 
 

@@ -452,12 +452,21 @@ def withdraw_pledge(session: Session, project: Project, actor: User, seq: int,
 
 # ---------------------------------------------------------------- receipts, use
 
+# Passed as a receipt's pledge: deliver the provider's own outstanding
+# pledge to the input, if they made one.
+PROVIDERS_PLEDGE = "auto"
+
+
 def record_receipt(session: Session, project: Project, actor: User, number: int,
                    quantity: object, provider: object = "", *, received_on: object = None,
                    evidence_url: object = None, evidence: Evidence | None = None,
                    pledge_seq: object = None, now: datetime | None = None) -> LedgerEntry:
     """A member records what arrived, from whom, with evidence (a link or a
-    stored file), against a pledge if there was one."""
+    stored file), against a pledge if there was one: *pledge_seq* names it,
+    None (or "") means none, and ``PROVIDERS_PLEDGE`` means the provider's
+    own oldest outstanding pledge to this input, if any (otherwise the
+    pledge would stay "to come" and its amount count twice, as pledged and
+    as received)."""
     now = now or utcnow()
     _require_member(project, actor, "record what arrived")
     provider = _text(provider, "Provider", "provider", 200, required=False)
@@ -479,7 +488,9 @@ def record_receipt(session: Session, project: Project, actor: User, number: int,
     except RuleError as error:
         raise _problem(error) from None
     against = None
-    if pledge_seq not in (None, ""):
+    if pledge_seq == PROVIDERS_PLEDGE:
+        against = _providers_pledge(need, provider)
+    elif pledge_seq not in (None, ""):
         try:
             seq = int(str(pledge_seq))
         except ValueError:
@@ -517,6 +528,15 @@ def record_receipt(session: Session, project: Project, actor: User, number: int,
     if provider_user is not None:
         input_supplied.send(project, need=need)
     return entry
+
+
+def _providers_pledge(need: Input, provider: str) -> Pledge | None:
+    """The oldest pledge to *need* that the account named *provider* has not
+    delivered in full nor withdrawn."""
+    name = provider.lower()
+    return next((p for p in need.pledges
+                 if p.pledger is not None and p.pledger.username == name
+                 and not p.withdrawn and p.received < p.quantity), None)
 
 
 def record_consumption(session: Session, project: Project, actor: User, number: int,

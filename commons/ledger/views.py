@@ -204,10 +204,18 @@ def _input_page(project, number: int, bound: dict | None = None, status: int = 2
         "close": CloseForm(prefix="close", formdata=None),
         **bound,
     }
-    forms["receipt"].pledge.choices = [("", "None")] + [
+    to_come = [p for p in need.pledges if not p.withdrawn and p.received < p.quantity]
+    forms["receipt"].pledge.choices = [
+        (services.PROVIDERS_PLEDGE, "The provider's own pledge, if they made one"),
+        ("", "None: not against a pledge")] + [
         (str(p.seq), f"#{p.seq} by {p.pledger.username if p.pledger else 'a former account'}: "
                      f"{chart.figure(p.quantity - p.received, need.unit)} {need.unit} to come")
-        for p in need.pledges if not p.withdrawn and p.received < p.quantity]
+        for p in to_come]
+    if "receipt" not in bound:
+        # A member recording a delivery most often records their own.
+        mine = next((p for p in to_come if current_user.is_authenticated
+                     and p.pledger_id == current_user.id), None)
+        forms["receipt"].pledge.data = str(mine.seq) if mine else services.PROVIDERS_PLEDGE
     before = _cursor()
     history = services.journal(db.session, project, before=before, input_number=number,
                                limit=PAGE)

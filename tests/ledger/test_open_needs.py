@@ -130,3 +130,59 @@ def test_the_api_refuses_a_receipt_on_a_pending_input(api):
     api.refused("/inputs/1/receipts", "ada", 409, "Input #1 (PLA filament) is pending approval",
                 json={"quantity": "5", "provider": "Hackerspace shop"})
 
+
+# ---------------------------------------------------------------- a receipt delivers the pledge
+
+def selected_option(html: str, name: str) -> str:
+    """The value a browser sends for select *name*: the selected option, or
+    the first."""
+    select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', html, re.S).group(1)
+    options = re.findall(r'<option([^>]*)value="([^"]*)"([^>]*)>', select)
+    chosen = [value for before, value, after in options if "selected" in before + after]
+    return (chosen or [options[0][1]])[0]
+
+
+def test_a_receipt_from_a_pledger_delivers_their_pledge_unless_told_otherwise(app, people):
+    ada, bo, cy = people.ada, people.bo, people.cy
+    add_need(ada)
+    assert on_input(cy, "pledge", {"quantity": "5"}).status_code == 302       # pledge #2
+    page = html_of(ada, "/projects/dryer/inputs/1")
+    # ada records cy's delivery as a person would: quantity and provider, and the
+    # pledge select left as it comes.
+    received = on_input(ada, "receipt", {"quantity": "5", "provider": "cy",
+                                         "pledge": selected_option(page, "receipt-pledge")})
+    assert received.status_code == 302, error_text(received)
+    page = error_text_of(html_of(ada, "/projects/dryer/inputs/1"))
+    assert "<td>delivered</td>" in page and "to come" not in page
+    assert "<dt>Pledged, not yet received</dt><dd>0 kg</dd>" in page
+    assert "<dt>Received</dt><dd>5 kg</dd>" in page
+    assert "<dt>Still needed</dt><dd>15 kg</dd>" in page
+
+    # A member who pledged finds their own pledge chosen when they record it.
+    assert on_input(bo, "pledge", {"quantity": "3"}).status_code == 302       # pledge #4
+    assert selected_option(html_of(bo, "/projects/dryer/inputs/1"), "receipt-pledge") == "4"
+    # Choosing "None" records a receipt against no pledge, even from the pledger.
+    none = on_input(ada, "receipt", {"quantity": "1", "provider": "bo", "pledge": ""})
+    assert none.status_code == 302, error_text(none)
+    assert "#4 by bo: 3 kg to come" in html_of(ada, "/projects/dryer/inputs/1")
+
+
+def test_the_api_applies_the_providers_pledge_when_pledge_is_left_out(api):
+    api.ok("/inputs", "ada", FILAMENT)
+    api.ok("/inputs/1/pledges", "cy", {"quantity": "5"})                      # pledge #2
+    auto = api.ok("/inputs/1/receipts", "ada", {"quantity": "5", "provider": "cy"})
+    assert auto["data"]["pledge"] == 2 and auto["data"]["provider_user"] == "cy"
+    assert auto["balance"]["pledged"] == "0.000"
+    assert auto["balance"]["pledges"][0]["received"] == "5.000"
+
+    api.ok("/inputs/1/pledges", "cy", {"quantity": "2"})                      # pledge #4
+    none = api.ok("/inputs/1/receipts", "ada", {"quantity": "1", "provider": "cy",
+                                                "pledge": None})
+    assert none["data"]["pledge"] is None
+    assert none["balance"]["pledged"] == "2.000"
+    shop = api.ok("/inputs/1/receipts", "ada", {"quantity": "1", "provider": "A shop"})
+    assert shop["data"]["pledge"] is None and shop["balance"]["pledged"] == "2.000"
+
+    described = api.client.get("/api/v1/openapi.json").get_json()
+    receipt = described["components"]["schemas"]["ReceiptCreate"]["properties"]["pledge"]
+    assert "Left out" in receipt["description"] and "null" in receipt["description"]
