@@ -438,7 +438,7 @@ def take_stance(session: Session, proposal: Proposal, user: User, stance: str, r
         session.add(current)
     current.stance, current.reason, current.revision, current.taken_at = \
         stance, reason, proposal.revision, now
-    verb = {"support": "supports", "abstain": "abstains", "object": "objects"}[stance]
+    verb = rules.STANCE_WORDS[stance].verb
     proposal.events.append(TimelineEvent(at=now, actor_id=user.id, text=(
         f"{user.username} {verb}" + (f": {reason}" if reason else "."))))
     session.flush()
@@ -458,7 +458,8 @@ def withdraw_stance(session: Session, proposal: Proposal, user: User,
     _hold(session, proposal, (rules.OPEN,), open_window_at=now)
     proposal.stances.remove(current)
     proposal.events.append(TimelineEvent(at=now, actor_id=user.id,
-                                         text=f"{user.username} withdrew their {current.stance}."))
+                                         text=f"{user.username} withdrew their "
+                                              f"{rules.STANCE_WORDS[current.stance].noun}."))
     session.flush()
 
 

@@ -21,12 +21,18 @@ from commons.forms import press_button, show_problem
 from commons.git import pushes
 from commons.governance import services
 from commons.governance.forms import CommentForm, ProposalForm, ReviseForm, StanceForm
-from commons.governance.rules import OPEN
+from commons.governance.rules import OPEN, STANCE_WORDS
 from commons.ledger import services as ledger
 from commons.problems import NotFound, Problem
 from commons.projects import services as projects
 
 bp = Blueprint("governance", __name__)
+
+
+@bp.app_context_processor
+def stance_words() -> dict:
+    """Every template says a stance with the same words."""
+    return {"stance_words": STANCE_WORDS}
 
 
 def settings() -> services.Settings:
