@@ -63,6 +63,8 @@ def _problem(problem: Problem):
     extra = {"field": problem.field} if problem.field else {}
     if problems := problem.extra.get("problems"):
         extra["errors"] = problems
+    if (number := problem.extra.get("proposal")) is not None:
+        extra["proposal"] = number  # the proposal the conflict is with
     return error_response(problem.status, problem.message, **extra)
 
 

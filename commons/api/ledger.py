@@ -52,21 +52,33 @@ def list_inputs(slug: str):
     """The project's inputs with their balances, oldest first, ?limit at a
     time (100 by default, at most 500) after the input numbered ?after; a
     `Link: <...>; rel="next"` header names the next page. Each input's
-    pledges are in GET /inputs/<n>."""
+    pledges are in GET /inputs/<n>. With ?open=true, only the open needs
+    (each input's `open`: not closed, something still needed)."""
     project = _project(slug)
     limit = min(max(request.args.get("limit", 100, type=int), 1), 500)
     after = request.args.get("after", type=int)
     after = after if after is not None and 0 <= after <= services.MAX_NUMBER else None
-    page = services.list_inputs(db.session, project, after=after, limit=limit + 1)
+    open_only = _flag(request.args.get("open"))
+    page = services.list_inputs(db.session, project, after=after, limit=limit + 1,
+                                open_only=open_only)
     proposals = _open_proposals(project)
     answer = [input_json(project, need, proposals, with_pledges=False)
               for need in page[:limit]]
     headers = {}
     if len(page) > limit:
         following = url_for("api_ledger.list_inputs", slug=project.slug, limit=limit,
-                            after=page[limit - 1].number, _external=True)
+                            after=page[limit - 1].number, _external=True,
+                            **({"open": "true"} if open_only else {}))
         headers["Link"] = f'<{following}>; rel="next"'
     return answer, 200, headers
+
+
+def _flag(value: str | None) -> bool:
+    if value in (None, "", "false", "0"):
+        return False
+    if value in ("true", "1"):
+        return True
+    raise Invalid("open is true or false.", field="open")
 
 
 @blp.route("/projects/<slug>/inputs", methods=["POST"])
@@ -143,12 +155,15 @@ def withdraw_pledge(slug: str, seq: int):
 @blp.doc(security=BEARER)
 def record_receipt(body, slug: str, number: int):
     """Record what arrived, from whom, with evidence: a link, or a file
-    uploaded first with POST /projects/<slug>/evidence."""
+    uploaded first with POST /projects/<slug>/evidence. Leave `pledge` out
+    and a provider's own outstanding pledge to the input is delivered;
+    `"pledge": null` delivers none. The input must be approved."""
     project = _project(slug, members=True)
     entry = services.record_receipt(
         db.session, project, require_api_user(), number, body["quantity"], body["provider"],
         received_on=body["date"], evidence_url=body["evidence_url"],
-        evidence=_stored_evidence(body), pledge_seq=body["pledge"], now=clock.now())
+        evidence=_stored_evidence(body),
+        pledge_seq=body.get("pledge", services.PROVIDERS_PLEDGE), now=clock.now())
     return _created(project, entry, number)
 
 

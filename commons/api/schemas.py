@@ -180,8 +180,13 @@ class ReceiptCreate(Schema):
         "The sha256 of a file uploaded with POST /projects/<slug>/evidence.")
     evidence_name = _optional_text("The evidence file's name, as shown on the page.")
     evidence_type = _optional_text("The evidence file's media type, e.g. image/jpeg.")
-    pledge = fields.Raw(allow_none=True, load_default=None, metadata={
-        "type": "integer", "description": "The seq of the pledge this receipt delivers."})
+    # No load_default: a pledge left out and "pledge": null mean different things.
+    pledge = fields.Raw(allow_none=True, metadata={
+        "type": "integer", "nullable": True,
+        "description": "The seq of the pledge this receipt delivers. Left out: the provider's "
+                       "own outstanding pledge to this input, if they made one, is delivered "
+                       "(the oldest first), so it stops counting as pledged. null: the receipt "
+                       "delivers no pledge."})
     date = _optional_text("YYYY-MM-DD received; today if left out.")
 
 
@@ -276,6 +281,10 @@ class InputOut(Schema):
     still_needed = fields.String()
     status = fields.String(metadata={
         "description": "pending, approved, covered, fulfilled or closed"})
+    open = fields.Boolean(metadata={
+        "description": "An open need: not closed, and still_needed above zero (pending "
+                       "inputs included). The ledger page's totals and the needs board count "
+                       "exactly these."})
     approved = fields.Boolean()
     closed = fields.Boolean()
     unit_cost = fields.String(allow_none=True)

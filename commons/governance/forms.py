@@ -11,6 +11,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from commons.governance.rules import STANCE_WORDS
+
 KIND_CHOICES = [
     SelectChoice("merge", "Merge a branch into the default branch"),
     SelectChoice("decision", "A decision (free text)"),
@@ -46,8 +48,8 @@ class ProposalForm(FlaskForm):
 
 class StanceForm(FlaskForm):
     stance = RadioField("Your stance", choices=[
-        SelectChoice("support", "Support"), SelectChoice("abstain", "Abstain"),
-        SelectChoice("object", "Object (needs a reason)")], validators=[DataRequired()])
+        SelectChoice(key, words.choice) for key, words in STANCE_WORDS.items()],
+        validators=[DataRequired()])
     reason = TextAreaField("Reason", validators=[Length(max=5000)],
                            description="Required for an objection: what would have to change?")
     # The revision the person read: a stance is consent to that content.

@@ -18,6 +18,25 @@ CONSENSUS, MAJORITY = "consensus", "majority"
 
 
 @dataclass(frozen=True)
+class StanceWords:
+    """How a stance is said: "withdraw my objection", "bob objects", the
+    choice "Object (needs a reason)". A stance's value is a verb's stem
+    ("object"), which reads wrongly as a noun, so every page and message
+    takes its words from here."""
+
+    noun: str    # "objection": my objection, their objection
+    verb: str    # "objects": bob objects
+    choice: str  # how the stance form offers it
+
+
+STANCE_WORDS: dict[str, StanceWords] = {
+    "support": StanceWords("support", "supports", "Support"),
+    "abstain": StanceWords("abstention", "abstains", "Abstain"),
+    "object": StanceWords("objection", "objects", "Object (needs a reason)"),
+}
+
+
+@dataclass(frozen=True)
 class ProposalState:
     status: str
     voting: str                 # CONSENSUS or MAJORITY

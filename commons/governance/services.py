@@ -128,6 +128,8 @@ def open_proposal(session: Session, project: Project, author: User, kind: str, t
     else:
         details = {}
     _lock(session, project.id)
+    if kind == "merge":  # under the lock: two at once cannot both pass the check
+        _refuse_second_merge(session, project, details["branch"], settings)
     number = (session.scalar(sa.select(sa.func.max(Proposal.number))
                              .where(Proposal.project_id == project.id)) or 0) + 1
     proposal = Proposal(project_id=project.id, number=number, kind=kind, title=title, body=body,
@@ -197,6 +199,27 @@ def _merge_details(session: Session, project: Project, path: Path, details: dict
         affected = _parties(session, authorship.names, authorship.lines,
                             "wrote {n} of the lines this merge changes", exclude=author)
     return {"branch": branch, "head": head}, affected, complete
+
+
+def _refuse_second_merge(session: Session, project: Project, branch: str,
+                         settings: Settings) -> None:
+    """One undecided merge proposal per branch: two would split the
+    stances, and each would pass on its own and merge the branch twice. A
+    blocked one still holds the branch until it is revised, escalated or
+    withdrawn."""
+    existing = session.scalar(sa.select(Proposal).where(
+        Proposal.project_id == project.id, Proposal.kind == "merge",
+        Proposal.status.in_([rules.OPEN, rules.BLOCKED]),
+        Proposal.details["branch"].as_string() == branch).order_by(Proposal.number).limit(1))
+    if existing is None:
+        return
+    what_now = ("revise it, escalate it to a vote or withdraw it there"
+                if existing.status == rules.BLOCKED
+                else "take your stance or revise it there")
+    raise Conflict(f"Proposal #{existing.number} already proposes merging {branch} "
+                   f"({existing.status}): {settings.proposal_url(project, existing)}. "
+                   f"{what_now[0].upper()}{what_now[1:]}; withdraw it first to propose the "
+                   "branch anew.", field="branch", proposal=existing.number)
 
 
 def _license_details(session: Session, project: Project, path: Path, details: dict
@@ -435,7 +458,7 @@ def take_stance(session: Session, proposal: Proposal, user: User, stance: str, r
         session.add(current)
     current.stance, current.reason, current.revision, current.taken_at = \
         stance, reason, proposal.revision, now
-    verb = {"support": "supports", "abstain": "abstains", "object": "objects"}[stance]
+    verb = rules.STANCE_WORDS[stance].verb
     proposal.events.append(TimelineEvent(at=now, actor_id=user.id, text=(
         f"{user.username} {verb}" + (f": {reason}" if reason else "."))))
     session.flush()
@@ -454,7 +477,8 @@ def withdraw_stance(session: Session, proposal: Proposal, user: User,
     _hold(session, proposal, (rules.OPEN,), open_window_at=now)
     proposal.stances.remove(current)
     proposal.events.append(TimelineEvent(at=now, actor_id=user.id,
-                                         text=f"{user.username} withdrew their {current.stance}."))
+                                         text=f"{user.username} withdrew their "
+                                              f"{rules.STANCE_WORDS[current.stance].noun}."))
     session.flush()
 
 

@@ -21,12 +21,18 @@ from commons.forms import press_button, show_problem
 from commons.git import pushes
 from commons.governance import services
 from commons.governance.forms import CommentForm, ProposalForm, ReviseForm, StanceForm
-from commons.governance.rules import OPEN
+from commons.governance.rules import OPEN, STANCE_WORDS
 from commons.ledger import services as ledger
 from commons.problems import NotFound, Problem
 from commons.projects import services as projects
 
 bp = Blueprint("governance", __name__)
+
+
+@bp.app_context_processor
+def stance_words() -> dict:
+    """Every template says a stance with the same words."""
+    return {"stance_words": STANCE_WORDS}
 
 
 def settings() -> services.Settings:
@@ -68,21 +74,22 @@ def index(slug: str):
 def new(slug: str):
     project = _project(slug)
     form = ProposalForm(kind=request.args.get("kind", "merge"), branch=request.args.get("branch"))
+    problem = None
     if form.validate_on_submit():
         try:
             proposal = services.open_proposal(
                 db.session, project, current_user, form.kind.data, form.title.data,
                 form.body.data or "", _details(form), settings(), clock.now())
             db.session.commit()
-        except Problem as problem:
+        except Problem as raised:
             db.session.rollback()
-            show_problem(form, problem)
+            show_problem(form, problem := raised)
         else:
             flash(f"Opened proposal #{proposal.number}. It passes on "
                   f"{proposal.closes_at:%Y-%m-%d %H:%M} UTC unless someone objects.", "success")
             return redirect(url_for("governance.show", slug=slug, number=proposal.number))
     return render_template("governance/new.html", project=project, form=form), \
-        (422 if form.errors or form.form_errors else 200)
+        (problem.status if problem else 422 if form.errors or form.form_errors else 200)
 
 
 PROPOSAL = "/projects/<slug>/proposals/<int(max=2147483647):number>"

@@ -165,7 +165,7 @@ def input_record(need: Input, with_pledges: bool = True) -> dict:
         "needed": _amount(need.needed, places), "pledged": _amount(need.pledged, places),
         "received": _amount(need.received, places), "consumed": _amount(need.consumed, places),
         "still_needed": _amount(need.still_needed, places), "status": need.status,
-        "approved": need.approved, "closed": need.closed,
+        "open": rules.is_open(need.closed, need.still_needed), "approved": need.approved, "closed": need.closed,
         "unit_cost": _text(need.unit_cost), "currency": need.currency,
         "estimated_total": {"amount": rules.text(estimate[0]), "currency": estimate[1]}
         if estimate else None,

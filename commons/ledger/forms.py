@@ -48,7 +48,8 @@ class ReceiptForm(FlaskForm):
                            validators=[_required("the quantity"), Length(max=40)])
     pledge = SelectField("Against pledge", choices=[], validate_choice=False,
                          description="If this delivers a pledge, pick it; the provider is then "
-                                     "the pledger unless you name another.")
+                                     "the pledger unless you name another. Left as it is, "
+                                     "a provider who pledged has their pledge delivered.")
     provider = StringField("Provider", validators=[Length(max=200)],
                            description="A person (their username), a shop, an organisation.")
     date = StringField("Received on", validators=[Optional(), Length(max=10)],

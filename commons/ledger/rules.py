@@ -368,6 +368,51 @@ class InputBalance:
     def status(self) -> str:
         return status_of(self.closed, self.approved, self.needed, self.received, self.pledged)
 
+    @property
+    def open(self) -> bool:
+        return is_open(self.closed, self.still_needed)
+
+
+def is_open(closed: bool, still_needed: Decimal) -> bool:
+    """Whether an input is an open need: not closed, and part of it is still
+    needed (nobody has delivered or pledged it yet). Approved and pending
+    inputs alike (pledges are welcome while the members decide); covered
+    and fulfilled ones are not. The ledger's totals, the needs board and the
+    API all ask this, so they agree with the balance each input shows."""
+    return not closed and still_needed > 0
+
+
+def pledge_refusal(number: int, title: str, unit: str, closed: bool, needed: Decimal,
+                   received: Decimal, pledged: Decimal) -> str | None:
+    """Why input #*number* takes no pledge, or None when it takes one: an
+    input takes pledges while it is open (``is_open``). The input page shows
+    this instead of the pledge form; the service refuses with it."""
+    still_needed = max(needed - received - pledged, Decimal(0))
+    if is_open(closed, still_needed):
+        return None
+    name = f"Input #{number} ({title})"
+    if closed:
+        return f"{name} is closed; nothing more is recorded against it."
+    if received >= needed:
+        return f"{name} has arrived in full; nothing more is needed."
+    return (f"{name} is pledged in full ({shown(pledged, unit)} {unit} still to come); nothing "
+            "more is needed unless a pledge is withdrawn.")
+
+
+def receipt_refusal(number: int, title: str, closed: bool, approved: bool) -> str | None:
+    """Why input #*number* takes no receipt, or None when it takes one.
+    Until the members approve a pending input, nothing is received against
+    it: what arrived would be spent on something the project has not
+    agreed to."""
+    name = f"Input #{number} ({title})"
+    if closed:
+        return f"{name} is closed; nothing more is recorded against it."
+    if not approved:
+        return (f"{name} is pending approval: its estimated cost is above the project's "
+                "threshold, so the members decide first. Receipts are recorded once it is "
+                "approved (when its input proposal passes).")
+    return None
+
 
 def status_of(closed: bool, approved: bool, needed: Decimal, received: Decimal,
               pledged: Decimal) -> str:
@@ -473,14 +518,16 @@ def rebuild(entries) -> Balances:
 class Totals:
     """One currency's sums over a project's inputs. Currencies never mix."""
 
-    estimated: Decimal = Decimal(0)  # cost of the open needs
-    pledged: Decimal = Decimal(0)    # outstanding pledges to open needs
+    estimated: Decimal = Decimal(0)  # cost of what open needs still need
+    pledged: Decimal = Decimal(0)    # outstanding pledges to inputs not closed
     received: Decimal = Decimal(0)   # everything that arrived
 
 
 def totals(inputs) -> dict[str, Totals]:
     """Per-currency totals over inputs with a cost estimate (objects with
-    unit, unit_cost, currency, needed, pledged, received, closed)."""
+    unit, unit_cost, currency, still_needed, pledged, received, closed).
+    What is still needed counts open inputs only (``is_open``), at their
+    still-needed quantity: the sum of what the inputs' balances show."""
     sums: dict[str, Totals] = {}
     for need in inputs:
         if need.unit in currencies():
@@ -491,8 +538,10 @@ def totals(inputs) -> dict[str, Totals]:
             continue
         row = sums.setdefault(currency, Totals())
         row.received = EXACT.add(row.received, cost(need.received, unit_cost, currency))
+        if is_open(need.closed, need.still_needed):
+            row.estimated = EXACT.add(row.estimated, cost(need.still_needed, unit_cost,
+                                                          currency))
         if not need.closed:
-            row.estimated = EXACT.add(row.estimated, cost(need.needed, unit_cost, currency))
             row.pledged = EXACT.add(row.pledged, cost(need.pledged, unit_cost, currency))
     return dict(sorted(sums.items()))
 

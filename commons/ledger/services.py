@@ -74,13 +74,28 @@ def get_input(session: Session, project: Project, number: int) -> Input:
     return need
 
 
+def open_clause():
+    """``rules.is_open`` as SQL, for lists that filter before they load:
+    not closed, and something still needed. An open input's status is
+    pending or approved (covered and fulfilled ones need nothing more), so
+    the indexed status narrows the rows first; still needed is stored as
+    exact text, so it is compared as a number. A test checks the SQL and
+    the rule agree."""
+    return sa.and_(Input.status.in_(("pending", "approved")), Input.closed.is_(False),
+                   sa.cast(Input.still_needed, sa.Numeric) > 0)
+
+
 def list_inputs(session: Session, project: Project, *, after: int | None = None,
-                limit: int | None = None, open_only: bool = False) -> list[Input]:
-    """Inputs by number, *limit* at a time after the number *after*."""
+                limit: int | None = None, open_only: bool = False,
+                not_closed: bool = False) -> list[Input]:
+    """Inputs by number, *limit* at a time after the number *after*: all,
+    the open ones (``rules.is_open``), or those not closed."""
     statement = sa.select(Input).where(Input.project_id == project.id)
     if after is not None:
         statement = statement.where(Input.number > after)
     if open_only:
+        statement = statement.where(open_clause())
+    if not_closed:
         statement = statement.where(Input.closed.is_(False))
     statement = statement.order_by(Input.number)
     if limit is not None:
@@ -88,10 +103,10 @@ def list_inputs(session: Session, project: Project, *, after: int | None = None,
     return list(session.scalars(statement))
 
 
-def count_inputs(session: Session, project: Project, open_only: bool = False) -> int:
+def count_inputs(session: Session, project: Project, not_closed: bool = False) -> int:
     statement = sa.select(sa.func.count()).select_from(Input).where(
         Input.project_id == project.id)
-    if open_only:
+    if not_closed:
         statement = statement.where(Input.closed.is_(False))
     return session.scalar(statement) or 0
 
@@ -133,15 +148,15 @@ def totals(session: Session, project: Project) -> dict[str, rules.Totals]:
     """Per-currency totals over every input, from plain rows (a project may
     have thousands of inputs; only these columns are needed)."""
     return rules.totals(session.execute(
-        sa.select(Input.unit, Input.unit_cost, Input.currency, Input.needed, Input.pledged,
-                  Input.received, Input.closed).where(Input.project_id == project.id)))
+        sa.select(Input.unit, Input.unit_cost, Input.currency, Input.still_needed,
+                  Input.pledged, Input.received, Input.closed).where(Input.project_id == project.id)))
 
 
 def open_needs(session: Session, limit: int = 2000) -> list[tuple[Input, Project]]:
-    """Every project's needs still open, for the needs board."""
+    """Every project's open needs (``rules.is_open``), for the needs board."""
     rows = session.execute(
         sa.select(Input, Project).join(Project, Project.id == Input.project_id)
-        .where(Input.status.in_(["pending", "approved", "covered"]))
+        .where(open_clause())
         .order_by(Input.resource, Input.needed_by.is_(None), Input.needed_by, Input.id)
         .limit(limit)).all()
     return [(need, project) for need, project in rows]
@@ -264,6 +279,18 @@ def _require_member(project: Project, actor: User, what: str) -> None:
         raise Forbidden(f"Members of {project.name} {what}. Join the project first.")
 
 
+def no_pledge(need: Input) -> str | None:
+    """Why *need* takes no pledge now (closed, arrived or pledged in full),
+    or None."""
+    return rules.pledge_refusal(need.number, need.title, need.unit, need.closed, need.needed,
+                                need.received, need.pledged)
+
+
+def no_receipt(need: Input) -> str | None:
+    """Why *need* takes no receipt now (closed, or not approved yet), or None."""
+    return rules.receipt_refusal(need.number, need.title, need.closed, need.approved)
+
+
 def _open(project: Project, need: Input) -> None:
     if need.closed:
         raise Conflict(f"Input #{need.number} ({need.title}) is closed; nothing more is "
@@ -375,7 +402,8 @@ def pledge(session: Session, project: Project, actor: User, number: int, quantit
     note = _text(note, "Note", "note", 2000, required=False, multiline=True)
     held = hold_journal(session, project)
     need = get_input(session, project, number)
-    _open(project, need)
+    if refusal := no_pledge(need):
+        raise Conflict(refusal, field="quantity")
     try:
         amount = rules.quantity(quantity, need.unit)
     except RuleError as error:
@@ -418,12 +446,21 @@ def withdraw_pledge(session: Session, project: Project, actor: User, seq: int,
 
 # ---------------------------------------------------------------- receipts, use
 
+# Passed as a receipt's pledge: deliver the provider's own outstanding
+# pledge to the input, if they made one.
+PROVIDERS_PLEDGE = "auto"
+
+
 def record_receipt(session: Session, project: Project, actor: User, number: int,
                    quantity: object, provider: object = "", *, received_on: object = None,
                    evidence_url: object = None, evidence: Evidence | None = None,
                    pledge_seq: object = None, now: datetime) -> LedgerEntry:
     """A member records what arrived, from whom, with evidence (a link or a
-    stored file), against a pledge if there was one."""
+    stored file), against a pledge if there was one: *pledge_seq* names it,
+    None (or "") means none, and ``PROVIDERS_PLEDGE`` means the provider's
+    own oldest outstanding pledge to this input, if any (otherwise the
+    pledge would stay "to come" and its amount count twice, as pledged and
+    as received)."""
     _require_member(project, actor, "record what arrived")
     provider = _text(provider, "Provider", "provider", 200, required=False)
     url = str(evidence_url or "").strip() or None
@@ -437,13 +474,16 @@ def record_receipt(session: Session, project: Project, actor: User, number: int,
         raise _problem(error) from None
     held = hold_journal(session, project)
     need = get_input(session, project, number)
-    _open(project, need)
+    if refusal := no_receipt(need):
+        raise Conflict(refusal)
     try:
         amount = rules.quantity(quantity, need.unit)
     except RuleError as error:
         raise _problem(error) from None
     against = None
-    if pledge_seq not in (None, ""):
+    if pledge_seq == PROVIDERS_PLEDGE:
+        against = _providers_pledge(need, provider)
+    elif pledge_seq not in (None, ""):
         try:
             seq = int(str(pledge_seq))
         except ValueError:
@@ -481,6 +521,15 @@ def record_receipt(session: Session, project: Project, actor: User, number: int,
     if provider_user is not None:
         input_supplied.send(project, need=need)
     return entry
+
+
+def _providers_pledge(need: Input, provider: str) -> Pledge | None:
+    """The oldest pledge to *need* that the account named *provider* has not
+    delivered in full nor withdrawn."""
+    name = provider.lower()
+    return next((p for p in need.pledges
+                 if p.pledger is not None and p.pledger.username == name
+                 and not p.withdrawn and p.received < p.quantity), None)
 
 
 def record_consumption(session: Session, project: Project, actor: User, number: int,

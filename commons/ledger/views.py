@@ -132,11 +132,12 @@ def ledger_page(slug: str):
     inputs = services.list_inputs(db.session, project, after=after, limit=INPUTS_PER_PAGE + 1)
     more = len(inputs) > INPUTS_PER_PAGE
     inputs = inputs[:INPUTS_PER_PAGE]
-    charted = services.list_inputs(db.session, project, open_only=True, limit=chart.MAX_ROWS)
+    charted = services.list_inputs(db.session, project, not_closed=True,
+                                   limit=chart.MAX_ROWS)
     drawn = chart.layout(charted)
     if len(charted) == chart.MAX_ROWS:
         drawn = dataclasses.replace(drawn, omitted=services.count_inputs(
-            db.session, project, open_only=True) - len(drawn.rows))
+            db.session, project, not_closed=True) - len(drawn.rows))
     return render_template(
         "ledger/ledger.html", project=project, inputs=inputs, member=_is_member(project),
         totals=services.totals(db.session, project), head=services.head(db.session, project),
@@ -203,15 +204,24 @@ def _input_page(project, number: int, bound: dict | None = None, status: int = 2
         "close": CloseForm(prefix="close", formdata=None),
         **bound,
     }
-    forms["receipt"].pledge.choices = [("", "None")] + [
+    to_come = [p for p in need.pledges if not p.withdrawn and p.received < p.quantity]
+    forms["receipt"].pledge.choices = [
+        (services.PROVIDERS_PLEDGE, "The provider's own pledge, if they made one"),
+        ("", "None: not against a pledge")] + [
         (str(p.seq), f"#{p.seq} by {p.pledger.username if p.pledger else 'a former account'}: "
                      f"{chart.figure(p.quantity - p.received, need.unit)} {need.unit} to come")
-        for p in need.pledges if not p.withdrawn and p.received < p.quantity]
+        for p in to_come]
+    if "receipt" not in bound:
+        # A member recording a delivery most often records their own.
+        mine = next((p for p in to_come if current_user.is_authenticated
+                     and p.pledger_id == current_user.id), None)
+        forms["receipt"].pledge.data = str(mine.seq) if mine else services.PROVIDERS_PLEDGE
     before = _cursor()
     history = services.journal(db.session, project, before=before, input_number=number,
                                limit=PAGE)
     return render_template(
         "ledger/input.html", project=project, need=need, forms=forms, member=_is_member(project),
+        no_pledge=services.no_pledge(need), no_receipt=services.no_receipt(need),
         proposal=_open_proposal(project, need), history=history, data=services.entry_data,
         inputs={need.number: need}, correctable=rules.CORRECTABLE,
         older=history[-1].seq if len(history) == PAGE else None), status

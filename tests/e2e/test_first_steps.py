@@ -196,7 +196,7 @@ def test_propose_a_merge_object_withdraw_and_watch_it_pass(live_server, browser_
     founder.get_by_label("Reason", exact=True).fill("Aluminium fatigues")
     founder.get_by_role("button", name="Take my stance").click()
     expect(founder.get_by_role("heading", name="Stances: 0 support, 0 abstain, 1 object")).to_be_visible()
-    founder.get_by_role("button", name="Withdraw my object").click()
+    founder.get_by_role("button", name="Withdraw my objection").click()
     expect(founder.get_by_role("heading", name="Stances: 0 support, 0 abstain, 0 object")).to_be_visible()
     screenshot(founder, "proposal-desktop")
 

@@ -112,7 +112,7 @@ def test_proposal_pages_stance_withdraw_and_comment(app, people, clock):
     assert "0 support, 0 abstain, 1 object" in html and "Green fades" in html
     bob.button(page, page + "/stance/withdraw")
     html = bob.client.get(page).get_data(as_text=True)
-    assert "0 support, 0 abstain, 0 object" in html and "bob withdrew their object" in html
+    assert "0 support, 0 abstain, 0 object" in html and "bob withdrew their objection" in html
     bob.submit(page, {"body": "I would rather **blue**."}, action=page + "/comments")
     assert "<strong>blue</strong>" in bob.client.get(page).get_data(as_text=True)
     listing = bob.client.get("/projects/dryer/proposals").get_data(as_text=True)

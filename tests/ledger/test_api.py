@@ -84,7 +84,7 @@ def test_a_need_is_recorded_with_its_balances_and_its_entry(api):
         "number": 1, "seq": 1, "title": "PLA filament", "kind": "material",
         "description": "1.75 mm, any colour", "unit": "kg", "needed": "20.000",
         "pledged": "0.000", "received": "0.000", "consumed": "0.000",
-        "still_needed": "20.000", "status": "approved", "approved": True, "closed": False,
+        "still_needed": "20.000", "status": "approved", "open": True, "approved": True, "closed": False,
         "unit_cost": "2.50", "currency": "EUR",
         "estimated_total": {"amount": "50.00", "currency": "EUR"},
         "needed_by": "2026-04-01", "pledges": [], "proposal": None,

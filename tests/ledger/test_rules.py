@@ -153,9 +153,11 @@ def test_amounts_stay_under_a_trillion_so_costs_and_totals_stay_exact():
     exact = Decimal("999999999998491000000000.01")
     assert rules.cost(most, price, "EUR") == exact
     assert rules.estimated_total(most, "kg", price, "EUR") == (exact, "EUR")
-    need = rules.InputBalance(1, 1, "x", "material", "kg", most, price, "EUR", None, "", True,
-                              received=most)
-    sums = rules.totals([need] * 3)["EUR"]
+    waiting = rules.InputBalance(1, 1, "x", "material", "kg", most, price, "EUR", None, "",
+                                 True, received=Decimal("0.000"))
+    arrived = rules.InputBalance(2, 2, "x", "material", "kg", most, price, "EUR", None, "",
+                                 True, received=most)
+    sums = rules.totals([waiting, arrived] * 3)["EUR"]
     assert sums.estimated == sums.received == 3 * exact
 
 
@@ -262,11 +264,12 @@ def test_totals_never_mix_currencies():
         need("kg", "8", "1.00", "EUR", received="8", closed=True),  # closed: received only
     ])
     assert list(sums) == ["EUR", "JPY", "USD"]
-    assert sums["EUR"] == rules.Totals(estimated=Decimal("350.00"), pledged=Decimal("15.00"),
+    # What is still needed: 10 kg (25.00) and 250 EUR; 8 hours; 4000 JPY.
+    assert sums["EUR"] == rules.Totals(estimated=Decimal("275.00"), pledged=Decimal("15.00"),
                                        received=Decimal("68.00"))
-    assert sums["USD"] == rules.Totals(Decimal("300.00"), Decimal("60.00"), Decimal("0.00"))
-    assert sums["JPY"] == rules.Totals(Decimal("5000"), Decimal("0"), Decimal("1000"))
-    assert str(sums["JPY"].estimated) == "5000" and str(sums["EUR"].received) == "68.00"
+    assert sums["USD"] == rules.Totals(Decimal("240.00"), Decimal("60.00"), Decimal("0.00"))
+    assert sums["JPY"] == rules.Totals(Decimal("4000"), Decimal("0"), Decimal("1000"))
+    assert str(sums["JPY"].estimated) == "4000" and str(sums["EUR"].received) == "68.00"
     assert rules.totals([]) == {}
 
 
