@@ -5,6 +5,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from commons.api import contributions, governance, ledger, projects, tokens
+from commons.api.auth import check_sent_token
 from commons.extensions import csrf
 
 
@@ -33,5 +34,8 @@ def init_api(app: Flask) -> CommonsApi:
     for blueprint in (tokens.blp, projects.blp, governance.blp, ledger.blp, contributions.blp):
         # Bearer tokens and Basic auth, never cookies: nothing to forge.
         csrf.exempt(blueprint)
+        # On the app, keyed by blueprint: the blueprints are module-level and
+        # shared by every app a process (or the test suite) creates.
+        app.before_request_funcs.setdefault(blueprint.name, []).append(check_sent_token)
         api.register_blueprint(blueprint, url_prefix="/api/v1")
     return api

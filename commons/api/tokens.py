@@ -5,10 +5,11 @@ from functools import wraps
 from flask import g, request
 from flask_smorest import Blueprint, abort
 
+from commons import clock
 from commons.accounts import services
 from commons.accounts.views import password_attempts
 from commons.api import schemas
-from commons.api.auth import require_api_user, token_required
+from commons.api.auth import own_authorization, require_api_user, token_required
 from commons.extensions import db
 
 blp = Blueprint("api_tokens", __name__, description="Personal access tokens")
@@ -39,10 +40,12 @@ def password_required(view):
 @blp.arguments(schemas.TokenCreate)
 @blp.response(201, schemas.NewToken)
 @blp.doc(security=[{"basic": []}])
+@own_authorization
 def create_token(body):
     """Create a token with your username and password (HTTP Basic)."""
     user = g.password_user
-    token, secret = services.create_token(db.session, user, body["name"], body["expires_in_days"])
+    token, secret = services.create_token(db.session, user, body["name"], body["expires_in_days"],
+                                          now=clock.now())
     db.session.commit()
     return {**_token_json(token), "token": secret}
 
@@ -62,7 +65,7 @@ def list_tokens():
 @blp.doc(security=[{"bearer": []}])
 def revoke_token(token_id: int):
     """Revoke one of your tokens."""
-    services.revoke_token(db.session, require_api_user(), token_id)
+    services.revoke_token(db.session, require_api_user(), token_id, now=clock.now())
     db.session.commit()
 
 
