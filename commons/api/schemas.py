@@ -3,6 +3,14 @@
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 
+class Error(Schema):
+    error = fields.String(required=True, metadata={
+        "description": "What went wrong and what to do, for a person to read."})
+    field = fields.String(metadata={"description": "The field at fault, when there is one."})
+    errors = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "Each field at fault and what is wrong with it."})
+
+
 class TokenCreate(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     expires_in_days = fields.Integer(

@@ -10,6 +10,7 @@ from commons.accounts import services
 from commons.accounts.views import password_attempts
 from commons.api import schemas
 from commons.api.auth import own_authorization, require_api_user, token_required
+from commons.api.docs import refuses
 from commons.extensions import db
 
 blp = Blueprint("api_tokens", __name__, description="Personal access tokens")
@@ -41,6 +42,7 @@ def password_required(view):
 @blp.response(201, schemas.NewToken)
 @blp.doc(security=[{"basic": []}])
 @own_authorization
+@refuses(429)
 def create_token(body):
     """Create a token with your username and password (HTTP Basic)."""
     user = g.password_user
