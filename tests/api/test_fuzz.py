@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import status_code_conformance
 
 from tests.conftest import TEST_PASSWORD, basic, bearer
 
-EXAMPLES = 40  # per operation; about a minute for the whole API on one database
+EXAMPLES = 30  # per operation; about a minute for the whole API on one database
 
 
 def _runs(operation, known: dict):
