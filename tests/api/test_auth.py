@@ -88,3 +88,11 @@ def test_a_missing_header_reads_anonymously_and_basic_still_makes_tokens(client,
     made = client.post("/api/v1/tokens", json={"name": "second"},
                        headers=basic("alice", TEST_PASSWORD))
     assert made.status_code == 201, made.get_json()
+
+
+def test_credentials_that_are_not_a_bearer_token_on_a_read_are_401(client, alice):
+    for header in ("Basic " + "YWxpY2U6eA==", "Token abc", "Bearer"):
+        response = client.get("/api/v1/projects/solar-dryer", headers={"Authorization": header})
+        assert response.status_code == 401, header
+        assert response.headers["WWW-Authenticate"].startswith("Bearer"), header
+        assert "Authorization: Bearer <token>" in response.get_json()["error"], header

@@ -59,7 +59,7 @@ def test_no_operation_answers_5xx_or_an_undocumented_status(api_app, known):
             headers = bearer(known["token"])
         for strategy, examples in _runs(operation, known):
             @settings(max_examples=examples, derandomize=True, database=None, deadline=None,
-                      suppress_health_check=list(HealthCheck), phases=[Phase.generate])
+                      suppress_health_check=list(HealthCheck), phases=[Phase.generate, Phase.shrink])
             @given(case=strategy)
             def fuzz(case):
                 case.call_and_validate(headers=headers,
