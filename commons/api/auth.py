@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_smorest import abort
 
 from commons import clock
@@ -26,7 +26,7 @@ def current_api_user() -> User | None:
     if scheme.lower() != "bearer" or not secret.strip():
         abort(401, message="Send your token as “Authorization: Bearer <token>”.",
               headers={"WWW-Authenticate": BEARER_CHALLENGE})
-    user = services.user_for_token(db.session, secret.strip(), clock.now())
+    user = services.user_for_token(db.session, secret.strip(), now=clock.now())
     if user is None:
         abort(401, message="That token is unknown, expired or revoked. Create a new one "
                            "at /settings or with POST /api/v1/tokens.",
@@ -34,6 +34,26 @@ def current_api_user() -> User | None:
     db.session.commit()  # keeps last_used_at even when the call itself fails
     g.api_user = user
     return user
+
+
+def check_sent_token() -> None:
+    """Run before every API view: a token that is sent is checked even where
+    none is needed, so a script with a revoked or mistyped token hears 401
+    at once instead of quietly reading as an anonymous caller. Views that
+    read the Authorization header themselves (HTTP Basic to create a token)
+    are marked with :func:`own_authorization`."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or getattr(view, "own_authorization", False):
+        return
+    current_api_user()
+
+
+def own_authorization(view):
+    """Mark *view* as reading the Authorization header itself. Put it
+    innermost: functools.wraps carries the mark up through the decorators
+    above it."""
+    view.own_authorization = True
+    return view
 
 
 def require_api_user() -> User:

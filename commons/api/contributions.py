@@ -11,6 +11,7 @@ from commons import clock
 from commons.accounts import services as accounts
 from commons.api import schemas
 from commons.api.auth import require_api_user, token_required
+from commons.api.docs import refuses
 from commons.contributions import exports, rules, services
 from commons.extensions import db
 from commons.git.repositories import repository_path
@@ -86,6 +87,7 @@ def list_credits(slug: str):
 @blp.arguments(schemas.CreditCreate)
 @blp.response(201)
 @blp.doc(security=BEARER)
+@refuses(403)
 def add_credit(body, slug: str):
     """Credit someone (members only) with a contribution of an All
     Contributors kind and a link to the evidence."""
@@ -103,6 +105,7 @@ def add_credit(body, slug: str):
 @token_required
 @blp.response(204)
 @blp.doc(security=BEARER)
+@refuses(403)
 def remove_credit(slug: str, credit_id: int):
     """Remove a credit: who recorded it, or who it credits."""
     project = _project(slug)

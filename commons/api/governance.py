@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from commons import clock
 from commons.api import schemas
 from commons.api.auth import require_api_user, token_required
+from commons.api.docs import refuses
 from commons.extensions import db
 from commons.governance import services
 from commons.governance.views import decide_due_for
@@ -32,6 +33,7 @@ def list_proposals(slug: str):
 @blp.arguments(schemas.ProposalCreate)
 @blp.response(201, schemas.ProposalOut)
 @blp.doc(security=[{"bearer": []}])
+@refuses(403, 409)
 def open_proposal(body, slug: str):
     """Open a proposal; kind fields: branch (merge), username (membership),
     license (license), policy (policy)."""
@@ -61,6 +63,7 @@ def get_proposal(slug: str, number: int):
 @blp.arguments(schemas.StanceBody)
 @blp.response(201, schemas.StanceOut)
 @blp.doc(security=[{"bearer": []}])
+@refuses(403, 409)
 def take_stance(body, slug: str, number: int):
     """Support, abstain or object (an objection needs a reason)."""
     project = projects.get_project(db.session, slug)
@@ -77,6 +80,7 @@ def take_stance(body, slug: str, number: int):
 @token_required
 @blp.response(204)
 @blp.doc(security=[{"bearer": []}])
+@refuses(409)
 def withdraw_stance(slug: str, number: int):
     """Withdraw your own stance."""
     project = projects.get_project(db.session, slug)

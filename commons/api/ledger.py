@@ -15,6 +15,7 @@ from flask_smorest import Blueprint
 from commons import clock
 from commons.api import schemas
 from commons.api.auth import require_api_user, token_required
+from commons.api.docs import refuses
 from commons.extensions import db
 from commons.governance import rules as governance_rules
 from commons.governance.models import Proposal
@@ -86,6 +87,7 @@ def _flag(value: str | None) -> bool:
 @blp.arguments(schemas.InputCreate)
 @blp.response(201, schemas.InputCreated)
 @blp.doc(security=BEARER)
+@refuses(403)
 def create_input(body, slug: str):
     """Record a need. Above the project's approval threshold (or priced in
     another currency) it is pending until an `input` proposal passes; the
@@ -112,6 +114,7 @@ def get_input(slug: str, number: int):
 @blp.arguments(schemas.CloseBody)
 @blp.response(201, schemas.EntryCreated)
 @blp.doc(security=BEARER)
+@refuses(403, 409)
 def close_input(body, slug: str, number: int):
     """Close a need: it takes no more pledges or receipts."""
     project = _project(slug, members=True)
@@ -127,6 +130,7 @@ def close_input(body, slug: str, number: int):
 @blp.arguments(schemas.PledgeCreate)
 @blp.response(201, schemas.EntryCreated)
 @blp.doc(security=BEARER)
+@refuses(409)
 def pledge(body, slug: str, number: int):
     """Pledge part or all of what is still needed (anyone with an account)."""
     project = _project(slug)
@@ -139,6 +143,7 @@ def pledge(body, slug: str, number: int):
 @token_required
 @blp.response(201, schemas.EntryCreated)
 @blp.doc(security=BEARER)
+@refuses(403, 409)
 def withdraw_pledge(slug: str, seq: int):
     """Withdraw your pledge (what is not delivered yet); an entry records it."""
     project = _project(slug)
@@ -153,6 +158,7 @@ def withdraw_pledge(slug: str, seq: int):
 @blp.arguments(schemas.ReceiptCreate)
 @blp.response(201, schemas.EntryCreated)
 @blp.doc(security=BEARER)
+@refuses(403, 409)
 def record_receipt(body, slug: str, number: int):
     """Record what arrived, from whom, with evidence: a link, or a file
     uploaded first with POST /projects/<slug>/evidence. Leave `pledge` out
@@ -172,6 +178,7 @@ def record_receipt(body, slug: str, number: int):
 @blp.arguments(schemas.ConsumptionCreate)
 @blp.response(201, schemas.EntryCreated)
 @blp.doc(security=BEARER)
+@refuses(403, 409)
 def record_consumption(body, slug: str, number: int):
     """Record what was used and for what (never more than arrived)."""
     project = _project(slug, members=True)
@@ -187,6 +194,7 @@ def record_consumption(body, slug: str, number: int):
 @blp.arguments(schemas.WorkCreate)
 @blp.response(201, schemas.EntryCreated)
 @blp.doc(security=BEARER)
+@refuses(403)
 def log_work(body, slug: str):
     """Log your hours of work (members; at most 24 in a day)."""
     project = _project(slug, members=True)
@@ -201,6 +209,7 @@ def log_work(body, slug: str):
 @blp.arguments(schemas.CorrectionCreate)
 @blp.response(201, schemas.EntryCreated)
 @blp.doc(security=BEARER)
+@refuses(403, 409)
 def correct(body, slug: str, seq: int):
     """Correct entry SEQ with signed deltas and a reason: quantity (needs,
     pledges, receipts, consumption), unit_cost (needs), hours (work)."""
@@ -223,6 +232,7 @@ def correct(body, slug: str, seq: int):
                  "form); its Content-Type is kept.",
                  "content": {"application/octet-stream": {"schema": {"type": "string",
                                                                      "format": "binary"}}}})
+@refuses(403)
 def upload_evidence(slug: str):
     """Store an evidence file (members), content-addressed by its sha256; at
     most EVIDENCE_MAX_BYTES. Pass the sha256 to a receipt as evidence_sha256."""
@@ -320,6 +330,7 @@ def ledger_csv(slug: str):
 
 @blp.route("/projects/<slug>/inputs.csv", methods=["GET"])
 @_export("text/csv")
+@refuses(409)
 def inputs_csv(slug: str):
     """Each input with its balances, as of the head named on every row."""
     project = _project(slug)
@@ -330,6 +341,7 @@ def inputs_csv(slug: str):
 
 @blp.route("/projects/<slug>/ledger.json", methods=["GET"])
 @_export("application/json")
+@refuses(409)
 def ledger_json(slug: str):
     """{"project", "head", "entries" (oldest first), "inputs" (balances as
     of the head)}."""

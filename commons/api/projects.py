@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from commons import clock
 from commons.api import schemas
 from commons.api.auth import require_api_user, token_required
+from commons.api.docs import refuses
 from commons.extensions import db
 from commons.governance.views import decide_due_for
 from commons.money import parse_amount
@@ -31,6 +32,7 @@ def list_projects(query):
 @blp.arguments(schemas.ProjectCreate)
 @blp.response(201, schemas.Project)
 @blp.doc(security=[{"bearer": []}])
+@refuses(409)
 def create_project(body):
     """Create a project under an open licence, with its repository."""
     user = require_api_user()
@@ -66,6 +68,7 @@ def get_project(slug: str):
 @blp.response(201, schemas.JoinResult)
 @blp.alt_response(202, schema=schemas.JoinResult, description="Waiting for the members' consent")
 @blp.doc(security=[{"bearer": []}])
+@refuses(409)
 def join_project(slug: str):
     """Join: a member at once under open admission; pending under consent."""
     user = require_api_user()
@@ -81,6 +84,7 @@ def join_project(slug: str):
 @token_required
 @blp.response(204)
 @blp.doc(security=[{"bearer": []}])
+@refuses(403, 409)
 def leave_project(slug: str):
     """Leave the project, or withdraw a pending request to join."""
     leave_or_withdraw(services.get_project(db.session, slug), require_api_user())

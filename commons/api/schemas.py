@@ -2,6 +2,17 @@
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from commons.contributions import rules as contributions_rules
+from commons.ledger import rules as ledger_rules
+
+
+class Error(Schema):
+    error = fields.String(required=True, metadata={
+        "description": "What went wrong and what to do, for a person to read."})
+    field = fields.String(metadata={"description": "The field at fault, when there is one."})
+    errors = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "Each field at fault and what is wrong with it."})
+
 
 class TokenCreate(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
@@ -153,7 +164,8 @@ def _optional_text(description: str) -> fields.String:
 class InputCreate(Schema):
     title = fields.String(required=True, metadata={"example": "PLA filament 1.75 mm"})
     kind = fields.String(required=True, metadata={
-        "description": "material, equipment, energy, space, service, labour or money"})
+        "description": "material, equipment, energy, space, service, labour or money",
+        "enum": list(ledger_rules.KINDS)})
     quantity = _amount("How much is needed.", required=True)
     unit = fields.String(required=True, metadata={
         "description": "piece, g, kg, t, m, m2, m3, l, kWh, hour, day, month, or a currency "
@@ -213,7 +225,8 @@ class CorrectionCreate(Schema):
 class WorkCreate(Schema):
     hours = _amount("Hours worked.", required=True)
     category = fields.String(required=True, metadata={
-        "description": "routine, care, creative or coordination"})
+        "description": "routine, care, creative or coordination",
+        "enum": list(ledger_rules.WORK_CATEGORIES)})
     description = fields.String(required=True)
     date = _optional_text("YYYY-MM-DD worked; today if left out.")
 
@@ -317,7 +330,8 @@ class CreditCreate(Schema):
     username = fields.String(required=True, metadata={"description": "Whose contribution."})
     kind = fields.String(required=True, metadata={
         "description": "An All Contributors kind: design, doc, translation, mentoring, "
-                       "research, fundingFinding, eventOrganizing, projectManagement, ..."})
+                       "research, fundingFinding, eventOrganizing, projectManagement, ...",
+        "enum": list(contributions_rules.KINDS)})
     evidence_url = fields.String(required=True, metadata={
         "description": "An http(s) link to the evidence."})
     note = fields.String(load_default="", metadata={"description": "What they did."})

@@ -9,7 +9,8 @@ from commons import clock
 from commons.accounts import services
 from commons.accounts.views import password_attempts
 from commons.api import schemas
-from commons.api.auth import require_api_user, token_required
+from commons.api.auth import own_authorization, require_api_user, token_required
+from commons.api.docs import refuses
 from commons.extensions import db
 
 blp = Blueprint("api_tokens", __name__, description="Personal access tokens")
@@ -40,6 +41,8 @@ def password_required(view):
 @blp.arguments(schemas.TokenCreate)
 @blp.response(201, schemas.NewToken)
 @blp.doc(security=[{"basic": []}])
+@own_authorization
+@refuses(429)
 def create_token(body):
     """Create a token with your username and password (HTTP Basic)."""
     user = g.password_user
@@ -64,7 +67,7 @@ def list_tokens():
 @blp.doc(security=[{"bearer": []}])
 def revoke_token(token_id: int):
     """Revoke one of your tokens."""
-    services.revoke_token(db.session, require_api_user(), token_id, clock.now())
+    services.revoke_token(db.session, require_api_user(), token_id, now=clock.now())
     db.session.commit()
 
 
