@@ -57,6 +57,11 @@ GIT_MAX_PUSH_BYTES = 1024 * 1024 * 1024
 GIT_MAX_UPLOAD_REQUEST_BYTES = 10 * 1024 * 1024
 GIT_MAX_INFLATED_BYTES = GIT_MAX_PUSH_BYTES + 16 * 1024 * 1024
 
+# `git prune` keeps unreachable objects (commits force-pushed away) written
+# within this many seconds, so a push racing it or a mistaken force-push can
+# still be recovered.
+GIT_PRUNE_GRACE = 14 * 86400
+
 # A commit's .patch larger than this is refused with a note saying how to
 # make it locally, instead of being streamed whole.
 MAX_PATCH_BYTES = 20 * 1024 * 1024

@@ -104,7 +104,16 @@ def git_command(service: str, path: Path, *, advertise: bool,
     command = ["git", "-c", f"core.hooksPath={HOOKS_DIR}", "-c", "uploadpack.allowFilter=true",
                # Check every pushed object, so a malformed tree or a hostile
                # .gitmodules never lands in a repository others clone.
-               "-c", "receive.fsckObjects=true"]
+               "-c", "receive.fsckObjects=true",
+               # The platform's own refs (commits pinned by proposals) are
+               # neither advertised nor pushable.
+               "-c", "transfer.hideRefs=refs/commons/",
+               # Only advertised tips can be wanted in protocol v0/v1 (git's
+               # default, said here so no system config widens it). v2 serves
+               # any object it has: `git prune` is what forgets the rest.
+               "-c", "uploadpack.allowAnySHA1InWant=false",
+               "-c", "uploadpack.allowReachableSHA1InWant=false",
+               "-c", "uploadpack.allowTipSHA1InWant=false"]
     if max_push_bytes:
         # git refuses a larger pack itself and tells the client why
         # ("pack exceeds maximum allowed size"); 0 means no cap.
