@@ -48,4 +48,22 @@ REMEMBER_COOKIE_SAMESITE = "Lax"
 MAX_CONTENT_LENGTH = 1 * 1024 * 1024
 MAX_FORM_MEMORY_SIZE = 500 * 1024
 
+# Caps on what one git request may cost the server. A push's pack over
+# GIT_MAX_PUSH_BYTES is refused by git itself (0: no cap); a request body is
+# counted after gunzipping, since a small gzip body can inflate a
+# thousandfold: a fetch's wants and haves stop at GIT_MAX_UPLOAD_REQUEST_BYTES,
+# a gzipped push at GIT_MAX_INFLATED_BYTES (keep it above the push cap).
+GIT_MAX_PUSH_BYTES = 1024 * 1024 * 1024
+GIT_MAX_UPLOAD_REQUEST_BYTES = 10 * 1024 * 1024
+GIT_MAX_INFLATED_BYTES = GIT_MAX_PUSH_BYTES + 16 * 1024 * 1024
+
+# `git prune` keeps unreachable objects (commits force-pushed away) written
+# within this many seconds, so a push racing it or a mistaken force-push can
+# still be recovered.
+GIT_PRUNE_GRACE = 14 * 86400
+
+# A commit's .patch larger than this is refused with a note saying how to
+# make it locally, instead of being streamed whole.
+MAX_PATCH_BYTES = 20 * 1024 * 1024
+
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -53,6 +53,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commons.contributions import views as contributions_views
     from commons.demo import cli as demo_cli
     from commons.git import browse
+    from commons.git import cli as git_cli
     from commons.git import views as git_views
     from commons.governance import cli as governance_cli
     from commons.governance import views as governance_views
@@ -75,6 +76,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.cli.add_command(ledger_cli.ledger)
     app.cli.add_command(contributions_cli.contributions)
     app.cli.add_command(demo_cli.demo)
+    app.cli.add_command(git_cli.git)
     return app
 
 

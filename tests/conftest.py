@@ -3,6 +3,7 @@ COMMONS_TEST_DATABASE_URI names one), an app per test with its own
 repository folder, and helpers that go through the real forms with CSRF."""
 
 import base64
+import json
 import os
 import re
 import socket
@@ -169,9 +170,10 @@ def token_for(client, runner):
 
 
 @pytest.fixture
-def live_server(make_app, database_uri, tmp_path):
+def live_server(make_app, database_uri, tmp_path, request):
     """commons under gunicorn, as in production, on a free port; it shares
-    the test's database and repository folder."""
+    the test's database and repository folder. A test marked
+    ``@pytest.mark.server_config(NAME=value)`` runs it with those settings."""
     make_app()  # empties the tables after the test, like every other test
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -183,6 +185,9 @@ def live_server(make_app, database_uri, tmp_path):
         "COMMONS_EVIDENCE_DIR": str(tmp_path / "evidence"),
         "COMMONS_SECRET_KEY": "e2e-secret",
     }
+    marker = request.node.get_closest_marker("server_config")
+    for name, value in (marker.kwargs if marker else {}).items():
+        env[f"COMMONS_{name}"] = json.dumps(value)
     log = open(tmp_path / "server.log", "w")
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "--worker-class", "gthread",

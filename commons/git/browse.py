@@ -196,7 +196,16 @@ def patch(slug: str, sha: str):
         reading.git(path, "cat-file", "-e", f"{sha}^{{commit}}")
     except NotInRepository:
         abort(404, description=f"There is no commit {sha}.")
-    return Response(reading.stream(path, "format-patch", "-1", "--stdout", sha),
+    # Counted first, sent second: a patch is refused whole rather than cut
+    # off where a reader could take it for complete.
+    limit = current_app.config["MAX_PATCH_BYTES"]
+    command = ("format-patch", "-1", "--stdout", sha)
+    if reading.output_exceeds(path, limit, *command):
+        return Response(f"This patch is over {limit} bytes, more than the server sends "
+                        f"(COMMONS_MAX_PATCH_BYTES). Clone the repository and run "
+                        f"`git format-patch -1 {sha}` to get it.\n", 413, mimetype="text/plain",
+                        headers={"X-Content-Type-Options": "nosniff"})
+    return Response(reading.stream(path, *command),
                     mimetype="text/plain", headers={"X-Content-Type-Options": "nosniff"})
 
 

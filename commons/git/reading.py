@@ -209,6 +209,18 @@ def stream(path: Path, *args: str, chunk: int = 64 * 1024) -> Iterator[bytes]:
     return pieces()
 
 
+def output_exceeds(path: Path, limit: int, *args: str, chunk: int = 64 * 1024) -> bool:
+    """Whether git's output for *args* is longer than *limit* bytes. It is
+    read and counted, never kept, and git is stopped as soon as it is over."""
+    with subprocess.Popen(["git", "-C", str(path), *args], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL) as process:
+        total = 0
+        while total <= limit and (data := process.stdout.read1(chunk)):
+            total += len(data)
+        process.kill()
+    return total > limit
+
+
 def log(path: Path, start: str, subpath: str = "", limit: int = 50) -> list[LogEntry]:
     """Up to *limit* commits of the first-parent history from *start*: each
     step as it landed on the branch. Continuing from any commit is exact and

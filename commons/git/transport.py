@@ -20,16 +20,40 @@ HOOKS_DIR = Path(__file__).resolve().parent / "hooks"
 SERVICES = ("upload-pack", "receive-pack")
 
 
+class RequestTooLarge(ValueError):
+    """The request body grew past its cap (counted as git would see it,
+    after gunzipping)."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"the request is over {limit} bytes")
+        self.limit = limit
+
+
 class RequestBody:
     """The request body as git should see it: gunzipped when the client sent
-    ``Content-Encoding: gzip``, readable in pieces, then handed on whole."""
+    ``Content-Encoding: gzip``, readable in pieces, then handed on whole.
 
-    def __init__(self, stream, gzipped: bool):
+    With a *limit*, reading stops with RequestTooLarge once more than
+    *limit* bytes came out, and ``too_large`` stays set: a small gzip body
+    can inflate a thousandfold, so only the inflated count bounds the work."""
+
+    def __init__(self, stream, gzipped: bool, limit: int | None = None):
+        self.limit = limit
+        self.too_large = False
         self._chunks = self._read(stream, gzipped)
         self._buffer = b""
 
+    def _read(self, stream, gzipped: bool) -> Iterator[bytes]:
+        total = 0
+        for chunk in self._inflate(stream, gzipped):
+            total += len(chunk)
+            if self.limit is not None and total > self.limit:
+                self.too_large = True
+                raise RequestTooLarge(self.limit)
+            yield chunk
+
     @staticmethod
-    def _read(stream, gzipped: bool) -> Iterator[bytes]:
+    def _inflate(stream, gzipped: bool) -> Iterator[bytes]:
         inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
         while True:
             data = stream.read(CHUNK)
@@ -38,6 +62,7 @@ class RequestBody:
             if inflate is None:
                 yield data
                 continue
+            # At most CHUNK out per step: the inflated body is never held.
             data = inflate.decompress(data, CHUNK)
             while data:
                 yield data
@@ -73,21 +98,35 @@ def hooks_ready() -> bool:
     return all(os.access(HOOKS_DIR / name, os.X_OK) for name in ("pre-receive", "post-receive"))
 
 
-def git_command(service: str, path: Path, *, advertise: bool) -> list[str]:
+def git_command(service: str, path: Path, *, advertise: bool,
+                max_push_bytes: int | None = None) -> list[str]:
     assert service in SERVICES
     command = ["git", "-c", f"core.hooksPath={HOOKS_DIR}", "-c", "uploadpack.allowFilter=true",
                # Check every pushed object, so a malformed tree or a hostile
                # .gitmodules never lands in a repository others clone.
                "-c", "receive.fsckObjects=true",
-               service, "--stateless-rpc"]
+               # The platform's own refs (commits pinned by proposals) are
+               # neither advertised nor pushable.
+               "-c", "transfer.hideRefs=refs/commons/",
+               # Only advertised tips can be wanted in protocol v0/v1 (git's
+               # default, said here so no system config widens it). v2 serves
+               # any object it has: `git prune` is what forgets the rest.
+               "-c", "uploadpack.allowAnySHA1InWant=false",
+               "-c", "uploadpack.allowReachableSHA1InWant=false",
+               "-c", "uploadpack.allowTipSHA1InWant=false"]
+    if max_push_bytes:
+        # git refuses a larger pack itself and tells the client why
+        # ("pack exceeds maximum allowed size"); 0 means no cap.
+        command += ["-c", f"receive.maxInputSize={max_push_bytes}"]
+    command += [service, "--stateless-rpc"]
     if advertise:
         command.append("--advertise-refs")
     return [*command, str(path)]
 
 
 def run_git(service: str, path: Path, *, env: dict[str, str], body: Iterable[bytes] | None = None,
-            advertise: bool = False, on_exit: Callable[[int, bytes], None] | None = None
-            ) -> Iterator[bytes]:
+            advertise: bool = False, on_exit: Callable[[int, bytes], None] | None = None,
+            max_push_bytes: int | None = None) -> Iterator[bytes]:
     """Start git and yield its output as it comes.
 
     A thread feeds *body* to git's stdin while the caller reads stdout, so a
@@ -99,7 +138,7 @@ def run_git(service: str, path: Path, *, env: dict[str, str], body: Iterable[byt
     that goes away mid-answer leaves receive-pack to finish its ref updates
     and hooks while its output is read and dropped."""
     process = subprocess.Popen(
-        git_command(service, path, advertise=advertise), env={**os.environ, **env},
+        git_command(service, path, advertise=advertise, max_push_bytes=max_push_bytes), env={**os.environ, **env},
         stdin=subprocess.PIPE if body is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )

@@ -33,7 +33,13 @@ from commons.git.pktline import (
     refusal_report,
 )
 from commons.git.repositories import repository_path
-from commons.git.transport import HOOKS_DIR, RequestBody, hooks_ready, run_git
+from commons.git.transport import (
+    HOOKS_DIR,
+    RequestBody,
+    RequestTooLarge,
+    hooks_ready,
+    run_git,
+)
 from commons.problems import NotFound
 from commons.projects import services as projects
 from commons.projects.models import Membership, Project
@@ -91,12 +97,20 @@ def upload_pack(slug: str):
     project, path = _project(slug)
     if project is None:
         return path
-    body = _body("git-upload-pack")
+    # Wants and haves only: a fetch of any real repository sends far less,
+    # and gzipped or not, git reads no more than this of it.
+    body = _body("git-upload-pack", limit=current_app.config["GIT_MAX_UPLOAD_REQUEST_BYTES"])
     if isinstance(body, Response):
         return body
     protocol = rules.git_protocol(request.headers.get("Git-Protocol"))
     output = run_git("upload-pack", path, env=_git_env(protocol), body=body)
-    return Response(output, 200, NO_CACHE, mimetype="application/x-git-upload-pack-result")
+    first = _first_answer(output)
+    if body.too_large:
+        output.close()
+        return _too_large(body.limit, "fetch request", "GIT_MAX_UPLOAD_REQUEST_BYTES",
+                          "nothing was sent")
+    return Response(_prepend(first, output), 200, NO_CACHE,
+                    mimetype="application/x-git-upload-pack-result")
 
 
 @bp.post("/<slug>.git/git-receive-pack")
@@ -109,12 +123,18 @@ def receive_pack(slug: str):
     if refusal is not None:
         return refusal
     pusher: User = g.pusher
-    body = _body("git-receive-pack")
+    # The pack's own size is git's to cap (receive.maxInputSize); this one
+    # bounds what a gzipped body may inflate to before git sees it.
+    body = _body("git-receive-pack", limit=current_app.config["GIT_MAX_INFLATED_BYTES"],
+                 gzip_only=True)
     if isinstance(body, Response):
         return body
+    too_large = _too_large(body.limit, "push", "GIT_MAX_INFLATED_BYTES", "nothing was changed")
     try:
         payloads, head = read_until_flush(body.read)
         updates, capabilities = parse_ref_updates(payloads)
+    except RequestTooLarge:
+        return too_large
     except (MalformedPacket, zlib.error, OSError) as error:
         return plain(400, f"commons could not read this push ({error}); nothing was changed.")
 
@@ -126,6 +146,8 @@ def receive_pack(slug: str):
         try:
             for _ in body:  # read the pack we will not use, so git hears our answer
                 pass
+        except RequestTooLarge:
+            return too_large
         except (zlib.error, OSError, ValueError) as error:
             return plain(400, f"commons could not read this push ({error}); nothing was changed.")
         report = refusal_report(updates, refusals, capabilities, rules.refusal_messages(
@@ -158,8 +180,15 @@ def receive_pack(slug: str):
 
     outcome: dict = {}
     output = run_git("receive-pack", path, env=env, body=_prepend(head, body),
-                     on_exit=lambda code, stderr: outcome.update(code=code, stderr=stderr))
-    response = Response(output, 200, NO_CACHE, mimetype="application/x-git-receive-pack-result")
+                     on_exit=lambda code, stderr: outcome.update(code=code, stderr=stderr),
+                     max_push_bytes=current_app.config["GIT_MAX_PUSH_BYTES"])
+    first = _first_answer(output)
+    if body.too_large:  # git has dropped the cut-off pack; nothing landed
+        output.close()
+        record(outcome.get("code", -1), outcome.get("stderr", b""))
+        return too_large
+    response = Response(_prepend(first, output), 200, NO_CACHE,
+                        mimetype="application/x-git-receive-pack-result")
     app = current_app._get_current_object()
 
     @response.call_on_close
@@ -220,7 +249,7 @@ def _credentials_owner(username: str, secret: str) -> User | None:
     return accounts.authenticate(db.session, username, secret)
 
 
-def _body(service: str) -> RequestBody | Response:
+def _body(service: str, *, limit: int | None, gzip_only: bool = False) -> RequestBody | Response:
     expected = f"application/x-{service}-request"
     if request.mimetype != expected:
         return plain(415, f"Expected a {expected} body; push and fetch with git.")
@@ -230,7 +259,24 @@ def _body(service: str) -> RequestBody | Response:
     # Not request.stream: MAX_CONTENT_LENGTH bounds forms, not pushes, and a
     # chunked body (git's pushes over 1 MiB) is read as the server ends it.
     stream = get_input_stream(request.environ, safe_fallback=True, max_content_length=None)
-    return RequestBody(stream, gzipped=encoding == "gzip")
+    gzipped = encoding == "gzip"
+    return RequestBody(stream, gzipped=gzipped, limit=limit if gzipped or not gzip_only else None)
+
+
+def _first_answer(output) -> bytes:
+    """git's first piece of output. git reads a request before it answers,
+    so once this returns a body over its cap has been noticed, and the
+    reply can still be a plain refusal instead of a broken stream."""
+    first = next(output, b"")
+    if not first:
+        output.close()  # git has finished; run its exit handling now
+    return first
+
+
+def _too_large(limit: int | None, what: str, setting: str, outcome: str) -> Response:
+    return plain(413, f"This {what} is larger than the server accepts: over {limit} bytes, "
+                      f"counted unzipped (COMMONS_{setting}); {outcome}. Send less at a time, "
+                      "or ask the site's administrators to raise the limit.")
 
 
 def _has_branch(path: Path, branch: str) -> bool:

@@ -887,3 +887,12 @@ def inbox(session: Session, user: User, now: datetime) -> dict[str, list[Proposa
                                   Proposal.status.in_([rules.PASSED, rules.BLOCKED, rules.FAILED]))
         .order_by(Proposal.decided_at.desc()).limit(50)))
     return {"affecting": affecting, "closing": closing, "outcomes": outcomes}
+
+
+def pinned_commits(session: Session, project: Project) -> set[str]:
+    """The commits undecided merge proposals of *project* would merge: the
+    repository must keep them even when no branch holds them any more."""
+    proposals = session.scalars(sa.select(Proposal).where(
+        Proposal.project_id == project.id, Proposal.kind == "merge",
+        Proposal.status.in_([rules.OPEN, rules.BLOCKED])))
+    return {head for proposal in proposals if (head := proposal.details.get("head"))}

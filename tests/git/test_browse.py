@@ -201,3 +201,15 @@ def test_a_branch_name_that_is_a_prefix_is_not_taken_for_another(client, repo):
     # "feature" is not a branch; "feature/frame" is: no archive of "feature/x".
     assert client.get("/projects/dryer/archive/feature/nope.tar.gz").status_code == 404
     assert client.get("/projects/dryer/archive/feature/frame.tar.gz").status_code == 200
+
+
+def test_a_patch_over_the_cap_is_refused_with_a_reason(app, client, repo):
+    app.config["MAX_PATCH_BYTES"] = 100_000
+    big = git("rev-parse", "feature/frame~120", cwd=repo).strip()  # the 300,000-line file
+    refused = client.get(f"/projects/dryer/commit/{big}.patch")
+    assert refused.status_code == 413 and refused.headers["Content-Type"].startswith("text/plain")
+    message = text(refused)
+    assert "100000 bytes" in message and "git format-patch -1" in message and "From " not in message
+    small = git("rev-parse", "feature/frame", cwd=repo).strip()
+    patch = client.get(f"/projects/dryer/commit/{small}.patch")
+    assert patch.status_code == 200 and "Subject: [PATCH] Count 119" in text(patch)
