@@ -30,7 +30,7 @@ def security_headers(response):
     files are never sniffed into HTML."""
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data: https:; style-src 'self'; "
+        "default-src 'self'; img-src 'self'; style-src 'self'; "
         "script-src 'self'; object-src 'none'; base-uri 'none'; "
         "frame-ancestors 'none'; form-action 'self'",
     )
