@@ -10,8 +10,10 @@ variable with the prefix ``COMMONS_`` (``COMMONS_REPOS_DIR=/srv/repos``).
 MIN_REVIEW_WINDOW = 86400
 DEFAULT_REVIEW_WINDOW = 259200
 
-# The public address, written into merge commits ("Decided-by: <url>") by
-# `governance tick`, which has no request to learn it from.
+# The public address (e.g. "https://commons.example.org"). Every absolute URL
+# is built from it (clone URLs, API links, feeds, merge commits' "Decided-by:"),
+# never from a request's Host header, which the sender chooses. Unset: the
+# `make run` address, http://127.0.0.1:5000 (see commons/urls.py).
 BASE_URL = None
 
 # Inputs estimated above this need a passed `input` proposal.

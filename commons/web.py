@@ -5,6 +5,7 @@ from markupsafe import Markup
 
 from commons.forms import ConfirmForm
 from commons.markdown import render_markdown
+from commons.urls import absolute_url
 
 bp = Blueprint("web", __name__)
 
@@ -43,7 +44,7 @@ def security_headers(response):
 @bp.app_context_processor
 def template_helpers():
     # Only its CSRF token is rendered: never bind it to what a request sent.
-    return {"confirm_form": lambda: ConfirmForm(formdata=None)}
+    return {"confirm_form": lambda: ConfirmForm(formdata=None), "absolute_url": absolute_url}
 
 
 @bp.app_template_filter("duration")

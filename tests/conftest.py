@@ -182,6 +182,7 @@ def live_server(make_app, database_uri, tmp_path):
         "COMMONS_REPOS_DIR": str(tmp_path / "repos"),
         "COMMONS_EVIDENCE_DIR": str(tmp_path / "evidence"),
         "COMMONS_SECRET_KEY": "e2e-secret",
+        "COMMONS_BASE_URL": f"http://127.0.0.1:{port}",  # clone URLs on its pages
     }
     log = open(tmp_path / "server.log", "w")
     server = subprocess.Popen(

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Response, current_app, request, stream_with_context, url_for
+from flask import Response, current_app, request, stream_with_context
 from flask_smorest import Blueprint
 
 from commons import clock
@@ -26,6 +26,7 @@ from commons.problems import Forbidden, Invalid
 from commons.projects import services as projects
 from commons.projects.models import Project
 from commons.text import TextError, clean_text
+from commons.urls import absolute_url
 
 blp = Blueprint("api_ledger", __name__,
                 description="The inputs ledger: needs, pledges, receipts, consumption, work "
@@ -63,8 +64,8 @@ def list_inputs(slug: str):
               for need in page[:limit]]
     headers = {}
     if len(page) > limit:
-        following = url_for("api_ledger.list_inputs", slug=project.slug, limit=limit,
-                            after=page[limit - 1].number, _external=True)
+        following = absolute_url("api_ledger.list_inputs", slug=project.slug, limit=limit,
+                                 after=page[limit - 1].number)
         headers["Link"] = f'<{following}>; rel="next"'
     return answer, 200, headers
 
@@ -275,8 +276,8 @@ def journal(query, slug: str):
     older = len(entries) == limit and entries[-1].seq > 1
     return {"project": project.slug, "head": head.record(),
             "entries": [exports.entry_of(entry) for entry in entries],
-            "next": url_for("api_ledger.journal", slug=slug, before=entries[-1].seq,
-                            limit=limit, _external=True) if older else None}
+            "next": absolute_url("api_ledger.journal", slug=slug, before=entries[-1].seq,
+                                 limit=limit) if older else None}
 
 
 # ---------------------------------------------------------------- exports
@@ -362,8 +363,7 @@ def _open_proposals(project: Project) -> dict[int, int]:
 def input_json(project: Project, need: Input, proposals: dict[int, int],
                with_pledges: bool = True) -> dict:
     return {**exports.input_record(need, with_pledges=with_pledges), "proposal": proposals.get(need.number),
-            "web_url": url_for("ledger.input", slug=project.slug, number=need.number,
-                               _external=True)}
+            "web_url": absolute_url("ledger.input", slug=project.slug, number=need.number)}
 
 
 def _input_now(project: Project, number: int) -> dict:
