@@ -23,6 +23,13 @@ DEFAULT_APPROVAL_THRESHOLD = {"amount": "0", "currency": "EUR"}
 # to evidence/ in the instance folder), and the largest one accepted.
 EVIDENCE_DIR = None
 EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
+# Each member may upload at most EVIDENCE_QUOTA_BYTES of evidence in any
+# EVIDENCE_QUOTA_WINDOW seconds, across projects, named by a receipt or not.
+EVIDENCE_QUOTA_BYTES = 100 * 1024 * 1024
+EVIDENCE_QUOTA_WINDOW = 30 * 86400
+# `ledger prune-evidence` removes files no receipt names once this many
+# seconds have passed since their last upload.
+EVIDENCE_GRACE = 86400
 
 # Flask-Limiter: "memory://" for one process, "redis://127.0.0.1:6379" to
 # share the count between gunicorn workers and machines.

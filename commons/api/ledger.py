@@ -20,7 +20,7 @@ from commons.governance import rules as governance_rules
 from commons.governance.models import Proposal
 from commons.governance.services import Settings
 from commons.governance.views import decide_due_for
-from commons.ledger import evidence, exports, services, valueflows
+from commons.ledger import evidence, exports, retention, services, valueflows
 from commons.ledger.models import Input, LedgerEntry
 from commons.problems import Forbidden, Invalid
 from commons.projects import services as projects
@@ -210,7 +210,10 @@ def correct(body, slug: str, seq: int):
                                                                      "format": "binary"}}}})
 def upload_evidence(slug: str):
     """Store an evidence file (members), content-addressed by its sha256; at
-    most EVIDENCE_MAX_BYTES. Pass the sha256 to a receipt as evidence_sha256."""
+    most EVIDENCE_MAX_BYTES, and at most EVIDENCE_QUOTA_BYTES per member in
+    any EVIDENCE_QUOTA_WINDOW (422 past either). Pass the sha256 to a receipt
+    as evidence_sha256; a file no receipt names is removed after
+    EVIDENCE_GRACE seconds."""
     project = _project(slug, members=True)
     user = require_api_user()
     if not project.is_member(user):
@@ -225,8 +228,17 @@ def upload_evidence(slug: str):
     # The app refuses bodies over MAX_CONTENT_LENGTH; evidence has its own
     # limit, which store() enforces while it reads (chunked bodies too).
     request.max_content_length = limit + 1
-    sha256, size = evidence.store(request.stream, _evidence_dir(), limit)
-    return {"sha256": sha256, "size": size, "name": name, "type": media_type}
+    staged = evidence.stage(request.stream, _evidence_dir(), limit)
+    try:
+        retention.record_upload(db.session, project, user, staged.sha256, staged.size,
+                                quota=retention.Quota.from_config(current_app.config),
+                                now=clock.now())
+        staged.keep()
+    except BaseException:
+        staged.drop()
+        raise
+    db.session.commit()
+    return {"sha256": staged.sha256, "size": staged.size, "name": name, "type": media_type}
 
 
 def _evidence_dir() -> Path:
