@@ -1,11 +1,11 @@
 """Pieces every web page shares: the home page and the template helpers."""
 
-from flask import Blueprint, redirect, url_for
+from flask import Blueprint, current_app, redirect, url_for
 from markupsafe import Markup
 
 from commons.forms import ConfirmForm
 from commons.markdown import render_markdown
-from commons.urls import absolute_url
+from commons.urls import absolute_url, base_url
 
 bp = Blueprint("web", __name__)
 
@@ -17,7 +17,7 @@ def home():
 
 @bp.app_template_filter("markdown")
 def markdown_filter(text: str, heading_offset: int = 0) -> Markup:
-    return Markup(render_markdown(text, heading_offset))
+    return Markup(render_markdown(text, heading_offset, origin=base_url(current_app.config)))
 
 
 @bp.app_template_filter("datetime")

@@ -47,3 +47,18 @@ def test_external_images_become_links_and_our_own_stay_images():
 def test_raw_html_images_from_elsewhere_lose_their_source(src):
     html = render_markdown(f'<p><img src="{src}" alt="pixel"></p>')
     assert "tracker.example" not in html and 'alt="pixel"' in html
+
+
+def test_absolute_images_at_our_own_address_stay_images():
+    html = render_markdown(
+        "![ours](https://commons.example/projects/dryer/raw/main/a.png) "
+        "![lookalike](https://commons.example.evil.example/a.png) "
+        "![plain http](http://commons.example/a.png)\n\n"
+        '<img src="https://commons.example/b.png" alt="raw ours">'
+        '<img src="https://user@commons.example.evil.example/b.png" alt="raw theirs">',
+        origin="https://commons.example")
+    assert '<img src="https://commons.example/projects/dryer/raw/main/a.png" alt="ours">' in html
+    assert '<img src="https://commons.example/b.png" alt="raw ours">' in html
+    assert ">lookalike</a>" in html and ">plain http</a>" in html
+    assert 'src="https://commons.example.evil' not in html and 'src="http:' not in html
+    assert "evil.example/b.png" not in html

@@ -25,7 +25,7 @@ from commons.git.repositories import repository_path
 from commons.markdown import render_markdown
 from commons.problems import NotFound
 from commons.projects import services as projects
-from commons.urls import absolute_url
+from commons.urls import absolute_url, base_url
 
 bp = Blueprint("browse", __name__, url_prefix="/projects/<slug>")
 
@@ -73,7 +73,8 @@ def tree(slug: str, spec: str):
     if readme is not None and (readme.size or 0) <= SHOW_LIMIT:
         text = reading.blob_head(path, readme.sha, SHOW_LIMIT).decode("utf-8", "replace")
         if readme.name.lower().endswith((".md", ".markdown")):
-            readme_html = Markup(render_markdown(text, heading_offset=2))
+            readme_html = Markup(render_markdown(text, heading_offset=2,
+                                                 origin=base_url(current_app.config)))
         else:
             readme_plain = text
     return render_template("git/tree.html", project=project, ref=ref, sha=sha, subpath=subpath,
