@@ -22,6 +22,7 @@ $(VENV)/.test-installed: pyproject.toml $(VENV)/.installed
 # session key per start unless COMMONS_SECRET_KEY is set.
 run: $(VENV)/.installed
 	@export COMMONS_SECRET_KEY="$${COMMONS_SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')}"; \
+	export COMMONS_BASE_URL="$${COMMONS_BASE_URL:-http://127.0.0.1:$(PORT)}"; \
 	$(BIN)/flask --app commons db upgrade && \
 	echo "commons is serving on http://127.0.0.1:$(PORT)" && \
 	exec $(BIN)/gunicorn --worker-class gthread --workers 2 --threads 8 \

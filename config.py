@@ -10,8 +10,10 @@ variable with the prefix ``COMMONS_`` (``COMMONS_REPOS_DIR=/srv/repos``).
 MIN_REVIEW_WINDOW = 86400
 DEFAULT_REVIEW_WINDOW = 259200
 
-# The public address, written into merge commits ("Decided-by: <url>") by
-# `governance tick`, which has no request to learn it from.
+# The public address (e.g. "https://commons.example.org"). Every absolute URL
+# is built from it (clone URLs, API links, feeds, merge commits' "Decided-by:"),
+# never from a request's Host header, which the sender chooses. Unset: the
+# `make run` address, http://127.0.0.1:5000 (see commons/urls.py).
 BASE_URL = None
 
 # Inputs estimated above this need a passed `input` proposal.
@@ -21,6 +23,13 @@ DEFAULT_APPROVAL_THRESHOLD = {"amount": "0", "currency": "EUR"}
 # to evidence/ in the instance folder), and the largest one accepted.
 EVIDENCE_DIR = None
 EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
+# Each member may upload at most EVIDENCE_QUOTA_BYTES of evidence in any
+# EVIDENCE_QUOTA_WINDOW seconds, across projects, named by a receipt or not.
+EVIDENCE_QUOTA_BYTES = 100 * 1024 * 1024
+EVIDENCE_QUOTA_WINDOW = 30 * 86400
+# `ledger prune-evidence` removes files no receipt names once this many
+# seconds have passed since their last upload.
+EVIDENCE_GRACE = 86400
 
 # Flask-Limiter: "memory://" for one process, "redis://127.0.0.1:6379" to
 # share the count between gunicorn workers and machines.

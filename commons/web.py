@@ -1,10 +1,11 @@
 """Pieces every web page shares: the home page and the template helpers."""
 
-from flask import Blueprint, redirect, url_for
+from flask import Blueprint, current_app, redirect, url_for
 from markupsafe import Markup
 
 from commons.forms import ConfirmForm
 from commons.markdown import render_markdown
+from commons.urls import absolute_url, base_url
 
 bp = Blueprint("web", __name__)
 
@@ -16,7 +17,7 @@ def home():
 
 @bp.app_template_filter("markdown")
 def markdown_filter(text: str, heading_offset: int = 0) -> Markup:
-    return Markup(render_markdown(text, heading_offset))
+    return Markup(render_markdown(text, heading_offset, origin=base_url(current_app.config)))
 
 
 @bp.app_template_filter("datetime")
@@ -30,7 +31,7 @@ def security_headers(response):
     files are never sniffed into HTML."""
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data: https:; style-src 'self'; "
+        "default-src 'self'; img-src 'self'; style-src 'self'; "
         "script-src 'self'; object-src 'none'; base-uri 'none'; "
         "frame-ancestors 'none'; form-action 'self'",
     )
@@ -43,7 +44,7 @@ def security_headers(response):
 @bp.app_context_processor
 def template_helpers():
     # Only its CSRF token is rendered: never bind it to what a request sent.
-    return {"confirm_form": lambda: ConfirmForm(formdata=None)}
+    return {"confirm_form": lambda: ConfirmForm(formdata=None), "absolute_url": absolute_url}
 
 
 @bp.app_template_filter("duration")

@@ -184,6 +184,7 @@ def live_server(make_app, database_uri, tmp_path, request):
         "COMMONS_REPOS_DIR": str(tmp_path / "repos"),
         "COMMONS_EVIDENCE_DIR": str(tmp_path / "evidence"),
         "COMMONS_SECRET_KEY": "e2e-secret",
+        "COMMONS_BASE_URL": f"http://127.0.0.1:{port}",  # clone URLs on its pages
     }
     marker = request.node.get_closest_marker("server_config")
     for name, value in (marker.kwargs if marker else {}).items():

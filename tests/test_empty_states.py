@@ -53,7 +53,7 @@ def test_an_empty_inbox_says_what_arrives_there_and_where_to_go(newcomer, client
 
 def test_a_new_project_shows_members_how_to_push_a_change(newcomer, client):
     html = page(client, NEW)
-    assert "git clone http://localhost/projects/solar-dryer.git" in html
+    assert "git clone http://127.0.0.1:5000/projects/solar-dryer.git" in html
     assert "git push origin my-change" in html  # review: a branch, then a proposal
     assert f'href="{NEW}/proposals/new">propose its merge</a>' in html
     newcomer.logout()
@@ -63,7 +63,7 @@ def test_a_new_project_shows_members_how_to_push_a_change(newcomer, client):
 def test_an_empty_repository_shows_how_to_push(emptied, client):
     html = page(client, NEW + "/tree")
     assert "This repository is empty" in html
-    assert "git remote add origin http://localhost/projects/solar-dryer.git" in html
+    assert "git remote add origin http://127.0.0.1:5000/projects/solar-dryer.git" in html
     assert "git push origin main" in html
     assert 'href="/settings">personal access token</a>' in html
 

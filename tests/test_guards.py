@@ -64,13 +64,15 @@ def test_login_and_token_creation_share_one_budget_of_guesses(make_app):
     assert "Too many attempts" in refused.get_json()["error"]
 
 
-def test_behind_a_proxy_clients_and_urls_come_from_forwarded_headers(make_app, token_for):
+def test_behind_a_proxy_clients_come_from_forwarded_headers_and_urls_from_base_url(
+        make_app, token_for):
     app = make_app(PROXY_FIX={"x_for": 1, "x_proto": 1, "x_host": 1},
-                   LOGIN_RATE_LIMIT="1 per minute")
+                   LOGIN_RATE_LIMIT="1 per minute", BASE_URL="https://commons.example")
     client = app.test_client()
     runner = app.test_cli_runner()
     runner.invoke(args=["users", "create", "alice", "alice@example.org", "--password", TEST_PASSWORD])
-    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "commons.example"}
+    # A forwarded host is what the client sent the proxy: links never use it.
+    forwarded = {"X-Forwarded-Proto": "http", "X-Forwarded-Host": "evil.example"}
     token = client.post("/api/v1/tokens", json={"name": "x"}, headers={
         **basic("alice", TEST_PASSWORD), **forwarded, "X-Forwarded-For": "198.51.100.1"})
     assert token.status_code == 201

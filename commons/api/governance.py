@@ -1,6 +1,6 @@
 """Proposals and stances in the API. Reading decides what is due first."""
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_smorest import Blueprint
 
 from commons import clock
@@ -11,6 +11,7 @@ from commons.extensions import db
 from commons.governance import services
 from commons.governance.views import decide_due_for
 from commons.projects import services as projects
+from commons.urls import absolute_url
 
 blp = Blueprint("api_governance", __name__, description="Proposals decided by lazy consensus")
 
@@ -98,8 +99,8 @@ def proposal_json(proposal, full: bool = True) -> dict:
         "opened_at": proposal.opened_at, "closes_at": proposal.closes_at,
         "decided_at": proposal.decided_at, "details": proposal.details,
         "outcome": proposal.outcome, "result": proposal.result,
-        "web_url": url_for("governance.show", slug=proposal.project.slug,
-                           number=proposal.number, _external=True),
+        "web_url": absolute_url("governance.show", slug=proposal.project.slug,
+                                number=proposal.number),
     }
     if full:
         tally = services.current_tally(db.session, proposal)

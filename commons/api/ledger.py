@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Response, current_app, request, stream_with_context, url_for
+from flask import Response, current_app, request, stream_with_context
 from flask_smorest import Blueprint
 
 from commons import clock
@@ -21,12 +21,13 @@ from commons.governance import rules as governance_rules
 from commons.governance.models import Proposal
 from commons.governance.services import Settings
 from commons.governance.views import decide_due_for
-from commons.ledger import evidence, exports, services, valueflows
+from commons.ledger import evidence, exports, retention, services, valueflows
 from commons.ledger.models import Input, LedgerEntry
 from commons.problems import Forbidden, Invalid
 from commons.projects import services as projects
 from commons.projects.models import Project
 from commons.text import TextError, clean_text
+from commons.urls import absolute_url
 
 blp = Blueprint("api_ledger", __name__,
                 description="The inputs ledger: needs, pledges, receipts, consumption, work "
@@ -67,9 +68,9 @@ def list_inputs(slug: str):
               for need in page[:limit]]
     headers = {}
     if len(page) > limit:
-        following = url_for("api_ledger.list_inputs", slug=project.slug, limit=limit,
-                            after=page[limit - 1].number, _external=True,
-                            **({"open": "true"} if open_only else {}))
+        following = absolute_url("api_ledger.list_inputs", slug=project.slug, limit=limit,
+                                 after=page[limit - 1].number,
+                                 **({"open": "true"} if open_only else {}))
         headers["Link"] = f'<{following}>; rel="next"'
     return answer, 200, headers
 
@@ -235,7 +236,10 @@ def correct(body, slug: str, seq: int):
 @refuses(403)
 def upload_evidence(slug: str):
     """Store an evidence file (members), content-addressed by its sha256; at
-    most EVIDENCE_MAX_BYTES. Pass the sha256 to a receipt as evidence_sha256."""
+    most EVIDENCE_MAX_BYTES, and at most EVIDENCE_QUOTA_BYTES per member in
+    any EVIDENCE_QUOTA_WINDOW (422 past either). Pass the sha256 to a receipt
+    as evidence_sha256; a file no receipt names is removed after
+    EVIDENCE_GRACE seconds."""
     project = _project(slug, members=True)
     user = require_api_user()
     if not project.is_member(user):
@@ -250,8 +254,17 @@ def upload_evidence(slug: str):
     # The app refuses bodies over MAX_CONTENT_LENGTH; evidence has its own
     # limit, which store() enforces while it reads (chunked bodies too).
     request.max_content_length = limit + 1
-    sha256, size = evidence.store(request.stream, _evidence_dir(), limit)
-    return {"sha256": sha256, "size": size, "name": name, "type": media_type}
+    staged = evidence.stage(request.stream, _evidence_dir(), limit)
+    try:
+        retention.record_upload(db.session, project, user, staged.sha256, staged.size,
+                                quota=retention.Quota.from_config(current_app.config),
+                                now=clock.now())
+        staged.keep()
+    except BaseException:
+        staged.drop()
+        raise
+    db.session.commit()
+    return {"sha256": staged.sha256, "size": staged.size, "name": name, "type": media_type}
 
 
 def _evidence_dir() -> Path:
@@ -301,8 +314,8 @@ def journal(query, slug: str):
     older = len(entries) == limit and entries[-1].seq > 1
     return {"project": project.slug, "head": head.record(),
             "entries": [exports.entry_of(entry) for entry in entries],
-            "next": url_for("api_ledger.journal", slug=slug, before=entries[-1].seq,
-                            limit=limit, _external=True) if older else None}
+            "next": absolute_url("api_ledger.journal", slug=slug, before=entries[-1].seq,
+                                 limit=limit) if older else None}
 
 
 # ---------------------------------------------------------------- exports
@@ -390,8 +403,7 @@ def _open_proposals(project: Project) -> dict[int, int]:
 def input_json(project: Project, need: Input, proposals: dict[int, int],
                with_pledges: bool = True) -> dict:
     return {**exports.input_record(need, with_pledges=with_pledges), "proposal": proposals.get(need.number),
-            "web_url": url_for("ledger.input", slug=project.slug, number=need.number,
-                               _external=True)}
+            "web_url": absolute_url("ledger.input", slug=project.slug, number=need.number)}
 
 
 def _input_now(project: Project, number: int) -> dict:

@@ -1,6 +1,6 @@
 """Projects in the API: list, create, read, join and leave."""
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_smorest import Blueprint
 
 from commons import clock
@@ -15,6 +15,7 @@ from commons.projects import services
 from commons.projects.models import Membership, Project
 from commons.projects.rules import Threshold
 from commons.projects.views import clone_url, join_or_ask, leave_or_withdraw
+from commons.urls import absolute_url
 
 blp = Blueprint("api_projects", __name__, description="Projects and membership")
 
@@ -99,7 +100,7 @@ def project_json(project: Project) -> dict:
         "description": project.description,
         "license": project.license,
         "clone_url": clone_url(project.slug),
-        "web_url": url_for("projects.show", slug=project.slug, _external=True),
+        "web_url": absolute_url("projects.show", slug=project.slug),
         "created_at": project.created_at,
         "members": [{"username": m.user.username, "joined_at": m.joined_at}
                     for m in project.memberships if m.status == Membership.MEMBER],

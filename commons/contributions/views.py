@@ -31,6 +31,7 @@ from commons.governance.views import decide_due_for
 from commons.ledger.rules import WORK_CATEGORIES
 from commons.problems import Invalid, NotFound, Problem
 from commons.projects import services as projects
+from commons.urls import base_url
 
 bp = Blueprint("contributions", __name__)
 
@@ -196,7 +197,7 @@ def contributors_json(slug: str):
 def contributors_markdown(slug: str):
     project = _project(slug)
     body = rules.contributors_markdown(project.name, records_for(project, "all"),
-                                       request.host_url.rstrip("/"), WORK_CATEGORIES)
+                                       base_url(current_app.config), WORK_CATEGORIES)
     return _download(body, "text/markdown", "CONTRIBUTORS.md")
 
 

@@ -11,7 +11,6 @@ from flask import (
     current_app,
     render_template,
     request,
-    url_for,
 )
 from markupsafe import Markup
 from pygments import highlight
@@ -26,6 +25,7 @@ from commons.git.repositories import repository_path
 from commons.markdown import render_markdown
 from commons.problems import NotFound
 from commons.projects import services as projects
+from commons.urls import absolute_url, base_url
 
 bp = Blueprint("browse", __name__, url_prefix="/projects/<slug>")
 
@@ -73,7 +73,8 @@ def tree(slug: str, spec: str):
     if readme is not None and (readme.size or 0) <= SHOW_LIMIT:
         text = reading.blob_head(path, readme.sha, SHOW_LIMIT).decode("utf-8", "replace")
         if readme.name.lower().endswith((".md", ".markdown")):
-            readme_html = Markup(render_markdown(text, heading_offset=2))
+            readme_html = Markup(render_markdown(text, heading_offset=2,
+                                                 origin=base_url(current_app.config)))
         else:
             readme_plain = text
     return render_template("git/tree.html", project=project, ref=ref, sha=sha, subpath=subpath,
@@ -92,8 +93,7 @@ def tree_default(slug: str):
 def _empty(project, tab: str) -> str:
     """A repository with no commits yet: how to make the first push."""
     return render_template("git/empty.html", project=project, tab=tab,
-                           clone_url=url_for("projects.show", slug=project.slug,
-                                             _external=True) + ".git")
+                           clone_url=absolute_url("projects.show", slug=project.slug) + ".git")
 
 
 def _file(path: Path, spec: str) -> tuple[str, str, str, str, int]:

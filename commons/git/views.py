@@ -43,6 +43,7 @@ from commons.git.transport import (
 from commons.problems import NotFound
 from commons.projects import services as projects
 from commons.projects.models import Membership, Project
+from commons.urls import absolute_url
 
 bp = Blueprint("git", __name__, url_prefix="/projects")
 csrf.exempt(bp)  # HTTP Basic per request; no cookie is ever trusted here
@@ -138,7 +139,7 @@ def receive_pack(slug: str):
     except (MalformedPacket, zlib.error, OSError) as error:
         return plain(400, f"commons could not read this push ({error}); nothing was changed.")
 
-    proposals_url = url_for("projects.show", slug=project.slug, _external=True) + "/proposals"
+    proposals_url = absolute_url("governance.index", slug=project.slug)
     refusals = rules.push_refusals(updates, default_branch=project.default_branch,
                                    push_mode=project.push_policy, proposals_url=proposals_url,
                                    default_branch_exists=_has_branch(path, project.default_branch))
@@ -223,7 +224,7 @@ def _authorize_push(project: Project) -> Response | None:
     if user is None:
         return plain(401, "That username and token or password do not match. Create a new "
                           "token in Settings if yours was revoked or has expired.", BASIC_CHALLENGE)
-    page = url_for("projects.show", slug=project.slug, _external=True)
+    page = absolute_url("projects.show", slug=project.slug)
     if not project.is_member(user):
         membership = project.membership_of(user)
         if membership is not None and membership.status == Membership.PENDING:

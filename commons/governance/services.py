@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from commons import urls
 from commons.accounts.models import Email, User
 from commons.git import merging
 from commons.git.repositories import Identity, repository_path
@@ -45,8 +46,8 @@ class Settings:
         """The address written into commits is the configured BASE_URL (the
         `make run` address when unset), never a request's Host header, which
         anyone can set and a merge commit keeps for ever."""
-        base = config.get("BASE_URL") or "http://127.0.0.1:5000"
-        return cls(Path(config["REPOS_DIR"]), int(config["MIN_REVIEW_WINDOW"]), base.rstrip("/"))
+        return cls(Path(config["REPOS_DIR"]), int(config["MIN_REVIEW_WINDOW"]),
+                   urls.base_url(config))
 
     def proposal_url(self, project: Project, proposal: Proposal) -> str:
         return f"{self.base_url}/projects/{project.slug}/proposals/{proposal.number}"

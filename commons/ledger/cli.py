@@ -1,12 +1,16 @@
-"""``flask --app commons ledger verify SLUG``"""
+"""``flask --app commons ledger verify SLUG`` and ``ledger prune-evidence``"""
 
 import sys
+from datetime import timedelta
+from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
+from commons import clock
 from commons.extensions import db
-from commons.ledger import services
+from commons.ledger import retention, services
 from commons.problems import NotFound
 from commons.projects import services as projects
 
@@ -33,3 +37,21 @@ def verify(slug: str) -> None:
     click.echo(f"Checked {result.entries} entries; the head row says entry {seq} {digest}.",
                err=True)
     sys.exit(1)
+
+
+@ledger.command("prune-evidence")
+@click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
+def prune_evidence(dry_run: bool) -> None:
+    """Remove evidence files that no receipt names and nobody uploaded in the
+    last COMMONS_EVIDENCE_GRACE seconds. Run it from cron, e.g. daily; safe
+    to run beside the web server."""
+    grace = int(current_app.config["EVIDENCE_GRACE"])
+    pruned = retention.prune_evidence(
+        db.session, Path(current_app.config["EVIDENCE_DIR"]), grace=timedelta(seconds=grace),
+        now=clock.now(), dry_run=dry_run)
+    for name, size in pruned.removed:
+        click.echo(f"{'would remove' if dry_run else 'removed'} {name} ({size} bytes)")
+    count = len(pruned.removed)
+    click.echo(f"{'Would remove' if dry_run else 'Removed'} {count} evidence "
+               f"file{'' if count == 1 else 's'} ({pruned.removed_bytes} bytes) that no receipt "
+               f"names, uploaded more than {grace} seconds ago; kept {pruned.kept}.")

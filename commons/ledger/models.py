@@ -54,6 +54,26 @@ class EvidenceFile(db.Model):
     seq: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
 
 
+class EvidenceUpload(db.Model):
+    """Who stored which evidence file, when, and how large. The upload quota
+    adds up a member's recent rows; `ledger prune-evidence` removes a file
+    no receipt names once its newest upload is older than the grace period.
+    Rows stay after a file is pruned: they are what its uploader spent."""
+
+    __tablename__ = "ledger_evidence_uploads"
+    __table_args__ = (
+        # A member's uploads in the quota window, in one range scan.
+        sa.Index("ix_ledger_evidence_uploads_uploader", "uploader_id", "uploaded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    uploader_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class LedgerHead(db.Model):
     __tablename__ = "ledger_heads"
 

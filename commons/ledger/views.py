@@ -27,7 +27,7 @@ from commons.extensions import db
 from commons.forms import press_button, show_problem
 from commons.governance import services as governance
 from commons.governance.views import decide_due_for
-from commons.ledger import chart, evidence, rules, services
+from commons.ledger import chart, evidence, retention, rules, services
 from commons.ledger.forms import (
     CloseForm,
     ConsumptionForm,
@@ -265,6 +265,11 @@ def receipt(slug: str, number: int):
         upload = store_upload(form.evidence_file.data, Path(current_app.config["EVIDENCE_DIR"]),
                               int(current_app.config["EVIDENCE_MAX_BYTES"]))
         try:
+            if upload:
+                retention.record_upload(
+                    db.session, project, current_user, upload.evidence.sha256,
+                    upload.evidence.size, quota=retention.Quota.from_config(current_app.config),
+                    now=clock.now())
             entry = services.record_receipt(
                 db.session, project, current_user, number, form.quantity.data,
                 form.provider.data or "", received_on=form.date.data,

@@ -24,12 +24,13 @@ from commons.projects import licences, services
 from commons.projects.forms import ProjectForm
 from commons.projects.models import Membership
 from commons.projects.rules import Threshold
+from commons.urls import absolute_url
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
 
 
 def clone_url(slug: str) -> str:
-    return url_for("projects.show", slug=slug, _external=True) + ".git"
+    return absolute_url("projects.show", slug=slug) + ".git"
 
 
 @bp.route("")

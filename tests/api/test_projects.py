@@ -11,8 +11,8 @@ def test_create_and_read_a_project(client, token_for, repos_dir):
     response = client.post("/api/v1/projects", json=DRYER, headers=bearer(token))
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
-    assert body["clone_url"] == "http://localhost/projects/solar-dryer.git"
-    assert body["web_url"] == "http://localhost/projects/solar-dryer"
+    assert body["clone_url"] == "http://127.0.0.1:5000/projects/solar-dryer.git"
+    assert body["web_url"] == "http://127.0.0.1:5000/projects/solar-dryer"
     assert body["policy"] == {"admission": "open", "push": "review", "review_window": 259200,
                               "approval_threshold": {"amount": "0", "currency": "EUR"}}
     assert [m["username"] for m in body["members"]] == ["alice"]

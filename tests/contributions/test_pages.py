@@ -270,7 +270,7 @@ def test_downloads(app, people):
     assert bo["hours"] == {"care": "1.50"}
 
     markdown = client.get("/projects/dryer/CONTRIBUTORS.md").get_data(as_text=True)
-    assert "- [bo](http://localhost/users/bo): 1.5 h of care (cleaning, cooking, support)" \
+    assert "- [bo](http://127.0.0.1:5000/users/bo): 1.5 h of care (cleaning, cooking, support)" \
         in markdown
     assert "](javascript:" not in markdown
     assert r"\[x\]\(javascript:alert\(1\)\)" in markdown

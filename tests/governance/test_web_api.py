@@ -230,3 +230,24 @@ def test_policy_numbers_must_be_whole(people):
                            json={"kind": "policy", "title": "x",
                                  "policy": {"review_window": 86400.5}})
     assert response.status_code == 422
+
+
+def test_a_comment_cannot_plant_a_tracking_pixel(app, people):
+    client, tokens = people
+    client.post("/api/v1/projects/dryer/proposals", headers=bearer(tokens["alice"]),
+                json={"kind": "decision", "title": "Paint it green",
+                      "body": "Like this: ![swatch](https://tracker.example/body.gif)"})
+    bob = Browser(app.test_client())
+    bob.login("bob")
+    page = "/projects/dryer/proposals/1"
+    bob.submit(page, {"body": "Seen ![here](https://tracker.example/pixel.gif) and "
+                              '<img src="https://tracker.example/raw.gif" alt="raw">'},
+               action=page + "/comments")
+    response = client.get(page)
+    html = response.get_data(as_text=True)
+    assert ">here</a>" in html and ">swatch</a>" in html
+    assert 'href="https://tracker.example/pixel.gif"' in html
+    assert 'src="https://tracker.example' not in html and "raw.gif" not in html
+    policy = dict(part.strip().split(" ", 1) for part in
+                  response.headers["Content-Security-Policy"].split(";"))
+    assert policy["img-src"] == "'self'"

@@ -88,7 +88,7 @@ def test_a_need_is_recorded_with_its_balances_and_its_entry(api):
         "unit_cost": "2.50", "currency": "EUR",
         "estimated_total": {"amount": "50.00", "currency": "EUR"},
         "needed_by": "2026-04-01", "pledges": [], "proposal": None,
-        "web_url": "http://localhost/projects/dryer/inputs/1"}
+        "web_url": "http://commons.test/projects/dryer/inputs/1"}
     assert (entry["seq"], entry["action"], entry["actor"], entry["input"]) == \
         (1, "need", "ada", 1)
     assert entry["prev_hash"] == rules.GENESIS
@@ -318,7 +318,7 @@ def test_the_journal_pages_newest_first_by_cursor(api):
     assert [e["seq"] for e in first["entries"]] == [6, 5]
     assert first["head"] == {"seq": 6, "hash": first["entries"][0]["hash"]}
     assert first["project"] == "dryer"
-    assert first["next"] == "http://localhost/api/v1/projects/dryer/ledger?before=5&limit=2"
+    assert first["next"] == "http://commons.test/api/v1/projects/dryer/ledger?before=5&limit=2"
     second = api.client.get(first["next"]).get_json()
     assert [e["seq"] for e in second["entries"]] == [4, 3]
     third = api.client.get(second["next"]).get_json()
@@ -418,7 +418,7 @@ def test_the_inputs_list_comes_a_page_at_a_time(api):
     first = api.get("/inputs?limit=2")
     assert [i["number"] for i in first.get_json()] == [1, 2]
     following = first.headers["Link"]
-    assert following.startswith("<http://localhost/api/v1/projects/dryer/inputs?")
+    assert following.startswith("<http://commons.test/api/v1/projects/dryer/inputs?")
     assert 'rel="next"' in following and "after=2" in following
     assert [i["number"] for i in api.get("/inputs?limit=2&after=2").get_json()] == [3, 4]
     last = api.get("/inputs?limit=2&after=4")

@@ -53,7 +53,7 @@ def test_project_page_shows_readme_licence_clone_url_and_members(app, alice):
     html = alice.client.get("/projects/solar-dryer").get_data(as_text=True)
     assert "<h1>Solar dryer</h1>" in html
     assert "<em>food</em>" in html
-    assert "http://localhost/projects/solar-dryer.git" in html
+    assert "http://127.0.0.1:5000/projects/solar-dryer.git" in html
     assert "CERN Open Hardware Licence Version 2 - Strongly Reciprocal" in html
     # The README's own heading sits under the page's h1 and the README's h2.
     assert '<article class="readme"><h3>Solar dryer</h3>' in html

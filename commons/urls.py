@@ -1,0 +1,29 @@
+"""Absolute URLs, for links that leave the page they are on: clone URLs,
+API ``web_url`` and ``Link`` headers, feeds, CONTRIBUTORS.md, the messages a
+git client prints, merge commits.
+
+They are built from ``BASE_URL`` (``COMMONS_BASE_URL``) and never from the
+request: its Host header, or X-Forwarded-Host behind a proxy, is whatever
+the sender chose, and a link built from it would lead the next reader of a
+cached page or a committed file to the sender's site."""
+
+from flask import current_app, has_request_context, request, url_for
+
+# What `make run` serves, so a development setup needs no configuration.
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+
+
+def base_url(config) -> str:
+    """The public address of the site, without a trailing slash."""
+    return (config.get("BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """``url_for(endpoint, **values)`` at the public address. A path prefix
+    the server mounts the app under is part of BASE_URL, so it is not
+    repeated."""
+    path = url_for(endpoint, **values)
+    root = request.script_root if has_request_context() else ""
+    if root and path.startswith(root + "/"):
+        path = path[len(root):]
+    return base_url(current_app.config) + path
