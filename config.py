@@ -26,7 +26,10 @@ EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
 # share the count between gunicorn workers and machines.
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
+# Password checks (login form, token creation, git over HTTP with a
+# password) allowed per client, and per account from all clients together.
 LOGIN_RATE_LIMIT = "10 per minute"
+ACCOUNT_LOGIN_RATE_LIMIT = "10 per minute"
 REGISTER_RATE_LIMIT = "20 per hour"
 
 # CSRF tokens live as long as the session, so a form typed slowly still posts.

@@ -1,6 +1,7 @@
 """Account use cases. Each takes the session first and flushes; the caller
 commits."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -65,8 +66,14 @@ def register_user(session: Session, username: str, email: str, password: str) ->
     return user
 
 
-def authenticate(session: Session, login: str, password: str) -> User | None:
-    """The user whose username or email and password match, else None."""
+def authenticate(session: Session, login: str, password: str,
+                 count_attempt: Callable[[str], None]) -> User | None:
+    """The user whose username or email and password match, else None.
+
+    *count_attempt* is called with the account's username (or the typed
+    login when none matches) before the password is checked, so a guess by
+    email and one by username count against the same account; it raises to
+    stop the check."""
     login = (login or "").strip().lower()
     if "@" in login:
         user = session.scalar(
@@ -74,6 +81,7 @@ def authenticate(session: Session, login: str, password: str) -> User | None:
         )
     else:
         user = session.scalar(sa.select(User).where(User.username == login))
+    count_attempt(user.username if user is not None else login)
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         return None

@@ -12,6 +12,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from commons.accounts import services
+from commons.accounts.attempts import TooManyAttempts, count_password_attempt
 from commons.accounts.forms import EmailForm, LoginForm, RegisterForm, TokenForm
 from commons.accounts.models import User
 from commons.accounts.rules import safe_next_url
@@ -29,21 +30,6 @@ login_manager.login_message_category = "info"
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id)) if user_id.isdigit() else None
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-# Logging in and creating a token by password count as one budget of
-# password guesses per client (see commons.api.tokens).
-password_attempts = limiter.shared_limit(_login_limit, scope="password-attempts",
-                                         methods=["POST"])
-# git asks without credentials first and retries with them, so for git only
-# wrong credentials count.
-password_attempts_for_git = limiter.shared_limit(
-    _login_limit, scope="password-attempts",
-    deduct_when=lambda response: response.status_code == 401 and request.authorization is not None)
 
 
 def _register_limit() -> str:
@@ -73,11 +59,16 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@password_attempts
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = services.authenticate(db.session, form.login.data, form.password.data)
+        try:
+            user = services.authenticate(db.session, form.login.data, form.password.data,
+                                         count_password_attempt)
+        except TooManyAttempts as refusal:
+            form.form_errors.append(refusal.message)
+            return (render_template("accounts/login.html", form=form), 429,
+                    {"Retry-After": str(refusal.retry_after)})
         if user is None:
             form.form_errors.append(
                 "That username or email and password do not match. Check them and try again."
