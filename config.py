@@ -32,6 +32,10 @@ LOGIN_RATE_LIMIT = "10 per minute"
 ACCOUNT_LOGIN_RATE_LIMIT = "10 per minute"
 REGISTER_RATE_LIMIT = "20 per hour"
 
+# How long a login lasts, in seconds, counted from logging in (using the
+# site does not stretch it): 30 days.
+PERMANENT_SESSION_LIFETIME = 30 * 24 * 3600
+
 # CSRF tokens live as long as the session, so a form typed slowly still posts.
 WTF_CSRF_TIME_LIMIT = None
 

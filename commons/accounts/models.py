@@ -17,6 +17,9 @@ class User(UserMixin, db.Model):
     username: Mapped[str] = mapped_column(sa.String(39), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session's id; raising it ends every session (and every
+    # copy of a session cookie) of the account.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     emails: Mapped[list["Email"]] = relationship(
         back_populates="user", order_by="Email.id", cascade="all, delete-orphan"
@@ -24,6 +27,11 @@ class User(UserMixin, db.Model):
     tokens: Mapped[list["AccessToken"]] = relationship(
         back_populates="user", order_by="AccessToken.id", cascade="all, delete-orphan"
     )
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session (and a remember cookie):
+        the id and the session version, so both must still match."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def primary_email(self) -> str | None:

@@ -90,6 +90,31 @@ def authenticate(session: Session, login: str, password: str,
     return user
 
 
+def end_sessions(session: Session, user: User) -> None:
+    """End every session of *user*: in every browser, and every copy of a
+    session cookie."""
+    # In SQL, so two at once both count and neither is lost.
+    user.session_version = User.session_version + 1
+    session.flush()
+
+
+def change_password(session: Session, user: User, current: str, new: str,
+                    count_attempt: Callable[[str], None]) -> None:
+    """Give *user* the password *new* if *current* is theirs, and end
+    every session they have; the caller starts a fresh one for the person
+    who changed it. *count_attempt* is called before *current* is checked,
+    as in authenticate()."""
+    count_attempt(user.username)
+    if not check_password_hash(user.password_hash, current or ""):
+        raise Invalid("Your current password is not right; type it again.",
+                      field="current_password")
+    problem = rules.password_problem(new or "")
+    if problem:
+        raise Invalid(problem, field="new_password")
+    user.password_hash = generate_password_hash(new)
+    end_sessions(session, user)
+
+
 def add_email(session: Session, user: User, address: str) -> Email:
     """Give *user* another address; addresses belong to one person only."""
     address = normalise_email(address)
