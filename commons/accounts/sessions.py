@@ -8,6 +8,7 @@ it, by the app's clock, so tests can move it)."""
 
 from flask import current_app, session
 from flask_login import login_user
+from sqlalchemy.orm import undefer
 
 from commons import clock
 from commons.accounts import rules
@@ -35,7 +36,7 @@ def load_user(session_id: str) -> User | None:
     if rules.session_expired(session.get(LOGGED_IN_AT), clock.now(),
                              current_app.permanent_session_lifetime):
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id), options=[undefer(User.session_version)])
     if user is None or str(user.session_version) != version:
         return None
     return user
