@@ -109,6 +109,7 @@ def change_password():
                                      form.new_password.data, count_password_attempt)
             db.session.commit()
         except TooManyAttempts as refusal:
+            db.session.rollback()
             form.form_errors.append(refusal.message)
             return _settings_page(password_form=form), 429, {"Retry-After": str(refusal.retry_after)}
         except Problem as problem:

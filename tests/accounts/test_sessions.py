@@ -114,3 +114,15 @@ def test_a_session_ends_after_its_lifetime(app, browser, clock):
     assert not logged_in(browser)
     browser.login("alice")
     assert logged_in(browser)
+
+
+def test_guessing_the_current_password_is_limited(make_app):
+    # A borrowed, logged-in browser must not become a way around the limit.
+    browser = Browser(make_app(ACCOUNT_LOGIN_RATE_LIMIT="2 per minute").test_client())
+    browser.register("alice")
+    statuses = [change_password(browser, f"guess number {n}", NEW_PASSWORD).status_code
+                for n in range(3)]
+    assert statuses == [422, 422, 429]
+    response = change_password(browser, TEST_PASSWORD, NEW_PASSWORD)
+    assert response.status_code == 429 and "Too many attempts" in response.get_data(as_text=True)
+    assert logged_in(browser)
