@@ -35,8 +35,15 @@ EVIDENCE_GRACE = 86400
 # share the count between gunicorn workers and machines.
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
+# Password checks (login form, token creation, git over HTTP with a
+# password) allowed per client, and per account from all clients together.
 LOGIN_RATE_LIMIT = "10 per minute"
+ACCOUNT_LOGIN_RATE_LIMIT = "10 per minute"
 REGISTER_RATE_LIMIT = "20 per hour"
+
+# How long a login lasts, in seconds, counted from logging in (using the
+# site does not stretch it): 30 days.
+PERMANENT_SESSION_LIFETIME = 30 * 24 * 3600
 
 # CSRF tokens live as long as the session, so a form typed slowly still posts.
 WTF_CSRF_TIME_LIMIT = None

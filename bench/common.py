@@ -82,7 +82,8 @@ def commons_server(workdir: Path, workers: int = 2, threads: int = 8):
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("COMMONS_")},
            "COMMONS_SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir}/commons.sqlite3",
            "COMMONS_REPOS_DIR": str(workdir / "repos"), "COMMONS_SECRET_KEY": "bench",
-           "COMMONS_LOGIN_RATE_LIMIT": "100000 per minute"}
+           "COMMONS_LOGIN_RATE_LIMIT": "100000 per minute",
+           "COMMONS_ACCOUNT_LOGIN_RATE_LIMIT": "100000 per minute"}
     subprocess.run([str(BIN / "flask"), "--app", "commons", "db", "upgrade"], env=env, cwd=ROOT,
                    check=True, capture_output=True)
     port = free_port()

@@ -37,6 +37,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, **proxy)  # type: ignore[method-assign]
 
     from commons import guards
+    from commons.accounts import attempts
 
     guards.init_app(app)  # before CSRFProtect: unreadable bodies say so
     db.init_app(app)
@@ -44,6 +45,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    attempts.init_app(app)
 
     from commons import errors, web
     from commons.accounts import bp as accounts_bp

@@ -170,31 +170,36 @@ def token_for(client, runner):
 
 
 @pytest.fixture
-def live_server(make_app, database_uri, tmp_path, request):
-    """commons under gunicorn, as in production, on a free port; it shares
-    the test's database and repository folder. A test marked
-    ``@pytest.mark.server_config(NAME=value)`` runs it with those settings."""
-    make_app()  # empties the tables after the test, like every other test
+def server_env() -> dict:
+    """Extra COMMONS_* settings for the live server; override it in a test
+    module (or parametrize it) to serve with other settings."""
+    return {}
+
+
+def start_server(database_uri: str, folder: Path, extra_env: dict | None = None,
+                 workers: int = 1, threads: int = 4):
+    """commons under gunicorn, as in production, on a free port. Returns the
+    process, its base URL and its log file."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("COMMONS_")},
         "COMMONS_SQLALCHEMY_DATABASE_URI": database_uri,
-        "COMMONS_REPOS_DIR": str(tmp_path / "repos"),
-        "COMMONS_EVIDENCE_DIR": str(tmp_path / "evidence"),
+        "COMMONS_REPOS_DIR": str(folder / "repos"),
+        "COMMONS_EVIDENCE_DIR": str(folder / "evidence"),
         "COMMONS_SECRET_KEY": "e2e-secret",
         "COMMONS_BASE_URL": f"http://127.0.0.1:{port}",  # clone URLs on its pages
+        **(extra_env or {}),
     }
-    marker = request.node.get_closest_marker("server_config")
-    for name, value in (marker.kwargs if marker else {}).items():
-        env[f"COMMONS_{name}"] = json.dumps(value)
-    log = open(tmp_path / "server.log", "w")
+    log_path = folder / f"server-{port}.log"
+    log = open(log_path, "w")
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "--worker-class", "gthread",
-         "--workers", "1", "--threads", "4", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{port}",
          "commons:create_app()"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -204,9 +209,25 @@ def live_server(make_app, database_uri, tmp_path, request):
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                raise RuntimeError("the server did not start:\n" + (tmp_path / "server.log").read_text()) from None
+                raise RuntimeError("the server did not start:\n" + log_path.read_text()) from None
             time.sleep(0.2)
-    yield base
+    return server, base, log_path
+
+
+def stop_server(server) -> None:
     server.terminate()
     server.wait(10)
-    log.close()
+
+
+@pytest.fixture
+def live_server(make_app, database_uri, tmp_path, server_env, request):
+    """commons under gunicorn on a free port; it shares the test's database
+    and repository folder. A test marked ``@pytest.mark.server_config(NAME=value)``
+    runs it with those settings."""
+    make_app()  # empties the tables after the test, like every other test
+    marker = request.node.get_closest_marker("server_config")
+    extra = {**server_env, **{f"COMMONS_{name}": json.dumps(value)
+                              for name, value in (marker.kwargs if marker else {}).items()}}
+    server, base, _ = start_server(database_uri, tmp_path, extra)
+    yield base
+    stop_server(server)

@@ -44,3 +44,17 @@ class TokenForm(FlaskForm):
         choices=[SelectChoice("30", "in 30 days"), SelectChoice("90", "in 90 days"), SelectChoice("365", "in a year"), SelectChoice("", "never")],
         default="90",
     )
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=1024)])
+    new_password = PasswordField(
+        "New password", validators=[DataRequired(), Length(max=1024)],
+        description="At least 10 characters. Every other browser you are logged in "
+                    "with is logged out.",
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("new_password", message="The two passwords differ; type them again.")],
+    )

@@ -12,11 +12,19 @@ from commons.types import UTCDateTime
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    # Server defaults (session_version) are not fetched back on INSERT;
+    # they are read when needed.
+    __mapper_args__ = {"eager_defaults": False}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(39), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Part of every session's id; raising it ends every session (and every
+    # copy of a session cookie) of the account. Set by the database and read
+    # only where sessions are started and checked (sessions.py), so code and
+    # data that know nothing of sessions neither write nor load it.
+    session_version: Mapped[int] = mapped_column(server_default="0", deferred=True)
 
     emails: Mapped[list["Email"]] = relationship(
         back_populates="user", order_by="Email.id", cascade="all, delete-orphan"
@@ -24,6 +32,11 @@ class User(UserMixin, db.Model):
     tokens: Mapped[list["AccessToken"]] = relationship(
         back_populates="user", order_by="AccessToken.id", cascade="all, delete-orphan"
     )
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session (and a remember cookie):
+        the id and the session version, so both must still match."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def primary_email(self) -> str | None:

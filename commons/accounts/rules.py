@@ -4,6 +4,7 @@ redirect look like, and how tokens are made and recognised."""
 import hashlib
 import re
 import secrets
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,37}[a-z0-9])?")
@@ -62,3 +63,13 @@ def safe_next_url(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
+
+
+def session_expired(logged_in_at: int | None, now: datetime, lifetime: timedelta) -> bool:
+    """Whether a session begun at *logged_in_at* (seconds since the epoch;
+    None for a session that never recorded it) has outlived *lifetime*.
+    The lifetime counts from logging in: using a stolen cookie does not
+    stretch it."""
+    if not isinstance(logged_in_at, int):
+        return True
+    return now - datetime.fromtimestamp(logged_in_at, timezone.utc) >= lifetime

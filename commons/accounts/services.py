@@ -1,6 +1,7 @@
 """Account use cases. Each takes the session first and flushes; the caller
 commits."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -66,8 +67,14 @@ def register_user(session: Session, username: str, email: str, password: str,
     return user
 
 
-def authenticate(session: Session, login: str, password: str) -> User | None:
-    """The user whose username or email and password match, else None."""
+def authenticate(session: Session, login: str, password: str,
+                 count_attempt: Callable[[str], None]) -> User | None:
+    """The user whose username or email and password match, else None.
+
+    *count_attempt* is called with the account's username (or the typed
+    login when none matches) before the password is checked, so a guess by
+    email and one by username count against the same account; it raises to
+    stop the check."""
     login = (login or "").strip().lower()
     if "@" in login:
         user = session.scalar(
@@ -75,12 +82,38 @@ def authenticate(session: Session, login: str, password: str) -> User | None:
         )
     else:
         user = session.scalar(sa.select(User).where(User.username == login))
+    count_attempt(user.username if user is not None else login)
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         return None
     if not check_password_hash(user.password_hash, password or ""):
         return None
     return user
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every session of *user*: in every browser, and every copy of a
+    session cookie."""
+    # In SQL, so two at once both count and neither is lost.
+    user.session_version = User.session_version + 1
+    session.flush()
+
+
+def change_password(session: Session, user: User, current: str, new: str,
+                    count_attempt: Callable[[str], None]) -> None:
+    """Give *user* the password *new* if *current* is theirs, and end
+    every session they have; the caller starts a fresh one for the person
+    who changed it. *count_attempt* is called before *current* is checked,
+    as in authenticate()."""
+    count_attempt(user.username)
+    if not check_password_hash(user.password_hash, current or ""):
+        raise Invalid("Your current password is not right; type it again.",
+                      field="current_password")
+    problem = rules.password_problem(new or "")
+    if problem:
+        raise Invalid(problem, field="new_password")
+    user.password_hash = generate_password_hash(new)
+    end_sessions(session, user)
 
 
 def add_email(session: Session, user: User, address: str, now: datetime) -> Email:

@@ -1,4 +1,5 @@
-"""Account pages: register, log in and out, settings (emails and tokens)."""
+"""Account pages: register, log in and out, settings (emails, tokens, password
+and sessions)."""
 
 from flask import (
     Blueprint,
@@ -9,13 +10,14 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from commons import clock
 from commons.accounts import services
-from commons.accounts.forms import EmailForm, LoginForm, RegisterForm, TokenForm
-from commons.accounts.models import User
+from commons.accounts.attempts import TooManyAttempts, count_password_attempt
+from commons.accounts.forms import EmailForm, LoginForm, PasswordForm, RegisterForm, TokenForm
 from commons.accounts.rules import safe_next_url
+from commons.accounts.sessions import start_session
 from commons.extensions import db, limiter, login_manager
 from commons.forms import ConfirmForm, press_button, show_problem
 from commons.problems import Problem
@@ -25,26 +27,6 @@ bp = Blueprint("accounts", __name__)
 login_manager.login_view = "accounts.login"
 login_manager.login_message = "Log in to do that."
 login_manager.login_message_category = "info"
-
-
-@login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-# Logging in and creating a token by password count as one budget of
-# password guesses per client (see commons.api.tokens).
-password_attempts = limiter.shared_limit(_login_limit, scope="password-attempts",
-                                         methods=["POST"])
-# git asks without credentials first and retries with them, so for git only
-# wrong credentials count.
-password_attempts_for_git = limiter.shared_limit(
-    _login_limit, scope="password-attempts",
-    deduct_when=lambda response: response.status_code == 401 and request.authorization is not None)
 
 
 def _register_limit() -> str:
@@ -67,24 +49,29 @@ def register():
             db.session.rollback()
             show_problem(form, problem)
         else:
-            login_user(user)
+            start_session(user)
             flash(f"Welcome, {user.username}. Create a project or join one.", "success")
             return redirect(safe_next_url(request.args.get("next")) or url_for("projects.index"))
     return render_template("accounts/register.html", form=form), 200 if not form.errors else 422
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@password_attempts
 def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = services.authenticate(db.session, form.login.data, form.password.data)
+        try:
+            user = services.authenticate(db.session, form.login.data, form.password.data,
+                                         count_password_attempt)
+        except TooManyAttempts as refusal:
+            form.form_errors.append(refusal.message)
+            return (render_template("accounts/login.html", form=form), 429,
+                    {"Retry-After": str(refusal.retry_after)})
         if user is None:
             form.form_errors.append(
                 "That username or email and password do not match. Check them and try again."
             )
         else:
-            login_user(user)
+            start_session(user)
             flash(f"Logged in as {user.username}.", "success")
             return redirect(safe_next_url(form.next.data) or url_for("projects.index"))
     status = 401 if form.form_errors else (422 if form.errors else 200)
@@ -95,6 +82,12 @@ def login():
 def logout():
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
+        if current_user.is_authenticated:
+            # A copy of this session's cookie must not outlive it; the
+            # version ends every session of the account (a signed cookie
+            # cannot be told apart from its copies).
+            services.end_sessions(db.session, current_user)
+            db.session.commit()
         logout_user()
         flash("You are logged out.", "success")
         return redirect(url_for("projects.index"))
@@ -105,6 +98,41 @@ def logout():
 @login_required
 def settings():
     return _settings_page()
+
+
+@bp.post("/settings/password")
+@login_required
+def change_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(db.session, current_user, form.current_password.data,
+                                     form.new_password.data, count_password_attempt)
+            db.session.commit()
+        except TooManyAttempts as refusal:
+            db.session.rollback()
+            form.form_errors.append(refusal.message)
+            return _settings_page(password_form=form), 429, {"Retry-After": str(refusal.retry_after)}
+        except Problem as problem:
+            db.session.rollback()
+            show_problem(form, problem)
+        else:
+            start_session(current_user)  # this browser stays in, with the new version
+            flash("Your password is changed. Every other browser you were logged in "
+                  "with is logged out.", "success")
+            return redirect(url_for("accounts.settings"))
+    return _settings_page(password_form=form), 422
+
+
+@bp.post("/settings/sessions/end")
+@login_required
+def end_sessions():
+    if press_button(lambda: services.end_sessions(db.session, current_user),
+                    lambda _: "You are logged out everywhere, this browser included. "
+                              "Log in again to carry on."):
+        logout_user()
+        return redirect(url_for("accounts.login"))
+    return redirect(url_for("accounts.settings"))
 
 
 @bp.post("/settings/emails")
@@ -159,10 +187,11 @@ def revoke_token(token_id: int):
     return redirect(url_for("accounts.settings"))
 
 
-def _settings_page(email_form=None, token_form=None, new_token=None):
+def _settings_page(email_form=None, token_form=None, new_token=None, password_form=None):
     return render_template(
         "accounts/settings.html",
         email_form=email_form or EmailForm(formdata=None),
         token_form=token_form or TokenForm(formdata=None),
+        password_form=password_form or PasswordForm(formdata=None),
         new_token=new_token,
     )

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint, abort
 
 from commons import clock
 from commons.accounts import services
-from commons.accounts.views import password_attempts
+from commons.accounts.attempts import TooManyAttempts, count_password_attempt
 from commons.api import schemas
 from commons.api.auth import own_authorization, require_api_user, token_required
 from commons.api.docs import refuses
@@ -26,7 +26,12 @@ def password_required(view):
         if auth is None or auth.type != "basic" or not auth.username:
             abort(401, message="Send your username and password with HTTP Basic auth "
                                "to create a token.", headers={"WWW-Authenticate": BASIC_CHALLENGE})
-        user = services.authenticate(db.session, auth.username, auth.password or "")
+        try:
+            user = services.authenticate(db.session, auth.username, auth.password or "",
+                                         count_password_attempt)
+        except TooManyAttempts as refusal:
+            abort(429, message=refusal.message,
+                  headers={"Retry-After": str(refusal.retry_after)})
         if user is None:
             abort(401, message="That username and password do not match.",
                   headers={"WWW-Authenticate": BASIC_CHALLENGE})
@@ -36,7 +41,6 @@ def password_required(view):
 
 
 @blp.route("/tokens", methods=["POST"])
-@password_attempts
 @password_required
 @blp.arguments(schemas.TokenCreate)
 @blp.response(201, schemas.NewToken)

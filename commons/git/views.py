@@ -23,7 +23,7 @@ from werkzeug.wsgi import get_input_stream
 from commons import clock
 from commons.accounts import services as accounts
 from commons.accounts.models import User
-from commons.accounts.views import password_attempts_for_git
+from commons.accounts.attempts import TooManyAttempts, count_password_attempt
 from commons.extensions import csrf, db
 from commons.git import pushes, rules
 from commons.git.pktline import (
@@ -68,7 +68,6 @@ def browse(slug: str):
 
 
 @bp.route("/<slug>.git/info/refs")
-@password_attempts_for_git
 def info_refs(slug: str):
     service = request.args.get("service", "")
     if service not in ("git-upload-pack", "git-receive-pack"):
@@ -115,7 +114,6 @@ def upload_pack(slug: str):
 
 
 @bp.post("/<slug>.git/git-receive-pack")
-@password_attempts_for_git
 def receive_pack(slug: str):
     project, path = _project(slug)
     if project is None:
@@ -220,7 +218,11 @@ def _authorize_push(project: Project) -> Response | None:
     if auth is None or auth.type != "basic" or not auth.username or not auth.password:
         return plain(401, "Pushing needs your username and a personal access token "
                           "(create one in Settings) or your password.", BASIC_CHALLENGE)
-    user = _credentials_owner(auth.username, auth.password)
+    try:
+        user = _credentials_owner(auth.username, auth.password)
+    except TooManyAttempts as refusal:
+        return plain(429, refusal.message + " A personal access token is not limited.",
+                     {"Retry-After": str(refusal.retry_after)})
     if user is None:
         return plain(401, "That username and token or password do not match. Create a new "
                           "token in Settings if yours was revoked or has expired.", BASIC_CHALLENGE)
@@ -241,13 +243,15 @@ def _authorize_push(project: Project) -> Response | None:
 
 
 def _credentials_owner(username: str, secret: str) -> User | None:
+    # Only passwords count as attempts: a token is 256 random bits, and a
+    # script pushing with one must not be slowed down.
     if secret.startswith("cmn_"):
         owner = accounts.user_for_token(db.session, secret, clock.now())
         if owner is not None and owner.username == accounts.normalise_username(username):
             db.session.commit()  # keep last_used_at
             return owner
         return None
-    return accounts.authenticate(db.session, username, secret)
+    return accounts.authenticate(db.session, username, secret, count_password_attempt)
 
 
 def _body(service: str, *, limit: int | None, gzip_only: bool = False) -> RequestBody | Response:

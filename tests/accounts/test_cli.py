@@ -11,7 +11,7 @@ def test_users_create_with_password_option(app, runner):
     assert result.exit_code == 0, result.output
     assert "Created alice <alice@example.org>" in result.output
     with app.app_context():
-        assert services.authenticate(db.session, "alice", "correct horse battery")
+        assert services.authenticate(db.session, "alice", "correct horse battery", lambda account: None)
 
 
 def test_users_create_prompts_for_the_password(app, runner):
@@ -19,7 +19,8 @@ def test_users_create_prompts_for_the_password(app, runner):
                            input="another good password\nanother good password\n")
     assert result.exit_code == 0, result.output
     with app.app_context():
-        assert services.authenticate(db.session, "bob@example.org", "another good password")
+        assert services.authenticate(db.session, "bob@example.org", "another good password",
+                                     lambda account: None)
 
 
 def test_users_create_refuses_duplicates_and_bad_input(app, runner):
