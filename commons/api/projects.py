@@ -3,6 +3,7 @@
 from flask import current_app, url_for
 from flask_smorest import Blueprint
 
+from commons import clock
 from commons.api import schemas
 from commons.api.auth import require_api_user, token_required
 from commons.extensions import db
@@ -47,7 +48,7 @@ def create_project(body):
         description=body["description"], admission=policy.get("admission"),
         push=policy.get("push"), review_window=policy.get("review_window"),
         approval_threshold=threshold,
-    ), settings)
+    ), settings, now=clock.now())
     db.session.commit()
     return project_json(project)
 
