@@ -176,7 +176,8 @@ def log_work(body, slug: str):
     """Log your hours of work (members; at most 24 in a day)."""
     project = _project(slug, members=True)
     work = services.log_work(db.session, project, require_api_user(), body["hours"],
-                             body["category"], body["description"], body["date"], clock.now())
+                             body["category"], body["description"], body["date"], clock.now(),
+                             max_days_back=current_app.config["WORK_MAX_DAYS_BACK"])
     return _created(project, services.get_entry(db.session, project, work.seq), None)
 
 

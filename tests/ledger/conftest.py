@@ -38,7 +38,7 @@ class Ledger:
             approval_threshold=Threshold(Decimal("100"), "EUR")),
             projects.Settings.from_config(app.config), now=clock())
         db.session.commit()
-        projects.join_project(db.session, self.project, self.bo)
+        projects.join_project(db.session, self.project, self.bo, now=clock())
         db.session.commit()
 
     def person(self, name: str):

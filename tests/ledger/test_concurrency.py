@@ -23,6 +23,7 @@ APPENDS = 25
 # committed on its own as a request would.
 WORKER = r"""
 import json, sys, time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -34,6 +35,7 @@ from commons.ledger import services
 from commons.projects import services as projects
 
 config, who, what, count, signals = json.loads(sys.argv[1])
+now = datetime(2026, 3, 1, 13, 0, tzinfo=timezone.utc)  # an hour after the project began
 app = create_app(config)
 with app.app_context():
     project = projects.get_project(db.session, "dryer", with_members=False)
@@ -46,10 +48,11 @@ with app.app_context():
         time.sleep(0.005)
     for n in range(count):
         if what == "pledge":
-            services.pledge(db.session, project, person, 1, "0.001", f"{who} pledge {n}")
+            services.pledge(db.session, project, person, 1, "0.001", f"{who} pledge {n}",
+                            now=now)
         else:
             services.log_work(db.session, project, person, "0.25", "routine", f"{who} work {n}",
-                              "2026-02-20")
+                              "2026-03-01", now)
         db.session.commit()
     db.engine.dispose()
 """
