@@ -3,6 +3,7 @@ escalate, and decide what is due, carrying out what passed exactly once.
 Session first; these flush, and ``decide_due`` commits one proposal at a
 time (each decision is its own transaction)."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from commons.accounts.models import Email, User
+from commons.contributions import identities
 from commons.git import merging
 from commons.git.repositories import Identity, repository_path
 from commons.governance import rules
@@ -196,7 +198,8 @@ def _merge_details(session: Session, project: Project, path: Path, details: dict
     if base:
         authorship = merging.authors_of_changed_lines(path, base, head)
         complete = authorship.complete
-        affected = _parties(session, authorship.names, authorship.lines,
+        names, lines = _mapped(session, project, path, authorship)
+        affected = _parties(session, names, lines,
                             "wrote {n} of the lines this merge changes", exclude=author)
     return {"branch": branch, "head": head}, affected, complete
 
@@ -211,8 +214,8 @@ def _license_details(session: Session, project: Project, path: Path, details: di
         raise Invalid(f"{project.name} is already under {licence.id}.", field="license")
     # Everyone whose work is in the default branch, co-authors included.
     authorship = merging.commit_authors(path, project.default_branch)
-    affected = _parties(session, authorship.names, authorship.lines,
-                        "has {n} commits in the repository")
+    names, commits = _mapped(session, project, path, authorship)
+    affected = _parties(session, names, commits, "has {n} commits in the repository")
     return {"license": licence.id}, affected
 
 
@@ -364,6 +367,21 @@ def _policy_details(project: Project, details: dict, settings: Settings) -> dict
               "approval_threshold": {"amount": str(threshold.amount),
                                      "currency": threshold.currency}}
     return {k: v for k, v in result.items() if k in changes}
+
+
+def _mapped(session: Session, project: Project, path: Path, authorship: merging.Authorship
+            ) -> tuple[dict[str, str], dict[str, int]]:
+    """Authorship by person as the contributor records see them: the
+    .mailmap lines the platform trusts applied, no others (a line pushed
+    without review must not take anyone's standing away)."""
+    mailmap = identities.trusted_mailmap(session, project, path)
+    names: dict[str, str] = {}
+    weights: dict[str, int] = defaultdict(int)
+    for email, name in authorship.names.items():
+        name, email_as = mailmap.resolve(name, email)
+        names.setdefault(email_as, name)
+        weights[email_as] += authorship.lines.get(email, 0)
+    return names, dict(weights)
 
 
 def _parties(session: Session, names: dict[str, str], weights: dict[str, int], reason: str,

@@ -1,0 +1,69 @@
+"""A .mailmap pushed to the default branch, end to end with the real git
+client and a real server: a member of a direct-push project cannot move
+other people's commits to herself, neither in the contributor records nor
+out of a licence proposal's affected parties; a line moving commits between
+addresses one account holds is still followed."""
+
+from commons.accounts import services as accounts
+from commons.extensions import db
+from tests.git.test_governance import api
+
+MALICIOUS = """\
+# "Cleaning up identities"
+Mallory <mallory@example.org> <vic@example.org>
+Mallory <mallory@example.org> Win <win@example.org>
+Vic Proper <vic@example.org> <vic@old.example>
+"""
+
+
+def records(forge, slug: str) -> dict:
+    status, body = api(forge, "GET", f"/projects/{slug}/contributors")
+    assert status == 200, body
+    return {record["username"] or record["name"]: record for record in body["contributors"]}
+
+
+def test_a_pushed_mailmap_moves_no_one_elses_commits(forge, tmp_path):
+    alice, mallory = forge.person("alice"), forge.person("mallory")
+    vic, win = forge.person("vic"), forge.person("win")
+    with forge.app.app_context():
+        # vic's account holds her old address: her own line may map it.
+        accounts.add_email(db.session, accounts.find_user(db.session, "vic"), "vic@old.example")
+        db.session.commit()
+    slug = forge.project(alice, push="direct")
+    forge.join(mallory, slug)
+
+    work = tmp_path / "mallory"
+    forge.git("clone", "-q", forge.url(slug, mallory), str(work))
+    forge.commit(work, "frame.txt", "steel\n", "Frame", author=vic)
+    forge.commit(work, "legs.txt", "oak\n", "Legs", author=win)
+    (work / "tray.txt").write_text("mesh\n")
+    forge.git("add", "tray.txt", cwd=work)
+    forge.git("commit", "-q", "-m", "Tray", cwd=work,
+              env={"GIT_AUTHOR_NAME": "Vic Old", "GIT_AUTHOR_EMAIL": "vic@old.example"})
+    forge.git("push", "-q", "origin", "main", cwd=work)
+    forge.pushes(1)
+    before = records(forge, slug)
+    assert before["vic"]["commits"]["authored"] == 2
+    assert before["win"]["commits"]["authored"] == 1
+
+    forge.commit(work, ".mailmap", MALICIOUS, "Tidy the mailmap", author=mallory)
+    forge.git("push", "-q", "origin", "main", cwd=work)
+    forge.pushes(2)
+
+    after = records(forge, slug)
+    assert after["vic"]["commits"]["authored"] == 2
+    assert after["win"]["commits"]["authored"] == 1
+    assert after["mallory"]["commits"]["authored"] == 1  # the .mailmap commit only
+
+    status, proposal = api(forge, "POST", f"/projects/{slug}/proposals", mallory.token,
+                           {"kind": "license", "title": "Relicense", "body": "",
+                            "license": "Apache-2.0"})
+    assert status == 201, proposal
+    parties = {party["username"]: party for party in proposal["affected"]}
+    assert {"vic", "win"} <= set(parties), proposal["affected"]
+    assert parties["win"]["weight"] == 1
+    # vic's two addresses are one party: her own line joined them, under
+    # the name it gives.
+    assert [party["username"] for party in proposal["affected"]].count("vic") == 1
+    assert (parties["vic"]["name"], parties["vic"]["weight"]) == ("Vic Proper", 2)
+    assert parties["mallory"]["weight"] == 1
