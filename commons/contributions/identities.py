@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from commons.accounts.models import Email
 from commons.contributions import rules
+from commons.contributions.models import MailmapAddress
 from commons.projects.models import Project  # before governance's models, which need it
 from commons.governance import rules as governance_rules  # noqa: I001
 from commons.governance.models import Proposal
@@ -21,8 +22,13 @@ _CHUNK = 500
 
 def read_mailmap(path: Path, branch: str) -> rules.Mailmap:
     """The .mailmap on *branch*, every line, as git itself would read it."""
-    result = subprocess.run(["git", "-C", str(path), "cat-file", "blob",
-                             f"refs/heads/{branch}:.mailmap"], capture_output=True)
+    return mailmap_at(path, f"refs/heads/{branch}")
+
+
+def mailmap_at(path: Path, commit: str) -> rules.Mailmap:
+    """The .mailmap in *commit* (a ref or an object name), every line."""
+    result = subprocess.run(["git", "-C", str(path), "cat-file", "blob", f"{commit}:.mailmap"],
+                            capture_output=True)
     if result.returncode != 0:
         return rules.Mailmap()
     return rules.parse_mailmap(result.stdout[:1_000_000].decode("utf-8", "replace"))
@@ -40,6 +46,28 @@ def approved_moves(session: Session, project: Project) -> set[tuple[str, str]]:
             if isinstance(pair, list) and len(pair) == 2:
                 pairs.add((str(pair[0]).lower(), str(pair[1]).lower()))
     return pairs
+
+
+def proposed_moves(session: Session, project: Project, path: Path, head: str
+                   ) -> list[tuple[str, str]]:
+    """The moves *head*'s .mailmap makes that the default branch's, as the
+    platform follows it, does not: what merging *head* would ask the people
+    whose commits they move to accept."""
+    moves = mailmap_at(path, head).moves
+    if not moves:
+        return []
+    return sorted(moves - trusted_mailmap(session, project, path).moves)
+
+
+def refresh_addresses(session: Session, project: Project, path: Path) -> None:
+    """Keep the addresses the default branch's .mailmap, as the platform
+    follows it, maps commits to (a profile finds the project by them)."""
+    targets = trusted_mailmap(session, project, path).targets
+    session.execute(sa.delete(MailmapAddress).where(MailmapAddress.project_id == project.id))
+    if targets:
+        session.execute(sa.insert(MailmapAddress),
+                        [{"project_id": project.id, "email": email} for email in sorted(targets)])
+    session.flush()
 
 
 def owners_of(session: Session, addresses: set[str]) -> dict[str, int]:

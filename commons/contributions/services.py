@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from commons.accounts.models import Email, User
-from commons.contributions import ledger_tally, rules
+from commons.contributions import identities, ledger_tally, rules
 from commons.contributions.identities import trusted_mailmap
 from commons.contributions.models import (
     Credit,
@@ -251,12 +251,7 @@ def reindex(session: Session, project: Project, path: Path,
 def refresh_mailmap(session: Session, project: Project, path: Path) -> None:
     """Keep the addresses the default branch's .mailmap maps commits to
     (the lines the platform follows only)."""
-    targets = trusted_mailmap(session, project, path).targets
-    session.execute(sa.delete(MailmapAddress).where(MailmapAddress.project_id == project.id))
-    if targets:
-        session.execute(sa.insert(MailmapAddress),
-                        [{"project_id": project.id, "email": email} for email in sorted(targets)])
-    session.flush()
+    identities.refresh_addresses(session, project, path)
 
 
 # ---------------------------------------------------------------- credits

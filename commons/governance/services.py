@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from commons.accounts.models import Email, User
 from commons.contributions import identities
+from commons.contributions import rules as contribution_rules
 from commons.git import merging
 from commons.git.repositories import Identity, repository_path
 from commons.governance import rules
@@ -201,7 +202,40 @@ def _merge_details(session: Session, project: Project, path: Path, details: dict
         names, lines = _mapped(session, project, path, authorship)
         affected = _parties(session, names, lines,
                             "wrote {n} of the lines this merge changes", exclude=author)
-    return {"branch": branch, "head": head}, affected, complete
+    details = {"branch": branch, "head": head}
+    if moves := identities.proposed_moves(session, project, path, head):
+        # Passing it is how the people a .mailmap line moves agree to it,
+        # so they are parties, and the proposal keeps what they agreed to.
+        affected += _moved_parties(session, moves, affected, author)
+        details["mailmap"] = [list(move) for move in moves]
+    return details, affected, complete
+
+
+def _moved_parties(session: Session, moves: list[tuple[str, str]],
+                   already: list[AffectedParty], author: User) -> list[AffectedParty]:
+    """Whoever a proposed .mailmap line would take commits from (an account
+    or a bare commit address), unless already a party or the author."""
+    owners = identities.owners_of(session, {source for source, _target in moves})
+    users = {user.id: user for user in session.scalars(
+        sa.select(User).where(User.id.in_(set(owners.values()))))} if owners else {}
+    seen_users = {party.user_id for party in already} - {None}
+    seen_emails = {party.email for party in already}
+    parties = []
+    for source, target in moves:
+        owner = users.get(owners.get(source, -1))
+        if source in seen_emails or (owner is not None and (
+                owner.id == author.id or owner.id in seen_users)):
+            continue
+        seen_emails.add(source)
+        if owner is not None:
+            seen_users.add(owner.id)
+        parties.append(AffectedParty(
+            user_id=owner.id if owner else None,
+            name=owner.username if owner else contribution_rules.mask_email(source),
+            email=source[:255], weight=0,
+            reason=f"its .mailmap credits their commits to "
+                   f"{contribution_rules.mask_email(target)}"[:255]))
+    return parties
 
 
 def _license_details(session: Session, project: Project, path: Path, details: dict
@@ -806,6 +840,9 @@ def _carry_out(session: Session, proposal: Proposal, project: Project, settings:
         if result.already_merged:
             return f"{head[:10]} was already in {project.default_branch}."
         proposal.result = {"merge_commit": result.commit}
+        if "mailmap" in proposal.details:
+            # The moves its parties agreed to now count; profiles find them.
+            identities.refresh_addresses(session, project, path)
         return f"Merged {head[:10]} into {project.default_branch} as {result.commit[:10]}."
     if proposal.kind == "membership":
         user = session.scalar(sa.select(User).where(User.username == proposal.details["username"]))

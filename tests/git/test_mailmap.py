@@ -6,7 +6,7 @@ addresses one account holds is still followed."""
 
 from commons.accounts import services as accounts
 from commons.extensions import db
-from tests.git.test_governance import api
+from tests.git.test_governance import api, tick
 
 MALICIOUS = """\
 # "Cleaning up identities"
@@ -67,3 +67,36 @@ def test_a_pushed_mailmap_moves_no_one_elses_commits(forge, tmp_path):
     assert [party["username"] for party in proposal["affected"]].count("vic") == 1
     assert (parties["vic"]["name"], parties["vic"]["weight"]) == ("Vic Proper", 2)
     assert parties["mallory"]["weight"] == 1
+
+
+def test_a_mailmap_line_passed_with_the_people_it_moves_as_parties_is_followed(forge,
+                                                                                tmp_path):
+    alice, mallory, win = forge.person("alice"), forge.person("mallory"), forge.person("win")
+    slug = forge.project(alice, push="direct")
+    forge.join(mallory, slug)
+    work = tmp_path / "mallory"
+    forge.git("clone", "-q", forge.url(slug, mallory), str(work))
+    forge.commit(work, "legs.txt", "oak\n", "Legs", author=win)
+    forge.git("push", "-q", "origin", "main", cwd=work)
+    forge.git("checkout", "-q", "-b", "identities", cwd=work)
+    forge.commit(work, ".mailmap", "Mallory <mallory@example.org> <win@example.org>\n",
+                 "Map win's address", author=mallory)
+    forge.git("push", "-q", "origin", "identities", cwd=work)
+    forge.pushes(2)
+
+    status, proposal = api(forge, "POST", f"/projects/{slug}/proposals", mallory.token,
+                           {"kind": "merge", "title": "Identities", "body": "",
+                            "branch": "identities"})
+    assert status == 201, proposal
+    # win is asked: the line would take her commit.
+    [party] = [party for party in proposal["affected"] if party["username"] == "win"]
+    assert party["reason"] == "its .mailmap credits their commits to m…@example.org"
+    assert proposal["details"]["mailmap"] == [["win@example.org", "mallory@example.org"]]
+    assert records(forge, slug)["win"]["commits"]["authored"] == 1
+
+    assert "passed" in tick(forge)
+    assert api(forge, "GET", f"/projects/{slug}/proposals/{proposal['number']}")[1][
+        "status"] == "passed"
+    after = records(forge, slug)
+    assert "win" not in after
+    assert after["mallory"]["commits"]["authored"] == 2
