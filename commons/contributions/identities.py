@@ -48,15 +48,15 @@ def approved_moves(session: Session, project: Project) -> set[tuple[str, str]]:
     return pairs
 
 
-def proposed_moves(session: Session, project: Project, path: Path, head: str
-                   ) -> list[tuple[str, str]]:
-    """The moves *head*'s .mailmap makes that the default branch's, as the
-    platform follows it, does not: what merging *head* would ask the people
-    whose commits they move to accept."""
+def proposed_moves(project: Project, path: Path, head: str) -> list[tuple[str, str]]:
+    """The moves *head*'s .mailmap adds to the default branch's: what
+    merging *head* asks the people whose commits they move to accept. A
+    line pushed to the default branch without review is not asked about
+    again by a later merge that merely carries it."""
     moves = mailmap_at(path, head).moves
     if not moves:
         return []
-    return sorted(moves - trusted_mailmap(session, project, path).moves)
+    return sorted(moves - read_mailmap(path, project.default_branch).moves)
 
 
 def refresh_addresses(session: Session, project: Project, path: Path) -> None:

@@ -203,7 +203,7 @@ def _merge_details(session: Session, project: Project, path: Path, details: dict
         affected = _parties(session, names, lines,
                             "wrote {n} of the lines this merge changes", exclude=author)
     details = {"branch": branch, "head": head}
-    if moves := identities.proposed_moves(session, project, path, head):
+    if moves := identities.proposed_moves(project, path, head):
         # Passing it is how the people a .mailmap line moves agree to it,
         # so they are parties, and the proposal keeps what they agreed to.
         affected += _moved_parties(session, moves, affected, author)

@@ -68,6 +68,17 @@ def test_a_pushed_mailmap_moves_no_one_elses_commits(forge, tmp_path):
     assert (parties["vic"]["name"], parties["vic"]["weight"]) == ("Vic Proper", 2)
     assert parties["mallory"]["weight"] == 1
 
+    # Blame for a merge's affected parties does not follow her lines either.
+    forge.git("checkout", "-q", "-b", "aluminium", cwd=work)
+    forge.commit(work, "frame.txt", "aluminium\n", "Aluminium frame", author=mallory)
+    forge.git("push", "-q", "origin", "aluminium", cwd=work)
+    status, merge = api(forge, "POST", f"/projects/{slug}/proposals", mallory.token,
+                        {"kind": "merge", "title": "Aluminium", "body": "",
+                         "branch": "aluminium"})
+    assert status == 201, merge
+    assert [(party["username"], party["weight"]) for party in merge["affected"]] == [("vic", 1)]
+    assert "mailmap" not in merge["details"]
+
 
 def test_a_mailmap_line_passed_with_the_people_it_moves_as_parties_is_followed(forge,
                                                                                 tmp_path):
