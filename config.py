@@ -19,6 +19,10 @@ BASE_URL = None
 # Inputs estimated above this need a passed `input` proposal.
 DEFAULT_APPROVAL_THRESHOLD = {"amount": "0", "currency": "EUR"}
 
+# How many days back a person may log their own hours; older work is
+# recorded as a correction of the ledger.
+WORK_MAX_DAYS_BACK = 60
+
 # Evidence files for receipts, stored by their sha256 (EVIDENCE_DIR defaults
 # to evidence/ in the instance folder), and the largest one accepted.
 EVIDENCE_DIR = None

@@ -201,7 +201,8 @@ def log_work(body, slug: str):
     project = _project(slug, members=True)
     work = services.log_work(db.session, project, require_api_user(), body["hours"],
                              body["category"], body["description"], body["date"],
-                             now=clock.now())
+                             now=clock.now(),
+                             max_days_back=current_app.config["WORK_MAX_DAYS_BACK"])
     return _created(project, services.get_entry(db.session, project, work.seq), None)
 
 

@@ -51,7 +51,7 @@ def create_project(body):
         description=body["description"], admission=policy.get("admission"),
         push=policy.get("push"), review_window=policy.get("review_window"),
         approval_threshold=threshold,
-    ), settings, clock.now())
+    ), settings, now=clock.now())
     db.session.commit()
     return project_json(project)
 

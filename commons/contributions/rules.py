@@ -5,7 +5,7 @@ counts for, and how one person's record is put together and ordered.
 No Flask and no database here; services hand in plain values."""
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -62,6 +62,17 @@ class Mailmap:
         return {mapped.email.lower()[:255] for mapped in
                 [*self.by_email.values(), *self.by_name_email.values()] if mapped.email}
 
+    @property
+    def moves(self) -> set[tuple[str, str]]:
+        """(commit address, address it maps to) for every line that moves
+        commits from one address to another."""
+        return {(source, mapped.email.lower()) for source, mapped in self._entries()
+                if mapped.email and mapped.email.lower() != source}
+
+    def _entries(self) -> list[tuple[str, _Mapped]]:
+        return [*self.by_email.items(),
+                *((key[1], mapped) for key, mapped in self.by_name_email.items())]
+
     def resolve(self, name: str, email: str) -> tuple[str, str]:
         """The canonical (name, email) of a commit identity."""
         key = email.strip().lower()
@@ -99,6 +110,35 @@ def parse_mailmap(text: str) -> Mailmap:
         target.name = new_name or target.name
         target.email = new_email or target.email
     return mailmap
+
+
+def trusted_mailmap(mailmap: Mailmap, owners: Mapping[str, int],
+                    approved: Collection[tuple[str, str]] = ()) -> Mailmap:
+    """The part of *mailmap* that may move commits between people's records.
+
+    Anyone who can change the default branch can write a .mailmap, so a
+    line moving commits from one address to another is followed only when
+    the account the commits would go to holds the commit address too
+    (*owners*: address -> account; holding an address is how an account
+    confirms it), or when the line (commit address, new address) is in
+    *approved*: it reached the default branch by a passed merge proposal on
+    which the people it moves were affected parties. Any other line changes
+    the name shown and nothing else."""
+    approved = {(source.lower(), target.lower()) for source, target in approved}
+
+    def keep(source: str, mapped: _Mapped) -> _Mapped:
+        target = (mapped.email or "").lower()
+        if not target or target == source or (source, target) in approved:
+            return mapped
+        owner = owners.get(source)
+        if owner is not None and owner == owners.get(target):
+            return mapped
+        return _Mapped(name=mapped.name)
+
+    return Mailmap(
+        by_email={source: keep(source, mapped) for source, mapped in mailmap.by_email.items()},
+        by_name_email={key: keep(key[1], mapped)
+                       for key, mapped in mailmap.by_name_email.items()})
 
 
 _ADDRESS = re.compile(r"[^\s<>@()\[\],;\"']+@[^\s<>@()\[\],;\"']+")

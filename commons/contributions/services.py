@@ -3,7 +3,6 @@ record, and one record per person and project read from every domain."""
 
 import json
 import re
-import subprocess
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta, timezone
@@ -15,7 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from commons.accounts.models import Email, User
-from commons.contributions import ledger_tally, rules
+from commons.contributions import identities, ledger_tally, rules
+from commons.contributions.identities import trusted_mailmap
 from commons.contributions.models import (
     Credit,
     Delivery,
@@ -248,13 +248,9 @@ def reindex(session: Session, project: Project, path: Path,
 
 
 def refresh_mailmap(session: Session, project: Project, path: Path) -> None:
-    """Keep the addresses the default branch's .mailmap maps commits to."""
-    targets = read_mailmap(path, project.default_branch).targets
-    session.execute(sa.delete(MailmapAddress).where(MailmapAddress.project_id == project.id))
-    if targets:
-        session.execute(sa.insert(MailmapAddress),
-                        [{"project_id": project.id, "email": email} for email in sorted(targets)])
-    session.flush()
+    """Keep the addresses the default branch's .mailmap maps commits to
+    (the lines the platform follows only)."""
+    identities.refresh_addresses(session, project, path)
 
 
 # ---------------------------------------------------------------- credits
@@ -344,15 +340,6 @@ def check_day(value: object, today: date) -> date | None:
 
 # ---------------------------------------------------------------- records
 
-def read_mailmap(path: Path, branch: str) -> rules.Mailmap:
-    """The .mailmap on the default branch, as git itself would use it."""
-    result = subprocess.run(["git", "-C", str(path), "cat-file", "blob",
-                             f"refs/heads/{branch}:.mailmap"], capture_output=True)
-    if result.returncode != 0:
-        return rules.Mailmap()
-    return rules.parse_mailmap(result.stdout[:1_000_000].decode("utf-8", "replace"))
-
-
 def project_records(session: Session, project: Project, path: Path, period: str,
                     today: date, user: User | None = None
                     ) -> list[rules.Record]:
@@ -423,7 +410,7 @@ def _git_dimensions(session: Session, project: Project, path: Path, start: date 
         Email, Email.address == tally.c.email)).all()
     if not rows:
         return
-    mailmap = read_mailmap(path, project.default_branch)
+    mailmap = trusted_mailmap(session, project, path)
     resolved = [(row, *mailmap.resolve(row[1], row[0])) for row in rows]
     owners = _owners(session, {email for row, _name, email in resolved if email != row[0]})
     names: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))

@@ -19,6 +19,10 @@ from commons.git.repositories import Identity
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
 COMMONS = Identity("commons", "noreply@commons.invalid")
+# Who wrote what is read as the commits say it: git would otherwise follow
+# HEAD:.mailmap, which anyone who can push the default branch writes. The
+# caller applies the lines the platform trusts (contributions.identities).
+_NO_MAILMAP = ("-c", "mailmap.file=", "-c", "mailmap.blob=")
 
 
 class EffectError(RuntimeError):
@@ -126,7 +130,8 @@ class Authorship:
 def authors_of_changed_lines(path: Path, base: str, head: str, max_files: int = 200,
                              max_lines: int = 20_000, max_file_bytes: int = 1 << 20) -> Authorship:
     """Who wrote, as of *base*, the lines that *head* changes or deletes (by
-    git blame). The work is bounded; *complete* says whether it was all done."""
+    git blame), by the addresses the commits carry, no .mailmap applied.
+    The work is bounded; *complete* says whether it was all done."""
     # File names from -z output, never parsed out of diff headers (which
     # quote odd names and follow the server's diff settings).
     changed = _git(path, "diff", "--name-only", "-z", "--no-renames", "--diff-filter=MD",
@@ -154,7 +159,8 @@ def authors_of_changed_lines(path: Path, base: str, head: str, max_files: int = 
             continue
         budget -= total
         args = [arg for start, end in spans for arg in ("-L", f"{start},{end}")]
-        blame = _git(path, "blame", "--line-porcelain", *args, base, "--", name, ok=(0, 128))
+        blame = _git(path, *_NO_MAILMAP, "blame", "--line-porcelain", *args, base, "--", name,
+                     ok=(0, 128))
         author = None
         for line in blame.stdout.decode("utf-8", "replace").splitlines():
             if line.startswith("author "):
@@ -168,9 +174,10 @@ def authors_of_changed_lines(path: Path, base: str, head: str, max_files: int = 
 
 def commit_authors(path: Path, branch: str) -> Authorship:
     """Everyone with commits on *branch* (authors and Co-authored-by:), with
-    how many commits each."""
-    output = _git(path, "log", "--no-merges",
-                  "--format=%aN%x00%aE%x00%(trailers:key=Co-authored-by,valueonly,unfold,"
+    how many commits each, by the addresses the commits carry, no .mailmap
+    applied."""
+    output = _git(path, *_NO_MAILMAP, "log", "--no-merges",
+                  "--format=%an%x00%ae%x00%(trailers:key=Co-authored-by,valueonly,unfold,"
                   "separator=%x1d)", f"refs/heads/{branch}", "--")
     names: dict[str, str] = {}
     counts: dict[str, int] = defaultdict(int)

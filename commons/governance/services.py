@@ -3,6 +3,7 @@ escalate, and decide what is due, carrying out what passed exactly once.
 Session first; these flush, and ``decide_due`` commits one proposal at a
 time (each decision is its own transaction)."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from commons import urls
 from commons.accounts.models import Email, User
+from commons.contributions import identities
+from commons.contributions import rules as contribution_rules
 from commons.git import merging
 from commons.git.repositories import Identity, repository_path
 from commons.governance import rules
@@ -197,9 +200,43 @@ def _merge_details(session: Session, project: Project, path: Path, details: dict
     if base:
         authorship = merging.authors_of_changed_lines(path, base, head)
         complete = authorship.complete
-        affected = _parties(session, authorship.names, authorship.lines,
+        names, lines = _mapped(session, project, path, authorship)
+        affected = _parties(session, names, lines,
                             "wrote {n} of the lines this merge changes", exclude=author)
-    return {"branch": branch, "head": head}, affected, complete
+    details = {"branch": branch, "head": head}
+    if moves := identities.proposed_moves(project, path, head):
+        # Passing it is how the people a .mailmap line moves agree to it,
+        # so they are parties, and the proposal keeps what they agreed to.
+        affected += _moved_parties(session, moves, affected, author)
+        details["mailmap"] = [list(move) for move in moves]
+    return details, affected, complete
+
+
+def _moved_parties(session: Session, moves: list[tuple[str, str]],
+                   already: list[AffectedParty], author: User) -> list[AffectedParty]:
+    """Whoever a proposed .mailmap line would take commits from (an account
+    or a bare commit address), unless already a party or the author."""
+    owners = identities.owners_of(session, {source for source, _target in moves})
+    users = {user.id: user for user in session.scalars(
+        sa.select(User).where(User.id.in_(set(owners.values()))))} if owners else {}
+    seen_users = {party.user_id for party in already} - {None}
+    seen_emails = {party.email for party in already}
+    parties = []
+    for source, target in moves:
+        owner = users.get(owners.get(source, -1))
+        if source in seen_emails or (owner is not None and (
+                owner.id == author.id or owner.id in seen_users)):
+            continue
+        seen_emails.add(source)
+        if owner is not None:
+            seen_users.add(owner.id)
+        parties.append(AffectedParty(
+            user_id=owner.id if owner else None,
+            name=owner.username if owner else contribution_rules.mask_email(source),
+            email=source[:255], weight=0,
+            reason=f"its .mailmap credits their commits to "
+                   f"{contribution_rules.mask_email(target)}"[:255]))
+    return parties
 
 
 def _refuse_second_merge(session: Session, project: Project, branch: str,
@@ -233,8 +270,8 @@ def _license_details(session: Session, project: Project, path: Path, details: di
         raise Invalid(f"{project.name} is already under {licence.id}.", field="license")
     # Everyone whose work is in the default branch, co-authors included.
     authorship = merging.commit_authors(path, project.default_branch)
-    affected = _parties(session, authorship.names, authorship.lines,
-                        "has {n} commits in the repository")
+    names, commits = _mapped(session, project, path, authorship)
+    affected = _parties(session, names, commits, "has {n} commits in the repository")
     return {"license": licence.id}, affected
 
 
@@ -386,6 +423,21 @@ def _policy_details(project: Project, details: dict, settings: Settings) -> dict
               "approval_threshold": {"amount": str(threshold.amount),
                                      "currency": threshold.currency}}
     return {k: v for k, v in result.items() if k in changes}
+
+
+def _mapped(session: Session, project: Project, path: Path, authorship: merging.Authorship
+            ) -> tuple[dict[str, str], dict[str, int]]:
+    """Authorship by person as the contributor records see them: the
+    .mailmap lines the platform trusts applied, no others (a line pushed
+    without review must not take anyone's standing away)."""
+    mailmap = identities.trusted_mailmap(session, project, path)
+    names: dict[str, str] = {}
+    weights: dict[str, int] = defaultdict(int)
+    for email, name in authorship.names.items():
+        name, email_as = mailmap.resolve(name, email)
+        names.setdefault(email_as, name)
+        weights[email_as] += authorship.lines.get(email, 0)
+    return names, dict(weights)
 
 
 def _parties(session: Session, names: dict[str, str], weights: dict[str, int], reason: str,
@@ -806,6 +858,9 @@ def _carry_out(session: Session, proposal: Proposal, project: Project, settings:
         if result.already_merged:
             return f"{head[:10]} was already in {project.default_branch}."
         proposal.result = {"merge_commit": result.commit}
+        if "mailmap" in proposal.details:
+            # The moves its parties agreed to now count; profiles find them.
+            identities.refresh_addresses(session, project, path)
         return f"Merged {head[:10]} into {project.default_branch} as {result.commit[:10]}."
     if proposal.kind == "membership":
         user = session.scalar(sa.select(User).where(User.username == proposal.details["username"]))

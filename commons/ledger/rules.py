@@ -40,6 +40,9 @@ WORK_CATEGORIES: dict[str, str] = {
     "coordination": "Coordination",
 }
 MAX_HOURS_PER_DAY = Decimal(24)
+# How far back a person may log hours themselves (COMMONS_WORK_MAX_DAYS_BACK);
+# older work goes through a correction, which names who said so and why.
+WORK_MAX_DAYS_BACK = 60
 
 GENESIS = "0" * 64
 
@@ -566,6 +569,26 @@ def check_date(value: object, label: str, field_name: str, *, today: date | None
         raise RuleError(f"{label} {day.isoformat()} is in the future; record it once it "
                         "has happened.", field_name)
     return day.isoformat()
+
+
+def check_work_date(value: object, *, today: date, joined: date | None,
+                    max_days_back: int) -> str:
+    """The day hours were worked (YYYY-MM-DD; empty is *today*): never in the
+    future, never before the worker *joined* the project, and at most
+    *max_days_back* days ago. Without these bounds any day of year 1 is
+    an empty day, and the 24 hours a day cap means nothing."""
+    day = check_date(value, "Date", "date", today=today, not_after_today=True)
+    worked_on = date.fromisoformat(day) if day else today
+    if joined is not None and worked_on < joined:
+        raise RuleError(f"Date {worked_on.isoformat()} is before you joined the project on "
+                        f"{joined.isoformat()}; log only work done since then.", "date")
+    earliest = date.fromordinal(max(1, today.toordinal() - max(0, max_days_back)))
+    if worked_on < earliest:
+        raise RuleError(f"Date {worked_on.isoformat()} is more than {max_days_back} days ago. "
+                        f"Hours older than {max_days_back} days are recorded as a correction "
+                        "of the ledger: correct one of your earlier work entries (or ask a "
+                        "member to), giving the day and what you did in the reason.", "date")
+    return worked_on.isoformat()
 
 
 def check_correction(original_action: str, deltas: dict[str, object], unit: str,

@@ -576,9 +576,12 @@ def record_consumption(session: Session, project: Project, actor: User, number: 
 
 def log_work(session: Session, project: Project, actor: User, hours: object, category: object,
              description: object, worked_on: object = None,
-             *, now: datetime) -> WorkLog:
-    """A member logs their own hours: at most 24 in a day, across projects."""
+             *, now: datetime, max_days_back: int = rules.WORK_MAX_DAYS_BACK) -> WorkLog:
+    """A member logs their own hours: at most 24 in a day, across projects,
+    on a day since they joined and at most *max_days_back* days ago."""
     _require_member(project, actor, "log work")
+    membership = project.membership_of(actor)
+    joined = membership.joined_at if membership is not None else None
     category = str(category or "").strip().lower()
     if category not in rules.WORK_CATEGORIES:
         raise Invalid(f"Category is one of: {', '.join(rules.WORK_CATEGORIES)}.",
@@ -586,8 +589,9 @@ def log_work(session: Session, project: Project, actor: User, hours: object, cat
     description = _text(description, "Description", "description", 2000, multiline=True)
     try:
         amount = rules.quantity(hours, "hour", "hours", field_name="hours")
-        day = rules.check_date(worked_on, "Date", "date", today=now.date(),
-                               not_after_today=True) or now.date().isoformat()
+        day = rules.check_work_date(worked_on, today=now.date(),
+                                    joined=joined.date() if joined else None,
+                                    max_days_back=max_days_back)
     except RuleError as error:
         raise _problem(error) from None
     held = hold_journal(session, project)

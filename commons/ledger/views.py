@@ -397,7 +397,8 @@ def work(slug: str):
         try:
             logged = services.log_work(db.session, project, current_user, form.hours.data,
                                        form.category.data, form.description.data,
-                                       form.date.data, now=clock.now())
+                                       form.date.data, now=clock.now(),
+                                       max_days_back=current_app.config["WORK_MAX_DAYS_BACK"])
             db.session.commit()
         except Problem as raised:
             db.session.rollback()

@@ -52,7 +52,8 @@ def new():
     if form.validate_on_submit():
         try:
             project = services.create_project(
-                db.session, current_user, _new_project(form, settings), settings, clock.now())
+                db.session, current_user, _new_project(form, settings), settings,
+                now=clock.now())
             db.session.commit()
         except Problem as problem:
             db.session.rollback()
@@ -106,7 +107,7 @@ def leave_or_withdraw(project, user):
 def join_or_ask(project, user):
     """Join at once (open admission) or open the membership proposal the
     members decide (consent admission). Returns (membership, proposal)."""
-    membership = services.join_project(db.session, project, user, clock.now())
+    membership = services.join_project(db.session, project, user, now=clock.now())
     if membership.status == Membership.MEMBER:
         return membership, None
     return membership, governance.request_membership(

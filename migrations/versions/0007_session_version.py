@@ -1,6 +1,6 @@
 """session version: ending every session of an account
 
-Revision ID: 0006_session_version
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-30 20:50:00
 

@@ -1,6 +1,8 @@
 """The contract's contributor endpoints: GET /projects/<slug>/contributors,
 POST /projects/<slug>/work, GET /users/<username>, and credits."""
 
+from datetime import datetime, timezone
+
 import pytest
 
 from commons.contributions.models import Credit
@@ -11,14 +13,30 @@ from tests.conftest import bearer
 API = "/api/v1"
 
 
+class Clock:
+    """The project begins on 2025-12-20; the tests run on 2026-01-10."""
+
+    def __init__(self):
+        self.now = datetime(2025, 12, 20, 12, 0, tzinfo=timezone.utc)
+
+    def __call__(self):
+        return self.now
+
+
 @pytest.fixture
-def tokens(client, token_for):
+def app(make_app):
+    return make_app(CLOCK=Clock())
+
+
+@pytest.fixture
+def tokens(app, client, token_for):
     ada, bo, cy = token_for("ada"), token_for("bo"), token_for("cy")
     created = client.post(f"{API}/projects", headers=bearer(ada), json={
         "name": "Dryer", "slug": "dryer", "license": "CERN-OHL-S-2.0"})
     assert created.status_code == 201, created.get_json()
     joined = client.post(f"{API}/projects/dryer/join", headers=bearer(bo))
     assert joined.status_code in (200, 201), joined.get_json()
+    app.config["CLOCK"].now = datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)
     return {"ada": ada, "bo": bo, "cy": cy}
 
 
@@ -29,7 +47,7 @@ def record_of(client, username, period="all"):
                  if record["username"] == username), None)
 
 
-def test_work_logged_through_the_api_shows_in_the_records(client, tokens):
+def test_work_logged_through_the_api_shows_in_the_records(app, client, tokens):
     for hours, category in [("2", "care"), ("1.25", "care"), ("3", "creative")]:
         answer = client.post(f"{API}/projects/dryer/work", headers=bearer(tokens["bo"]), json={
             "hours": hours, "category": category, "description": "Work", "date": "2026-01-02"})
@@ -40,6 +58,7 @@ def test_work_logged_through_the_api_shows_in_the_records(client, tokens):
     ada = record_of(client, "ada")
     assert ada["commits"]["authored"] == 1 and ada["commits"]["lines_added"] > 0
     # Work dated long ago is outside the last 90 days.
+    app.config["CLOCK"].now = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
     assert record_of(client, "bo", "90d") is None
 
 

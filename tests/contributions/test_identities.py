@@ -180,7 +180,7 @@ def test_an_email_already_claimed_is_refused_and_credits_stay(dryer):
 
 def test_the_default_branchs_mailmap_maps_old_addresses(dryer):
     repos, project, ada, work = dryer
-    repos.person("cy")  # not a member
+    cy = repos.person("cy")  # not a member
     repos.commit(work, "Cy Old <cy@old.example>", "Legs", {"legs.txt": "1\n2\n"},
                  T0 + timedelta(days=1))
     repos.commit(work, "Dee <dee@old.example>", "Tray", {"tray.txt": "1\n"})
@@ -204,27 +204,41 @@ def test_the_default_branchs_mailmap_maps_old_addresses(dryer):
         "Dee Doe <dee@new.example> <dee@old.example>\n"
         "Dee Doe <dee@new.example>\n")})
     repos.push(project, work)
+    # Ada's .mailmap alone moves no one's commits: cy's account does not
+    # hold cy@old.example and no account holds Dee's addresses. The names
+    # it gives are shown.
+    found = repos.records(project)
+    assert "cy" not in found and found["identity:cy@old.example"].git.commits == 1
+    dee_old, dee_new = found["identity:dee@old.example"], found["identity:dee@new.example"]
+    assert (dee_old.name, dee_old.git.commits) == ("Dee Doe", 1)
+    assert (dee_new.name, dee_new.masked_email, dee_new.git.commits) == \
+        ("Dee Doe", "d…@new.example", 1)
+
+    # Once cy's account holds the old address, the line is followed.
+    accounts.add_email(db.session, cy, "cy@old.example", now=app_clock.now())
+    db.session.commit()
     found = repos.records(project)
     assert "identity:cy@old.example" not in found
     assert found["cy"].git.commits == 1 and found["cy"].git.lines_added == 2
     assert found["cy"].git.first_at == T0 + timedelta(days=1)
-    dee = found["identity:dee@new.example"]
-    assert "identity:dee@old.example" not in found
-    assert (dee.name, dee.masked_email, dee.git.commits, dee.git.lines_added) == \
-        ("Dee Doe", "d…@new.example", 2, 2)
     assert found["ada"].git.commits == 3
 
 
 def test_a_person_mapped_by_mailmap_sees_the_project_on_their_profile(dryer):
     """cy's only contribution is commits under an old address that the
-    project's .mailmap maps to hers: the project's records show her, so her
-    profile must list the project too."""
+    project's .mailmap maps to hers: once the line is followed (her account
+    holds the address), the project's records show her, and so does her
+    profile; before, neither does."""
     repos, project, ada, work = dryer
     cy = repos.person("cy")
     repos.commit(work, "Cy Old <cy@old.example>", "Legs", {"legs.txt": "1\n2\n"})
     repos.commit(work, "Ada <ada@example.org>", "Mailmap",
                  {".mailmap": "<cy@example.org> <cy@old.example>\n"})
     repos.push(project, work)
+    assert "cy" not in repos.records(project)
+    assert services.profile(db.session, cy, repos.repos_dir, today=T0.date(), period="all") == []
+    accounts.add_email(db.session, cy, "cy@old.example", now=app_clock.now())
+    db.session.commit()
     assert repos.records(project)["cy"].git.commits == 1
     listed = services.profile(db.session, cy, repos.repos_dir, today=T0.date(), period="all")
     assert [(p.slug, r.git.commits) for p, r in listed] == [("dryer", 1)]

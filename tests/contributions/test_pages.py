@@ -69,13 +69,16 @@ def push_and_index(app, work: Path, slug: str = "dryer") -> None:
 
 @pytest.fixture
 def people(app, tmp_path):
-    """ada founds "Dryer", bo joins; cy has an account only."""
+    """ada founds "Dryer", bo joins (50 days ago, so they may log work done
+    since); cy has an account only."""
+    app.config["CLOCK"].now = NOW - timedelta(days=50)
     ada, bo, cy = (Browser(app.test_client()) for _ in range(3))
     assert ada.register("ada").status_code == 302
     assert ada.create_project(name="Dryer", slug="dryer").status_code == 302
     assert bo.register("bo").status_code == 302
     assert bo.button("/projects/dryer", "/projects/dryer/join").status_code == 302
     assert cy.register("cy").status_code == 302
+    app.config["CLOCK"].now = NOW
     work = tmp_path / "work"
     git("clone", "-q", str(repository_path(app.config["REPOS_DIR"], "dryer")), str(work),
         cwd=tmp_path)
@@ -285,14 +288,14 @@ def test_activity_chart_per_month(app, people):
     assert log_work(people.bo, "1.5", "routine", day="2026-10-10").status_code == 302
     html = people.anon.client.get("/projects/dryer/contributors").get_data(as_text=True)
     section = html.split('id="activity-heading"', 1)[1].split("</section>", 1)[0]
-    # The founding commit and two more this month; one 40 days ago (October);
-    # the one 400 days ago is older than the 12 months shown.
-    assert "<title>2026-11: 3 commits</title>" in section
-    assert "<title>2026-10: 1 commits</title>" in section
+    # Two this month; the founding commit (50 days ago) and one 40 days ago
+    # in October; the one 400 days ago is older than the 12 months shown.
+    assert "<title>2026-11: 2 commits</title>" in section
+    assert "<title>2026-10: 2 commits</title>" in section
     assert "<title>2026-11: 2 h</title>" in section and "<title>2026-10: 1.5 h</title>" in section
     assert "2025-10" not in section
     figures = re.findall(r"<tr><th scope=\"row\">([\d-]+)</th><td>([\d.]+)</td><td>([\d.]+)</td>",
                          section)
-    assert len(figures) == 12 and figures[0][0] == "2025-12" and figures[-1] == ("2026-11", "3", "2")
+    assert len(figures) == 12 and figures[0][0] == "2025-12" and figures[-1] == ("2026-11", "2", "2")
     # The tallest column of each band is the band's full height.
     assert 'height="60" fill="#0969da"' in section and 'height="60" fill="#9a6700"' in section

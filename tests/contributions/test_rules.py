@@ -124,8 +124,41 @@ def test_mailmap_forms_by_hand():
     assert parse_mailmap("").resolve("Z", "Z@Example.org") == ("Z", "z@example.org")
 
 
+def test_a_mailmap_line_moves_commits_only_to_an_account_holding_the_commit_address():
+    """Anyone who can change the default branch writes .mailmap: a line that
+    would move someone's commits to another account changes the name only."""
+    mailmap = parse_mailmap(
+        "Mallory <mal@example.org> <vic@example.org>\n"           # another's address
+        "<mal@example.org> Win <win@example.org>\n"               # another's, by name too
+        "<mal@example.org> <nobody@old.example>\n"                # an address no one holds
+        "<mal@example.org> <mal@old.example>\n"                   # her own second address
+        "Ada Lovelace <ada@example.org>\n")                       # a name only
+    owners = {"mal@example.org": 1, "mal@old.example": 1, "vic@example.org": 2,
+              "win@example.org": 3, "ada@example.org": 4}
+    assert mailmap.moves == {("vic@example.org", "mal@example.org"),
+                             ("win@example.org", "mal@example.org"),
+                             ("nobody@old.example", "mal@example.org"),
+                             ("mal@old.example", "mal@example.org")}
+    trusted = rules.trusted_mailmap(mailmap, owners)
+    assert trusted.resolve("Vic", "vic@example.org") == ("Mallory", "vic@example.org")
+    assert trusted.resolve("Win", "WIN@example.org") == ("Win", "win@example.org")
+    assert trusted.resolve("N", "nobody@old.example") == ("N", "nobody@old.example")
+    assert trusted.resolve("M", "mal@old.example") == ("M", "mal@example.org")
+    assert trusted.resolve("Ada", "ada@example.org") == ("Ada Lovelace", "ada@example.org")
+    assert trusted.moves == {("mal@old.example", "mal@example.org")}
+    assert trusted.targets == {"mal@example.org"}
+    # A move the people it moves agreed to, through a passed merge proposal.
+    agreed = rules.trusted_mailmap(mailmap, owners, approved={("VIC@example.org",
+                                                               "mal@example.org")})
+    assert agreed.resolve("Vic", "vic@example.org") == ("Mallory", "mal@example.org")
+    assert agreed.resolve("Win", "win@example.org") == ("Win", "win@example.org")
+    # Nothing held: nothing moves; the parsed mailmap itself is untouched.
+    assert rules.trusted_mailmap(mailmap, {}).moves == set()
+    assert mailmap.resolve("Vic", "vic@example.org") == ("Mallory", "mal@example.org")
+
+
 def test_a_repository_mailmap_read_as_the_records_read_it(mailmap_repo):
-    from commons.contributions.services import read_mailmap
+    from commons.contributions.identities import read_mailmap
     mailmap = read_mailmap(mailmap_repo, "main")
     assert mailmap.resolve("Bobby", "bob@old.example") == ("Bob Builder", "bob@example.org")
     # A branch that does not exist, or a repository with no .mailmap: nothing maps.

@@ -39,7 +39,7 @@ class Ledger:
             approval_threshold=Threshold(Decimal("100"), "EUR")),
             projects.Settings.from_config(app.config), now=clock())
         db.session.commit()
-        projects.join_project(db.session, self.project, self.bo, now=app_clock.now())
+        projects.join_project(db.session, self.project, self.bo, now=clock())
         db.session.commit()
 
     def person(self, name: str):

@@ -182,6 +182,35 @@ def test_work_and_corrections(api):
         "hours": "1", "category": "fun", "description": "x"})
 
 
+def test_work_from_before_joining_or_long_ago_is_refused(api, clock):
+    """A far past day is empty, so it used to beat the 24 hours a day cap."""
+    clock.advance(days=90)  # 2026-05-30; bo joined on 2026-03-01
+    body = api.refused("/work", "bo", 422, "before you joined the project on 2026-03-01",
+                       field="date", json={"hours": "24", "category": "care",
+                                           "description": "x", "date": "0001-01-01"})
+    assert set(body) >= {"error"}
+    api.refused("/work", "bo", 422, "Hours older than 60 days are recorded as a correction",
+                field="date", json={"hours": "24", "category": "care", "description": "x",
+                                    "date": "2026-03-30"})
+    api.ok("/work", "bo", {"hours": "24", "category": "care", "description": "x",
+                           "date": "2026-03-31"})
+
+
+def test_how_far_back_work_is_logged_is_configured(make_app, clock):
+    app = make_app(CLOCK=clock, WORK_MAX_DAYS_BACK=5)
+    with app.app_context():
+        world = Ledger(app, clock)
+        token = accounts.create_token(db.session, world.bo, "tests", now=app_clock.now())[1]
+        db.session.commit()
+    clock.advance(days=10)
+    api = Api(app, {"bo": token})
+    api.refused("/work", "bo", 422, "Hours older than 5 days", field="date",
+                json={"hours": "1", "category": "care", "description": "x",
+                      "date": "2026-03-05"})
+    api.ok("/work", "bo", {"hours": "1", "category": "care", "description": "x",
+                           "date": "2026-03-06"})
+
+
 BAD_QUANTITIES = [
     ("0", "more than zero"),
     ("-1", "more than zero"),

@@ -52,7 +52,7 @@ with app.app_context():
                             now=now)
         else:
             services.log_work(db.session, project, person, "0.25", "routine", f"{who} work {n}",
-                              "2026-02-20", now=now)
+                              "2026-03-01", now=now)
         db.session.commit()
     db.engine.dispose()
 """

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from commons import clock as app_clock
 from commons.accounts import services as accounts
 from commons.extensions import db
 from commons.projects import services as projects
@@ -42,7 +43,8 @@ class Site:
             projects.create_project(db.session, world.ada, projects.NewProject(
                 name="Kiln", slug="kiln", license="MIT"),
                 projects.Settings.from_config(app.config), now=clock())
-            self.tokens = {name: accounts.create_token(db.session, getattr(world, name), "t")[1]
+            self.tokens = {name: accounts.create_token(db.session, getattr(world, name), "t",
+                                                       now=app_clock.now())[1]
                            for name in ("ada", "bo")}
             db.session.commit()
         assert self.post("dryer", "/inputs", "ada", json=FILAMENT).status_code == 201

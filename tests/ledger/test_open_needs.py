@@ -6,7 +6,6 @@ a pending input takes no receipt."""
 import re
 from decimal import Decimal
 
-import pytest
 
 from commons.ledger import rules
 from tests.ledger.test_api import FILAMENT, api  # noqa: F401 (the fixture)

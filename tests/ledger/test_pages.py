@@ -461,18 +461,19 @@ def test_user_text_is_escaped_everywhere_the_svg_included(app, people):
     assert "&lt;script&gt;" in svg and "<script" not in svg
 
 
-def test_work_is_logged_by_members_with_a_category(app, people):
+def test_work_is_logged_by_members_with_a_category(app, people, clock):
+    clock.advance(days=1)  # bo joined yesterday, 2026-03-01
     page = html_of(people.bo, "/projects/dryer/work")
-    assert 'value="2026-03-01"' in page  # today, by the clock
+    assert 'value="2026-03-02"' in page  # today, by the clock
     assert '<option value="care">Care (cleaning, cooking, support)</option>' in page
     logged = people.bo.submit("/projects/dryer/work", {
         "hours": "1.5", "category": "coordination", "description": "planned the build day",
-        "date": "2026-02-28"})
+        "date": "2026-03-01"})
     assert logged.status_code == 302
     page = html_of(people.bo, "/projects/dryer/work")
     assert "Logged 1.5 hours of coordination work." in page
     assert re.search(r"<strong>1.5 h</strong> Coordination: planned the build day\s*"
-                     r'<span class="meta">bo · <time datetime="2026-02-28">', page)
+                     r'<span class="meta">bo · <time datetime="2026-03-01">', page)
     # Without an account there is no form, so nothing to send but a forgery.
     forged = people.anon.client.post("/projects/dryer/work", data={"hours": "1"})
     assert forged.status_code == 400
@@ -516,3 +517,23 @@ def test_the_ledger_page_shows_inputs_a_page_at_a_time(app, people):
     assert "#1 Part 1</a>" not in second
     # The totals are over every input, on every page: 53 × 20 kg × 2.50 EUR.
     assert "2650.00" in first and "2650.00" in second
+
+
+def test_work_from_long_ago_comes_back_filled_in_with_what_to_do(app, people, clock):
+    """Year 1 used to be accepted, an empty day that beat the 24 hours cap."""
+    clock.advance(days=100)  # 2026-06-09; bo joined on 2026-03-01
+    for day, says in [("0001-01-01", "before you joined the project on 2026-03-01"),
+                      ("2026-04-09", "Hours older than 60 days are recorded as a correction "
+                                     "of the ledger")]:
+        refused = people.bo.submit("/projects/dryer/work", {
+            "hours": "24", "category": "care", "description": "a very long shift",
+            "date": day})
+        assert refused.status_code == 422 and says in error_text(refused)
+        html = refused.get_data(as_text=True)
+        assert f'value="{day}"' in html and "a very long shift</textarea>" in html
+        assert 'value="24"' in html
+    assert head(app) == 0
+    assert people.bo.submit("/projects/dryer/work", {
+        "hours": "24", "category": "care", "description": "a very long shift",
+        "date": "2026-04-10"}).status_code == 302
+    assert head(app) == 1

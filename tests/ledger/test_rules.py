@@ -2,7 +2,7 @@
 quantisation, approval, status, totals, corrections and dates. The chain is
 tested in test_chain.py, the fold's properties in test_fold.py."""
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -319,3 +319,32 @@ def test_dates_are_iso_and_not_in_the_future_when_they_happened():
 def test_only_ascii_digits_are_numbers(digits):
     with pytest.raises(rules.RuleError, match="plain decimal"):
         rules.quantity(digits, "kg")
+
+
+def test_a_work_date_lies_between_joining_and_today_and_at_most_so_many_days_back():
+    today, joined = date(2026, 11, 26), date(2026, 6, 1)
+
+    def check(value, max_days_back=60):
+        return rules.check_work_date(value, today=today, joined=joined,
+                                     max_days_back=max_days_back)
+
+    assert check("") == "2026-11-26" and check(None) == "2026-11-26"
+    assert check("2026-11-26") == "2026-11-26"
+    assert check("2026-09-27") == "2026-09-27"  # 60 days back, the last day allowed
+    with pytest.raises(RuleError, match="in the future") as refused:
+        check("2026-11-27")
+    assert refused.value.field == "date"
+    with pytest.raises(RuleError, match="Hours older than 60 days are recorded as a "
+                                        "correction") as refused:
+        check("2026-09-26")
+    assert refused.value.field == "date"
+    # Year 1 is an empty day: without a bound it beats the 24 hours a day cap.
+    with pytest.raises(RuleError, match="more than 60 days ago"):
+        rules.check_work_date("0001-01-01", today=today, joined=None, max_days_back=60)
+    with pytest.raises(RuleError, match="before you joined the project on 2026-06-01"):
+        check("2026-05-31", max_days_back=365)
+    assert check("2026-06-01", max_days_back=365) == "2026-06-01"
+    with pytest.raises(RuleError, match="before you joined"):
+        check("0001-01-01", max_days_back=10**6)
+    assert rules.check_work_date("2026-11-26", today=today, joined=today,
+                                 max_days_back=0) == "2026-11-26"

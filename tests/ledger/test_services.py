@@ -336,3 +336,30 @@ def test_a_pledge_cannot_be_corrected_below_what_arrived(ledger):
     with pytest.raises(Invalid, match="still needed"):
         services.correct(db.session, ledger.project, ledger.cy, pledge.seq,
                          {"quantity": "16"}, "more", ledger.clock())
+
+
+def test_work_is_logged_only_for_days_since_joining_and_not_too_long_ago(ledger):
+    """Year 1 used to be accepted, and every such day is empty, so the
+    24 hours a day cap meant nothing."""
+    def log(who, day, hours="20", **kwargs):
+        return services.log_work(db.session, ledger.project, who, hours, "care", "x", day,
+                                 ledger.clock(), **kwargs)
+
+    ledger.clock.advance(days=100)  # 2026-06-09; bo joined on 2026-03-01
+    for day in ("0001-01-01", "2025-12-31", "2026-02-28"):
+        with pytest.raises(Invalid, match="before you joined the project on 2026-03-01") as no:
+            log(ledger.bo, day, max_days_back=10**6)
+        assert no.value.field == "date"
+        db.session.rollback()
+    with pytest.raises(Invalid, match="Hours older than 60 days are recorded as a correction"):
+        log(ledger.bo, "2026-04-09")
+    db.session.rollback()
+    assert log(ledger.bo, "2026-04-10").date.isoformat() == "2026-04-10"  # 60 days back
+    db.session.commit()
+    with pytest.raises(Invalid, match="more than 30 days ago"):
+        log(ledger.bo, "2026-05-09", "1", max_days_back=30)
+    db.session.rollback()
+    assert log(ledger.bo, "2026-03-01", "1", max_days_back=100).hours == 1
+    db.session.commit()
+    assert [(w.date.isoformat(), w.hours) for w in services.recent_work(
+        db.session, ledger.project, 10)] == [("2026-03-01", 1), ("2026-04-10", 20)]
