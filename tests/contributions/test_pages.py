@@ -79,6 +79,9 @@ def people(app, tmp_path):
     assert bo.button("/projects/dryer", "/projects/dryer/join").status_code == 302
     assert cy.register("cy").status_code == 302
     app.config["CLOCK"].now = NOW
+    # Sessions end after COMMONS_PERMANENT_SESSION_LIFETIME (30 days): log in again.
+    for person, name in ((ada, "ada"), (bo, "bo"), (cy, "cy")):
+        assert person.login(name).status_code == 302
     work = tmp_path / "work"
     git("clone", "-q", str(repository_path(app.config["REPOS_DIR"], "dryer")), str(work),
         cwd=tmp_path)

@@ -522,6 +522,7 @@ def test_the_ledger_page_shows_inputs_a_page_at_a_time(app, people):
 def test_work_from_long_ago_comes_back_filled_in_with_what_to_do(app, people, clock):
     """Year 1 used to be accepted, an empty day that beat the 24 hours cap."""
     clock.advance(days=100)  # 2026-06-09; bo joined on 2026-03-01
+    assert people.bo.login("bo").status_code == 302  # the old session has expired
     for day, says in [("0001-01-01", "before you joined the project on 2026-03-01"),
                       ("2026-04-09", "Hours older than 60 days are recorded as a correction "
                                      "of the ledger")]:

@@ -343,7 +343,7 @@ def test_work_is_logged_only_for_days_since_joining_and_not_too_long_ago(ledger)
     24 hours a day cap meant nothing."""
     def log(who, day, hours="20", **kwargs):
         return services.log_work(db.session, ledger.project, who, hours, "care", "x", day,
-                                 ledger.clock(), **kwargs)
+                                 now=ledger.clock(), **kwargs)
 
     ledger.clock.advance(days=100)  # 2026-06-09; bo joined on 2026-03-01
     for day in ("0001-01-01", "2025-12-31", "2026-02-28"):
