@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -198,7 +199,7 @@ def start_server(database_uri: str, folder: Path, extra_env: dict | None = None,
         [str(Path(sys.executable).parent / "gunicorn"), "--worker-class", "gthread",
          "--workers", str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{port}",
          "commons:create_app()"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     log.close()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -216,7 +217,13 @@ def start_server(database_uri: str, folder: Path, extra_env: dict | None = None,
 
 def stop_server(server) -> None:
     server.terminate()
-    server.wait(10)
+    try:
+        server.wait(5)
+    except subprocess.TimeoutExpired:
+        # Under libfaketime (the clock-ahead pass) gunicorn may not finish a
+        # graceful stop; its workers share its process group.
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(10)
 
 
 @pytest.fixture
