@@ -239,3 +239,11 @@ def test_registration_is_rate_limited(make_app):
     browser = Browser(make_app(REGISTER_RATE_LIMIT="2 per hour").test_client())
     statuses = [browser.submit("/register", {"username": ""}).status_code for _ in range(3)]
     assert statuses == [422, 422, 429]
+
+
+def test_the_settings_page_shows_each_section_once_under_a_plain_title(browser):
+    browser.register("alice")
+    html = browser.client.get("/settings").get_data(as_text=True)
+    title = html.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and "Settings" in title, title
+    assert html.count('id="password-heading"') == 1 and html.count('id="sessions-heading"') == 1
