@@ -26,7 +26,8 @@ from commons.contributions.models import (
     MailmapAddress,
 )
 from commons.git import reading
-from commons.git.indexing import CommitInfo, commits_indexed, index_commits
+from commons.git.indexing import CommitInfo, index_commits
+from commons.signals import commits_indexed, entry_appended
 from commons.git.models import Commit, IndexedTip
 from commons.git.pushes import lock_project
 from commons.git.repositories import repository_path
@@ -96,7 +97,7 @@ def _insert_for(session: Session):
     return insert
 
 
-@ledger.entry_appended.connect
+@entry_appended.connect
 def _count_ledger_entry(project: Project, session: Session, entry: LedgerEntry,
                         data: dict) -> None:
     """Keep deliveries and the ledger tallies as an entry is appended (the

@@ -19,13 +19,12 @@ from flask import (
 )
 from flask_login import current_user
 
-from commons import clock
+from commons import clock, signals
 from commons.accounts import services as accounts
 from commons.contributions import chart, exports, rules, services
 from commons.contributions.forms import CreditForm
 from commons.extensions import db
 from commons.forms import ConfirmForm, press_button, show_problem
-from commons.git import pushes
 from commons.git.repositories import repository_path
 from commons.governance.views import decide_due_for
 from commons.ledger.rules import WORK_CATEGORIES
@@ -68,7 +67,7 @@ def _is_member(project) -> bool:
     return current_user.is_authenticated and project.is_member(current_user)
 
 
-@pushes.push_recorded.connect
+@signals.push_recorded.connect
 def refresh_mailmap(project, moved: dict[str, str]) -> None:
     """A push that moves the default branch may change its .mailmap."""
     if f"refs/heads/{project.default_branch}" not in moved:

@@ -16,10 +16,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
-from blinker import Namespace
 from sqlalchemy.orm import Session
 
 from commons.git.models import Commit, IndexedTip
+from commons.signals import commits_indexed
 
 # NUL cannot occur in the header fields git prints here (names, emails,
 # dates, the one-line subject, unfolded trailers), so it separates them.
@@ -30,10 +30,6 @@ _LOG_FORMAT = "%x00commit%x00" + "%x00".join([
 ]) + "%x00"
 _IDENTITY = re.compile(r"\s*(.*?)\s*<([^<>]*)>\s*$")
 _BATCH = 1000
-# Sent, inside the indexing transaction, with each batch of commits written
-# (session, project_id=, commits=[CommitInfo]); the contributor records
-# keep their tallies with it.
-commits_indexed = Namespace().signal("commits-indexed")
 # Dates git accepts but no database column does (year 10000 and later).
 _LATEST = datetime(9999, 12, 31, tzinfo=timezone.utc)
 

@@ -4,7 +4,6 @@ from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from blinker import Namespace
 from sqlalchemy.orm import Session
 
 from commons.accounts.models import User
@@ -12,10 +11,8 @@ from commons.git.indexing import index_commits
 from commons.git.models import Push, PushCommit, PushedRef
 from commons.git.pktline import RefUpdate
 from commons.projects.models import Project
+from commons.signals import push_recorded
 
-# Sent after a push is recorded and indexed, with the project and the refs
-# it moved ({ref: new id}); governance listens to revise merge proposals.
-push_recorded = Namespace().signal("push-recorded")
 
 
 def read_push_log(path: Path) -> list[RefUpdate]:

@@ -15,14 +15,12 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from commons import clock
+from commons import clock, signals
 from commons.extensions import db
 from commons.forms import press_button, show_problem
-from commons.git import pushes
 from commons.governance import services
 from commons.governance.forms import CommentForm, ProposalForm, ReviseForm, StanceForm
 from commons.governance.rules import OPEN, STANCE_WORDS
-from commons.ledger import services as ledger
 from commons.problems import NotFound, Problem
 from commons.projects import services as projects
 
@@ -245,7 +243,7 @@ def _details(form: ProposalForm) -> dict:
     return {}
 
 
-@pushes.push_recorded.connect
+@signals.push_recorded.connect
 def revise_merge_proposals(project, moved: dict[str, str]) -> None:
     """A push that moves a proposed branch revises its merge proposal."""
     project = db.session.merge(project)
@@ -256,7 +254,7 @@ def revise_merge_proposals(project, moved: dict[str, str]) -> None:
 
 
 
-@ledger.input_pending.connect
+@signals.input_pending.connect
 def propose_pending_input(project, need, actor, now) -> None:
     """An input above the approval threshold asks the project: it opens an
     `input` proposal in the same transaction as the entry."""
@@ -264,17 +262,17 @@ def propose_pending_input(project, need, actor, now) -> None:
                            services.Settings.from_config(current_app.config), now)
 
 
-@ledger.input_supplied.connect
+@signals.input_supplied.connect
 def give_suppliers_standing(project, need) -> None:
     services.refresh_input_parties(db.session, project, need)
 
 
-@ledger.input_changed.connect
+@signals.input_changed.connect
 def revise_changed_input(project, need, actor, now) -> None:
     services.input_changed(db.session, project, need, actor,
                            services.Settings.from_config(current_app.config), now)
 
 
-@ledger.input_closed.connect
+@signals.input_closed.connect
 def withdraw_closed_input_proposal(project, need, actor, now) -> None:
     services.withdraw_input_proposal(db.session, project, need, now)

@@ -15,7 +15,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from blinker import Namespace
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -32,18 +31,15 @@ from commons.ledger.models import (
 from commons.ledger.rules import RuleError
 from commons.problems import Conflict, Forbidden, Invalid, NotFound
 from commons.projects.models import Project
+from commons.signals import (
+    entry_appended,
+    input_changed,
+    input_closed,
+    input_pending,
+    input_supplied,
+)
 from commons.text import TextError, clean_text
 
-_signals = Namespace()
-# Governance listens: a pending input asks for an `input` proposal, and the
-# people who pledge or provide an input have standing on it.
-input_pending = _signals.signal("input-pending")
-input_supplied = _signals.signal("input-supplied")
-input_closed = _signals.signal("input-closed")
-input_changed = _signals.signal("input-changed")  # a need's amount was corrected
-# Every entry as it is appended (session=, entry=, data=), in its transaction;
-# the contributor records keep deliveries with it.
-entry_appended = _signals.signal("entry-appended")
 
 MAX_NUMBER = 2**31 - 1  # numbers and seqs are 32-bit integers in the database
 

@@ -235,8 +235,8 @@ def test_the_migration_tallies_what_was_there_before_it(old_database, tmp_path):
 
     from commons import create_app
     from commons.contributions import views as contribution_views
-    from commons.git.indexing import commits_indexed
-    from commons.git.pushes import push_recorded
+    from commons.signals import commits_indexed
+    from commons.signals import push_recorded
     app = create_app({"TESTING": True, "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": old_database,
                       "REPOS_DIR": str(tmp_path / "old-repos"),
                       "EVIDENCE_DIR": str(tmp_path / "old-evidence")})
