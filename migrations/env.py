@@ -64,6 +64,14 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def render_item(type_, obj, autogen_context):
+    """Write the app's column types as the plain types they store, so a new
+    migration never imports application code (which goes on changing)."""
+    if type_ == "type" and hasattr(obj, "impl") and obj.__module__ == "commons.types":
+        return repr(obj.impl).replace("DateTime(", "sa.DateTime(").replace("String(", "sa.String(")
+    return False
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -83,6 +91,7 @@ def run_migrations_online():
                 logger.info('No changes in schema detected.')
 
     conf_args = current_app.extensions['migrate'].configure_args
+    conf_args.setdefault("render_item", render_item)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

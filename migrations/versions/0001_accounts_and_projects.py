@@ -8,7 +8,6 @@ Create Date: 2026-11-26
 from alembic import op
 import sqlalchemy as sa
 
-import commons.types
 
 
 # revision identifiers, used by Alembic.
@@ -24,7 +23,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=39), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
-    sa.Column('created_at', commons.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
@@ -34,10 +33,10 @@ def upgrade():
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('hint', sa.String(length=16), nullable=False),
-    sa.Column('created_at', commons.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', commons.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_used_at', commons.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', commons.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_access_tokens_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_access_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_access_tokens_token_hash'))
@@ -49,7 +48,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('address', sa.String(length=254), nullable=False),
-    sa.Column('created_at', commons.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_emails_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_emails')),
     sa.UniqueConstraint('address', name=op.f('uq_emails_address'))
@@ -67,10 +66,10 @@ def upgrade():
     sa.Column('admission', sa.String(length=16), nullable=False),
     sa.Column('push_policy', sa.String(length=16), nullable=False),
     sa.Column('review_window', sa.Integer(), nullable=False),
-    sa.Column('approval_amount', commons.types.DecimalText(length=64), nullable=False),
+    sa.Column('approval_amount', sa.String(length=64), nullable=False),
     sa.Column('approval_currency', sa.String(length=3), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', commons.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_projects_created_by_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_projects')),
     sa.UniqueConstraint('slug', name=op.f('uq_projects_slug'))
@@ -80,9 +79,9 @@ def upgrade():
     sa.Column('project_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('requested_at', commons.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('joined_at', commons.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('left_at', commons.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('requested_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('joined_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('left_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_memberships_project_id_projects'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_memberships_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_memberships')),

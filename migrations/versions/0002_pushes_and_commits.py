@@ -8,7 +8,6 @@ Create Date: 2026-11-26
 from alembic import op
 import sqlalchemy as sa
 
-import commons.types
 
 
 # revision identifiers, used by Alembic.
@@ -26,10 +25,10 @@ def upgrade():
     sa.Column('sha', sa.String(length=64), nullable=False),
     sa.Column('author_name', sa.String(length=255), nullable=False),
     sa.Column('author_email', sa.String(length=255), nullable=False),
-    sa.Column('authored_at', commons.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('authored_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('committer_name', sa.String(length=255), nullable=False),
     sa.Column('committer_email', sa.String(length=255), nullable=False),
-    sa.Column('committed_at', commons.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('committed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('summary', sa.String(length=255), nullable=False),
     sa.Column('parent_count', sa.Integer(), nullable=False),
     sa.Column('co_authors', sa.JSON(), nullable=False),
@@ -59,8 +58,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('project_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
-    sa.Column('pushed_at', commons.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('indexed_at', commons.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('pushed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('indexed_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_pushes_project_id_projects'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_pushes_user_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pushes'))

@@ -8,7 +8,6 @@ Create Date: 2026-11-26
 from alembic import op
 import sqlalchemy as sa
 
-import commons.types
 
 
 # revision identifiers, used by Alembic.
@@ -31,9 +30,9 @@ def upgrade():
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('voting', sa.String(length=16), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
-    sa.Column('opened_at', commons.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('closes_at', commons.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('decided_at', commons.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('opened_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('closes_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('details', sa.JSON(), nullable=False),
     sa.Column('outcome', sa.Text(), nullable=False),
     sa.Column('result', sa.JSON(), nullable=False),
@@ -69,7 +68,7 @@ def upgrade():
     sa.Column('proposal_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('created_at', commons.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['proposal_id'], ['proposals.id'], name=op.f('fk_proposal_comments_proposal_id_proposals'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_proposal_comments_user_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_proposal_comments'))
@@ -80,7 +79,7 @@ def upgrade():
     op.create_table('proposal_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('proposal_id', sa.Integer(), nullable=False),
-    sa.Column('at', commons.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('text', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_proposal_events_actor_id_users'), ondelete='SET NULL'),
@@ -97,7 +96,7 @@ def upgrade():
     sa.Column('stance', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
-    sa.Column('taken_at', commons.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('taken_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['proposal_id'], ['proposals.id'], name=op.f('fk_stances_proposal_id_proposals'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_stances_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stances')),

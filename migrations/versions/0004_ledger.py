@@ -8,7 +8,6 @@ Create Date: 2026-11-26 10:40:42.073066
 from alembic import op
 import sqlalchemy as sa
 
-import commons.types
 
 
 # revision identifiers, used by Alembic.
@@ -24,7 +23,7 @@ def upgrade():
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('project_id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('at', commons.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('action', sa.String(length=16), nullable=False),
     sa.Column('input_number', sa.Integer(), nullable=True),
@@ -63,19 +62,19 @@ def upgrade():
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('resource', sa.String(length=200), nullable=False),
     sa.Column('unit', sa.String(length=8), nullable=False),
-    sa.Column('needed', commons.types.DecimalText(length=64), nullable=False),
-    sa.Column('unit_cost', commons.types.DecimalText(length=64), nullable=True),
+    sa.Column('needed', sa.String(length=64), nullable=False),
+    sa.Column('unit_cost', sa.String(length=64), nullable=True),
     sa.Column('currency', sa.String(length=3), nullable=True),
     sa.Column('needed_by', sa.Date(), nullable=True),
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('approved', sa.Boolean(), nullable=False),
     sa.Column('closed', sa.Boolean(), nullable=False),
-    sa.Column('received', commons.types.DecimalText(length=64), nullable=False),
-    sa.Column('consumed', commons.types.DecimalText(length=64), nullable=False),
-    sa.Column('pledged', commons.types.DecimalText(length=64), nullable=False),
+    sa.Column('received', sa.String(length=64), nullable=False),
+    sa.Column('consumed', sa.String(length=64), nullable=False),
+    sa.Column('pledged', sa.String(length=64), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('still_needed', commons.types.DecimalText(length=64), nullable=False),
-    sa.Column('updated_at', commons.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('still_needed', sa.String(length=64), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_ledger_inputs_project_id_projects'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_inputs')),
     sa.UniqueConstraint('project_id', 'number', name=op.f('uq_ledger_inputs_project_id'))
@@ -90,7 +89,7 @@ def upgrade():
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('date', sa.Date(), nullable=False),
-    sa.Column('hours', commons.types.DecimalText(length=64), nullable=False),
+    sa.Column('hours', sa.String(length=64), nullable=False),
     sa.Column('category', sa.String(length=16), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_work_logs_project_id_projects'), ondelete='CASCADE'),
@@ -107,8 +106,8 @@ def upgrade():
     sa.Column('input_id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('pledger_id', sa.Integer(), nullable=True),
-    sa.Column('quantity', commons.types.DecimalText(length=64), nullable=False),
-    sa.Column('received', commons.types.DecimalText(length=64), nullable=False),
+    sa.Column('quantity', sa.String(length=64), nullable=False),
+    sa.Column('received', sa.String(length=64), nullable=False),
     sa.Column('withdrawn', sa.Boolean(), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['input_id'], ['ledger_inputs.id'], name=op.f('fk_ledger_pledges_input_id_ledger_inputs'), ondelete='CASCADE'),

@@ -9,11 +9,14 @@ from alembic import op
 import sqlalchemy as sa
 
 import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
 
-import commons.types
-# Pure rules only (no app, no models), so this migration keeps working as
-# the app changes: how a commit is credited.
-from commons.contributions import ledger_tally, rules
+# Self-contained: the backfill below carries a frozen copy of the crediting
+# rules as they were when this migration was written (commons 2026-11-26),
+# so later changes to the app cannot change what this migration does.
 
 
 # revision identifiers, used by Alembic.
@@ -34,7 +37,7 @@ def upgrade():
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('recorded_by_id', sa.Integer(), nullable=True),
-    sa.Column('recorded_at', commons.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_contribution_credits_project_id_projects'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_contribution_credits_recorded_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_contribution_credits_user_id_users'), ondelete='CASCADE'),
@@ -54,8 +57,8 @@ def upgrade():
     sa.Column('co_authored', sa.Integer(), nullable=False),
     sa.Column('lines_added', sa.BigInteger(), nullable=False),
     sa.Column('lines_removed', sa.BigInteger(), nullable=False),
-    sa.Column('first_at', commons.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_at', commons.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('first_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_contribution_git_days_project_id_projects'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contribution_git_days')),
     sa.UniqueConstraint('project_id', 'day', 'email', 'name', name=op.f('uq_contribution_git_days_project_id'))
@@ -69,8 +72,8 @@ def upgrade():
     sa.Column('co_authored', sa.Integer(), nullable=False),
     sa.Column('lines_added', sa.BigInteger(), nullable=False),
     sa.Column('lines_removed', sa.BigInteger(), nullable=False),
-    sa.Column('first_at', commons.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_at', commons.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('first_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_contribution_git_totals_project_id_projects'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contribution_git_totals')),
     sa.UniqueConstraint('project_id', 'email', 'name', name=op.f('uq_contribution_git_totals_project_id'))
@@ -81,7 +84,7 @@ def upgrade():
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('input_id', sa.Integer(), nullable=False),
-    sa.Column('quantity', commons.types.DecimalText(length=64), nullable=False),
+    sa.Column('quantity', sa.String(length=64), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
     sa.ForeignKeyConstraint(['input_id'], ['ledger_inputs.id'], name=op.f('fk_contribution_deliveries_input_id_ledger_inputs'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_contribution_deliveries_project_id_projects'), ondelete='CASCADE'),
@@ -107,7 +110,7 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('key', sa.String(length=16), nullable=False),
-    sa.Column('amount', commons.types.DecimalText(length=64), nullable=False),
+    sa.Column('amount', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_contribution_ledger_days_project_id_projects'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_contribution_ledger_days_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contribution_ledger_days')),
@@ -119,7 +122,7 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('key', sa.String(length=16), nullable=False),
-    sa.Column('amount', commons.types.DecimalText(length=64), nullable=False),
+    sa.Column('amount', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_contribution_ledger_totals_project_id_projects'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_contribution_ledger_totals_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contribution_ledger_totals')),
@@ -137,32 +140,32 @@ def _backfill():
     bind = op.get_bind()
     commits = sa.table(
         'commits', sa.column('project_id', sa.Integer), sa.column('author_name', sa.String),
-        sa.column('author_email', sa.String), sa.column('authored_at', commons.types.UTCDateTime()),
+        sa.column('author_email', sa.String), sa.column('authored_at', sa.DateTime(timezone=True)),
         sa.column('parent_count', sa.Integer), sa.column('co_authors', sa.JSON),
         sa.column('lines_added', sa.Integer), sa.column('lines_removed', sa.Integer))
     totals = sa.table('contribution_git_totals', *(sa.column(name) for name in (
         'project_id', 'email', 'name', 'commits', 'co_authored', 'lines_added', 'lines_removed')),
-        sa.column('first_at', commons.types.UTCDateTime()),
-        sa.column('last_at', commons.types.UTCDateTime()))
+        sa.column('first_at', sa.DateTime(timezone=True)),
+        sa.column('last_at', sa.DateTime(timezone=True)))
     days = sa.table('contribution_git_days', *(sa.column(name) for name in (
         'project_id', 'day', 'email', 'name', 'commits', 'co_authored', 'lines_added',
-        'lines_removed')), sa.column('first_at', commons.types.UTCDateTime()),
-        sa.column('last_at', commons.types.UTCDateTime()))
+        'lines_removed')), sa.column('first_at', sa.DateTime(timezone=True)),
+        sa.column('last_at', sa.DateTime(timezone=True)))
     projects = [row[0] for row in bind.execute(sa.select(commits.c.project_id).distinct())]
     for project_id in projects:
         credits = [credit for row in bind.execute(
             sa.select(commits.c.author_name, commits.c.author_email, commits.c.authored_at,
                       commits.c.parent_count, commits.c.co_authors, commits.c.lines_added,
                       commits.c.lines_removed).where(commits.c.project_id == project_id))
-            for credit in rules.credits(row[0], row[1], row[2], row[3], row[4] or [], row[5],
-                                        row[6])]
+            for credit in _credits(row[0], row[1], _utc(row[2]), row[3], row[4] or [], row[5],
+                                   row[6])]
         for table, by_day, key in ((totals, False, ('email', 'name')),
                                    (days, True, ('day', 'email', 'name'))):
             rows = [{'project_id': project_id, **dict(zip(key, values)),
                      'commits': t.commits, 'co_authored': t.co_authored,
                      'lines_added': t.lines_added, 'lines_removed': t.lines_removed,
                      'first_at': t.first_at, 'last_at': t.last_at}
-                    for values, t in rules.tally_credits(credits, by_day).items()]
+                    for values, t in _tally_credits(credits, by_day).items()]
             if rows:
                 bind.execute(sa.insert(table), rows)
     users = sa.table('users', sa.column('id'), sa.column('username'))
@@ -175,7 +178,7 @@ def _backfill_ledger(bind, user_ids):
     appends run, so the migration and the app cannot differ): its tallies,
     and the deliveries it ends with."""
     entries = sa.table('ledger_entries', sa.column('project_id'), sa.column('seq'),
-                       sa.column('at', commons.types.UTCDateTime()), sa.column('actor_id'),
+                       sa.column('at', sa.DateTime(timezone=True)), sa.column('actor_id'),
                        sa.column('action'), sa.column('payload'))
     inputs = sa.table('ledger_inputs', sa.column('id'), sa.column('project_id'),
                       sa.column('number'))
@@ -190,18 +193,18 @@ def _backfill_ledger(bind, user_ids):
         sa.select(inputs.c.id, inputs.c.project_id, inputs.c.number))}
     projects = [row[0] for row in bind.execute(sa.select(entries.c.project_id).distinct())]
     for project_id in projects:
-        state, changes = ledger_tally.State(), []
+        state, changes = _State(), []
         for seq, at, actor, action, payload in bind.execute(
                 sa.select(entries.c.seq, entries.c.at, entries.c.actor_id, entries.c.action,
                           entries.c.payload)
                 .where(entries.c.project_id == project_id).order_by(entries.c.seq)):
-            changes += ledger_tally.apply(state, seq, at.date(), actor, action,
+            changes += _apply(state, seq, _utc(at).date(), actor, action,
                                           json.loads(payload)['data'], user_ids)
         for table, by_day in ((totals, False), (days, True)):
             names = ('user_id', 'day', 'kind', 'key') if by_day else ('user_id', 'kind', 'key')
             rows = [{'project_id': project_id, **dict(zip(names, key, strict=True)),
                      'amount': str(amount)}
-                    for key, amount in ledger_tally.totals(changes, by_day).items()]
+                    for key, amount in _totals(changes, by_day).items()]
             if rows:
                 bind.execute(sa.insert(table), rows)
         rows = [{'project_id': project_id, 'seq': seq, 'user_id': delivered.user,
@@ -210,6 +213,231 @@ def _backfill_ledger(bind, user_ids):
                 for seq, delivered in sorted(state.deliveries.items())]
         if rows:
             bind.execute(sa.insert(deliveries), rows)
+
+
+# ---------------------------------------------------------------- frozen rules
+# A copy, by intent: commons.contributions.rules (credits, tally_credits) and
+# commons.contributions.ledger_tally as of this migration. Do not update it
+# when those change; a later migration backfills anew if it must.
+
+def _utc(value):
+    """Dates as the app stores them: UTC (SQLite hands back naive UTC)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class _CommitCredit:
+    name: str
+    email: str
+    day: date
+    at: datetime
+    authored: int
+    co_authored: int
+    lines_added: int
+    lines_removed: int
+
+
+def _credits(author_name, author_email, authored_at, parent_count, co_authors, lines_added,
+             lines_removed):
+    """The author and each distinct co-author share a commit's lines; a
+    merge commit credits nobody."""
+    if parent_count > 1:
+        return []
+    day, email = authored_at.date(), author_email.lower()
+    result = [_CommitCredit(author_name, email, day, authored_at, 1, 0, lines_added,
+                            lines_removed)]
+    seen = {email}
+    for co in co_authors:
+        co_email = str(co.get('email', '')).lower()
+        if not co_email or co_email in seen:
+            continue
+        seen.add(co_email)
+        result.append(_CommitCredit(str(co.get('name', '')), co_email, day, authored_at, 0, 1,
+                                    lines_added, lines_removed))
+    return result
+
+
+@dataclass
+class _GitTally:
+    commits: int = 0
+    co_authored: int = 0
+    lines_added: int = 0
+    lines_removed: int = 0
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+
+
+def _tally_credits(commit_credits, by_day):
+    tallies = {}
+    for c in commit_credits:
+        key = (c.day, c.email, c.name) if by_day else (c.email, c.name)
+        tally = tallies.setdefault(key, _GitTally())
+        tally.commits += c.authored
+        tally.co_authored += c.co_authored
+        tally.lines_added += c.lines_added
+        tally.lines_removed += c.lines_removed
+        tally.first_at = c.at if tally.first_at is None else min(tally.first_at, c.at)
+        tally.last_at = c.at if tally.last_at is None else max(tally.last_at, c.at)
+    return tallies
+
+
+_COUNTS = {'pledged': 'pledges', 'delivered': 'deliveries'}
+
+
+@dataclass
+class _Need:
+    unit: str
+    unit_cost: Decimal | None
+    currency: str | None
+
+
+@dataclass
+class _Pledged:
+    user: int | None
+    day: date
+    input: int
+    quantity: Decimal
+    withdrawn: bool = False
+    received: Decimal = Decimal(0)
+
+    @property
+    def given(self):
+        return self.received if self.withdrawn else self.quantity
+
+
+@dataclass
+class _Delivered:
+    user: int
+    day: date
+    input: int
+    quantity: Decimal
+
+
+@dataclass
+class _Worked:
+    user: int | None
+    day: date
+    category: str
+
+
+@dataclass
+class _State:
+    inputs: dict = field(default_factory=dict)
+    pledges: dict = field(default_factory=dict)
+    deliveries: dict = field(default_factory=dict)
+    work: dict = field(default_factory=dict)
+
+
+def _amounts(what, user, day, need, quantity):
+    if user is None or not quantity:
+        return []
+    changes = [(user, day, what, need.unit, quantity)]
+    if need.unit_cost is not None and need.currency:
+        changes.append((user, day, f'{what}_value', need.currency, quantity * need.unit_cost))
+    return changes
+
+
+def _counted(what, user, day, need, before, after):
+    if user is None or before == after:
+        return []
+    changes = _amounts(what, user, day, need, after - before)
+    if (before > 0) != (after > 0):
+        changes.append((user, day, _COUNTS[what], '', Decimal(1) if after > 0 else Decimal(-1)))
+    return changes
+
+
+def _apply(state, seq, day, actor, action, data, users):
+    """What journal entry *seq* changes in the contributor tallies."""
+    if action == 'need':
+        state.inputs[data['input']] = _Need(
+            data['unit'], Decimal(data['unit_cost']) if data.get('unit_cost') else None,
+            data.get('currency'))
+        return []
+    if action == 'work':
+        worked = state.work[seq] = _Worked(users.get(data.get('worker', ''), actor),
+                                           date.fromisoformat(data['date']), data['category'])
+        if worked.user is None:
+            return []
+        return [(worked.user, worked.day, 'hours', worked.category, Decimal(data['hours']))]
+    if action == 'pledge':
+        pledged = state.pledges[seq] = _Pledged(users.get(data.get('pledger', ''), actor), day,
+                                                data['input'], Decimal(0))
+        return _pledge_changes(state, pledged, quantity=Decimal(data['quantity']))
+    if action == 'withdraw':
+        return _pledge_changes(state, state.pledges[data['pledge']], withdrawn=True)
+    if action == 'receipt':
+        amount = Decimal(data['quantity'])
+        against = state.pledges.get(data.get('pledge'))
+        changes = [] if against is None else \
+            _pledge_changes(state, against, received=against.received + amount)
+        user = users.get(data.get('provider_user') or '')
+        if user is None:
+            return changes
+        delivered = state.deliveries[seq] = _Delivered(
+            user, date.fromisoformat(data['date']), data['input'], Decimal(0))
+        return changes + _delivery_changes(state, delivered, amount)
+    if action == 'correct':
+        return _correct(state, data)
+    return []
+
+
+def _pledge_changes(state, pledged, **now):
+    before = pledged.given
+    for name, value in now.items():
+        setattr(pledged, name, value)
+    return _counted('pledged', pledged.user, pledged.day, state.inputs[pledged.input], before,
+                    pledged.given)
+
+
+def _delivery_changes(state, delivered, quantity):
+    before, delivered.quantity = delivered.quantity, quantity
+    return _counted('delivered', delivered.user, delivered.day, state.inputs[delivered.input],
+                    before, quantity)
+
+
+def _correct(state, data):
+    deltas = {key: Decimal(value) for key, value in data['deltas'].items()}
+    original, seq = data['action'], data['corrects']
+    if original == 'work':
+        worked = state.work.get(seq)
+        if worked is None or worked.user is None:
+            return []
+        return [(worked.user, worked.day, 'hours', worked.category, deltas['hours'])]
+    change = deltas.get('quantity', Decimal(0))
+    if original == 'pledge':
+        pledged = state.pledges[seq]
+        return _pledge_changes(state, pledged, quantity=pledged.quantity + change)
+    if original == 'receipt':
+        against = state.pledges.get(data.get('pledge'))
+        changes = [] if against is None else \
+            _pledge_changes(state, against, received=against.received + change)
+        delivered = state.deliveries.get(seq)
+        if delivered is not None:
+            changes += _delivery_changes(state, delivered, delivered.quantity + change)
+        return changes
+    if original == 'need' and 'unit_cost' in deltas:
+        need = state.inputs[data['input']]
+        cost_change = deltas['unit_cost']
+        need.unit_cost = (need.unit_cost or Decimal(0)) + cost_change
+        if not need.currency:
+            return []
+        changes = [(p.user, p.day, 'pledged_value', need.currency, p.given * cost_change)
+                   for p in state.pledges.values()
+                   if p.input == data['input'] and p.user is not None and p.given]
+        changes += [(d.user, d.day, 'delivered_value', need.currency, d.quantity * cost_change)
+                    for d in state.deliveries.values()
+                    if d.input == data['input'] and d.quantity]
+        return changes
+    return []
+
+
+def _totals(changes, by_day):
+    summed = defaultdict(Decimal)
+    for user, day, kind, key, delta in changes:
+        summed[(user, day, kind, key) if by_day else (user, kind, key)] += delta
+    return dict(summed)
 
 
 def downgrade():

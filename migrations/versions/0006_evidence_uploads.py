@@ -8,7 +8,6 @@ Create Date: 2026-11-30 20:45:00.000000
 from alembic import op
 import sqlalchemy as sa
 
-import commons.types
 
 
 # revision identifiers, used by Alembic.
@@ -27,7 +26,7 @@ def upgrade():
     sa.Column('size', sa.BigInteger(), nullable=False),
     sa.Column('project_id', sa.Integer(), nullable=False),
     sa.Column('uploader_id', sa.Integer(), nullable=False),
-    sa.Column('uploaded_at', commons.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('uploaded_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_ledger_evidence_uploads_project_id_projects'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['uploader_id'], ['users.id'], name=op.f('fk_ledger_evidence_uploads_uploader_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_evidence_uploads'))
