@@ -52,10 +52,12 @@ def run(path: Path, *args: str, input: bytes | str | None = None,
     argv = command(path, *args)
     if isinstance(input, str):
         input = input.encode("utf-8")
+    # Without input, git reads an empty stdin, never the server's own.
+    stdin = subprocess.DEVNULL if input is None else None
     started = time.monotonic()
     try:
-        result = subprocess.run(argv, input=input, capture_output=True, timeout=timeout,
-                                env={**os.environ, **env} if env else None)
+        result = subprocess.run(argv, input=input, stdin=stdin, capture_output=True,
+                                timeout=timeout, env={**os.environ, **env} if env else None)
     except subprocess.TimeoutExpired:
         log.warning("git timed out after %ss: %s", timeout, _shown(argv))
         raise GitError(argv, None, f"git did not finish within {timeout:g} seconds") from None
