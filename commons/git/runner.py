@@ -93,7 +93,7 @@ def start(path: Path, *args: str, stdin: bool = False, stderr: bool = False,
     return subprocess.Popen(
         argv, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE if stderr else subprocess.DEVNULL,
-        **({"text": True, "encoding": "utf-8", "errors": "replace"} if text else {}))
+        encoding="utf-8" if text else None, errors="replace" if text else None)
 
 
 def _shown(argv: list[str]) -> str:
