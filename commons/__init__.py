@@ -54,9 +54,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commons.contributions import cli as contributions_cli
     from commons.contributions import views as contributions_views
     from commons.demo import cli as demo_cli
-    from commons.git import browse
     from commons.git import cli as git_cli
-    from commons.git import views as git_views
+    from commons.git import pages as browse
+    from commons.git import smart_http as git_views
     from commons.governance import cli as governance_cli
     from commons.governance import views as governance_views
     from commons.ledger import cli as ledger_cli

@@ -4,7 +4,6 @@ that would move someone's commits to another account without their say
 of proposals both read it here, so neither follows a line the other
 ignores."""
 
-import subprocess
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 from commons.accounts.models import Email
 from commons.contributions import rules
 from commons.contributions.models import MailmapAddress
+from commons.git import runner
 from commons.projects.models import Project  # before governance's models, which need it
 from commons.governance import rules as governance_rules
 from commons.governance.models import Proposal
@@ -27,9 +27,8 @@ def read_mailmap(path: Path, branch: str) -> rules.Mailmap:
 
 def mailmap_at(path: Path, commit: str) -> rules.Mailmap:
     """The .mailmap in *commit* (a ref or an object name), every line."""
-    result = subprocess.run(["git", "-C", str(path), "cat-file", "blob", f"{commit}:.mailmap"],
-                            capture_output=True)
-    if result.returncode != 0:
+    result = runner.run(path, "cat-file", "blob", f"{commit}:.mailmap", ok=None)
+    if result.returncode != 0:  # no such commit, or no .mailmap in it
         return rules.Mailmap()
     return rules.parse_mailmap(result.stdout[:1_000_000].decode("utf-8", "replace"))
 

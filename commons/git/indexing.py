@@ -9,7 +9,6 @@ make old commits look new. Callers hold the project's lock (see
 """
 
 import re
-import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -18,6 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from commons.git import runner
 from commons.git.models import Commit, IndexedTip
 from commons.signals import commits_indexed
 
@@ -100,29 +100,21 @@ def _timestamp(text: str) -> datetime:
         return _LATEST if text.strip().isdigit() else datetime.fromtimestamp(0, timezone.utc)
 
 
-def _git(path: Path, *args: str, stdin: str = "") -> str:
-    result = subprocess.run(["git", "-C", str(path), *args], input=stdin, capture_output=True,
-                            text=True, encoding="utf-8", errors="replace", check=True)
-    return result.stdout
-
-
 def unindexed_commits(path: Path, heads: list[str], tips: Iterable[str]) -> list[str]:
     """Commits reachable from *heads* and from no indexed tip, newest first."""
     if not heads:
         return []
     revisions = "\n".join([*heads, *(f"^{tip}" for tip in tips)]) + "\n"
-    return _git(path, "rev-list", "--ignore-missing", "--stdin", stdin=revisions).split()
+    return runner.output(path, "rev-list", "--ignore-missing", "--stdin", input=revisions).split()
 
 
 def read_commits(path: Path, shas: list[str]) -> Iterator[CommitInfo]:
     """What the index keeps of each commit in *shas*, streamed from git."""
     if not shas:
         return
-    process = subprocess.Popen(
-        ["git", "-C", str(path), "-c", "core.quotePath=false", "log", "--no-walk=unsorted",
-         "--stdin", "--no-renames", "--numstat", f"--format={_LOG_FORMAT}"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        text=True, encoding="utf-8", errors="replace")
+    process = runner.start(path, "-c", "core.quotePath=false", "log", "--no-walk=unsorted",
+                           "--stdin", "--no-renames", "--numstat", f"--format={_LOG_FORMAT}",
+                           stdin=True, text=True)
     # A feeder thread is not needed: git reads all of stdin before it writes.
     process.stdin.write("\n".join(shas) + "\n")
     process.stdin.close()
@@ -131,7 +123,7 @@ def read_commits(path: Path, shas: list[str]) -> Iterator[CommitInfo]:
     finally:
         process.stdout.close()
         if process.wait() != 0:
-            raise subprocess.CalledProcessError(process.returncode, "git log")
+            raise runner.GitError(process.args, process.returncode, "")
 
 
 def index_commits(session: Session, project_id: int, path: Path, heads: list[str],
@@ -182,10 +174,10 @@ def _independent(path: Path, commits: set[str]) -> set[str]:
     whose objects are gone (pruned) are dropped."""
     if not commits:
         return set()
-    present = _git(path, "cat-file", "--batch-check=%(objectname) %(objecttype)",
-                   stdin="\n".join(sorted(commits)) + "\n")
+    present = runner.output(path, "cat-file", "--batch-check=%(objectname) %(objecttype)",
+                            input="\n".join(sorted(commits)) + "\n")
     existing = [line.split()[0] for line in present.splitlines()
                 if line.endswith((" commit", " tag"))]
     if len(existing) <= 1:
         return set(existing)
-    return set(_git(path, "merge-base", "--independent", *existing).split())
+    return set(runner.output(path, "merge-base", "--independent", *existing).split())

@@ -7,7 +7,6 @@ commit-tree``, and the branch moves with ``git update-ref NEW OLD``, so a
 push that lands meanwhile is never lost (the update then fails and is
 retried on the new tip)."""
 
-import os
 import re
 import subprocess
 from collections import defaultdict
@@ -15,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from commons.git import runner
 from commons.git.repositories import Identity
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
@@ -37,12 +37,12 @@ class MergeResult:
 
 
 def _git(path: Path, *args: str, env: dict | None = None, input: bytes | None = None,
-         ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
-    result = subprocess.run(["git", "-C", str(path), *args], capture_output=True, input=input,
-                            env=env)
-    if result.returncode not in ok:
-        raise EffectError(result.stderr.decode("utf-8", "replace").strip() or "git failed")
-    return result
+         ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[bytes]:
+    # A git failure here means the decision cannot be carried out.
+    try:
+        return runner.run(path, *args, env=env, input=input, ok=ok)
+    except runner.GitError as error:
+        raise EffectError(str(error)) from error
 
 
 def branch_head(path: Path, branch: str) -> str | None:
@@ -64,7 +64,7 @@ def is_ancestor(path: Path, ancestor: str, descendant: str) -> bool:
 
 def _commit_env(author: Identity, committer: Identity, when: datetime) -> dict:
     stamp = f"{int(when.timestamp())} +0000"
-    return {**os.environ, "GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
+    return {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
             "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_NAME": committer.name,
             "GIT_COMMITTER_EMAIL": committer.email, "GIT_COMMITTER_DATE": stamp}
 

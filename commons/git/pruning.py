@@ -6,11 +6,12 @@ pages show any commit in the repository, so removing the objects is the only
 way to stop serving them. Commits an open proposal pins are kept by refs
 under ``refs/commons/pinned/``, which the transport hides from clients."""
 
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from commons.git import reading, runner
 
 PINNED = "refs/commons/pinned/"
 
@@ -42,9 +43,10 @@ def prune(path: Path, cutoff: datetime, keep: Iterable[str] = ()) -> Pruned:
     entries_before = git_date(cutoff + timedelta(seconds=1))
     _git(path, "reflog", "expire", f"--expire-unreachable={entries_before}", "--all")
     # gc packs what is reachable, loosens what is not but newer than the
-    # cut-off, and deletes the rest; it also takes git's own gc lock.
+    # cut-off, and deletes the rest; it also takes git's own gc lock. No time
+    # limit: only the command line waits for it, never a web request.
     _git(path, "-c", f"gc.reflogExpireUnreachable={entries_before}", "gc", "--quiet",
-         f"--prune={when}")
+         f"--prune={when}", timeout=None)
     return Pruned(before, _object_count(path))
 
 
@@ -53,17 +55,12 @@ def _pin(path: Path, commits: set[str]) -> None:
     the repository): a pin outlives this run, so git's automatic gc after a
     push keeps them too."""
     present = _git(path, "for-each-ref", "--format=%(refname)", PINNED).split()
-    existing = {c for c in commits if _has_commit(path, c)}
+    existing = {c for c in commits if reading.has_commit(path, c)}
     wanted = {PINNED + sha: sha for sha in existing}
     lines = [f"delete {ref}" for ref in present if ref not in wanted]
     lines += [f"update {ref} {sha}" for ref, sha in sorted(wanted.items())]
     if lines:
         _git(path, "update-ref", "--stdin", input="\n".join(lines) + "\n")
-
-
-def _has_commit(path: Path, sha: str) -> bool:
-    return subprocess.run(["git", "-C", str(path), "cat-file", "-e", f"{sha}^{{commit}}"],
-                          capture_output=True).returncode == 0
 
 
 def _object_count(path: Path) -> int:
@@ -72,9 +69,9 @@ def _object_count(path: Path) -> int:
     return int(counts.get("count", 0)) + int(counts.get("in-pack", 0))
 
 
-def _git(path: Path, *args: str, input: str | None = None) -> str:
-    result = subprocess.run(["git", "-C", str(path), *args], capture_output=True, text=True,
-                            input=input)
-    if result.returncode != 0:
-        raise PruneError(result.stderr.strip() or f"git {args[0]} failed")
-    return result.stdout
+def _git(path: Path, *args: str, input: str | None = None,
+         timeout: float | None = runner.TIMEOUT) -> str:
+    try:
+        return runner.output(path, *args, input=input, timeout=timeout)
+    except runner.GitError as error:
+        raise PruneError(str(error)) from error

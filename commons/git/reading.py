@@ -3,11 +3,12 @@
 paths are looked up in git trees, never on disk)."""
 
 import re
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+
+from commons.git import runner
 
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _FIELD, _RECORD = "\x1f", "\x1e"
@@ -75,12 +76,25 @@ class CommitView:
 
 
 def git(path: Path, *args: str, input: bytes | None = None) -> bytes:
-    """Run git in the repository; NotInRepository when git says no."""
-    result = subprocess.run(["git", "-C", str(path), *args], input=input,
-                            capture_output=True)
-    if result.returncode != 0:
-        raise NotInRepository(result.stderr.decode("utf-8", "replace").strip())
-    return result.stdout
+    """git's stdout for *args*; NotInRepository when git says no (for a
+    page, whatever git cannot find is a 404)."""
+    try:
+        return runner.run(path, *args, input=input).stdout
+    except runner.GitError as error:
+        if error.returncode is None:
+            raise  # git ran out of time: a server fault, not a missing page
+        raise NotInRepository(error.stderr) from error
+
+
+def has_branch(path: Path, branch: str) -> bool:
+    """Whether *branch* exists; a loose ref is seen without starting git."""
+    return (path / "refs" / "heads" / branch).exists() or runner.succeeds(
+        path, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}")
+
+
+def has_commit(path: Path, sha: str) -> bool:
+    """Whether the commit *sha* is in the repository."""
+    return runner.succeeds(path, "cat-file", "-e", f"{sha}^{{commit}}")
 
 
 def refs(path: Path, kind: str) -> list[Ref]:
@@ -174,8 +188,7 @@ def tree(path: Path, tree_sha: str, subpath: str) -> list[Entry]:
 
 def blob_head(path: Path, sha: str, limit: int) -> bytes:
     """The first *limit* bytes of a blob (the page never holds more)."""
-    with subprocess.Popen(["git", "-C", str(path), "cat-file", "blob", sha],
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process:
+    with runner.start(path, "cat-file", "blob", sha) as process:
         data = process.stdout.read(limit)
         process.kill()
     return data
@@ -185,8 +198,7 @@ def stream(path: Path, *args: str, chunk: int = 64 * 1024) -> Iterator[bytes]:
     """git's output as it comes (raw files, archives, patches). git starts
     now and its first piece is read before this returns, so a git that fails
     at once raises NotInRepository instead of sending an empty file."""
-    process = subprocess.Popen(["git", "-C", str(path), *args], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
+    process = runner.start(path, *args, stderr=True)
     first = process.stdout.read1(chunk)
     if not first and process.wait() != 0:
         message = process.stderr.read().decode("utf-8", "replace").strip()
@@ -212,8 +224,7 @@ def stream(path: Path, *args: str, chunk: int = 64 * 1024) -> Iterator[bytes]:
 def output_exceeds(path: Path, limit: int, *args: str, chunk: int = 64 * 1024) -> bool:
     """Whether git's output for *args* is longer than *limit* bytes. It is
     read and counted, never kept, and git is stopped as soon as it is over."""
-    with subprocess.Popen(["git", "-C", str(path), *args], stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL) as process:
+    with runner.start(path, *args) as process:
         total = 0
         while total <= limit and (data := process.stdout.read1(chunk)):
             total += len(data)
@@ -256,9 +267,8 @@ def commit(path: Path, sha: str, max_diff_bytes: int = 512 * 1024,
         change.diff_shown = False
     pathspec = ["--", ".", *(f":(exclude,literal){c.path}" for c in skipped)] if skipped else []
     diff = b""
-    with subprocess.Popen(["git", "-C", str(path), "diff-tree", "-r", "-p", "--no-color",
-                           "--no-renames", *against, *pathspec], stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL) as process:
+    with runner.start(path, "diff-tree", "-r", "-p", "--no-color", "--no-renames", *against,
+                      *pathspec) as process:
         diff = process.stdout.read(max_diff_bytes + 1)
         process.kill()
     view.diff_truncated = len(diff) > max_diff_bytes

@@ -5,11 +5,9 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
-from io import BytesIO
 from pathlib import Path
 
-import git
-from gitdb import IStream
+from commons.git import runner
 
 
 class RepositoryError(RuntimeError):
@@ -48,12 +46,11 @@ def create_repository(path: Path, files: dict[str, bytes], *, author: Identity,
     except OSError as error:
         raise RepositoryError(f"cannot write in {path.parent}: {error.strerror}") from error
     try:
-        repo = git.Repo.init(staging, bare=True, initial_branch=branch)
-        with repo:
-            sha = _first_commit(repo, files, author=author, message=message,
-                                when=when, branch=branch)
+        runner.run(staging, "init", "--quiet", "--bare", f"--initial-branch={branch}")
+        sha = _first_commit(staging, files, author=author, message=message, when=when,
+                            branch=branch)
         os.rename(staging, path)
-    except (OSError, git.GitError) as error:
+    except (OSError, runner.GitError) as error:
         shutil.rmtree(staging, ignore_errors=True)
         raise RepositoryError(str(error)) from error
     except BaseException:
@@ -69,27 +66,23 @@ def remove_repository(path: Path) -> None:
 
 def read_file(path: Path, ref: str, name: str) -> bytes | None:
     """The bytes of *name* at *ref*, or None when either is missing."""
-    try:
-        with git.Repo(path) as repo:
-            blob = repo.commit(ref).tree / name
-            return blob.data_stream.read()
-    except (git.exc.GitError, git.exc.ODBError, KeyError, ValueError):  # ODBError: no such ref
-        return None
+    result = runner.run(path, "cat-file", "blob", f"{ref}:{name}", ok=None)
+    return result.stdout if result.returncode == 0 else None
 
 
-def _first_commit(repo: git.Repo, files: dict[str, bytes], *, author: Identity,
+def _first_commit(path: Path, files: dict[str, bytes], *, author: Identity,
                   message: str, when: datetime, branch: str) -> str:
-    entries = []
-    for name in sorted(files):
-        blob = repo.odb.store(IStream("blob", len(files[name]), BytesIO(files[name])))
-        entries.append(b"100644 " + name.encode() + b"\0" + blob.binsha)
-    tree_data = b"".join(entries)
-    tree = repo.odb.store(IStream("tree", len(tree_data), BytesIO(tree_data)))
-    actor = git.Actor(author.name, author.email)
-    stamp = f"{int(when.timestamp())} +0000"  # git's raw format
-    commit = git.Commit.create_from_tree(
-        repo, git.Tree(repo, tree.binsha), message, parent_commits=[], head=False,
-        author=actor, committer=actor, author_date=stamp, commit_date=stamp,
-    )
-    repo.git.update_ref(f"refs/heads/{branch}", commit.hexsha, "")
-    return commit.hexsha
+    # The objects are written as they are, not through `git commit`, which
+    # would tidy the author's name and the message on its own terms.
+    def store(kind: str, data: bytes) -> str:
+        return runner.output(path, "hash-object", "-t", kind, "-w", "--stdin",
+                             input=data).strip()
+
+    tree = store("tree", b"".join(
+        b"100644 " + name.encode() + b"\0" + bytes.fromhex(store("blob", files[name]))
+        for name in sorted(files)))
+    person = f"{author.name} <{author.email}> {int(when.timestamp())} +0000"
+    commit = store("commit", f"tree {tree}\nauthor {person}\ncommitter {person}\n\n"
+                             f"{message}".encode())
+    runner.run(path, "update-ref", f"refs/heads/{branch}", commit, "")
+    return commit

@@ -137,8 +137,13 @@ def run_git(service: str, path: Path, *, env: dict[str, str], body: Iterable[byt
     ends git's input (git then drops its quarantine itself), and a client
     that goes away mid-answer leaves receive-pack to finish its ref updates
     and hooks while its output is read and dropped."""
+    # Its own process, not commons.git.runner's: the body is fed from a
+    # thread while the answer is read in large pieces straight off a widened
+    # pipe, stderr is kept only as a tail, and a push is never timed out or
+    # killed half-way; the runner reads whole answers or short streams.
     process = subprocess.Popen(
-        git_command(service, path, advertise=advertise, max_push_bytes=max_push_bytes), env={**os.environ, **env},
+        git_command(service, path, advertise=advertise, max_push_bytes=max_push_bytes),
+        env={**os.environ, **env},
         stdin=subprocess.PIPE if body is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )

@@ -192,9 +192,7 @@ def patch(slug: str, sha: str):
     _, path = _open(slug)
     if not reading.is_commit_id(sha):
         abort(404, description="A patch takes a full commit id.")
-    try:
-        reading.git(path, "cat-file", "-e", f"{sha}^{{commit}}")
-    except NotInRepository:
+    if not reading.has_commit(path, sha):
         abort(404, description=f"There is no commit {sha}.")
     # Counted first, sent second: a patch is refused whole rather than cut
     # off where a reader could take it for complete.

@@ -4,7 +4,6 @@ git prints to the person pushing."""
 
 import logging
 import os
-import subprocess
 import tempfile
 import zlib
 from pathlib import Path
@@ -25,7 +24,7 @@ from commons.accounts import services as accounts
 from commons.accounts.models import User
 from commons.accounts.attempts import TooManyAttempts, count_password_attempt
 from commons.extensions import csrf, db
-from commons.git import pushes, rules
+from commons.git import pushes, reading, rules
 from commons.git.pktline import (
     MalformedPacket,
     parse_ref_updates,
@@ -138,9 +137,10 @@ def receive_pack(slug: str):
         return plain(400, f"commons could not read this push ({error}); nothing was changed.")
 
     proposals_url = absolute_url("governance.index", slug=project.slug)
+    branch_exists = reading.has_branch(path, project.default_branch)
     refusals = rules.push_refusals(updates, default_branch=project.default_branch,
                                    push_mode=project.push_policy, proposals_url=proposals_url,
-                                   default_branch_exists=_has_branch(path, project.default_branch))
+                                   default_branch_exists=branch_exists)
     if refusals:
         try:
             for _ in body:  # read the pack we will not use, so git hears our answer
@@ -282,12 +282,6 @@ def _too_large(limit: int | None, what: str, setting: str, outcome: str) -> Resp
     return plain(413, f"This {what} is larger than the server accepts: over {limit} bytes, "
                       f"counted unzipped (COMMONS_{setting}); {outcome}. Send less at a time, "
                       "or ask the site's administrators to raise the limit.")
-
-
-def _has_branch(path: Path, branch: str) -> bool:
-    return (path / "refs" / "heads" / branch).exists() or subprocess.run(
-        ["git", "-C", str(path), "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
-        capture_output=True).returncode == 0
 
 
 def _git_env(protocol: str | None) -> dict[str, str]:
