@@ -19,6 +19,7 @@ from commons.contributions import rules as contribution_rules
 from commons.git import merging
 from commons.git.repositories import Identity, repository_path
 from commons.governance import rules
+from commons.governance.effects import EffectError
 from commons.governance.models import (
     AffectedParty,
     Comment,
@@ -794,7 +795,7 @@ def _decide_one(session: Session, proposal: Proposal, count: rules.Tally, settin
         outcome = _carry_out(session, proposal, project, settings, now)
         status = rules.PASSED
         text = _event_text(status, count, outcome)
-    except merging.EffectError as error:
+    except EffectError as error:
         status, outcome = rules.FAILED, str(error)
         text = f"Passed ({_summary(count)}) but could not be carried out: {error}"
     proposal.status, proposal.outcome = status, outcome
@@ -849,9 +850,12 @@ def _carry_out(session: Session, proposal: Proposal, project: Project, settings:
         branch, head = proposal.details["branch"], proposal.details["head"]
         message = (f"Merge {branch} (proposal #{proposal.number}: {proposal.title})\n\n"
                    f"Decided-by: {url}\n")
-        result = merging.merge(path, project.default_branch, head, message, identity, now)
+        try:
+            result = merging.merge(path, project.default_branch, head, message, identity, now)
+        except merging.ChangeError as error:
+            raise EffectError(str(error)) from error
         if result.conflicts:
-            raise merging.EffectError(
+            raise EffectError(
                 f"{branch} conflicts with {project.default_branch} in: "
                 f"{', '.join(result.conflicts)}. Merge {project.default_branch} into {branch}, "
                 "push, and the proposal is revised.")
@@ -865,13 +869,13 @@ def _carry_out(session: Session, proposal: Proposal, project: Project, settings:
     if proposal.kind == "membership":
         user = session.scalar(sa.select(User).where(User.username == proposal.details["username"]))
         if user is None:
-            raise merging.EffectError("the account no longer exists")
+            raise EffectError("the account no longer exists")
         membership = project.membership_of(user)
         if membership is not None and membership.status == Membership.MEMBER:
             return f"{user.username} was already a member."
         if membership is not None and membership.status == Membership.LEFT \
                 and membership.left_at and membership.left_at >= proposal.opened_at:
-            raise merging.EffectError(f"{user.username} withdrew the request to join.")
+            raise EffectError(f"{user.username} withdrew the request to join.")
         if membership is None:
             membership = Membership(project=project, user=user, requested_at=now)
             session.add(membership)
@@ -880,13 +884,16 @@ def _carry_out(session: Session, proposal: Proposal, project: Project, settings:
     if proposal.kind == "license":
         identifier = proposal.details["license"]
         if problem := licences.licence_problem(identifier):
-            raise merging.EffectError(problem)
+            raise EffectError(problem)
         text = licences.licence_text(identifier, year=now.year,
                                      holders=f"The {project.name} contributors").encode()
-        commit = merging.replace_file(
-            path, project.default_branch, "LICENSE", text,
-            f"Relicense under {identifier} (proposal #{proposal.number})\n\nDecided-by: {url}\n",
-            identity, now)
+        try:
+            commit = merging.replace_file(
+                path, project.default_branch, "LICENSE", text,
+                f"Relicense under {identifier} (proposal #{proposal.number})\n\n"
+                f"Decided-by: {url}\n", identity, now)
+        except merging.ChangeError as error:
+            raise EffectError(str(error)) from error
         project.license = identifier
         proposal.result = {"commit": commit}
         return f"{project.name} is now under {identifier} (commit {commit[:10]})."
@@ -908,7 +915,7 @@ def _carry_out(session: Session, proposal: Proposal, project: Project, settings:
         try:
             need = ledger.approve_input(session, project, number, proposal.number, now)
         except (Conflict, NotFound) as error:
-            raise merging.EffectError(error.message) from None
+            raise EffectError(error.message) from None
         return f"Input #{number} ({need.title}) is approved."
     return "Decided."
 
