@@ -25,8 +25,10 @@ COMMONS = Identity("commons", "noreply@commons.invalid")
 _NO_MAILMAP = ("-c", "mailmap.file=", "-c", "mailmap.blob=")
 
 
-class EffectError(RuntimeError):
-    """The change cannot be made; the message says why."""
+class ChangeError(RuntimeError):
+    """The repository change cannot be made (git failed, the branch is gone
+    or kept moving); the message says why. Governance turns it into the
+    outcome of the decision that asked for the change."""
 
 
 @dataclass
@@ -42,7 +44,7 @@ def _git(path: Path, *args: str, env: dict | None = None, input: bytes | None = 
     try:
         return runner.run(path, *args, env=env, input=input, ok=ok)
     except runner.GitError as error:
-        raise EffectError(str(error)) from error
+        raise ChangeError(str(error)) from error
 
 
 def branch_head(path: Path, branch: str) -> str | None:
@@ -77,7 +79,7 @@ def merge(path: Path, target: str, pinned: str, message: str, author: Identity,
     for _ in range(attempts):
         head = branch_head(path, target)
         if head is None:
-            raise EffectError(f"the branch {target} does not exist")
+            raise ChangeError(f"the branch {target} does not exist")
         if is_ancestor(path, pinned, head):
             return MergeResult(None, already_merged=True)
         merged = _git(path, "merge-tree", "--write-tree", "--name-only", "--no-messages",
@@ -92,7 +94,7 @@ def merge(path: Path, target: str, pinned: str, message: str, author: Identity,
         if moved.returncode == 0:
             return MergeResult(commit)
         # Someone pushed meanwhile: merge again onto the new tip.
-    raise EffectError(f"{target} kept moving while the merge was being made; try again")
+    raise ChangeError(f"{target} kept moving while the merge was being made; try again")
 
 
 def replace_file(path: Path, branch: str, name: str, content: bytes, message: str,
@@ -103,7 +105,7 @@ def replace_file(path: Path, branch: str, name: str, content: bytes, message: st
     for _ in range(attempts):
         head = branch_head(path, branch)
         if head is None:
-            raise EffectError(f"the branch {branch} does not exist")
+            raise ChangeError(f"the branch {branch} does not exist")
         current = _git(path, "rev-parse", "--verify", "--quiet", f"{head}:{name}",
                        ok=(0, 1, 128))
         if current.stdout.decode().strip() == blob:
@@ -117,7 +119,7 @@ def replace_file(path: Path, branch: str, name: str, content: bytes, message: st
         if _git(path, "update-ref", f"refs/heads/{branch}", commit, head,
                 ok=(0, 1, 128)).returncode == 0:
             return commit
-    raise EffectError(f"{branch} kept moving while the change was being made; try again")
+    raise ChangeError(f"{branch} kept moving while the change was being made; try again")
 
 
 @dataclass

@@ -18,6 +18,7 @@ from commons import clock as app_clock
 from commons.accounts import services as accounts
 from commons.accounts.models import User
 from commons.extensions import db
+from commons.governance import inputs as governance_inputs
 from commons.governance import services as governance
 from commons.ledger import evidence, services
 from commons.ledger.models import Input, LedgerEntry, Pledge, WorkLog
@@ -336,7 +337,8 @@ def test_a_close_is_never_reported_done_and_silently_dropped(ledger, monkeypatch
             other.join(30)
         return found
 
-    monkeypatch.setattr(governance, "open_input_proposal", meanwhile)
+    # Replaced where withdrawing a closed input's proposal looks it up.
+    monkeypatch.setattr(governance_inputs, "open_input_proposal", meanwhile)
     try:
         services.close_input(db.session, ledger.project, ledger.ada, 1, "not needed", T0)
         db.session.commit()

@@ -1,0 +1,73 @@
+"""Policy: admission, push, review window or approval threshold change.
+Only the fields the proposal names change; the whole policy that results
+must still be valid."""
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from commons.accounts.models import User
+from commons.governance.effects import EffectError
+from commons.governance.kinds.base import Details, Kind, Opened
+from commons.governance.models import Proposal
+from commons.governance.settings import Settings
+from commons.money import parse_amount
+from commons.problems import Invalid
+from commons.projects import rules as project_rules
+from commons.projects.models import Project
+from commons.projects.rules import Policy, Threshold
+
+
+def read_details(session: Session, project: Project, author: User, details: Details,
+                 settings: Settings) -> Opened:
+    changes = {k: v for k, v in details.items() if v not in (None, "")}
+    allowed = {"admission", "push", "review_window", "approval_threshold"}
+    if not changes or set(changes) - allowed:
+        raise Invalid("A policy proposal changes admission, push, review_window or "
+                      "approval_threshold.", field="policy")
+    threshold = project.policy.approval_threshold
+    if "approval_threshold" in changes:
+        raw = changes["approval_threshold"] or {}
+        amount = parse_amount(raw.get("amount")) if isinstance(raw, dict) else None
+        if amount is None:
+            raise Invalid('approval_threshold is {"amount": "250.00", "currency": "EUR"}.',
+                          field="approval_threshold")
+        threshold = Threshold(amount, str(raw.get("currency", "")).upper())
+    try:
+        window = int(changes.get("review_window", project.review_window))
+    except (TypeError, ValueError):
+        raise Invalid("review_window is a number of seconds.", field="review_window") from None
+    policy = Policy(admission=changes.get("admission", project.admission),
+                    push=changes.get("push", project.push_policy),
+                    review_window=window, approval_threshold=threshold)
+    problems = project_rules.policy_problems(policy, min_review_window=settings.min_review_window)
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise Invalid(message, field=field, problems=problems)
+    result = {"admission": policy.admission, "push": policy.push,
+              "review_window": policy.review_window,
+              "approval_threshold": {"amount": str(threshold.amount),
+                                     "currency": threshold.currency}}
+    return Opened({k: v for k, v in result.items() if k in changes})
+
+
+def carry_out(session: Session, proposal: Proposal, project: Project, settings: Settings,
+              now: datetime) -> str:
+    details = proposal.details
+    if "admission" in details:
+        project.admission = details["admission"]
+    if "push" in details:
+        project.push_policy = details["push"]
+    if "review_window" in details:
+        project.review_window = max(int(details["review_window"]), settings.min_review_window)
+    if "approval_threshold" in details:
+        threshold = details["approval_threshold"]
+        amount = parse_amount(threshold["amount"])
+        if amount is None:  # checked when it was opened; kept apart for the type checker
+            raise EffectError(f"{threshold['amount']!r} is not an amount")
+        project.approval_amount = amount
+        project.approval_currency = threshold["currency"]
+    return "The policy changed: " + ", ".join(f"{k} = {v}" for k, v in details.items()) + "."
+
+
+KIND = Kind("policy", read_details, carry_out)

@@ -1,0 +1,29 @@
+"""What governance reads from the app's configuration, read once per call
+so services never touch ``current_app``."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from commons import urls
+from commons.governance.models import Proposal
+from commons.projects.models import Project
+
+
+@dataclass(frozen=True)
+class Settings:
+    repos_dir: Path
+    min_review_window: int
+    base_url: str  # for links written into commits ("Decided-by: <url>")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> "Settings":
+        """The address written into commits is the configured BASE_URL (the
+        `make run` address when unset), never a request's Host header, which
+        anyone can set and a merge commit keeps for ever."""
+        return cls(Path(config["REPOS_DIR"]), int(config["MIN_REVIEW_WINDOW"]),
+                   urls.base_url(config))
+
+    def proposal_url(self, project: Project, proposal: Proposal) -> str:
+        return f"{self.base_url}/projects/{project.slug}/proposals/{proposal.number}"
