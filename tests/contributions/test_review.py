@@ -8,6 +8,7 @@ from html import unescape
 from commons import clock as app_clock
 from commons.contributions import services
 from commons.extensions import db
+from commons.git.repositories import repository_path
 from commons.ledger import services as ledger
 from commons.ledger.models import WorkLog
 from commons.projects import services as projects
@@ -25,8 +26,7 @@ def record(app, username):  # noqa: F811 (fixtures from test_pages)
     with app.app_context():
         project = projects.get_project(db.session, "dryer", with_members=False)
         found = services.project_records(db.session, project,
-                                         services.repository_path(app.config["REPOS_DIR"],
-                                                                  "dryer"),
+                                         repository_path(app.config["REPOS_DIR"], "dryer"),
                                          "all", app_clock.now().date())
         return next(r for r in found if r.username == username)
 

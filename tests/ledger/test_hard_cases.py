@@ -20,7 +20,7 @@ from commons.accounts.models import User
 from commons.extensions import db
 from commons.governance import inputs as governance_inputs
 from commons.governance import services as governance
-from commons.ledger import evidence, services
+from commons.ledger import evidence, services, work
 from commons.ledger.models import Input, LedgerEntry, Pledge, WorkLog
 from commons.problems import Forbidden, Invalid, Problem
 from commons.projects import services as projects
@@ -364,7 +364,7 @@ def test_nobody_logs_more_than_24_hours_a_day_by_logging_in_two_projects_at_once
     # Without a lock both checks pass before either writes; with one, the
     # second check waits for the first to commit (and the barrier gives up).
     checked = threading.Barrier(2, timeout=3)
-    original = services._check_day
+    original = work.check_day
 
     def check(*args):
         original(*args)
@@ -373,7 +373,7 @@ def test_nobody_logs_more_than_24_hours_a_day_by_logging_in_two_projects_at_once
         except threading.BrokenBarrierError:
             pass
 
-    monkeypatch.setattr(services, "_check_day", check)
+    monkeypatch.setattr(work, "check_day", check)
 
     def log(slug):
         with app.app_context():

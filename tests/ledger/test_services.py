@@ -7,7 +7,7 @@ import pytest
 
 from commons import clock as app_clock
 from commons.extensions import db
-from commons.ledger import rules, services
+from commons.ledger import rules, services, verifying
 from commons.problems import Conflict, Forbidden, Invalid, NotFound
 
 
@@ -240,8 +240,8 @@ def test_balances_rebuild_from_the_journal_alone(ledger):
     stored = services.stored_balances(db.session, ledger.project)
     assert rebuilt.inputs.keys() == stored.inputs.keys() == {1, 2}
     for number in rebuilt.inputs:
-        assert services._balance_view(rebuilt.inputs[number]) == \
-            services._balance_view(stored.inputs[number])
+        assert verifying._balance_view(rebuilt.inputs[number]) == \
+            verifying._balance_view(stored.inputs[number])
         assert rebuilt.inputs[number].status == stored.inputs[number].status
     assert {s: w.hours for s, w in rebuilt.work.items()} == \
         {s: w.hours for s, w in stored.work.items()}

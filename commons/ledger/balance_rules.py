@@ -1,0 +1,193 @@
+"""The fold that turns a journal into balances. Every balance the
+platform shows is folded from entries by ``apply``, one entry at a time:
+services apply each new entry to the stored balance, and ``rebuild``
+applies the whole journal from nothing, so the two agree by construction
+(and a test checks they do). Pure rules over plain values."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from commons.ledger.need_rules import is_open, status_of
+from commons.ledger.quantity_rules import EXACT, cost, decimals_of
+from commons.money import currencies
+
+
+@dataclass
+class PledgeBalance:
+    seq: int
+    input: int
+    pledger: str
+    quantity: Decimal
+    received: Decimal = Decimal(0)
+    withdrawn: bool = False
+    note: str = ""
+
+    @property
+    def outstanding(self) -> Decimal:
+        return Decimal(0) if self.withdrawn else max(self.quantity - self.received, Decimal(0))
+
+
+@dataclass
+class InputBalance:
+    number: int
+    seq: int
+    title: str
+    kind: str
+    unit: str
+    needed: Decimal
+    unit_cost: Decimal | None
+    currency: str | None
+    needed_by: str | None
+    description: str
+    approved: bool
+    closed: bool = False
+    received: Decimal = Decimal(0)
+    consumed: Decimal = Decimal(0)
+    pledges: dict[int, PledgeBalance] = field(default_factory=dict)
+
+    @property
+    def pledged(self) -> Decimal:
+        """Pledged and not yet received (nor withdrawn)."""
+        return sum((p.outstanding for p in self.pledges.values()), self._zero)
+
+    @property
+    def still_needed(self) -> Decimal:
+        """What nobody has delivered or offered yet."""
+        return max(self.needed - self.received - self.pledged, self._zero)
+
+    @property
+    def _zero(self) -> Decimal:
+        return Decimal(0).scaleb(-decimals_of(self.unit))
+
+    @property
+    def status(self) -> str:
+        return status_of(self.closed, self.approved, self.needed, self.received, self.pledged)
+
+    @property
+    def open(self) -> bool:
+        return is_open(self.closed, self.still_needed)
+
+
+@dataclass
+class WorkBalance:
+    seq: int
+    worker: str
+    date: str
+    hours: Decimal
+    category: str
+    description: str
+
+
+@dataclass
+class Balances:
+    inputs: dict[int, InputBalance] = field(default_factory=dict)
+    work: dict[int, WorkBalance] = field(default_factory=dict)
+
+
+def apply(balances: Balances, seq: int, action: str, data: dict[str, Any]) -> None:
+    """Fold one entry into *balances*. Entries were checked when written;
+    this only does the arithmetic."""
+    if action == "need":
+        zero = Decimal(0).scaleb(-decimals_of(data["unit"]))  # "0.000" kg, "0.00" EUR
+        balances.inputs[data["input"]] = InputBalance(
+            number=data["input"], seq=seq, title=data["title"], kind=data["kind"],
+            unit=data["unit"], needed=Decimal(data["quantity"]),
+            unit_cost=_decimal(data.get("unit_cost")), currency=data.get("currency"),
+            needed_by=data.get("needed_by"), description=data.get("description", ""),
+            approved=data["approval"] == "approved", received=zero, consumed=zero)
+    elif action == "approve":
+        balances.inputs[data["input"]].approved = True
+    elif action == "close":
+        balances.inputs[data["input"]].closed = True
+    elif action == "pledge":
+        balances.inputs[data["input"]].pledges[seq] = PledgeBalance(
+            seq=seq, input=data["input"], pledger=data["pledger"],
+            quantity=Decimal(data["quantity"]), note=data.get("note", ""))
+    elif action == "withdraw":
+        balances.inputs[data["input"]].pledges[data["pledge"]].withdrawn = True
+    elif action == "receipt":
+        need = balances.inputs[data["input"]]
+        amount = Decimal(data["quantity"])
+        need.received += amount
+        if data.get("pledge") is not None:
+            need.pledges[data["pledge"]].received += amount
+    elif action == "consume":
+        balances.inputs[data["input"]].consumed += Decimal(data["quantity"])
+    elif action == "work":
+        balances.work[seq] = WorkBalance(seq=seq, worker=data["worker"], date=data["date"],
+                                         hours=Decimal(data["hours"]), category=data["category"],
+                                         description=data.get("description", ""))
+    elif action == "correct":
+        _apply_correction(balances, data)
+    else:
+        raise ValueError(f"unknown ledger action {action!r}")
+
+
+def _apply_correction(balances: Balances, data: dict[str, Any]) -> None:
+    deltas = {key: Decimal(value) for key, value in data["deltas"].items()}
+    original = data["action"]
+    if original == "work":
+        balances.work[data["corrects"]].hours += deltas["hours"]
+        return
+    need = balances.inputs[data["input"]]
+    change = deltas.get("quantity", Decimal(0))
+    if original == "need":
+        need.needed += change
+        if "unit_cost" in deltas:
+            need.unit_cost = (need.unit_cost or Decimal(0)) + deltas["unit_cost"]
+        if "approval" in data:  # the estimate crossed the project's threshold
+            need.approved = data["approval"] == "approved"
+    elif original == "pledge":
+        need.pledges[data["corrects"]].quantity += change
+    elif original == "receipt":
+        need.received += change
+        if data.get("pledge") is not None:
+            need.pledges[data["pledge"]].received += change
+    elif original == "consume":
+        need.consumed += change
+
+
+def rebuild(entries: Iterable[tuple[int, str, dict[str, Any]]]) -> Balances:
+    """Balances from the journal alone: (seq, action, data) in order."""
+    balances = Balances()
+    for seq, action, data in entries:
+        apply(balances, seq, action, data)
+    return balances
+
+
+@dataclass
+class Totals:
+    """One currency's sums over a project's inputs. Currencies never mix."""
+
+    estimated: Decimal = Decimal(0)  # cost of what open needs still need
+    pledged: Decimal = Decimal(0)    # outstanding pledges to inputs not closed
+    received: Decimal = Decimal(0)   # everything that arrived
+
+
+def totals(inputs: Iterable[Any]) -> dict[str, Totals]:
+    """Per-currency totals over inputs with a cost estimate (objects with
+    unit, unit_cost, currency, still_needed, pledged, received, closed).
+    What is still needed counts open inputs only (``is_open``), at their
+    still-needed quantity: the sum of what the inputs' balances show."""
+    sums: dict[str, Totals] = {}
+    for need in inputs:
+        if need.unit in currencies():
+            unit_cost, currency = Decimal(1), need.unit
+        elif need.unit_cost is not None and need.currency:
+            unit_cost, currency = need.unit_cost, need.currency
+        else:
+            continue
+        row = sums.setdefault(currency, Totals())
+        row.received = EXACT.add(row.received, cost(need.received, unit_cost, currency))
+        if is_open(need.closed, need.still_needed):
+            row.estimated = EXACT.add(row.estimated, cost(need.still_needed, unit_cost,
+                                                          currency))
+        if not need.closed:
+            row.pledged = EXACT.add(row.pledged, cost(need.pledged, unit_cost, currency))
+    return dict(sorted(sums.items()))
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
