@@ -27,7 +27,6 @@ from commons.contributions.models import (
 )
 from commons.git import reading
 from commons.git.indexing import CommitInfo, index_commits
-from commons.signals import commits_indexed, entry_appended
 from commons.git.models import Commit, IndexedTip
 from commons.git.pushes import lock_project
 from commons.git.repositories import repository_path
@@ -43,8 +42,7 @@ _CHUNK = 500
 
 # ---------------------------------------------------------------- kept tallies
 
-@commits_indexed.connect
-def _count_commits(session: Session, project_id: int, commits: list[CommitInfo]) -> None:
+def count_commits(session: Session, project_id: int, commits: list[CommitInfo]) -> None:
     """Add a batch of newly indexed commits to the tallies, in the indexing
     transaction (the project's lock is held, so tallies never race)."""
     # Accounts as they are now, only to credit one person once per commit
@@ -97,9 +95,8 @@ def _insert_for(session: Session):
     return insert
 
 
-@entry_appended.connect
-def _count_ledger_entry(project: Project, session: Session, entry: LedgerEntry,
-                        data: dict) -> None:
+def count_ledger_entry(session: Session, project: Project, entry: LedgerEntry,
+                       data: dict) -> None:
     """Keep deliveries and the ledger tallies as an entry is appended (the
     journal's head is locked, so per project this never races). The fold's
     state is loaded from the stored balances for what the entry touches."""
