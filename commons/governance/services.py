@@ -35,6 +35,7 @@ from commons.projects import licences
 from commons.projects import rules as project_rules
 from commons.projects.models import Membership, Project
 from commons.projects.rules import Policy, Threshold
+from commons.signals import refs_moved, send_after_commit
 from commons.text import TextError, clean_text
 
 
@@ -800,6 +801,11 @@ def _decide_one(session: Session, proposal: Proposal, count: rules.Tally, settin
     proposal.status, proposal.outcome = status, outcome
     session.add(TimelineEvent(proposal_id=proposal.id, at=now, text=text))
     session.commit()
+    if made := (proposal.result or {}).get("merge_commit") or (proposal.result or {}).get("commit"):
+        # A merge or licence commit moved the default branch, as a push would.
+        send_after_commit(refs_moved, session, project, path=repository_path(
+            settings.repos_dir, project.slug), moved={f"refs/heads/{project.default_branch}": made},
+            now=now)
     return Decision(proposal.id, proposal.project_id, proposal.number, proposal.kind, status,
                     proposal.voting, outcome)
 
