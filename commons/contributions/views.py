@@ -26,7 +26,7 @@ from commons.contributions.forms import CreditForm
 from commons.extensions import db
 from commons.forms import ConfirmForm, press_button, show_problem
 from commons.git.repositories import repository_path
-from commons.governance.views import decide_due_for
+from commons.governance.on_read import decide_due_for
 from commons.ledger.rules import WORK_CATEGORIES
 from commons.problems import Invalid, NotFound, Problem
 from commons.projects import services as projects

@@ -20,6 +20,7 @@ from commons.extensions import db
 from commons.forms import press_button, show_problem
 from commons.governance import services
 from commons.governance.forms import CommentForm, ProposalForm, ReviseForm, StanceForm
+from commons.governance.on_read import decide_due_for
 from commons.governance.rules import OPEN, STANCE_WORDS
 from commons.problems import NotFound, Problem
 from commons.projects import services as projects
@@ -35,11 +36,6 @@ def stance_words() -> dict:
 
 def settings() -> services.Settings:
     return services.Settings.from_config(current_app.config)
-
-
-def decide_due_for(project) -> None:
-    """Deciding on read: one indexed query, and most reads find nothing."""
-    services.decide_due(db.session, settings(), clock.now(), project.id)
 
 
 def _project(slug: str):
