@@ -79,7 +79,20 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.cli.add_command(contributions_cli.contributions)
     app.cli.add_command(demo_cli.demo)
     app.cli.add_command(git_cli.git)
+    _connect_reactions()
     return app
+
+
+def _connect_reactions() -> None:
+    """Each domain's receivers of the others' signals (commons/signals.py).
+    Connecting again, as each new app does, keeps one connection each."""
+    from commons.contributions import reactions as contributions
+    from commons.git import reactions as git
+    from commons.governance import reactions as governance
+
+    git.connect_reactions()  # first: the commits are indexed before others read them
+    contributions.connect_reactions()
+    governance.connect_reactions()
 
 
 def _fill_defaults(app: Flask) -> None:

@@ -27,3 +27,8 @@ def absolute_url(endpoint: str, **values) -> str:
     if root and path.startswith(root + "/"):
         path = path[len(root):]
     return base_url(current_app.config) + path
+
+
+def clone_url(slug: str) -> str:
+    """Where any git client clones a project from."""
+    return absolute_url("projects.show", slug=slug) + ".git"

@@ -15,7 +15,7 @@ from commons.api.docs import refuses
 from commons.contributions import exports, rules, services
 from commons.extensions import db
 from commons.git.repositories import repository_path
-from commons.governance.views import decide_due_for
+from commons.governance.on_read import decide_due_for
 from commons.problems import NotFound
 from commons.projects import services as projects
 

@@ -9,7 +9,7 @@ from commons.api.auth import require_api_user, token_required
 from commons.api.docs import refuses
 from commons.extensions import db
 from commons.governance import services
-from commons.governance.views import decide_due_for
+from commons.governance.on_read import decide_due_for
 from commons.projects import services as projects
 from commons.urls import absolute_url
 

@@ -20,7 +20,7 @@ from commons.extensions import db
 from commons.governance import rules as governance_rules
 from commons.governance.models import Proposal
 from commons.governance.services import Settings
-from commons.governance.views import decide_due_for
+from commons.governance.on_read import decide_due_for
 from commons.ledger import evidence, exports, retention, services, valueflows
 from commons.ledger.models import Input, LedgerEntry
 from commons.problems import Forbidden, Invalid

@@ -8,14 +8,14 @@ from commons.api import schemas
 from commons.api.auth import require_api_user, token_required
 from commons.api.docs import refuses
 from commons.extensions import db
-from commons.governance.views import decide_due_for
+from commons.governance import services as governance
+from commons.governance.on_read import decide_due_for
 from commons.money import parse_amount
 from commons.problems import Invalid
-from commons.projects import services
+from commons.projects import joining, services
 from commons.projects.models import Membership, Project
 from commons.projects.rules import Threshold
-from commons.projects.views import clone_url, join_or_ask, leave_or_withdraw
-from commons.urls import absolute_url
+from commons.urls import absolute_url, clone_url
 
 blp = Blueprint("api_projects", __name__, description="Projects and membership")
 
@@ -74,7 +74,9 @@ def join_project(slug: str):
     """Join: a member at once under open admission; pending under consent."""
     user = require_api_user()
     project = services.get_project(db.session, slug)
-    membership, proposal = join_or_ask(project, user)
+    membership, proposal = joining.join_or_ask(
+        db.session, project, user, governance.Settings.from_config(current_app.config),
+        clock.now())
     db.session.commit()
     if membership.status == Membership.MEMBER:
         return {"status": "member", "proposal": None}
@@ -88,7 +90,8 @@ def join_project(slug: str):
 @refuses(403, 409)
 def leave_project(slug: str):
     """Leave the project, or withdraw a pending request to join."""
-    leave_or_withdraw(services.get_project(db.session, slug), require_api_user())
+    joining.leave_or_withdraw(db.session, services.get_project(db.session, slug),
+                              require_api_user(), clock.now())
     db.session.commit()
 
 

@@ -35,7 +35,6 @@ from commons.contributions.tallies import state_for as _state_for
 from commons.git.indexing import CommitInfo
 from commons.ledger.models import LedgerEntry
 from commons.projects.models import Project
-from commons.signals import commits_indexed, entry_appended
 
 __all__ = [
     "activity", "check_day", "check_url", "credit", "labour", "list_credits", "profile",
@@ -45,8 +44,7 @@ __all__ = [
 
 # ---------------------------------------------------------------- kept tallies
 
-@commits_indexed.connect
-def _count_commits(session: Session, project_id: int, commits: list[CommitInfo]) -> None:
+def count_commits(session: Session, project_id: int, commits: list[CommitInfo]) -> None:
     """Add a batch of newly indexed commits to the tallies, in the indexing
     transaction (the project's lock is held, so tallies never race)."""
     # Accounts as they are now, only to credit one person once per commit
@@ -64,9 +62,8 @@ def _count_commits(session: Session, project_id: int, commits: list[CommitInfo])
                  ("day", "email", "name"))
 
 
-@entry_appended.connect
-def _count_ledger_entry(project: Project, session: Session, entry: LedgerEntry,
-                        data: dict) -> None:
+def count_ledger_entry(session: Session, project: Project, entry: LedgerEntry,
+                       data: dict) -> None:
     """Keep deliveries and the ledger tallies as an entry is appended (the
     journal's head is locked, so per project this never races). The fold's
     state is loaded from the stored balances for what the entry touches."""

@@ -19,14 +19,14 @@ from flask import (
 )
 from flask_login import current_user
 
-from commons import clock, signals
+from commons import clock
 from commons.accounts import services as accounts
 from commons.contributions import chart, exports, rules, services
 from commons.contributions.forms import CreditForm
 from commons.extensions import db
 from commons.forms import ConfirmForm, press_button, show_problem
 from commons.git.repositories import repository_path
-from commons.governance.views import decide_due_for
+from commons.governance.on_read import decide_due_for
 from commons.ledger.rules import WORK_CATEGORIES
 from commons.problems import Invalid, NotFound, Problem
 from commons.projects import services as projects
@@ -65,16 +65,6 @@ def records_for(project, period: str) -> list[rules.Record]:
 
 def _is_member(project) -> bool:
     return current_user.is_authenticated and project.is_member(current_user)
-
-
-@signals.push_recorded.connect
-def refresh_mailmap(project, moved: dict[str, str]) -> None:
-    """A push that moves the default branch may change its .mailmap."""
-    if f"refs/heads/{project.default_branch}" not in moved:
-        return
-    project = db.session.merge(project)
-    services.refresh_mailmap(db.session, project, _path(project))
-    db.session.commit()
 
 
 @bp.route("/projects/<slug>/contributors")

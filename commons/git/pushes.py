@@ -11,8 +11,7 @@ from commons.git.indexing import index_commits
 from commons.git.models import Push, PushCommit, PushedRef
 from commons.git.pktline import RefUpdate
 from commons.projects.models import Project
-from commons.signals import push_recorded
-
+from commons.signals import refs_moved, send_after_commit
 
 
 def read_push_log(path: Path) -> list[RefUpdate]:
@@ -40,8 +39,8 @@ def lock_project(session: Session, project_id: int) -> None:
 def record_push(session: Session, project: Project, pusher: User | None,
                 updates: list[RefUpdate], path: Path, now: datetime) -> Push:
     """Record who pushed what (committed at once, so a commit that cannot be
-    indexed never loses the record), then index the commits it brought.
-    Commits the session."""
+    indexed never loses the record), then index the commits it brought;
+    then tell the other domains the refs moved. Commits the session."""
     push = Push(project_id=project.id, user=pusher, pushed_at=now)
     push.ref_updates = [PushedRef(ref=u.ref, old_sha=u.old, new_sha=u.new) for u in updates]
     session.add(push)
@@ -56,5 +55,7 @@ def record_push(session: Session, project: Project, pusher: User | None,
         session.execute(sa.insert(PushCommit), [{"push_id": push.id, "sha": sha} for sha in new])
     push.indexed_at = now  # the clock is read once, by the caller
     session.commit()
-    push_recorded.send(project, moved={u.ref: u.new for u in updates})
+    # What others do about it cannot undo the push: it is recorded.
+    send_after_commit(refs_moved, session, project, moved={u.ref: u.new for u in updates},
+                      path=path, now=now)
     return push

@@ -15,7 +15,9 @@ from commons.governance.effects import EffectError
 from commons.governance.models import Proposal, TimelineEvent
 from commons.governance.queries import members_of, proposal_state, stance_values
 from commons.governance.settings import Settings
+from commons.git.repositories import repository_path
 from commons.projects.models import Project
+from commons.signals import refs_moved, send_after_commit
 
 
 def due(session: Session, now: datetime, project_id: int | None = None) -> list[int]:
@@ -136,6 +138,11 @@ def _decide_one(session: Session, proposal: Proposal, count: rules.Tally, settin
     proposal.status, proposal.outcome = status, outcome
     session.add(TimelineEvent(proposal_id=proposal.id, at=now, text=text))
     session.commit()
+    if made := (proposal.result or {}).get("merge_commit") or (proposal.result or {}).get("commit"):
+        # A merge or licence commit moved the default branch, as a push would.
+        send_after_commit(refs_moved, session, project, path=repository_path(
+            settings.repos_dir, project.slug), moved={f"refs/heads/{project.default_branch}": made},
+            now=now)
     return Decision(proposal.id, proposal.project_id, proposal.number, proposal.kind, status,
                     proposal.voting, outcome)
 

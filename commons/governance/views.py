@@ -15,11 +15,12 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from commons import clock, signals
+from commons import clock
 from commons.extensions import db
 from commons.forms import press_button, show_problem
 from commons.governance import services
 from commons.governance.forms import CommentForm, ProposalForm, ReviseForm, StanceForm
+from commons.governance.on_read import decide_due_for
 from commons.governance.rules import OPEN, STANCE_WORDS
 from commons.problems import NotFound, Problem
 from commons.projects import services as projects
@@ -35,11 +36,6 @@ def stance_words() -> dict:
 
 def settings() -> services.Settings:
     return services.Settings.from_config(current_app.config)
-
-
-def decide_due_for(project) -> None:
-    """Deciding on read: one indexed query, and most reads find nothing."""
-    services.decide_due(db.session, settings(), clock.now(), project.id)
 
 
 def _project(slug: str):
@@ -241,38 +237,3 @@ def _details(form: ProposalForm) -> dict:
                                              "currency": form.threshold_currency.data or "EUR"}
         return details
     return {}
-
-
-@signals.push_recorded.connect
-def revise_merge_proposals(project, moved: dict[str, str]) -> None:
-    """A push that moves a proposed branch revises its merge proposal."""
-    project = db.session.merge(project)
-    services.revise_merges_for_push(
-        db.session, project, moved,
-        services.Settings.from_config(current_app.config), clock.now())
-    db.session.commit()
-
-
-
-@signals.input_pending.connect
-def propose_pending_input(project, need, actor, now) -> None:
-    """An input above the approval threshold asks the project: it opens an
-    `input` proposal in the same transaction as the entry."""
-    services.propose_input(db.session, project, need, actor,
-                           services.Settings.from_config(current_app.config), now)
-
-
-@signals.input_supplied.connect
-def give_suppliers_standing(project, need) -> None:
-    services.refresh_input_parties(db.session, project, need)
-
-
-@signals.input_changed.connect
-def revise_changed_input(project, need, actor, now) -> None:
-    services.input_changed(db.session, project, need, actor,
-                           services.Settings.from_config(current_app.config), now)
-
-
-@signals.input_closed.connect
-def withdraw_closed_input_proposal(project, need, actor, now) -> None:
-    services.withdraw_input_proposal(db.session, project, need, now)

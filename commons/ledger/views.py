@@ -26,7 +26,7 @@ from commons import clock
 from commons.extensions import db
 from commons.forms import press_button, show_problem
 from commons.governance import services as governance
-from commons.governance.views import decide_due_for
+from commons.governance.on_read import decide_due_for
 from commons.ledger import chart, evidence, retention, rules, services
 from commons.ledger.forms import (
     CloseForm,

@@ -18,19 +18,16 @@ from commons.extensions import db
 from commons.forms import press_button, show_problem
 from commons.git.repositories import read_file, repository_path
 from commons.governance import services as governance
+from commons.governance.on_read import decide_due_for
 from commons.money import parse_amount
 from commons.problems import NotFound, Problem
-from commons.projects import licences, services
+from commons.projects import joining, licences, services
 from commons.projects.forms import ProjectForm
 from commons.projects.models import Membership
 from commons.projects.rules import Threshold
-from commons.urls import absolute_url
+from commons.urls import clone_url
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
-
-
-def clone_url(slug: str) -> str:
-    return absolute_url("projects.show", slug=slug) + ".git"
 
 
 @bp.route("")
@@ -69,8 +66,7 @@ def new():
 @bp.route("/<slug>")
 def show(slug: str):
     project = _project_or_404(slug)
-    governance.decide_due(db.session, governance.Settings.from_config(current_app.config),
-                          clock.now(), project.id)
+    decide_due_for(project)
     project = _project_or_404(slug)
     readme = read_file(repository_path(current_app.config["REPOS_DIR"], project.slug),
                        f"refs/heads/{project.default_branch}", "README.md")
@@ -87,7 +83,8 @@ def show(slug: str):
 @login_required
 def join(slug: str):
     project = _project_or_404(slug)
-    press_button(lambda: join_or_ask(project, current_user),
+    press_button(lambda: joining.join_or_ask(db.session, project, current_user, _settings(),
+                                             clock.now()),
                  lambda result: (
                      f"You are a member of {project.name}. You can push branches now."
                      if result[1] is None else
@@ -96,32 +93,19 @@ def join(slug: str):
     return redirect(url_for("projects.show", slug=slug))
 
 
-def leave_or_withdraw(project, user):
-    """Leave, or withdraw a request to join together with its proposal."""
-    membership = services.leave_project(db.session, project, user, clock.now())
-    if not membership.joined_at:
-        governance.withdraw_membership_requests(db.session, project, user, clock.now())
-    return membership
-
-
-def join_or_ask(project, user):
-    """Join at once (open admission) or open the membership proposal the
-    members decide (consent admission). Returns (membership, proposal)."""
-    membership = services.join_project(db.session, project, user, now=clock.now())
-    if membership.status == Membership.MEMBER:
-        return membership, None
-    return membership, governance.request_membership(
-        db.session, project, user, governance.Settings.from_config(current_app.config), clock.now())
-
-
 @bp.post("/<slug>/leave")
 @login_required
 def leave(slug: str):
     project = _project_or_404(slug)
-    press_button(lambda: leave_or_withdraw(project, current_user),
+    press_button(lambda: joining.leave_or_withdraw(db.session, project, current_user,
+                                                   clock.now()),
                  lambda membership: f"You left {project.name}." if membership.joined_at
                  else f"You withdrew your request to join {project.name}.")
     return redirect(url_for("projects.show", slug=slug))
+
+
+def _settings() -> "governance.Settings":  # text: governance may be half loaded here
+    return governance.Settings.from_config(current_app.config)
 
 
 def _project_or_404(slug: str):

@@ -234,17 +234,16 @@ def test_the_migration_tallies_what_was_there_before_it(old_database, tmp_path):
     from flask_migrate import upgrade
 
     from commons import create_app
-    from commons.contributions import views as contribution_views
-    from commons.signals import commits_indexed
-    from commons.signals import push_recorded
+    from commons.contributions import reactions
+    from commons.signals import commits_indexed, refs_moved
     app = create_app({"TESTING": True, "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": old_database,
                       "REPOS_DIR": str(tmp_path / "old-repos"),
                       "EVIDENCE_DIR": str(tmp_path / "old-evidence")})
     with app.app_context():
         upgrade(revision="0004")
-        commits_indexed.disconnect(services._count_commits)
-        ledger.entry_appended.disconnect(services._count_ledger_entry)
-        push_recorded.disconnect(contribution_views.refresh_mailmap)
+        commits_indexed.disconnect(reactions.count_commits)
+        ledger.entry_appended.disconnect(reactions.count_ledger_entry)
+        refs_moved.disconnect(reactions.refresh_mailmap)
         try:
             repos = Repos(app, tmp_path)
             ada, bo = repos.person("ada"), repos.person("bo")
@@ -264,9 +263,7 @@ def test_the_migration_tallies_what_was_there_before_it(old_database, tmp_path):
                            "Miscounted", now=now)
             db.session.commit()
         finally:
-            commits_indexed.connect(services._count_commits)
-            ledger.entry_appended.connect(services._count_ledger_entry)
-            push_recorded.connect(contribution_views.refresh_mailmap)
+            reactions.connect_reactions()
         project_id, ada_id, bo_id = project.id, ada.id, bo.id
         db.session.remove()
         upgrade()

@@ -1,0 +1,59 @@
+"""How governance follows the other domains: pushes and decisions that move
+a proposed branch revise its merge proposal, and inputs that need a decision
+get their ``input`` proposal, kept in step with the ledger.
+
+The ledger's signals carry no session: their receivers run in the request's
+(``db.session``), which is the one the ledger writes with."""
+
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from commons import signals
+from commons.extensions import db
+from commons.governance import services
+from commons.projects.models import Project
+
+
+def connect_reactions() -> None:
+    """Connect governance's receivers (idempotent: blinker keeps one
+    connection per receiver, however often the app is created)."""
+    signals.refs_moved.connect(revise_merge_proposals, weak=False)
+    signals.input_pending.connect(propose_pending_input, weak=False)
+    signals.input_supplied.connect(give_suppliers_standing, weak=False)
+    signals.input_changed.connect(revise_changed_input, weak=False)
+    signals.input_closed.connect(withdraw_closed_input_proposal, weak=False)
+
+
+def _settings() -> services.Settings:
+    return services.Settings.from_config(current_app.config)
+
+
+def revise_merge_proposals(project: Project, *, session: Session, moved: dict[str, str],
+                           path: Path, now: datetime) -> None:
+    """Moving a proposed branch revises its merge proposal (consent is tied
+    to content)."""
+    services.revise_merges_for_push(session, project, moved, _settings(), now)
+
+
+def propose_pending_input(project: Project, need, actor, now: datetime) -> None:
+    """An input above the approval threshold asks the project: it opens an
+    ``input`` proposal in the same transaction as the entry."""
+    services.propose_input(db.session, project, need, actor, _settings(), now)
+
+
+def give_suppliers_standing(project: Project, need) -> None:
+    """Pledgers and providers have standing on the input's proposal."""
+    services.refresh_input_parties(db.session, project, need)
+
+
+def revise_changed_input(project: Project, need, actor, now: datetime) -> None:
+    """A corrected need revises its open proposal."""
+    services.input_changed(db.session, project, need, actor, _settings(), now)
+
+
+def withdraw_closed_input_proposal(project: Project, need, actor, now: datetime) -> None:
+    """A closed input needs no decision any more."""
+    services.withdraw_input_proposal(db.session, project, need, now)
