@@ -24,7 +24,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from commons import clock
 from commons.extensions import db
-from commons.forms import press_button, show_problem
+from commons.forms import attempt, press_button
 from commons.governance import services as governance
 from commons.governance.views import decide_due_for
 from commons.ledger import chart, evidence, retention, rules, services
@@ -153,17 +153,15 @@ def new_input(slug: str):
     form = InputForm()
     problem = None
     if form.validate_on_submit():
-        try:
-            need = services.record_need(db.session, project, current_user, services.NeedForm(
+        done = attempt(lambda: services.record_need(
+            db.session, project, current_user, services.NeedForm(
                 title=form.title.data, kind=form.kind.data, quantity=form.quantity.data,
                 unit=form.unit.data, unit_cost=form.unit_cost.data, currency=form.currency.data,
                 needed_by=form.needed_by.data, description=form.description.data or ""),
-                clock.now())
-            db.session.commit()
-        except Problem as raised:
-            db.session.rollback()
-            show_problem(form, problem := raised)
-        else:
+            clock.now()), show_on=form)
+        problem = done.problem
+        if done.ok:
+            need = done.result
             flash(_recorded(project, need), "success")
             return redirect(url_for("ledger.input", slug=slug, number=need.number))
     return render_template("ledger/new.html", project=project, form=form,
@@ -232,14 +230,10 @@ def _submit(project, number: int, key: str, form, action, message):
     with the problem beside the field and everything typed kept."""
     problem = None
     if form.validate_on_submit():
-        try:
-            result = action()
-            db.session.commit()
-        except Problem as raised:
-            db.session.rollback()
-            show_problem(form, problem := raised)
-        else:
-            flash(message(result), "success")
+        done = attempt(action, show_on=form)
+        problem = done.problem
+        if done.ok:
+            flash(message(done.result), "success")
             return redirect(url_for("ledger.input", slug=project.slug, number=number))
     return _input_page(project, number, {key: form}, problem.status if problem else 422)
 
@@ -358,17 +352,18 @@ def correct(slug: str, seq: int):
     problem = None
     if form.validate_on_submit():
         deltas = {key: getattr(form, key).data for key in allowed if getattr(form, key).data}
-        try:
+
+        def record_correction():
             if not deltas:
                 raise Invalid("Give the change to make to at least one amount.",
                               field=allowed[0])
-            fixed = services.correct(db.session, project, current_user, seq, deltas,
-                                     form.reason.data, clock.now())
-            db.session.commit()
-        except Problem as raised:
-            db.session.rollback()
-            show_problem(form, problem := raised)
-        else:
+            return services.correct(db.session, project, current_user, seq, deltas,
+                                    form.reason.data, clock.now())
+
+        done = attempt(record_correction, show_on=form)
+        problem = done.problem
+        if done.ok:
+            fixed = done.result
             flash(f"Entry #{fixed.seq} corrects entry #{seq}; the original stays as it was.",
                   "success")
             return redirect(url_for("ledger.journal", slug=slug) + f"#entry-{fixed.seq}")
@@ -394,16 +389,13 @@ def work(slug: str):
     elif not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
     elif form.validate_on_submit():
-        try:
-            logged = services.log_work(db.session, project, current_user, form.hours.data,
-                                       form.category.data, form.description.data,
-                                       form.date.data, now=clock.now(),
-                                       max_days_back=current_app.config["WORK_MAX_DAYS_BACK"])
-            db.session.commit()
-        except Problem as raised:
-            db.session.rollback()
-            show_problem(form, problem := raised)
-        else:
+        done = attempt(lambda: services.log_work(
+            db.session, project, current_user, form.hours.data, form.category.data,
+            form.description.data, form.date.data, now=clock.now(),
+            max_days_back=current_app.config["WORK_MAX_DAYS_BACK"]), show_on=form)
+        problem = done.problem
+        if done.ok:
+            logged = done.result
             flash(f"Logged {chart.figure(logged.hours)} hours of "
                   f"{rules.WORK_CATEGORIES[logged.category].lower()} work.", "success")
             return redirect(url_for("ledger.work", slug=slug))
