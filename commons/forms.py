@@ -1,7 +1,8 @@
 """Form pieces shared by every domain."""
 
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar, cast
 
 from flask import flash
 from flask_wtf import FlaskForm
@@ -27,6 +28,35 @@ def show_problem(form: FlaskForm, problem: Problem) -> None:
             form.form_errors.append(message)
 
 
+@dataclass(frozen=True)
+class Attempt(Generic[T]):
+    """What came of one attempt: the action's result, or the problem that
+    stopped it (then nothing it did was kept, and there is no result)."""
+
+    result: T
+    problem: Problem | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def attempt(action: Callable[[], T], show_on: FlaskForm | None = None) -> Attempt[T]:
+    """Carry out *action* in one transaction: commit what it did, or, if it
+    raises a Problem, roll all of it back and, given a form, put the problem
+    beside its fields (the form keeps what was typed). The view decides what
+    to flash, where to go and which status to answer."""
+    try:
+        result = action()
+        db.session.commit()
+    except Problem as problem:
+        db.session.rollback()
+        if show_on is not None:
+            show_problem(show_on, problem)
+        return Attempt(cast(T, None), problem)
+    return Attempt(result)
+
+
 def press_button(action: Callable[[], T], success: Callable[[T], str]) -> bool:
     """Carry out what a button (a ConfirmForm) asks for, in one transaction,
     and flash the outcome: *success(result)* or the problem's message.
@@ -34,12 +64,9 @@ def press_button(action: Callable[[], T], success: Callable[[T], str]) -> bool:
     if not ConfirmForm().validate_on_submit():
         flash("That button's form could not be checked; reload the page and try again.", "error")
         return False
-    try:
-        result = action()
-        db.session.commit()
-    except Problem as problem:
-        db.session.rollback()
-        flash(problem.message, "error")
+    done = attempt(action)
+    if done.problem is not None:
+        flash(done.problem.message, "error")
         return False
-    flash(success(result), "success")
+    flash(success(done.result), "success")
     return True

@@ -19,8 +19,7 @@ from commons.accounts.forms import EmailForm, LoginForm, PasswordForm, RegisterF
 from commons.accounts.rules import safe_next_url
 from commons.accounts.sessions import start_session
 from commons.extensions import db, limiter, login_manager
-from commons.forms import ConfirmForm, press_button, show_problem
-from commons.problems import Problem
+from commons.forms import ConfirmForm, attempt, press_button
 
 bp = Blueprint("accounts", __name__)
 
@@ -40,15 +39,11 @@ def register():
         return redirect(url_for("projects.index"))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            user = services.register_user(
-                db.session, form.username.data, form.email.data, form.password.data, clock.now()
-            )
-            db.session.commit()
-        except Problem as problem:
-            db.session.rollback()
-            show_problem(form, problem)
-        else:
+        done = attempt(lambda: services.register_user(
+            db.session, form.username.data, form.email.data, form.password.data, clock.now()),
+            show_on=form)
+        if done.ok:
+            user = done.result
             start_session(user)
             flash(f"Welcome, {user.username}. Create a project or join one.", "success")
             return redirect(safe_next_url(request.args.get("next")) or url_for("projects.index"))
@@ -106,17 +101,14 @@ def change_password():
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(db.session, current_user, form.current_password.data,
-                                     form.new_password.data, count_password_attempt)
-            db.session.commit()
-        except TooManyAttempts as refusal:
+            done = attempt(lambda: services.change_password(
+                db.session, current_user, form.current_password.data, form.new_password.data,
+                count_password_attempt), show_on=form)
+        except TooManyAttempts as refusal:  # not a Problem: attempt() lets it through
             db.session.rollback()
             form.form_errors.append(refusal.message)
             return _settings_page(password_form=form), 429, {"Retry-After": str(refusal.retry_after)}
-        except Problem as problem:
-            db.session.rollback()
-            show_problem(form, problem)
-        else:
+        if done.ok:
             start_session(current_user)  # this browser stays in, with the new version
             flash("Your password is changed. Every other browser you were logged in "
                   "with is logged out.", "success")
@@ -140,14 +132,11 @@ def end_sessions():
 def add_email():
     form = EmailForm()
     if form.validate_on_submit():
-        try:
-            email = services.add_email(db.session, current_user, form.email.data, clock.now())
-            db.session.commit()
-        except Problem as problem:
-            db.session.rollback()
-            show_problem(form, problem)
-        else:
-            flash(f"Added {email.address}. Commits made with it now count as yours.", "success")
+        done = attempt(lambda: services.add_email(db.session, current_user, form.email.data,
+                                                  clock.now()), show_on=form)
+        if done.ok:
+            flash(f"Added {done.result.address}. Commits made with it now count as yours.",
+                  "success")
             return redirect(url_for("accounts.settings"))
     return _settings_page(email_form=form), 422
 
@@ -166,16 +155,11 @@ def create_token():
     form = TokenForm()
     if form.validate_on_submit():
         days = int(form.expires_in_days.data) if form.expires_in_days.data else None
-        try:
-            token, secret = services.create_token(db.session, current_user, form.name.data, days,
-                                                   now=clock.now())
-            db.session.commit()
-        except Problem as problem:
-            db.session.rollback()
-            show_problem(form, problem)
-        else:
+        done = attempt(lambda: services.create_token(db.session, current_user, form.name.data,
+                                                     days, now=clock.now()), show_on=form)
+        if done.ok:
             # Rendered, not flashed: the session cookie is signed, not secret.
-            return _settings_page(new_token=(token, secret)), 201
+            return _settings_page(new_token=done.result), 201
     return _settings_page(token_form=form), 422
 
 

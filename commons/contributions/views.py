@@ -24,7 +24,7 @@ from commons.accounts import services as accounts
 from commons.contributions import chart, exports, rules, services
 from commons.contributions.forms import CreditForm
 from commons.extensions import db
-from commons.forms import ConfirmForm, press_button, show_problem
+from commons.forms import ConfirmForm, attempt, press_button
 from commons.git.repositories import repository_path
 from commons.governance.on_read import decide_due_for
 from commons.ledger.rules import WORK_CATEGORIES
@@ -112,15 +112,13 @@ def add_credit(slug: str):
     form = CreditForm()
     problem = None
     if form.validate_on_submit():
-        try:
-            credit = services.credit(db.session, project, current_user, form.username.data,
-                                     form.kind.data, form.evidence_url.data, form.note.data,
-                                     form.date.data, now=clock.now())
-            db.session.commit()
-        except Problem as raised:
-            db.session.rollback()
-            show_problem(form, problem := raised)
-        else:
+        done = attempt(lambda: services.credit(
+            db.session, project, current_user, form.username.data, form.kind.data,
+            form.evidence_url.data, form.note.data, form.date.data, now=clock.now()),
+            show_on=form)
+        problem = done.problem
+        if done.ok:
+            credit = done.result
             flash(f"Credited {credit.user.username} with {rules.KINDS[credit.kind].lower()}.",
                   "success")
             return redirect(url_for("contributions.contributors", slug=slug) + "#credits")

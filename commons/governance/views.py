@@ -17,12 +17,12 @@ from flask_login import current_user, login_required
 
 from commons import clock
 from commons.extensions import db
-from commons.forms import press_button, show_problem
+from commons.forms import attempt, press_button
 from commons.governance import services
 from commons.governance.forms import CommentForm, ProposalForm, ReviseForm, StanceForm
 from commons.governance.on_read import decide_due_for
 from commons.governance.rules import OPEN, STANCE_WORDS
-from commons.problems import NotFound, Problem
+from commons.problems import NotFound
 from commons.projects import services as projects
 
 bp = Blueprint("governance", __name__)
@@ -70,15 +70,12 @@ def new(slug: str):
     form = ProposalForm(kind=request.args.get("kind", "merge"), branch=request.args.get("branch"))
     problem = None
     if form.validate_on_submit():
-        try:
-            proposal = services.open_proposal(
-                db.session, project, current_user, form.kind.data, form.title.data,
-                form.body.data or "", _details(form), settings(), clock.now())
-            db.session.commit()
-        except Problem as raised:
-            db.session.rollback()
-            show_problem(form, problem := raised)
-        else:
+        done = attempt(lambda: services.open_proposal(
+            db.session, project, current_user, form.kind.data, form.title.data,
+            form.body.data or "", _details(form), settings(), clock.now()), show_on=form)
+        problem = done.problem
+        if done.ok:
+            proposal = done.result
             flash(f"Opened proposal #{proposal.number}. It passes on "
                   f"{proposal.closes_at:%Y-%m-%d %H:%M} UTC unless someone objects.", "success")
             return redirect(url_for("governance.show", slug=slug, number=proposal.number))
@@ -122,15 +119,11 @@ def stance(slug: str, number: int):
     status = 422
     if form.validate_on_submit():
         read = form.revision.data
-        try:
-            services.take_stance(db.session, proposal, current_user, form.stance.data,
-                                 form.reason.data or "", clock.now(),
-                                 int(read) if read and read.isdigit() else None)
-            db.session.commit()
-        except Problem as problem:
-            db.session.rollback()
-            show_problem(form, problem)
-            status = problem.status
+        done = attempt(lambda: services.take_stance(
+            db.session, proposal, current_user, form.stance.data, form.reason.data or "",
+            clock.now(), int(read) if read and read.isdigit() else None), show_on=form)
+        if done.problem is not None:
+            status = done.problem.status
         else:
             flash("Your stance is recorded. You can change it while the proposal is open.",
                   "success")
@@ -153,13 +146,12 @@ def comment(slug: str, number: int):
     _, proposal = _load(slug, number)
     form = CommentForm()
     if form.validate_on_submit():
-        try:
-            services.add_comment(db.session, proposal, current_user, form.body.data, clock.now())
-            db.session.commit()
+        done = attempt(lambda: services.add_comment(db.session, proposal, current_user,
+                                                    form.body.data, clock.now()))
+        if done.problem is not None:
+            flash(done.problem.message, "error")
+        else:
             flash("Comment added.", "success")
-        except Problem as problem:
-            db.session.rollback()
-            flash(problem.message, "error")
     else:
         flash("Write a comment first.", "error")
     return redirect(url_for("governance.show", slug=slug, number=number) + "#comments")
@@ -190,15 +182,13 @@ def revise(slug: str, number: int):
     project, proposal = _load(slug, number)
     form = ReviseForm()
     if form.validate_on_submit():
-        try:
-            services.revise(db.session, proposal, project, current_user, settings(),
-                            "the author edited it", clock.now(), form.title.data,
-                            form.body.data or "")
-            db.session.commit()
+        done = attempt(lambda: services.revise(
+            db.session, proposal, project, current_user, settings(), "the author edited it",
+            clock.now(), form.title.data, form.body.data or ""))
+        if done.problem is not None:
+            flash(done.problem.message, "error")
+        else:
             flash("Revised: the window restarts and earlier stances are stale.", "success")
-        except Problem as problem:
-            db.session.rollback()
-            flash(problem.message, "error")
     return redirect(url_for("governance.show", slug=slug, number=number))
 
 

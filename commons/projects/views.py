@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 
 from commons import clock
 from commons.extensions import db
-from commons.forms import press_button, show_problem
+from commons.forms import attempt, press_button
 from commons.git.repositories import read_file, repository_path
 from commons.governance import services as governance
 from commons.governance.on_read import decide_due_for
@@ -47,15 +47,11 @@ def new():
         form.threshold_amount.data = str(settings.default_threshold.amount)
         form.threshold_currency.data = settings.default_threshold.currency
     if form.validate_on_submit():
-        try:
-            project = services.create_project(
-                db.session, current_user, _new_project(form, settings), settings,
-                now=clock.now())
-            db.session.commit()
-        except Problem as problem:
-            db.session.rollback()
-            show_problem(form, problem)
-        else:
+        done = attempt(lambda: services.create_project(
+            db.session, current_user, _new_project(form, settings), settings, now=clock.now()),
+            show_on=form)
+        if done.ok:
+            project = done.result
             flash(f"Created {project.name}. Clone it and push your work, or invite people to join.",
                   "success")
             return redirect(url_for("projects.show", slug=project.slug))
