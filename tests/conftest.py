@@ -22,6 +22,10 @@ from commons import create_app
 from commons.extensions import db
 
 TEST_PASSWORD = "correct horse battery staple"
+# Production hashes with scrypt, ~75 ms of CPU per hash or check; the suite
+# hashes thousands of times, and one round of PBKDF2 checks the same code
+# paths (tests/accounts/test_password_hashing.py keeps production strong).
+CHEAP_HASH_METHOD = "pbkdf2:sha256:1"
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -51,6 +55,7 @@ def make_app(database_uri, tmp_path):
             "TESTING": True,
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": database_uri,
+            "PASSWORD_HASH_METHOD": CHEAP_HASH_METHOD,
             "REPOS_DIR": str(tmp_path / "repos"),
             "EVIDENCE_DIR": str(tmp_path / "evidence"),
             **overrides,
@@ -190,6 +195,7 @@ def start_server(database_uri: str, folder: Path, extra_env: dict | None = None,
         "COMMONS_REPOS_DIR": str(folder / "repos"),
         "COMMONS_EVIDENCE_DIR": str(folder / "evidence"),
         "COMMONS_SECRET_KEY": "e2e-secret",
+        "COMMONS_PASSWORD_HASH_METHOD": CHEAP_HASH_METHOD,
         "COMMONS_BASE_URL": f"http://127.0.0.1:{port}",  # clone URLs on its pages
         **(extra_env or {}),
     }
