@@ -31,8 +31,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def database_uri(tmp_path_factory) -> str:
+    # Under pytest-xdist each worker has its own database: a SQLite file in
+    # its own temporary folder, or test_<name>_gwN beside the one named.
     uri = os.environ.get("COMMONS_TEST_DATABASE_URI") or \
         f"sqlite:///{tmp_path_factory.mktemp('db') / 'commons-test.sqlite3'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ...
+    if uri.startswith("postgresql") and worker:
+        uri = _worker_database(uri, worker)
     if uri.startswith("postgresql"):
         engine = sa.create_engine(uri)
         with engine.begin() as connection:
@@ -44,6 +49,21 @@ def database_uri(tmp_path_factory) -> str:
         upgrade()  # the real migrations, not create_all
         db.engine.dispose()
     return uri
+
+
+def _worker_database(uri: str, worker: str) -> str:
+    """The PostgreSQL database *uri* names with _<worker> appended, created
+    on first use on the same server."""
+    url = sa.engine.make_url(uri)
+    name = f"{url.database}_{worker}"
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                   {"name": name})
+        if not exists:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture
