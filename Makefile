@@ -35,8 +35,12 @@ demo: $(VENV)/.installed
 	$(BIN)/flask --app commons demo
 	@echo "Now run: make run   (then open http://127.0.0.1:$(PORT)/projects)"
 
+# One pytest-xdist worker per core (TEST_WORKERS=0 runs in one process);
+# each worker has its own database (tests/conftest.py).
+TEST_WORKERS ?= auto
+
 test: $(VENV)/.test-installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -45,6 +45,10 @@ LOGIN_RATE_LIMIT = "10 per minute"
 ACCOUNT_LOGIN_RATE_LIMIT = "10 per minute"
 REGISTER_RATE_LIMIT = "20 per hour"
 
+# How passwords are hashed (werkzeug's generate_password_hash method):
+# scrypt, deliberately slow. Only the test suite asks for a cheaper one.
+PASSWORD_HASH_METHOD = "scrypt"
+
 # How long a login lasts, in seconds, counted from logging in (using the
 # site does not stretch it): 30 days.
 PERMANENT_SESSION_LIFETIME = 30 * 24 * 3600

@@ -22,13 +22,22 @@ from commons import create_app
 from commons.extensions import db
 
 TEST_PASSWORD = "correct horse battery staple"
+# Production hashes with scrypt, ~75 ms of CPU per hash or check; the suite
+# hashes thousands of times, and one round of PBKDF2 checks the same code
+# paths (tests/accounts/test_password_hashing.py keeps production strong).
+CHEAP_HASH_METHOD = "pbkdf2:sha256:1"
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
 def database_uri(tmp_path_factory) -> str:
+    # Under pytest-xdist each worker has its own database: a SQLite file in
+    # its own temporary folder, or test_<name>_gwN beside the one named.
     uri = os.environ.get("COMMONS_TEST_DATABASE_URI") or \
         f"sqlite:///{tmp_path_factory.mktemp('db') / 'commons-test.sqlite3'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ...
+    if uri.startswith("postgresql") and worker:
+        uri = _worker_database(uri, worker)
     if uri.startswith("postgresql"):
         engine = sa.create_engine(uri)
         with engine.begin() as connection:
@@ -42,6 +51,21 @@ def database_uri(tmp_path_factory) -> str:
     return uri
 
 
+def _worker_database(uri: str, worker: str) -> str:
+    """The PostgreSQL database *uri* names with _<worker> appended, created
+    on first use on the same server."""
+    url = sa.engine.make_url(uri)
+    name = f"{url.database}_{worker}"
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                   {"name": name})
+        if not exists:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture
 def make_app(database_uri, tmp_path):
     apps = []
@@ -51,6 +75,7 @@ def make_app(database_uri, tmp_path):
             "TESTING": True,
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": database_uri,
+            "PASSWORD_HASH_METHOD": CHEAP_HASH_METHOD,
             "REPOS_DIR": str(tmp_path / "repos"),
             "EVIDENCE_DIR": str(tmp_path / "evidence"),
             **overrides,
@@ -190,6 +215,7 @@ def start_server(database_uri: str, folder: Path, extra_env: dict | None = None,
         "COMMONS_REPOS_DIR": str(folder / "repos"),
         "COMMONS_EVIDENCE_DIR": str(folder / "evidence"),
         "COMMONS_SECRET_KEY": "e2e-secret",
+        "COMMONS_PASSWORD_HASH_METHOD": CHEAP_HASH_METHOD,
         "COMMONS_BASE_URL": f"http://127.0.0.1:{port}",  # clone URLs on its pages
         **(extra_env or {}),
     }

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
+from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -15,9 +16,14 @@ from commons.accounts.models import AccessToken, Email, User
 from commons.problems import Conflict, Invalid, NotFound
 from commons.text import TextError, clean_text
 
+# werkzeug's default (scrypt), unless the app's PASSWORD_HASH_METHOD says
+# otherwise; the test fixtures ask for a cheap one.
+DEFAULT_HASH_METHOD = "scrypt"
+
 # Compared against when the username is unknown, so a failed login takes as
-# long whether or not the account exists.
-_DUMMY_HASH = generate_password_hash("not a real password")
+# long whether or not the account exists; one per method, made with the same
+# method as real hashes so the two cost the same.
+_DUMMY_HASHES: dict[str, str] = {}
 
 TOKEN_LIFETIMES_DAYS = (None, 30, 90, 365)
 
@@ -59,8 +65,7 @@ def register_user(session: Session, username: str, email: str, password: str,
     if find_user(session, username):
         raise Conflict(f"The username “{username}” is taken; pick another.", field="username")
     _ensure_email_free(session, address)
-    user = User(username=username, password_hash=generate_password_hash(password),
-                created_at=now)
+    user = User(username=username, password_hash=_hash_password(password), created_at=now)
     user.emails.append(Email(address=address, created_at=now))
     session.add(user)
     _flush_or_conflict(session, "That username or email address was just taken; pick another.")
@@ -84,7 +89,7 @@ def authenticate(session: Session, login: str, password: str,
         user = session.scalar(sa.select(User).where(User.username == login))
     count_attempt(user.username if user is not None else login)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         return None
     if not check_password_hash(user.password_hash, password or ""):
         return None
@@ -112,8 +117,27 @@ def change_password(session: Session, user: User, current: str, new: str,
     problem = rules.password_problem(new or "")
     if problem:
         raise Invalid(problem, field="new_password")
-    user.password_hash = generate_password_hash(new)
+    user.password_hash = _hash_password(new)
     end_sessions(session, user)
+
+
+def _hash_method() -> str:
+    # Read like commons.clock reads CLOCK: services take no app, and the
+    # setting is the app's, not the caller's.
+    if has_app_context():
+        return current_app.config.get("PASSWORD_HASH_METHOD") or DEFAULT_HASH_METHOD
+    return DEFAULT_HASH_METHOD
+
+
+def _hash_password(password: str) -> str:
+    return generate_password_hash(password, method=_hash_method())
+
+
+def _dummy_hash() -> str:
+    method = _hash_method()
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash("not a real password", method=method)
+    return _DUMMY_HASHES[method]
 
 
 def add_email(session: Session, user: User, address: str, now: datetime) -> Email:
