@@ -490,7 +490,8 @@ def take_stance(session: Session, proposal: Proposal, user: User, stance: str, r
     given, is the one they read: consent is given to content). Stances are
     taken while the window is open; after it closes the proposal is decided."""
     if proposal.status != rules.OPEN or now >= proposal.closes_at:
-        raise Conflict(f"Proposal #{proposal.number} is {proposal.status if proposal.status != rules.OPEN else 'past its window'}; "
+        state = proposal.status if proposal.status != rules.OPEN else "past its window"
+        raise Conflict(f"Proposal #{proposal.number} is {state}; "
                        "stances are taken while it is open.")
     try:
         reason = clean_text(reason, label="Reason", max_length=5000, required=False,
