@@ -10,6 +10,7 @@ construction (and a test checks they do)."""
 import hashlib
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import (
@@ -20,6 +21,7 @@ from decimal import (
     InvalidOperation,
     Overflow,
 )
+from typing import Any
 
 from commons.money import currencies
 
@@ -227,7 +229,7 @@ def needs_proposal(total: tuple[Decimal, str] | None, threshold: Decimal,
 
 # ---------------------------------------------------------------- the chain
 
-def canonical(document: dict) -> bytes:
+def canonical(document: dict[str, Any]) -> bytes:
     """The one byte form of an entry: sorted keys, no spaces, UTF-8.
     Decimals are strings already; NaN cannot get in."""
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
@@ -248,7 +250,7 @@ def timestamp(at: datetime) -> str:
 
 
 def document(project: str, seq: int, at: datetime, actor: str | None, action: str,
-             data: dict) -> dict:
+             data: dict[str, Any]) -> dict[str, Any]:
     """What an entry says, all of it hashed: which project, where in its
     sequence, when, who, what."""
     return {"project": project, "seq": seq, "at": timestamp(at), "actor": actor,
@@ -269,8 +271,9 @@ class StoredEntry:
     input_number: int | None = None
 
 
-def verify_chain(project: str, entries, head: tuple[int, str] | None,
-                 fold=None) -> tuple[int, int | None, str]:
+def verify_chain(project: str, entries: Iterable[Any], head: tuple[int, str] | None,
+                 fold: Callable[[Any, dict[str, Any]], str | None] | None = None
+                 ) -> tuple[int, int | None, str]:
     """Walk *entries* in sequence order and check each: its payload says
     what its columns say, its prev_hash is the previous hash, and its hash
     is sha256(prev_hash || payload); then the head row names the last one.
@@ -446,7 +449,7 @@ class Balances:
     work: dict[int, WorkBalance] = field(default_factory=dict)
 
 
-def apply(balances: Balances, seq: int, action: str, data: dict) -> None:
+def apply(balances: Balances, seq: int, action: str, data: dict[str, Any]) -> None:
     """Fold one entry into *balances*. Entries were checked when written;
     this only does the arithmetic."""
     if action == "need":
@@ -485,7 +488,7 @@ def apply(balances: Balances, seq: int, action: str, data: dict) -> None:
         raise ValueError(f"unknown ledger action {action!r}")
 
 
-def _apply_correction(balances: Balances, data: dict) -> None:
+def _apply_correction(balances: Balances, data: dict[str, Any]) -> None:
     deltas = {key: Decimal(value) for key, value in data["deltas"].items()}
     original = data["action"]
     if original == "work":
@@ -509,7 +512,7 @@ def _apply_correction(balances: Balances, data: dict) -> None:
         need.consumed += change
 
 
-def rebuild(entries) -> Balances:
+def rebuild(entries: Iterable[tuple[int, str, dict[str, Any]]]) -> Balances:
     """Balances from the journal alone: (seq, action, data) in order."""
     balances = Balances()
     for seq, action, data in entries:
@@ -526,7 +529,7 @@ class Totals:
     received: Decimal = Decimal(0)   # everything that arrived
 
 
-def totals(inputs) -> dict[str, Totals]:
+def totals(inputs: Iterable[Any]) -> dict[str, Totals]:
     """Per-currency totals over inputs with a cost estimate (objects with
     unit, unit_cost, currency, still_needed, pledged, received, closed).
     What is still needed counts open inputs only (``is_open``), at their

@@ -29,6 +29,7 @@ from commons.ledger.models import (
     WorkLog,
 )
 from commons.ledger.rules import RuleError
+from commons.money import currencies
 from commons.problems import Conflict, Forbidden, Invalid, NotFound
 from commons.projects.models import Project
 from commons.signals import (
@@ -223,10 +224,10 @@ def _fold(session: Session, project: Project, entry: LedgerEntry, data: dict,
                                                     work.hours, work.category, work.description)
     rules.apply(balances, entry.seq, entry.action, data)
     if entry.action == "work":
-        folded = balances.work[entry.seq]
+        logged = balances.work[entry.seq]
         session.add(WorkLog(project_id=project.id, seq=entry.seq, user=worker,
-                            date=date.fromisoformat(folded.date), hours=folded.hours,
-                            category=folded.category, description=folded.description))
+                            date=date.fromisoformat(logged.date), hours=logged.hours,
+                            category=logged.category, description=logged.description))
         return None
     if work is not None:
         work.hours = balances.work[work.seq].hours
@@ -326,7 +327,7 @@ def record_need(session: Session, project: Project, actor: User, form: NeedForm,
         needed = rules.quantity(form.quantity, unit)
         currency = str(form.currency or "").strip().upper() or None
         unit_cost = None
-        if unit in rules.currencies():
+        if unit in currencies():
             if form.unit_cost not in (None, ""):
                 raise RuleError("Money needed in a currency costs itself; leave unit cost "
                                 "empty.", "unit_cost")
@@ -338,7 +339,7 @@ def record_need(session: Session, project: Project, actor: User, form: NeedForm,
             unit_cost = rules.money(form.unit_cost, currency)
         elif currency is not None:
             raise RuleError("Give the unit cost too, or leave the currency empty.", "unit_cost")
-        if kind == "money" and unit not in rules.currencies():
+        if kind == "money" and unit not in currencies():
             raise RuleError("Money is needed in a currency: put its code (EUR, ...) as the "
                             "unit.", "unit")
         needed_by = rules.check_date(form.needed_by, "Needed by", "needed_by")
@@ -597,8 +598,8 @@ def log_work(session: Session, project: Project, actor: User, hours: object, cat
     entry = _append(session, project, held, actor, "work", data, now)
     _fold(session, project, entry, data, None, now, worker=actor)
     session.flush()
-    return session.scalar(sa.select(WorkLog).where(WorkLog.project_id == project.id,
-                                                   WorkLog.seq == entry.seq))
+    return session.scalars(sa.select(WorkLog).where(WorkLog.project_id == project.id,
+                                                    WorkLog.seq == entry.seq)).one()
 
 
 def _check_day(session: Session, user: User | None, day: date, adding: Decimal) -> None:
@@ -640,8 +641,8 @@ def correct(session: Session, project: Project, actor: User, seq: int, deltas: d
     data: dict = {"corrects": seq, "action": original.action, "reason": reason,
                   "deltas": {key: rules.text(value) for key, value in changes.items()}}
     if original.action == "work":
-        work = session.scalar(sa.select(WorkLog).where(WorkLog.project_id == project.id,
-                                                       WorkLog.seq == seq))
+        work = session.scalars(sa.select(WorkLog).where(WorkLog.project_id == project.id,
+                                                        WorkLog.seq == seq)).one()
         new_hours = work.hours + changes["hours"]
         if new_hours < 0:
             raise Invalid(f"Entry #{seq} logs {rules.text(work.hours)} hours; it cannot go "
@@ -816,13 +817,13 @@ def _compare_balances(session: Session, project: Project,
     needs board's resource) and who pledged or worked included. Plain rows,
     not ORM objects: there may be hundreds of thousands of pledges."""
     pledges: dict[int, list] = {}
-    for row in session.execute(
+    for pledge_row in session.execute(
             sa.select(Input.number, Pledge.seq, User.username, Pledge.quantity,
                       Pledge.received, Pledge.withdrawn, Pledge.note)
             .join(Input, Input.id == Pledge.input_id)
             .outerjoin(User, User.id == Pledge.pledger_id)
             .where(Pledge.project_id == project.id)):
-        pledges.setdefault(row[0], []).append(tuple(row[1:]))
+        pledges.setdefault(pledge_row[0], []).append(tuple(pledge_row[1:]))
     stored = {row[0]: row for row in session.execute(
         sa.select(Input.number, Input.seq, Input.title, Input.kind, Input.resource, Input.unit,
                   Input.needed, Input.unit_cost, Input.currency, Input.needed_by,
@@ -833,7 +834,7 @@ def _compare_balances(session: Session, project: Project,
         row, want = stored.get(number), rebuilt.inputs.get(number)
         if row is None or want is None or \
                 _row_view(row, pledges.get(number, [])) != _balance_view(want):
-            seq = want.seq if want is not None else row.seq
+            seq = want.seq if want is not None else stored[number].seq
             return seq, (f"the stored balance of input #{number} differs from the one the "
                          "journal gives")
     work = {row[0]: row[1:] for row in session.execute(
@@ -841,10 +842,10 @@ def _compare_balances(session: Session, project: Project,
                   WorkLog.description).outerjoin(User, User.id == WorkLog.user_id)
         .where(WorkLog.project_id == project.id))}
     for seq in sorted(set(rebuilt.work) | set(work)):
-        have, want = work.get(seq), rebuilt.work.get(seq)
-        if have is None or want is None or \
+        have, logged = work.get(seq), rebuilt.work.get(seq)
+        if have is None or logged is None or \
                 (have[0], have[1], have[2].isoformat(), have[3], have[4]) != \
-                (want.worker, want.hours, want.date, want.category, want.description):
+                (logged.worker, logged.hours, logged.date, logged.category, logged.description):
             return seq, f"the stored work log of entry #{seq} differs from the journal"
     return None
 
