@@ -7,8 +7,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -180,7 +182,7 @@ def _membership_details(session: Session, project: Project, details: dict, autho
 
 
 def _merge_details(session: Session, project: Project, path: Path, details: dict,
-                   author: User) -> tuple[dict, list[AffectedParty], bool]:
+                   author: User | None) -> tuple[dict, list[AffectedParty], bool]:
     branch = str(details.get("branch") or "").strip().removeprefix("refs/heads/")
     if not branch:
         raise Invalid("Name the branch to merge.", field="branch")
@@ -213,7 +215,7 @@ def _merge_details(session: Session, project: Project, path: Path, details: dict
 
 
 def _moved_parties(session: Session, moves: list[tuple[str, str]],
-                   already: list[AffectedParty], author: User) -> list[AffectedParty]:
+                   already: list[AffectedParty], author: User | None) -> list[AffectedParty]:
     """Whoever a proposed .mailmap line would take commits from (an account
     or a bare commit address), unless already a party or the author."""
     owners = identities.owners_of(session, {source for source, _target in moves})
@@ -225,7 +227,7 @@ def _moved_parties(session: Session, moves: list[tuple[str, str]],
     for source, target in moves:
         owner = users.get(owners.get(source, -1))
         if source in seen_emails or (owner is not None and (
-                owner.id == author.id or owner.id in seen_users)):
+                (author is not None and owner.id == author.id) or owner.id in seen_users)):
             continue
         seen_emails.add(source)
         if owner is not None:
@@ -266,6 +268,7 @@ def _license_details(session: Session, project: Project, path: Path, details: di
     if problem := licences.licence_problem(identifier):
         raise Invalid(problem, field="license")
     licence = licences.find_licence(identifier)
+    assert licence is not None  # licence_problem() said it is known
     if licence.id == project.license:
         raise Invalid(f"{project.name} is already under {licence.id}.", field="license")
     # Everyone whose work is in the default branch, co-authors included.
@@ -471,9 +474,10 @@ def _hold(session: Session, proposal: Proposal, statuses: tuple[str, ...], *,
                  Proposal.revision == proposal.revision]
     if open_window_at is not None:
         condition.append(Proposal.closes_at > open_window_at)
-    held = session.execute(sa.update(Proposal).where(*condition)
-                           .values(revision=Proposal.revision)
-                           .execution_options(synchronize_session=False)).rowcount
+    # An UPDATE's result is a CursorResult, which the Session's types do not say.
+    held = cast(CursorResult[Any], session.execute(
+        sa.update(Proposal).where(*condition).values(revision=Proposal.revision)
+        .execution_options(synchronize_session=False))).rowcount
     if held != 1:
         # No rollback here: a caller that carries on (a push revising what it
         # can, a closed input withdrawing its proposal) keeps its own work;
@@ -782,7 +786,7 @@ def _settle(session: Session, quiet: list[tuple[Proposal, str, rules.Tally]],
 def _decide_one(session: Session, proposal: Proposal, count: rules.Tally, settings: Settings,
                 now: datetime) -> Decision | None:
     """Claim one passed proposal, carry it out, and commit."""
-    project = session.get(Project, proposal.project_id)
+    project = session.get_one(Project, proposal.project_id)
     if proposal.kind == "input":
         # The ledger's head before the proposal's row, in the order every
         # ledger change that touches a proposal takes them: no deadlock.
@@ -858,6 +862,7 @@ def _carry_out(session: Session, proposal: Proposal, project: Project, settings:
                 "push, and the proposal is revised.")
         if result.already_merged:
             return f"{head[:10]} was already in {project.default_branch}."
+        assert result.commit is not None  # a merge that was not there already made one
         proposal.result = {"merge_commit": result.commit}
         if "mailmap" in proposal.details:
             # The moves its parties agreed to now count; profiles find them.
@@ -901,7 +906,9 @@ def _carry_out(session: Session, proposal: Proposal, project: Project, settings:
             project.review_window = max(int(details["review_window"]), settings.min_review_window)
         if "approval_threshold" in details:
             threshold = details["approval_threshold"]
-            project.approval_amount = parse_amount(threshold["amount"])
+            amount = parse_amount(threshold["amount"])
+            assert amount is not None  # checked when it was proposed
+            project.approval_amount = amount
             project.approval_currency = threshold["currency"]
         return "The policy changed: " + ", ".join(f"{k} = {v}" for k, v in details.items()) + "."
     if proposal.kind == "input":
