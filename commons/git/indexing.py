@@ -123,6 +123,7 @@ def read_commits(path: Path, shas: list[str]) -> Iterator[CommitInfo]:
          "--stdin", "--no-renames", "--numstat", f"--format={_LOG_FORMAT}"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         text=True, encoding="utf-8", errors="replace")
+    assert process.stdin is not None and process.stdout is not None  # pipes
     # A feeder thread is not needed: git reads all of stdin before it writes.
     process.stdin.write("\n".join(shas) + "\n")
     process.stdin.close()

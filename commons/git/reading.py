@@ -7,7 +7,9 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from io import BufferedReader
 from pathlib import Path
+from typing import IO
 
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _FIELD, _RECORD = "\x1f", "\x1e"
@@ -172,11 +174,17 @@ def tree(path: Path, tree_sha: str, subpath: str) -> list[Entry]:
     return sorted(entries, key=lambda e: (e.kind != "tree", e.name.lower()))
 
 
+def _pipe(stream: IO[bytes] | None) -> BufferedReader:
+    """A pipe Popen opened (stdout=PIPE): buffered, so it has read1()."""
+    assert isinstance(stream, BufferedReader), "a pipe Popen opened"
+    return stream
+
+
 def blob_head(path: Path, sha: str, limit: int) -> bytes:
     """The first *limit* bytes of a blob (the page never holds more)."""
     with subprocess.Popen(["git", "-C", str(path), "cat-file", "blob", sha],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as process:
-        data = process.stdout.read(limit)
+        data = _pipe(process.stdout).read(limit)
         process.kill()
     return data
 
@@ -187,23 +195,24 @@ def stream(path: Path, *args: str, chunk: int = 64 * 1024) -> Iterator[bytes]:
     at once raises NotInRepository instead of sending an empty file."""
     process = subprocess.Popen(["git", "-C", str(path), *args], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE)
-    first = process.stdout.read1(chunk)
+    out, err = _pipe(process.stdout), _pipe(process.stderr)
+    first = out.read1(chunk)
     if not first and process.wait() != 0:
-        message = process.stderr.read().decode("utf-8", "replace").strip()
-        process.stdout.close()
-        process.stderr.close()
+        message = err.read().decode("utf-8", "replace").strip()
+        out.close()
+        err.close()
         raise NotInRepository(message or "git could not produce it")
 
     def pieces() -> Iterator[bytes]:
         try:
             if first:
                 yield first
-            while data := process.stdout.read1(chunk):
+            while data := out.read1(chunk):
                 yield data
         finally:
             process.kill()
-            process.stdout.close()
-            process.stderr.close()
+            out.close()
+            err.close()
             process.wait()
 
     return pieces()
@@ -215,7 +224,7 @@ def output_exceeds(path: Path, limit: int, *args: str, chunk: int = 64 * 1024) -
     with subprocess.Popen(["git", "-C", str(path), *args], stdout=subprocess.PIPE,
                           stderr=subprocess.DEVNULL) as process:
         total = 0
-        while total <= limit and (data := process.stdout.read1(chunk)):
+        while total <= limit and (data := _pipe(process.stdout).read1(chunk)):
             total += len(data)
         process.kill()
     return total > limit
@@ -259,7 +268,7 @@ def commit(path: Path, sha: str, max_diff_bytes: int = 512 * 1024,
     with subprocess.Popen(["git", "-C", str(path), "diff-tree", "-r", "-p", "--no-color",
                            "--no-renames", *against, *pathspec], stdout=subprocess.PIPE,
                           stderr=subprocess.DEVNULL) as process:
-        diff = process.stdout.read(max_diff_bytes + 1)
+        diff = _pipe(process.stdout).read(max_diff_bytes + 1)
         process.kill()
     view.diff_truncated = len(diff) > max_diff_bytes
     view.diff = diff[:max_diff_bytes].decode("utf-8", "replace")
