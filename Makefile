@@ -1,10 +1,11 @@
-# The commands of the README: `make run`, `make test` and `make demo`.
+# The commands of the README: `make run`, `make test` and `make demo`;
+# `make lint` runs the checks that .ci/run runs before the tests.
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 5000
 BIN := $(VENV)/bin
 
-.PHONY: run test demo clean
+.PHONY: run test lint demo clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "commons needs Python 3.11 or newer; run: make PYTHON=python3.11 ...")'
@@ -16,6 +17,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.test-installed: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+$(VENV)/.lint-installed: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[lint]'
 	touch $@
 
 # Development server: SQLite in instance/, repositories in repos/, a fresh
@@ -42,5 +47,10 @@ TEST_WORKERS ?= auto
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
+# Ruff over the whole tree, mypy over commons/ (settings in pyproject.toml).
+lint: $(VENV)/.lint-installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -40,7 +40,9 @@ def amount_problem(amount: Decimal, currency: str) -> str | None:
     digits = currencies().get(currency)
     if digits is None:
         return f"“{currency}” is not an ISO 4217 currency code (e.g. EUR, USD, JPY)."
-    if amount.as_tuple().exponent < -digits:
+    exponent = amount.as_tuple().exponent
+    assert isinstance(exponent, int), "callers pass finite amounts"  # NaN's is a letter
+    if exponent < -digits:
         return (f"{currency} has {digits} decimal place{'s' if digits != 1 else ''}; "
                 f"write the amount with at most that many.")
     return None

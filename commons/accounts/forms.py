@@ -41,7 +41,8 @@ class TokenForm(FlaskForm):
     )
     expires_in_days = SelectField(
         "Expires",
-        choices=[SelectChoice("30", "in 30 days"), SelectChoice("90", "in 90 days"), SelectChoice("365", "in a year"), SelectChoice("", "never")],
+        choices=[SelectChoice("30", "in 30 days"), SelectChoice("90", "in 90 days"),
+                 SelectChoice("365", "in a year"), SelectChoice("", "never")],
         default="90",
     )
 

@@ -63,6 +63,7 @@ def require_api_user() -> User:
         abort(401, message="This needs a token: send “Authorization: Bearer <token>”. "
                            "Create one at /settings or with POST /api/v1/tokens.",
               headers={"WWW-Authenticate": BEARER_CHALLENGE})
+    assert user is not None  # abort() raised; flask_smorest has no types to say so
     return user
 
 

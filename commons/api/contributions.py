@@ -23,7 +23,7 @@ blp = Blueprint("api_contributions", __name__,
                 description="Contributor records: commits, decisions, hours of work, inputs "
                             "and credited contributions, per person and project")
 
-BEARER = [{"bearer": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def _project(slug: str):

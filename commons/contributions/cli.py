@@ -36,9 +36,12 @@ def reindex(slug: str) -> None:
                                 show_pos=True, show_eta=True)
         bar.__enter__()
 
+    def advanced(steps: int) -> None:
+        assert bar is not None, "started() comes first"
+        bar.update(steps)
+
     try:
-        count = services.reindex(db.session, project, path, progress=lambda n: bar.update(n),
-                                 started=started)
+        count = services.reindex(db.session, project, path, progress=advanced, started=started)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

@@ -116,7 +116,7 @@ def apply(state: State, seq: int, day: date, actor: int | None, action: str, dat
         return _pledge_changes(state, pledged, withdrawn=True)
     if action == "receipt":
         amount = Decimal(data["quantity"])
-        against = state.pledges.get(data.get("pledge"))
+        against = state.pledges.get(data["pledge"]) if data.get("pledge") is not None else None
         changes = _pledge_changes(state, against, received=against.received + amount) \
             if against is not None else []
         user = users.get(data.get("provider_user") or "")
@@ -157,7 +157,7 @@ def _correct(state: State, data: dict) -> list[Change]:
         pledged = state.pledges[seq]
         return _pledge_changes(state, pledged, quantity=pledged.quantity + change)
     if original == "receipt":
-        against = state.pledges.get(data.get("pledge"))
+        against = state.pledges.get(data["pledge"]) if data.get("pledge") is not None else None
         changes = _pledge_changes(state, against, received=against.received + change) \
             if against is not None else []
         delivered = state.deliveries.get(seq)
@@ -168,7 +168,7 @@ def _correct(state: State, data: dict) -> list[Change]:
         need = state.inputs[data["input"]]
         cost_change = deltas["unit_cost"]
         need.unit_cost = (need.unit_cost or Decimal(0)) + cost_change
-        changes: list[Change] = []
+        changes = []
         if not need.currency:
             return changes
         for pledged in state.pledges.values():

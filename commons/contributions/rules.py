@@ -180,7 +180,7 @@ class CommitCredit:
 
 
 def credits(author_name: str, author_email: str, authored_at: datetime, parent_count: int,
-            co_authors: Iterable[dict], lines_added: int, lines_removed: int,
+            co_authors: Iterable[Mapping[str, object]], lines_added: int, lines_removed: int,
             owners: dict[str, int] | None = None) -> list[CommitCredit]:
     """The author and each co-author named in a Co-authored-by: trailer
     share the commit's lines. A merge commit credits nobody: what it
@@ -227,9 +227,9 @@ class GitTally:
 
 
 def tally_credits(commit_credits: Iterable[CommitCredit], by_day: bool
-                  ) -> dict[tuple, GitTally]:
+                  ) -> dict[tuple[date | str, ...], GitTally]:
     """Sum credits per (email, name), or per (day, email, name)."""
-    tallies: dict[tuple, GitTally] = {}
+    tallies: dict[tuple[date | str, ...], GitTally] = {}
     for credit in commit_credits:
         key = (credit.day, credit.email, credit.name) if by_day else (credit.email, credit.name)
         tallies.setdefault(key, GitTally()).add(credit.authored, credit.co_authored,
@@ -293,8 +293,8 @@ class Record:
         if unit_cost is not None and currency:
             values[currency] = values.get(currency, Decimal(0)) + quantity * unit_cost
 
-    def sort_value(self, sort: str) -> object:
-        return {
+    def sort_value(self, sort: str) -> str | int | Decimal:
+        values: dict[str, str | int | Decimal] = {
             "name": self.name.casefold(),
             "commits": self.git.commits + self.git.co_authored,
             "lines": self.lines,
@@ -303,7 +303,8 @@ class Record:
             "hours": self.total_hours,
             "inputs": self.pledges + self.deliveries,
             "kinds": sum(self.kinds.values()),
-        }[sort]
+        }
+        return values[sort]
 
     @property
     def is_empty(self) -> bool:

@@ -54,7 +54,7 @@ def _erase(repositories: list[Path]) -> None:
     """Undo a failed load. Pushes and decisions commit as they go, so a
     rollback cannot; the database held no account and no project when the
     demo started, so every row in it now is the demo's."""
-    db.session.remove()
+    db.session.remove()  # type: ignore[attr-defined]  # the scoped session's own call
     with db.engine.begin() as connection:
         for table in reversed(db.metadata.sorted_tables):
             connection.execute(table.delete())

@@ -179,6 +179,7 @@ class Demo:
                           quantity="6", unit="day", description="A bench at the makerspace "
                           "for the build days.")
         mesh_proposal = governance.open_input_proposal(self.session, project, mesh)
+        assert mesh_proposal is not None  # the mesh costs more than the threshold
         self.stance(mesh_proposal, "dmitri", "support", 19)
         self.stance(mesh_proposal, "bruno", "support", 18.5)
         glazing_pledge = ledger.pledge(self.session, project, self.users["bruno"], glazing, "2",
@@ -204,7 +205,7 @@ class Demo:
                               pledge_seq=mesh_pledge.seq, received_on=self.day(13),
                               evidence_url="https://example.org/receipts/mesh-invoice.pdf",
                               now=self.ago(13))
-        merged = self.session.get(Proposal, frame.id).result["merge_commit"]
+        merged = self.session.get_one(Proposal, frame.id).result["merge_commit"]
         ledger.record_consumption(self.session, project, self.users["chiara"], glazing, "1.5",
                                   "Glazed the first collector.", commit=merged,
                                   used_on=self.day(12), now=self.ago(12))

@@ -150,7 +150,7 @@ def commits(slug: str, spec: str):
     project, path = _open(slug)
     ref, sha, subpath = _locate(path, spec)
     after = request.args.get("after", "")
-    start = sha
+    start: str | None = sha
     if after:
         if not reading.is_commit_id(after):
             abort(404, description="?after= takes a full commit id from the previous page.")

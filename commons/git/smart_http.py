@@ -74,6 +74,7 @@ def info_refs(slug: str):
     project, path = _project(slug)
     if project is None:
         return path
+    assert isinstance(path, Path)  # a project comes with its repository's path
     if service == "git-receive-pack":
         refusal = _authorize_push(project)
         if refusal is not None:
@@ -96,6 +97,7 @@ def upload_pack(slug: str):
     project, path = _project(slug)
     if project is None:
         return path
+    assert isinstance(path, Path)  # a project comes with its repository's path
     # Wants and haves only: a fetch of any real repository sends far less,
     # and gzipped or not, git reads no more than this of it.
     body = _body("git-upload-pack", limit=current_app.config["GIT_MAX_UPLOAD_REQUEST_BYTES"])
@@ -117,6 +119,7 @@ def receive_pack(slug: str):
     project, path = _project(slug)
     if project is None:
         return path
+    assert isinstance(path, Path)  # a project comes with its repository's path
     refusal = _authorize_push(project)
     if refusal is not None:
         return refusal
@@ -164,7 +167,7 @@ def receive_pack(slug: str):
         try:
             landed = pushes.read_push_log(Path(push_log))
             if landed:
-                pushes.record_push(db.session, db.session.get(Project, project_id),
+                pushes.record_push(db.session, db.session.get_one(Project, project_id),
                                    db.session.get(User, pusher_id), landed, path,
                                    clock.now())
             elif returncode != 0:
@@ -188,7 +191,7 @@ def receive_pack(slug: str):
         return too_large
     response = Response(_prepend(first, output), 200, NO_CACHE,
                         mimetype="application/x-git-receive-pack-result")
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's own
 
     @response.call_on_close
     def record_after_the_reply() -> None:

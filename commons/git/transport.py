@@ -8,7 +8,7 @@ import select
 import subprocess
 import threading
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 
 CHUNK = 64 * 1024
@@ -126,7 +126,7 @@ def git_command(service: str, path: Path, *, advertise: bool,
 
 def run_git(service: str, path: Path, *, env: dict[str, str], body: Iterable[bytes] | None = None,
             advertise: bool = False, on_exit: Callable[[int, bytes], None] | None = None,
-            max_push_bytes: int | None = None) -> Iterator[bytes]:
+            max_push_bytes: int | None = None) -> Generator[bytes, None, None]:
     """Start git and yield its output as it comes.
 
     A thread feeds *body* to git's stdin while the caller reads stdout, so a
@@ -147,10 +147,12 @@ def run_git(service: str, path: Path, *, env: dict[str, str], body: Iterable[byt
         stdin=subprocess.PIPE if body is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
+    assert process.stdout is not None and process.stderr is not None  # pipes
     errors = bytearray()
     failures: list[BaseException] = []
 
     def feed() -> None:
+        assert body is not None and process.stdin is not None  # fed only when there is one
         try:
             for chunk in body:
                 process.stdin.write(chunk)
@@ -165,6 +167,7 @@ def run_git(service: str, path: Path, *, env: dict[str, str], body: Iterable[byt
                 pass
 
     def drain_stderr() -> None:
+        assert process.stderr is not None
         for line in process.stderr:
             errors.extend(line)
             del errors[:-8192]  # keep the tail for the log

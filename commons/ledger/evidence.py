@@ -9,7 +9,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from commons.problems import Invalid
 
@@ -54,7 +54,7 @@ class Staged:
         self.temporary.unlink(missing_ok=True)
 
 
-def stage(stream: BinaryIO, root: Path, max_bytes: int) -> Staged:
+def stage(stream: IO[bytes], root: Path, max_bytes: int) -> Staged:
     """Copy *stream* beside the store, hashing as it goes; refuse it past
     *max_bytes* (nothing is kept)."""
     root.mkdir(parents=True, exist_ok=True)
@@ -80,7 +80,7 @@ def stage(stream: BinaryIO, root: Path, max_bytes: int) -> Staged:
     return Staged(sha256, size, temporary, final)
 
 
-def store(stream: BinaryIO, root: Path, max_bytes: int) -> tuple[str, int]:
+def store(stream: IO[bytes], root: Path, max_bytes: int) -> tuple[str, int]:
     """Copy *stream* into the store at once. Returns (sha256, size)."""
     staged = stage(stream, root, max_bytes)
     staged.keep()

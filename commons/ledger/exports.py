@@ -212,7 +212,7 @@ def _summary(action: str, data: dict, units: dict[int, str]) -> tuple[str, str]:
     if action == "correct":
         deltas = data["deltas"]
         if "quantity" in deltas:
-            return deltas["quantity"], units.get(data.get("input"), "")
+            return deltas["quantity"], units.get(data["input"], "") if "input" in data else ""
         if "hours" in deltas:
             return deltas["hours"], "hour"
     return "", ""
@@ -221,7 +221,7 @@ def _summary(action: str, data: dict, units: dict[int, str]) -> tuple[str, str]:
 def ledger_csv(session: Session, project: Project, head: Head) -> Iterator[str]:
     """The journal, one row per entry up to *head*; the last row's hash is
     the head."""
-    out, units = _CsvText(), {}
+    out, units = _CsvText(), dict[int, str]()
     yield out.lines([LEDGER_COLUMNS])
     for batch in batched(rows(session, project, head)):
         lines = []

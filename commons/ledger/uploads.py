@@ -10,6 +10,7 @@ from pathlib import Path
 from werkzeug.datastructures import FileStorage
 
 from commons.ledger import evidence
+from commons.ledger.evidence import Staged
 from commons.ledger.services import Evidence
 
 _MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}")
@@ -19,7 +20,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 @dataclass(frozen=True)
 class StoredUpload:
     evidence: Evidence
-    staged: evidence.Staged
+    staged: Staged
 
     def keep(self) -> None:
         self.staged.keep()

@@ -224,7 +224,7 @@ class _Graph:
             _, unit, currency = self.inputs[data["input"]]
             if "quantity" in deltas:
                 node["vf:resourceQuantity"] = self.measure(deltas["quantity"], unit)
-            if "unit_cost" in deltas:
+            if "unit_cost" in deltas and currency:  # rules refuse a cost without a currency
                 node["commons:estimatedUnitCost"] = self.measure(deltas["unit_cost"], currency)
         if "approval" in data:
             node["commons:approval"] = data["approval"]

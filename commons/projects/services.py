@@ -89,6 +89,7 @@ def create_project(session: Session, founder: User, new: NewProject,
     if problems:
         field, message = next(iter(problems.items()))
         raise Invalid(message, field=field, problems=problems)
+    assert licence is not None  # licence_problem() said it is known
     if session.scalar(sa.select(Project.id).where(Project.slug == slug)):
         raise Conflict(f"A project with the slug “{slug}” exists; pick another slug.", field="slug")
 
@@ -218,7 +219,7 @@ def _member_count(session: Session, project: Project) -> int:
     return session.scalar(
         sa.select(sa.func.count()).select_from(Membership)
         .where(Membership.project_id == project.id, Membership.status == Membership.MEMBER)
-    )
+    ) or 0
 
 
 def _clean(problems: dict[str, str], field: str, value: str, label: str,

@@ -161,7 +161,7 @@ def _backfill():
                                    row[6])]
         for table, by_day, key in ((totals, False, ('email', 'name')),
                                    (days, True, ('day', 'email', 'name'))):
-            rows = [{'project_id': project_id, **dict(zip(key, values)),
+            rows = [{'project_id': project_id, **dict(zip(key, values, strict=True)),
                      'commits': t.commits, 'co_authored': t.co_authored,
                      'lines_added': t.lines_added, 'lines_removed': t.lines_removed,
                      'first_at': t.first_at, 'last_at': t.last_at}

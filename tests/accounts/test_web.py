@@ -197,7 +197,9 @@ def test_token_is_shown_once_stored_hashed_listed_and_revoked(app, browser):
     # Used through the API, its last-used time shows on the settings page.
     api = browser.client.get("/api/v1/tokens", headers={"Authorization": f"Bearer {secret}"})
     assert api.status_code == 200
-    assert "never" not in browser.client.get("/settings").get_data(as_text=True).split("laptop")[1].split("</tr>")[0].split("</td>")[4]
+    page = browser.client.get("/settings").get_data(as_text=True)
+    row = page.split("laptop")[1].split("</tr>")[0]
+    assert "never" not in row.split("</td>")[4]
     browser.button("/settings", f"/settings/tokens/{token.id}/revoke")
     assert "Revoked the token “laptop”" in browser.client.get("/settings").get_data(as_text=True)
     api = browser.client.get("/api/v1/tokens", headers={"Authorization": f"Bearer {secret}"})

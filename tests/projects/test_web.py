@@ -108,7 +108,8 @@ def test_bad_project_input_comes_back_filled_in_and_creates_nothing(app, alice, 
     assert response.status_code == 422
     assert message in html
     # What was typed comes back, so nothing has to be typed again.
-    assert f'id="slug" maxlength="64" name="slug" required type="text" value="{escape(fields.get("slug", "solar-dryer"))}"' in html
+    typed_slug = escape(fields.get("slug", "solar-dryer"))
+    assert f'id="slug" maxlength="64" name="slug" required type="text" value="{typed_slug}"' in html
     assert projects_in_db(app) == []
     assert not repos_dir.exists() or list(repos_dir.iterdir()) == []
 
