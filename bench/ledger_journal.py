@@ -7,7 +7,7 @@ bulk-inserted. The balance tables are folded from the stored journal with
 import heapq
 import random
 from collections import defaultdict, deque
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -330,7 +330,7 @@ def write_entries(rows: list[tuple]) -> None:
         # As SQLAlchemy's DateTime stores times on SQLite: naive UTC, microseconds.
         connection.exec_driver_sql(
             f"INSERT INTO ledger_entries ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(*row[:2], row[2].astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f"), *row[3:])
+            [(*row[:2], row[2].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"), *row[3:])
              for row in rows])
     db.session.commit()
 

@@ -80,7 +80,7 @@ def send_after_commit(signal: Signal, session: Session, sender: Any, **data: Any
         except Exception:
             session.rollback()
             log.exception("%s: the receiver %s failed; what the sender committed stands",
-                          signal.name, _name(receiver))
+                          getattr(signal, "name", signal), _name(receiver))
 
 
 def _name(receiver: Any) -> str:

@@ -5,7 +5,7 @@ the database and in the commits the platform makes itself."""
 
 import base64
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -15,7 +15,7 @@ from tests.conftest import TEST_PASSWORD, Browser
 
 # Far enough ahead of any machine this suite runs on (the clock-ahead pass
 # of .ci/run included) that a time read from the wall clock stands out.
-START = datetime(2041, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+START = datetime(2041, 5, 6, 7, 8, 9, tzinfo=UTC)
 
 
 class Clock:

@@ -4,7 +4,7 @@ redirect look like, and how tokens are made and recognised."""
 import hashlib
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,37}[a-z0-9])?")
@@ -72,4 +72,4 @@ def session_expired(logged_in_at: int | None, now: datetime, lifetime: timedelta
     stretch it."""
     if not isinstance(logged_in_at, int):
         return True
-    return now - datetime.fromtimestamp(logged_in_at, timezone.utc) >= lifetime
+    return now - datetime.fromtimestamp(logged_in_at, UTC) >= lifetime

@@ -7,8 +7,10 @@ does."""
 from flask import Response, current_app, request, stream_with_context
 
 # Imported for its routes: they join the one ledger blueprint.
-from commons.api import ledger_writes  # noqa: F401
-from commons.api import schemas
+from commons.api import (
+    ledger_writes,  # noqa: F401
+    schemas,
+)
 from commons.api.docs import refuses
 from commons.api.ledger_blueprint import (
     NUMBER,

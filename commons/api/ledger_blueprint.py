@@ -19,7 +19,7 @@ blp = Blueprint("api_ledger", __name__,
                 description="The inputs ledger: needs, pledges, receipts, consumption, work "
                             "and corrections in a hash-chained journal")
 
-BEARER = [{"bearer": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 NUMBER = "<int(max=2147483647):number>"
 SEQ = "<int(max=2147483647):seq>"
 

@@ -80,6 +80,7 @@ def join_project(slug: str):
     db.session.commit()
     if membership.status == Membership.MEMBER:
         return {"status": "member", "proposal": None}
+    assert proposal is not None  # a pending membership always has its proposal
     return {"status": "pending", "proposal": proposal.number}, 202
 
 

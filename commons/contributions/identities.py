@@ -14,6 +14,7 @@ from commons.contributions import rules
 from commons.contributions.models import MailmapAddress
 from commons.git import runner
 from commons.projects.models import Project  # before governance's models, which need it
+
 # isort: split
 from commons.governance import rules as governance_rules
 from commons.governance.models import Proposal

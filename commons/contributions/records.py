@@ -4,7 +4,7 @@ across projects; the division of labour and monthly activity."""
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -131,7 +131,7 @@ def _aware(value):
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value
 
 
@@ -176,7 +176,7 @@ def _governance_dimensions(session: Session, project: Project, start: date | Non
 
 
 def _midnight(day: date | None) -> datetime | None:
-    return None if day is None else datetime.combine(day, time(), timezone.utc)
+    return None if day is None else datetime.combine(day, time(), UTC)
 
 
 def _ledger_dimensions(session: Session, project: Project, start: date | None, person,

@@ -10,7 +10,7 @@ import these names from here; each lives in the module of its seam:
 The two receivers below keep the tallies as commits are indexed and ledger
 entries appended (in the sender's transaction)."""
 
-from datetime import timezone
+from datetime import UTC
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -72,7 +72,7 @@ def count_ledger_entry(session: Session, project: Project, entry: LedgerEntry,
     users = dict(session.execute(sa.select(User.username, User.id)
                                  .where(User.username.in_(names))).all()) if names else {}
     # The day in UTC, as a replay of the stored journal reads it.
-    changes = ledger_tally.apply(state, entry.seq, entry.at.astimezone(timezone.utc).date(),
+    changes = ledger_tally.apply(state, entry.seq, entry.at.astimezone(UTC).date(),
                                  entry.actor_id, entry.action, data, users)
     if entry.action == "receipt" and entry.seq in state.deliveries:
         delivered = state.deliveries[entry.seq]

@@ -4,7 +4,7 @@ repository and the journal when a project is indexed again."""
 
 import json
 from collections.abc import Callable, Iterable
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -102,7 +102,7 @@ def state_for(session: Session, project: Project, action: str, data: dict
         pledges = pledges.where(Pledge.seq.in_(wanted))
     for pledge, at in session.execute(pledges):
         state.pledges[pledge.seq] = ledger_tally.Pledged(
-            pledge.pledger_id, at.astimezone(timezone.utc).date(), number, pledge.quantity,
+            pledge.pledger_id, at.astimezone(UTC).date(), number, pledge.quantity,
             pledge.withdrawn, pledge.received)
     deliveries = sa.select(Delivery).where(Delivery.input_id == need.id)
     if wanted is not None:

@@ -1,6 +1,6 @@
 """``flask --app commons git prune``"""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import click
 import sqlalchemy as sa
@@ -33,7 +33,7 @@ def prune(grace: int | None, moment: str | None) -> None:
         except ValueError:
             raise click.BadParameter("use ISO 8601, e.g. 2026-12-01T12:00:00Z") from None
         if now.tzinfo is None:
-            now = now.replace(tzinfo=timezone.utc)
+            now = now.replace(tzinfo=UTC)
     if grace is None:
         grace = int(current_app.config["GIT_PRUNE_GRACE"])
     cutoff = now - timedelta(seconds=grace)

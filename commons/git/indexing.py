@@ -11,7 +11,7 @@ make old commits look new. Callers hold the project's lock (see
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -31,7 +31,7 @@ _LOG_FORMAT = "%x00commit%x00" + "%x00".join([
 _IDENTITY = re.compile(r"\s*(.*?)\s*<([^<>]*)>\s*$")
 _BATCH = 1000
 # Dates git accepts but no database column does (year 10000 and later).
-_LATEST = datetime(9999, 12, 31, tzinfo=timezone.utc)
+_LATEST = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 @dataclass
@@ -95,9 +95,9 @@ def _parse_header(text: str) -> CommitInfo:
 
 def _timestamp(text: str) -> datetime:
     try:
-        return min(datetime.fromtimestamp(int(text), timezone.utc), _LATEST)
+        return min(datetime.fromtimestamp(int(text), UTC), _LATEST)
     except (ValueError, OverflowError, OSError):
-        return _LATEST if text.strip().isdigit() else datetime.fromtimestamp(0, timezone.utc)
+        return _LATEST if text.strip().isdigit() else datetime.fromtimestamp(0, UTC)
 
 
 def unindexed_commits(path: Path, heads: list[str], tips: Iterable[str]) -> list[str]:

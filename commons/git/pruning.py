@@ -8,7 +8,7 @@ under ``refs/commons/pinned/``, which the transport hides from clients."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from commons.git import reading, runner
@@ -28,7 +28,7 @@ class Pruned:
 
 def git_date(moment: datetime) -> str:
     """*moment* as git's date parser reads it, to the second, in UTC."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S +0000")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S +0000")
 
 
 def prune(path: Path, cutoff: datetime, keep: Iterable[str] = ()) -> Pruned:

@@ -5,7 +5,7 @@ paths are looked up in git trees, never on disk)."""
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from commons.git import runner
@@ -115,7 +115,7 @@ def all_refs(path: Path) -> list[Ref]:
         short = full.removeprefix("refs/heads/").removeprefix("refs/tags/")
         stamp = int(date or peeled_date or 0)
         found.append(Ref(short, full, peeled or sha,
-                         datetime.fromtimestamp(stamp, timezone.utc), subject))
+                         datetime.fromtimestamp(stamp, UTC), subject))
     return found
 
 
@@ -256,7 +256,7 @@ def commit(path: Path, sha: str, max_diff_bytes: int = 512 * 1024,
                f"{sha}^{{commit}}").decode("utf-8", "replace")
     *meta, message = head.split(_FIELD, 8)
     entry = _log_entry(_FIELD.join(meta[:6]))
-    view = CommitView(entry, meta[6], datetime.fromtimestamp(int(meta[7]), timezone.utc),
+    view = CommitView(entry, meta[6], datetime.fromtimestamp(int(meta[7]), UTC),
                       message.strip())
     base = entry.parents[0] if entry.parents else None
     against = [base, sha] if base else ["--root", sha]
@@ -278,7 +278,7 @@ def commit(path: Path, sha: str, max_diff_bytes: int = 512 * 1024,
 
 def _log_entry(record: str) -> LogEntry:
     sha, name, email, stamp, summary, parents = record.strip("\n").split(_FIELD)[:6]
-    return LogEntry(sha, name, email, datetime.fromtimestamp(int(stamp), timezone.utc),
+    return LogEntry(sha, name, email, datetime.fromtimestamp(int(stamp), UTC),
                     summary, tuple(parents.split()))
 
 

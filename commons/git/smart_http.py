@@ -21,8 +21,8 @@ from werkzeug.wsgi import get_input_stream
 
 from commons import clock
 from commons.accounts import services as accounts
-from commons.accounts.models import User
 from commons.accounts.attempts import TooManyAttempts, count_password_attempt
+from commons.accounts.models import User
 from commons.extensions import csrf, db
 from commons.git import pushes, reading, rules
 from commons.git.pktline import (

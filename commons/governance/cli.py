@@ -1,6 +1,6 @@
 """``flask --app commons governance tick``"""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 import sqlalchemy as sa
@@ -27,7 +27,7 @@ def tick(moment: str | None) -> None:
         except ValueError:
             raise click.BadParameter("use ISO 8601, e.g. 2026-12-01T12:00:00Z") from None
         if now.tzinfo is None:
-            now = now.replace(tzinfo=timezone.utc)
+            now = now.replace(tzinfo=UTC)
     decided = services.decide_due(db.session, services.Settings.from_config(current_app.config),
                                   now)
     slugs = dict(db.session.execute(sa.select(Project.id, Project.slug).where(

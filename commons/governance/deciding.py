@@ -10,12 +10,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from commons.git.repositories import repository_path
 from commons.governance import kinds, rules
 from commons.governance.effects import EffectError
 from commons.governance.models import Proposal, TimelineEvent
 from commons.governance.queries import members_of, proposal_state, stance_values
 from commons.governance.settings import Settings
-from commons.git.repositories import repository_path
 from commons.projects.models import Project
 from commons.signals import refs_moved, send_after_commit
 

@@ -9,7 +9,6 @@ from commons.problems import Conflict, Forbidden, Invalid
 from commons.projects.models import Project
 from commons.text import TextError, clean_text
 
-
 MAX_NUMBER = 2**31 - 1  # numbers and seqs are 32-bit integers in the database
 
 

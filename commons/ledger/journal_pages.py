@@ -46,8 +46,8 @@ def correct(slug: str, seq: int):
     project = load_project(slug)
     try:
         entry = services.get_entry(db.session, project, seq)
-    except NotFound as problem:
-        abort(404, description=problem.message)
+    except NotFound as missing:
+        abort(404, description=missing.message)
     allowed = rules.CORRECTABLE.get(entry.action)
     if allowed is None:
         abort(409, description=f"Entry #{seq} is a {entry.action} entry: it has no amounts to "
@@ -76,7 +76,7 @@ def correct(slug: str, seq: int):
             return redirect(url_for("ledger.journal", slug=slug) + f"#entry-{fixed.seq}")
     inputs = services.inputs_numbered(db.session, project, [entry.input_number]) \
         if entry.input_number else {}
-    if need := inputs.get(entry.input_number):
+    if entry.input_number and (need := inputs.get(entry.input_number)):
         form.quantity.label.text += f" (in {need.unit})"
         form.unit_cost.label.text += f" (in {need.currency})" if need.currency else ""
     return render_template("ledger/correct.html", project=project, entry=entry, form=form,

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 GENESIS = "0" * 64
@@ -27,7 +27,7 @@ def chain(prev_hash: str, payload: bytes) -> str:
 def timestamp(at: datetime) -> str:
     """2026-03-01T12:00:00.000005Z: UTC, always six fractional digits."""
     if at.utcoffset():
-        at = at.astimezone(timezone.utc)
+        at = at.astimezone(UTC)
     text = at.isoformat(timespec="microseconds")
     return (text[:-6] if at.tzinfo is not None else text) + "Z"
 

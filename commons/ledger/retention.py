@@ -10,7 +10,7 @@ a file once no journal entry names it and its newest upload is older than
 the grace period."""
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -90,7 +90,7 @@ class Pruned:
 
 
 def _modified(path: Path) -> datetime:
-    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
 
 
 def prune_evidence(session: Session, root: Path, *, grace: timedelta, now: datetime,

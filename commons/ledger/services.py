@@ -51,6 +51,7 @@ from commons.ledger.verifying import (
     verify,
 )
 from commons.ledger.work import log_work
+
 # The signals ledger use cases send, reachable here as they were before the
 # split (they are declared in commons.signals).
 from commons.signals import (

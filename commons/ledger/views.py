@@ -9,9 +9,9 @@ import dataclasses
 from flask import render_template, request
 
 from commons.extensions import db
-from commons.ledger import chart, services
+
 # Imported for their routes: they join the one ledger blueprint.
-from commons.ledger import input_pages, journal_pages  # noqa: F401
+from commons.ledger import chart, input_pages, journal_pages, services  # noqa: F401
 from commons.ledger.blueprint import MAX_INT, bp, is_member, load_project
 
 __all__ = ["bp"]

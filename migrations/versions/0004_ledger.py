@@ -5,10 +5,8 @@ Revises: 0003
 Create Date: 2026-11-26 10:40:42.073066
 
 """
-from alembic import op
 import sqlalchemy as sa
-
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0004'

@@ -5,14 +5,14 @@ Revises: 0004
 Create Date: 2026-11-26 13:32:55.837368
 
 """
-from alembic import op
-import sqlalchemy as sa
-
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
+
+import sqlalchemy as sa
+from alembic import op
 
 # Self-contained: the backfill below carries a frozen copy of the crediting
 # rules as they were when this migration was written (commons 2026-11-26),
@@ -223,8 +223,8 @@ def _backfill_ledger(bind, user_ids):
 def _utc(value):
     """Dates as the app stores them: UTC (SQLite hands back naive UTC)."""
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The contract's contributor endpoints: GET /projects/<slug>/contributors,
 POST /projects/<slug>/work, GET /users/<username>, and credits."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -17,7 +17,7 @@ class Clock:
     """The project begins on 2025-12-20; the tests run on 2026-01-10."""
 
     def __init__(self):
-        self.now = datetime(2025, 12, 20, 12, 0, tzinfo=timezone.utc)
+        self.now = datetime(2025, 12, 20, 12, 0, tzinfo=UTC)
 
     def __call__(self):
         return self.now
@@ -36,7 +36,7 @@ def tokens(app, client, token_for):
     assert created.status_code == 201, created.get_json()
     joined = client.post(f"{API}/projects/dryer/join", headers=bearer(bo))
     assert joined.status_code in (200, 201), joined.get_json()
-    app.config["CLOCK"].now = datetime(2026, 1, 10, 12, 0, tzinfo=timezone.utc)
+    app.config["CLOCK"].now = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
     return {"ada": ada, "bo": bo, "cy": cy}
 
 
@@ -58,7 +58,7 @@ def test_work_logged_through_the_api_shows_in_the_records(app, client, tokens):
     ada = record_of(client, "ada")
     assert ada["commits"]["authored"] == 1 and ada["commits"]["lines_added"] > 0
     # Work dated long ago is outside the last 90 days.
-    app.config["CLOCK"].now = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
+    app.config["CLOCK"].now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
     assert record_of(client, "bo", "90d") is None
 
 

@@ -3,7 +3,7 @@ on the default branch, and Co-authored-by: trailers, against real
 repositories indexed the way a push indexes them."""
 
 import subprocess
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from commons.git.pktline import RefUpdate
 from commons.problems import Conflict, Invalid
 from commons.projects import services as projects
 
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 ZERO = "0" * 40
 ENV = {"GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent", "PATH": "/usr/bin:/bin"}
 

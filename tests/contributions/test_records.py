@@ -2,7 +2,7 @@
 dimensions, periods, and the contributions members credit."""
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -72,7 +72,7 @@ def git_log_tallies(bare: Path) -> dict[str, dict]:
             found[who][what] += 1
             found[who]["added"] += added
             found[who]["removed"] += removed
-            found[who]["times"].append(datetime.fromtimestamp(int(at), timezone.utc))
+            found[who]["times"].append(datetime.fromtimestamp(int(at), UTC))
     return found
 
 

@@ -2,6 +2,8 @@
 register, create a project, find its clone URL, and a second person joins."""
 
 
+from datetime import UTC
+
 from playwright.sync_api import expect
 
 from tests.conftest import TEST_PASSWORD
@@ -136,7 +138,7 @@ def test_propose_a_merge_object_withdraw_and_watch_it_pass(live_server, browser_
     """In the browser: push a branch, propose its merge, see who is affected,
     object and withdraw, watch it pass and the merge appear in the history."""
     import subprocess
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GIT_CONFIG_NOSYSTEM": "1",
            "GIT_TERMINAL_PROMPT": "0", "GIT_COMMITTER_NAME": "x", "GIT_COMMITTER_EMAIL": "x@x.org"}
@@ -202,7 +204,7 @@ def test_propose_a_merge_object_withdraw_and_watch_it_pass(live_server, browser_
 
     app = make_app()
     app.config["BASE_URL"] = live_server
-    later = (datetime.now(timezone.utc) + timedelta(days=4)).isoformat()
+    later = (datetime.now(UTC) + timedelta(days=4)).isoformat()
     assert "passed" in app.test_cli_runner().invoke(args=["governance", "tick", "--now", later]).output
     founder.reload()
     expect(founder.locator(".status-passed").first).to_be_visible()

@@ -7,7 +7,7 @@ page shows both people. Screenshots of each main page, desktop and phone,
 land in screenshots/ (ignored by git)."""
 
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
@@ -102,7 +102,7 @@ def test_a_newcomers_first_hour(live_server, browser_factory, make_app, tmp_path
     # The review window closes with no objection standing: commons merges.
     app = make_app()
     app.config["BASE_URL"] = live_server
-    later = (datetime.now(timezone.utc) + timedelta(days=4)).isoformat()
+    later = (datetime.now(UTC) + timedelta(days=4)).isoformat()
     ticked = app.test_cli_runner().invoke(args=["governance", "tick", "--now", later])
     assert "passed" in ticked.output, ticked.output
     nia.goto(live_server + "/projects/bike-kitchen/commits/main")

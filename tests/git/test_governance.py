@@ -6,7 +6,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 
@@ -26,7 +26,7 @@ def api(forge, method, path, token=None, body=None):
 
 def tick(forge, days=4):
     forge.app.config["BASE_URL"] = forge.base  # as COMMONS_BASE_URL in production
-    moment = (datetime.now(timezone.utc) + timedelta(days=days)).isoformat()
+    moment = (datetime.now(UTC) + timedelta(days=days)).isoformat()
     result = forge.app.test_cli_runner().invoke(args=["governance", "tick", "--now", moment])
     assert result.exit_code == 0, result.output
     return result.output

@@ -2,7 +2,7 @@
 `flask --app commons git prune` drops them, except what an open proposal
 still pins."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.git.test_governance import api
@@ -53,7 +53,7 @@ def test_force_pushed_commits_are_pruned_once_the_grace_has_passed(forge, tmp_pa
     assert slug in output
     assert client.get(f"/projects/{slug}/commit/{gone}").status_code == 200
 
-    later = (datetime.now(timezone.utc) + timedelta(days=15)).isoformat()
+    later = (datetime.now(UTC) + timedelta(days=15)).isoformat()
     _prune(forge, "--now", later)
     assert client.get(f"/projects/{slug}/commit/{gone}").status_code == 404
     fetched = _fetch_by_id(forge, tmp_path, slug, gone, "after")

@@ -1,6 +1,6 @@
 """decide(proposal, stances, now): examples and properties."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,7 +19,7 @@ from commons.governance.rules import (
     tally,
 )
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 CLOSE = T0 + timedelta(hours=72)
 
 
@@ -77,7 +77,7 @@ stance_values = st.builds(StanceValue, user_id=st.integers(1, 12),
                           stance=st.sampled_from(["support", "abstain", "object"]),
                           revision=st.integers(0, 3))
 moments = st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2028, 1, 1),
-                       timezones=st.just(timezone.utc))
+                       timezones=st.just(UTC))
 
 
 @given(stances=st.lists(stance_values, max_size=30), now=moments, revision=st.integers(0, 3))

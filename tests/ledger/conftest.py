@@ -1,7 +1,7 @@
 """A project "dryer" with two members, an outsider, and a clock the tests
 move; the project's approval threshold is 100 EUR."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,7 +14,7 @@ from commons.ledger import services
 from commons.projects import services as projects
 from commons.projects.rules import Threshold
 
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 class Clock:

@@ -6,7 +6,6 @@ a pending input takes no receipt."""
 import re
 from decimal import Decimal
 
-
 from commons.ledger import rules
 from tests.ledger.test_api import FILAMENT, api  # noqa: F401 (the fixture)
 from tests.ledger.test_pages import (  # noqa: F401 (the fixtures)
@@ -18,7 +17,6 @@ from tests.ledger.test_pages import (  # noqa: F401 (the fixtures)
     people,
     totals,
 )
-
 
 # ---------------------------------------------------------------- what is open
 

@@ -2,7 +2,7 @@
 quantisation, approval, status, totals, corrections and dates. The chain is
 tested in test_chain.py, the fold's properties in test_fold.py."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from commons.ledger import rules
 from commons.ledger.rules import RuleError
 
-T0 = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 FAST = settings(max_examples=60, deadline=None)
 
 

@@ -2,7 +2,7 @@
 rows are then altered behind the application's back, with plain SQL: each
 time it exits 1 and names the first bad entry."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -85,7 +85,7 @@ TAMPERING = {
                     "its prev_hash is not the previous entry's hash"),
     "the action column": (ENTRY.format("action = 'pledge'"), {"seq": 3}, 3,
                           "its action column says 'pledge', its payload 'receipt'"),
-    "the time column": (ENTRY.format("at = :at"), {"seq": 5, "at": datetime(2020, 1, 1, tzinfo=timezone.utc)},
+    "the time column": (ENTRY.format("at = :at"), {"seq": 5, "at": datetime(2020, 1, 1, tzinfo=UTC)},
                         5, "its at column says '2020-01-01T00:00:00.000000Z'"),
     "the actor column": (
         ENTRY.format("actor_id = (SELECT id FROM users WHERE username = 'cy')"), {"seq": 4}, 4,
