@@ -127,10 +127,9 @@ def carry_out(session: Session, proposal: Proposal, project: Project, settings: 
     if result.already_merged:
         return f"{head[:10]} was already in {project.default_branch}."
     assert result.commit is not None  # neither merged already nor in conflict: merged
+    # The refs_moved reactions, after the decision commits, index the merge
+    # and follow its .mailmap (the moves its parties agreed to now count).
     proposal.result = {"merge_commit": result.commit}
-    if "mailmap" in proposal.details:
-        # The moves its parties agreed to now count; profiles find them.
-        identities.refresh_addresses(session, project, path)
     return f"Merged {head[:10]} into {project.default_branch} as {result.commit[:10]}."
 
 
