@@ -36,6 +36,12 @@ def _fetch_by_id(forge, tmp_path, slug, sha, name):
                      check=False)
 
 
+def _file_system_now(tmp_path):
+    probe = tmp_path / "now"
+    probe.touch()
+    return datetime.fromtimestamp(probe.stat().st_mtime, UTC)
+
+
 def _prune(forge, *args):
     result = forge.app.test_cli_runner().invoke(args=["git", "prune", *args])
     assert result.exit_code == 0, result.output
@@ -49,11 +55,14 @@ def test_force_pushed_commits_are_pruned_once_the_grace_has_passed(forge, tmp_pa
     assert client.get(f"/projects/{slug}/commit/{gone}").status_code == 200
     assert _fetch_by_id(forge, tmp_path, slug, gone, "before").returncode == 0
 
-    output = _prune(forge)  # the default grace (two weeks) has not passed
+    # git ages objects by their files' times, so "now" is the file system's
+    # clock, which a faked wall clock (the clock-ahead pass) does not move.
+    written = _file_system_now(tmp_path)
+    output = _prune(forge, "--now", written.isoformat())  # the default grace has not passed
     assert slug in output
     assert client.get(f"/projects/{slug}/commit/{gone}").status_code == 200
 
-    later = (datetime.now(UTC) + timedelta(days=15)).isoformat()
+    later = (written + timedelta(days=15)).isoformat()
     _prune(forge, "--now", later)
     assert client.get(f"/projects/{slug}/commit/{gone}").status_code == 404
     fetched = _fetch_by_id(forge, tmp_path, slug, gone, "after")
