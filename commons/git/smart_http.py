@@ -39,6 +39,7 @@ from commons.git.transport import (
     hooks_ready,
     run_git,
 )
+from commons.governance import services as governance
 from commons.problems import NotFound
 from commons.projects import services as projects
 from commons.projects.models import Membership, Project
@@ -141,9 +142,13 @@ def receive_pack(slug: str):
 
     proposals_url = absolute_url("governance.index", slug=project.slug)
     branch_exists = reading.has_branch(path, project.default_branch)
+    protected = {f"refs/heads/{branch}": rules.Protection(number, author, absolute_url(
+        "governance.show", slug=project.slug, number=number))
+        for branch, (number, author) in governance.proposed_branches(db.session, project).items()}
     refusals = rules.push_refusals(updates, default_branch=project.default_branch,
                                    push_mode=project.push_policy, proposals_url=proposals_url,
-                                   default_branch_exists=branch_exists)
+                                   default_branch_exists=branch_exists, protected=protected,
+                                   pusher=pusher.username)
     if refusals:
         try:
             for _ in body:  # read the pack we will not use, so git hears our answer
@@ -153,7 +158,8 @@ def receive_pack(slug: str):
         except (zlib.error, OSError, ValueError) as error:
             return plain(400, f"commons could not read this push ({error}); nothing was changed.")
         report = refusal_report(updates, refusals, capabilities, rules.refusal_messages(
-            refusals, default_branch=project.default_branch, proposals_url=proposals_url))
+            refusals, default_branch=project.default_branch, proposals_url=proposals_url,
+            protected=protected))
         return Response(report, 200, NO_CACHE, mimetype="application/x-git-receive-pack-result")
 
     handle, push_log = tempfile.mkstemp(prefix="commons-push-", suffix=".log")
