@@ -27,6 +27,7 @@ from commons.extensions import csrf, db
 from commons.git import pushes, reading, rules
 from commons.git.pktline import (
     MalformedPacket,
+    RefUpdate,
     parse_ref_updates,
     read_until_flush,
     refusal_report,
@@ -51,6 +52,9 @@ log = logging.getLogger(__name__)
 
 NO_CACHE = {"Expires": "Fri, 01 Jan 1980 00:00:00 GMT", "Pragma": "no-cache",
             "Cache-Control": "no-cache, max-age=0, must-revalidate"}
+# A push creating more branches than this is a mirror, not a proposal: its
+# URLs would drown the output (and the hook's environment).
+MAX_PROPOSE_URLS = 20
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="commons", charset="UTF-8"'}
 
 
@@ -166,7 +170,8 @@ def receive_pack(slug: str):
     os.close(handle)
     env = {**_git_env(rules.git_protocol(request.headers.get("Git-Protocol"))),
            "COMMONS_PUSH_LOG": push_log,
-           "COMMONS_DEFAULT_REF": f"refs/heads/{project.default_branch}"}
+           "COMMONS_DEFAULT_REF": f"refs/heads/{project.default_branch}",
+           "COMMONS_PROPOSE_URLS": _propose_urls(project, updates)}
     project_id, pusher_id = project.id, pusher.id
 
     def record(returncode: int, stderr: bytes) -> None:
@@ -206,6 +211,20 @@ def receive_pack(slug: str):
             record(outcome.get("code", -1), outcome.get("stderr", b""))
 
     return response
+
+
+def _propose_urls(project: Project, updates: list[RefUpdate]) -> str:
+    """"ref url" lines for the branches this push creates (the default
+    branch aside): the post-receive hook prints the URL of each that lands,
+    where its merge is proposed. Built here, so the hook neither encodes
+    branch names nor knows the site's address."""
+    created = [update.ref for update in updates
+               if update.is_create and update.ref.startswith("refs/heads/")
+               and update.ref != f"refs/heads/{project.default_branch}"]
+    return "\n".join(
+        f"{ref} " + absolute_url("governance.new", slug=project.slug, kind="merge",
+                                 branch=ref.removeprefix("refs/heads/"))
+        for ref in created[:MAX_PROPOSE_URLS])
 
 
 def _project(slug: str) -> tuple[Project | None, Path | Response]:
