@@ -16,6 +16,12 @@ DEFAULT_REVIEW_WINDOW = 259200
 # `make run` address, http://127.0.0.1:5000 (see commons/urls.py).
 BASE_URL = None
 
+# Who commits what a decision changes (merge and licence commits): the
+# platform. The author of such a commit is the proposal's author (see
+# README, "Who a merge is credited to").
+COMMITTER_NAME = "commons"
+COMMITTER_EMAIL = "noreply@commons.invalid"
+
 # Inputs estimated above this need a passed `input` proposal.
 DEFAULT_APPROVAL_THRESHOLD = {"amount": "0", "currency": "EUR"}
 

@@ -27,9 +27,10 @@ _signals = Namespace()
 refs_moved = _signals.signal("refs-moved", doc="""Branches or tags of a project's repository moved.
 
 Sender: the project. Carries ``session=``, ``moved={ref: new id}`` (all
-zeros for a deleted ref), ``path=`` (the bare repository) and ``now=``.
-Sent by a recorded push (``commons.git.pushes.record_push``) and by a
-decision whose merge or licence commit moved the default branch. Sent with
+zeros for a deleted ref), ``pusher=`` (the User who pushed; None when a
+decision moved it, or the account is gone), ``path=`` (the bare repository)
+and ``now=``. Sent by a recorded push (``commons.git.pushes.record_push``)
+and by a decision whose merge or licence commit moved the default branch. Sent with
 ``send_after_commit``: receivers run after the sender committed, each in its
 own transaction; the git domain indexes the new commits, governance revises
 merge proposals, the contributor records refresh the trusted mailmap.""")

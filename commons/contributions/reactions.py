@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from commons import signals
+from commons.accounts.models import User
 from commons.contributions import services
 from commons.git.indexing import CommitInfo
 from commons.ledger.models import LedgerEntry
@@ -36,7 +37,7 @@ def count_ledger_entry(project: Project, session: Session, entry: LedgerEntry,
 
 
 def refresh_mailmap(project: Project, *, session: Session, moved: dict[str, str],
-                    path: Path, now: datetime) -> None:
+                    pusher: User | None, path: Path, now: datetime) -> None:
     """A push or a decision that moves the default branch may change its
     .mailmap."""
     if f"refs/heads/{project.default_branch}" in moved:

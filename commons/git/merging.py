@@ -72,10 +72,11 @@ def _commit_env(author: Identity, committer: Identity, when: datetime) -> dict:
 
 
 def merge(path: Path, target: str, pinned: str, message: str, author: Identity,
-          when: datetime, attempts: int = 3) -> MergeResult:
+          when: datetime, attempts: int = 3, *, committer: Identity = COMMONS) -> MergeResult:
     """Merge exactly *pinned* into branch *target* with a merge commit whose
-    message is *message*. Already merged: nothing to do. Conflicts: nothing
-    is changed and the conflicting paths are returned."""
+    message is *message*, by *author*, committed by *committer*. Already
+    merged: nothing to do. Conflicts: nothing is changed and the
+    conflicting paths are returned."""
     for _ in range(attempts):
         head = branch_head(path, target)
         if head is None:
@@ -88,7 +89,7 @@ def merge(path: Path, target: str, pinned: str, message: str, author: Identity,
         if merged.returncode == 1:
             return MergeResult(None, conflicts=sorted(set(lines[1:])))
         commit = _git(path, "commit-tree", lines[0], "-p", head, "-p", pinned, "-F", "-",
-                      input=message.encode(), env=_commit_env(author, COMMONS, when)
+                      input=message.encode(), env=_commit_env(author, committer, when)
                       ).stdout.decode().strip()
         moved = _git(path, "update-ref", f"refs/heads/{target}", commit, head, ok=(0, 1, 128))
         if moved.returncode == 0:
@@ -98,7 +99,8 @@ def merge(path: Path, target: str, pinned: str, message: str, author: Identity,
 
 
 def replace_file(path: Path, branch: str, name: str, content: bytes, message: str,
-                 author: Identity, when: datetime, attempts: int = 3) -> str:
+                 author: Identity, when: datetime, attempts: int = 3, *,
+                 committer: Identity = COMMONS) -> str:
     """Commit *content* as the top-level file *name* on *branch*; if the
     branch moves meanwhile, build the commit again on its new tip."""
     blob = _git(path, "hash-object", "-w", "--stdin", input=content).stdout.decode().strip()
@@ -115,7 +117,7 @@ def replace_file(path: Path, branch: str, name: str, content: bytes, message: st
         kept.append(b"100644 blob " + blob.encode() + b"\t" + name.encode())
         tree = _git(path, "mktree", "-z", input=b"\0".join(kept) + b"\0").stdout.decode().strip()
         commit = _git(path, "commit-tree", tree, "-p", head, "-F", "-", input=message.encode(),
-                      env=_commit_env(author, COMMONS, when)).stdout.decode().strip()
+                      env=_commit_env(author, committer, when)).stdout.decode().strip()
         if _git(path, "update-ref", f"refs/heads/{branch}", commit, head,
                 ok=(0, 1, 128)).returncode == 0:
             return commit

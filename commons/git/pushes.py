@@ -57,5 +57,5 @@ def record_push(session: Session, project: Project, pusher: User | None,
     session.commit()
     # What others do about it cannot undo the push: it is recorded.
     send_after_commit(refs_moved, session, project, moved={u.ref: u.new for u in updates},
-                      path=path, now=now)
+                      pusher=pusher, path=path, now=now)
     return push

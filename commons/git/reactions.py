@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from commons import signals
+from commons.accounts.models import User
 from commons.git.indexing import index_commits
 from commons.git.models import Commit
 from commons.git.pushes import lock_project
@@ -20,7 +21,7 @@ def connect_reactions() -> None:
 
 
 def index_moved_commits(project: Project, *, session: Session, moved: dict[str, str],
-                        path: Path, now: datetime) -> None:
+                        pusher: User | None, path: Path, now: datetime) -> None:
     """Commits that came without a push (a decision's merge or licence
     commit) are indexed like pushed ones; a recorded push indexed its own."""
     heads = sorted({new for new in moved.values() if set(new) != {"0"}})

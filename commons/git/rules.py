@@ -2,6 +2,8 @@
 may reach git."""
 
 import re
+from collections.abc import Mapping
+from typing import NamedTuple
 
 from commons.git.pktline import RefUpdate
 
@@ -17,14 +19,44 @@ def git_protocol(header: str | None) -> str | None:
     return None
 
 
+class Protection(NamedTuple):
+    """A branch an undecided merge proposal pins: what was proposed stays
+    what was proposed, so only the proposal's author moves it."""
+
+    number: int
+    author: str | None  # the author's username; None once their account is gone
+    url: str
+
+
+def protection_refusal(protection: Protection, pusher: str, *, deleting: bool) -> str | None:
+    """Why *pusher* may not move (or delete) a branch that *protection*
+    guards, or None if they may. The author revises their proposal by
+    pushing, and withdraws it by deleting the branch. A proposal whose
+    author's account is gone has nobody else to revise it, so any member
+    may move its branch; every revision restarts the window and names who
+    pushed it, and the merge is then credited to the platform."""
+    if protection.author is None or protection.author == pusher:
+        return None
+    verb = "delete" if deleting else "move"
+    return (f"proposal #{protection.number} by {protection.author} pins this branch; only "
+            f"{protection.author} may {verb} it while the proposal is undecided "
+            f"({protection.url})")
+
+
 def push_refusals(updates: list[RefUpdate], *, default_branch: str, push_mode: str,
-                  proposals_url: str, default_branch_exists: bool = True) -> dict[str, str]:
+                  proposals_url: str, default_branch_exists: bool = True,
+                  protected: Mapping[str, Protection] | None = None,
+                  pusher: str = "") -> dict[str, str]:
     """Ref -> why this push may not update it, for the rules that the ref
     updates alone decide (a force-push needs the objects; the pre-receive
     hook checks it). The first push of an empty repository may create the
-    default branch: there is nothing yet to review it against."""
+    default branch: there is nothing yet to review it against. *protected*
+    maps the branches undecided merge proposals pin to their proposal:
+    only its author (*pusher* is the username) moves or deletes them. The
+    default branch keeps its own rules whatever a proposal names."""
     default_ref = f"refs/heads/{default_branch}"
     refusals = {}
+    protected = protected or {}
     for update in updates:
         name = update.ref.removeprefix("refs/heads/").removeprefix("refs/tags/")
         if not update.ref.startswith(("refs/heads/", "refs/tags/")) or ".." in update.ref:
@@ -43,11 +75,15 @@ def push_refusals(updates: list[RefUpdate], *, default_branch: str, push_mode: s
                 f"{default_branch} changes only by passed merge proposals; push a branch "
                 f"and propose its merge at {proposals_url}"
             )
+        elif update.ref in protected and update.ref != default_ref and (why := protection_refusal(
+                protected[update.ref], pusher, deleting=update.is_delete)):
+            refusals[update.ref] = why
     return refusals
 
 
 def refusal_messages(refusals: dict[str, str], *, default_branch: str,
-                     proposals_url: str) -> list[str]:
+                     proposals_url: str,
+                     protected: Mapping[str, Protection] | None = None) -> list[str]:
     """What to tell the person whose push was refused, line by line."""
     lines = [f"commons refused this push: {ref}: {reason}." for ref, reason in refusals.items()]
     if any(ref == f"refs/heads/{default_branch}" for ref in refusals):
@@ -56,4 +92,13 @@ def refusal_messages(refusals: dict[str, str], *, default_branch: str,
             "    git push origin HEAD:refs/heads/my-change",
             f"then open a merge proposal at {proposals_url}",
         ]
+    for ref, protection in (protected or {}).items():
+        if ref in refusals and ref != f"refs/heads/{default_branch}":
+            lines += [
+                f"Proposal #{protection.number} asks to merge {ref.removeprefix('refs/heads/')} "
+                "as it was proposed; consent is given to that content. Instead:",
+                "  - push your commits to a branch of your own and propose its merge, e.g.",
+                "        git push origin HEAD:refs/heads/my-change",
+                f"  - or comment on the proposal, or object to it, at {protection.url}",
+            ]
     return lines

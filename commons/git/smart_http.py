@@ -27,6 +27,7 @@ from commons.extensions import csrf, db
 from commons.git import pushes, reading, rules
 from commons.git.pktline import (
     MalformedPacket,
+    RefUpdate,
     parse_ref_updates,
     read_until_flush,
     refusal_report,
@@ -39,6 +40,7 @@ from commons.git.transport import (
     hooks_ready,
     run_git,
 )
+from commons.governance import services as governance
 from commons.problems import NotFound
 from commons.projects import services as projects
 from commons.projects.models import Membership, Project
@@ -50,6 +52,9 @@ log = logging.getLogger(__name__)
 
 NO_CACHE = {"Expires": "Fri, 01 Jan 1980 00:00:00 GMT", "Pragma": "no-cache",
             "Cache-Control": "no-cache, max-age=0, must-revalidate"}
+# A push creating more branches than this is a mirror, not a proposal: its
+# URLs would drown the output (and the hook's environment).
+MAX_PROPOSE_URLS = 20
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="commons", charset="UTF-8"'}
 
 
@@ -141,9 +146,13 @@ def receive_pack(slug: str):
 
     proposals_url = absolute_url("governance.index", slug=project.slug)
     branch_exists = reading.has_branch(path, project.default_branch)
+    protected = {f"refs/heads/{branch}": rules.Protection(number, author, absolute_url(
+        "governance.show", slug=project.slug, number=number))
+        for branch, (number, author) in governance.proposed_branches(db.session, project).items()}
     refusals = rules.push_refusals(updates, default_branch=project.default_branch,
                                    push_mode=project.push_policy, proposals_url=proposals_url,
-                                   default_branch_exists=branch_exists)
+                                   default_branch_exists=branch_exists, protected=protected,
+                                   pusher=pusher.username)
     if refusals:
         try:
             for _ in body:  # read the pack we will not use, so git hears our answer
@@ -153,14 +162,16 @@ def receive_pack(slug: str):
         except (zlib.error, OSError, ValueError) as error:
             return plain(400, f"commons could not read this push ({error}); nothing was changed.")
         report = refusal_report(updates, refusals, capabilities, rules.refusal_messages(
-            refusals, default_branch=project.default_branch, proposals_url=proposals_url))
+            refusals, default_branch=project.default_branch, proposals_url=proposals_url,
+            protected=protected))
         return Response(report, 200, NO_CACHE, mimetype="application/x-git-receive-pack-result")
 
     handle, push_log = tempfile.mkstemp(prefix="commons-push-", suffix=".log")
     os.close(handle)
     env = {**_git_env(rules.git_protocol(request.headers.get("Git-Protocol"))),
            "COMMONS_PUSH_LOG": push_log,
-           "COMMONS_DEFAULT_REF": f"refs/heads/{project.default_branch}"}
+           "COMMONS_DEFAULT_REF": f"refs/heads/{project.default_branch}",
+           "COMMONS_PROPOSE_URLS": _propose_urls(project, updates)}
     project_id, pusher_id = project.id, pusher.id
 
     def record(returncode: int, stderr: bytes) -> None:
@@ -200,6 +211,20 @@ def receive_pack(slug: str):
             record(outcome.get("code", -1), outcome.get("stderr", b""))
 
     return response
+
+
+def _propose_urls(project: Project, updates: list[RefUpdate]) -> str:
+    """"ref url" lines for the branches this push creates (the default
+    branch aside): the post-receive hook prints the URL of each that lands,
+    where its merge is proposed. Built here, so the hook neither encodes
+    branch names nor knows the site's address."""
+    created = [update.ref for update in updates
+               if update.is_create and update.ref.startswith("refs/heads/")
+               and update.ref != f"refs/heads/{project.default_branch}"]
+    return "\n".join(
+        f"{ref} " + absolute_url("governance.new", slug=project.slug, kind="merge",
+                                 branch=ref.removeprefix("refs/heads/"))
+        for ref in created[:MAX_PROPOSE_URLS])
 
 
 def _project(slug: str) -> tuple[Project | None, Path | Response]:

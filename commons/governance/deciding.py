@@ -142,7 +142,7 @@ def _decide_one(session: Session, proposal: Proposal, count: rules.Tally, settin
         # A merge or licence commit moved the default branch, as a push would.
         send_after_commit(refs_moved, session, project, path=repository_path(
             settings.repos_dir, project.slug), moved={f"refs/heads/{project.default_branch}": made},
-            now=now)
+            pusher=None, now=now)
     return Decision(proposal.id, proposal.project_id, proposal.number, proposal.kind, status,
                     proposal.voting, outcome)
 

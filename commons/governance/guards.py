@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from commons.accounts.models import User
 from commons.governance import rules
 from commons.governance.models import Proposal, TimelineEvent
 from commons.problems import Conflict
@@ -35,13 +36,16 @@ def hold(session: Session, proposal: Proposal, statuses: tuple[str, ...], *,
                        "decided, revised or withdrawn, or its window has closed). Read it again.")
 
 
-def withdraw_for(session: Session, proposal: Proposal, why: str, now: datetime) -> None:
+def withdraw_for(session: Session, proposal: Proposal, why: str, now: datetime,
+                 actor: User | None = None) -> None:
     """Withdraw *proposal* because of something that happened elsewhere (a
-    deleted branch, a closed input); one decided meanwhile stays decided."""
+    deleted branch, a closed input); one decided meanwhile stays decided.
+    *actor*: who did it, if someone did (recorded in the timeline)."""
     try:
         hold(session, proposal, (rules.OPEN, rules.BLOCKED))
     except Conflict:
         return  # decided meanwhile
     proposal.status, proposal.decided_at = rules.WITHDRAWN, now
-    proposal.events.append(TimelineEvent(at=proposal.decided_at, text=why))
+    proposal.events.append(TimelineEvent(at=proposal.decided_at,
+                                         actor_id=actor.id if actor else None, text=why))
     session.flush()

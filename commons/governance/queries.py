@@ -99,3 +99,21 @@ def pinned_commits(session: Session, project: Project) -> set[str]:
         Proposal.project_id == project.id, Proposal.kind == "merge",
         Proposal.status.in_([rules.OPEN, rules.BLOCKED])))
     return {head for proposal in proposals if (head := proposal.details.get("head"))}
+
+
+def proposed_branches(session: Session, project: Project) -> dict[str, tuple[int, str | None]]:
+    """Branch -> (number, author's username) of each undecided (open or
+    blocked) merge proposal of *project*; the username is None once the
+    author's account is gone. Pushes to these branches are checked against
+    it (commons.git.rules.protection_refusal)."""
+    rows = session.execute(
+        sa.select(Proposal.number, Proposal.details, User.username)
+        .outerjoin(User, User.id == Proposal.author_id)
+        .where(Proposal.project_id == project.id, Proposal.kind == "merge",
+               Proposal.status.in_([rules.OPEN, rules.BLOCKED]))
+        .order_by(Proposal.number))
+    found: dict[str, tuple[int, str | None]] = {}
+    for number, details, username in rows:
+        if branch := (details or {}).get("branch"):
+            found.setdefault(str(branch), (number, username))
+    return found

@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from commons import signals
+from commons.accounts.models import User
 from commons.extensions import db
 from commons.governance import services
 from commons.projects.models import Project
@@ -32,10 +33,10 @@ def _settings() -> services.Settings:
 
 
 def revise_merge_proposals(project: Project, *, session: Session, moved: dict[str, str],
-                           path: Path, now: datetime) -> None:
+                           pusher: User | None, path: Path, now: datetime) -> None:
     """Moving a proposed branch revises its merge proposal (consent is tied
-    to content)."""
-    services.revise_merges_for_push(session, project, moved, _settings(), now)
+    to content), naming who pushed; deleting it withdraws the proposal."""
+    services.revise_merges_for_push(session, project, moved, _settings(), now, pusher=pusher)
 
 
 def propose_pending_input(project: Project, need, actor, now: datetime) -> None:

@@ -26,6 +26,7 @@ from commons.governance.queries import (
     inbox,
     list_proposals,
     pinned_commits,
+    proposed_branches,
     standing,
     standing_and_tally,
 )
@@ -48,4 +49,5 @@ __all__ = [
     "request_membership", "revise", "revise_merges_for_push", "standing", "standing_and_tally",
     "take_stance", "withdraw_input_proposal", "withdraw_membership_requests",
     "withdraw_proposal", "withdraw_stance",
+    "proposed_branches",
 ]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from commons import urls
+from commons.git.repositories import Identity
 from commons.governance.models import Proposal
 from commons.projects.models import Project
 
@@ -16,6 +17,8 @@ class Settings:
     repos_dir: Path
     min_review_window: int
     base_url: str  # for links written into commits ("Decided-by: <url>")
+    # The committer of the commits decisions make (COMMONS_COMMITTER_*).
+    committer: Identity = Identity("commons", "noreply@commons.invalid")
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "Settings":
@@ -23,7 +26,9 @@ class Settings:
         `make run` address when unset), never a request's Host header, which
         anyone can set and a merge commit keeps for ever."""
         return cls(Path(config["REPOS_DIR"]), int(config["MIN_REVIEW_WINDOW"]),
-                   urls.base_url(config))
+                   urls.base_url(config),
+                   Identity(str(config.get("COMMITTER_NAME") or "commons"),
+                            str(config.get("COMMITTER_EMAIL") or "noreply@commons.invalid")))
 
     def proposal_url(self, project: Project, proposal: Proposal) -> str:
         return f"{self.base_url}/projects/{project.slug}/proposals/{proposal.number}"

@@ -85,8 +85,11 @@ def add_comment(session: Session, proposal: Proposal, user: User, body: str,
 
 def revise(session: Session, proposal: Proposal, project: Project, actor: User | None,
            settings: Settings, why: str, now: datetime,
-           title: str | None = None, body: str | None = None) -> Proposal:
-    """A new revision: the window restarts and earlier stances go stale."""
+           title: str | None = None, body: str | None = None, *,
+           pusher: User | None = None) -> Proposal:
+    """A new revision: the window restarts and earlier stances go stale.
+    *pusher*: whose push made it (the push rules checked they may), named
+    in the timeline; *why* is then the commit they pushed."""
     if proposal.status not in (rules.OPEN, rules.BLOCKED):
         raise Conflict(f"Proposal #{proposal.number} is {proposal.status}; it cannot be revised.")
     if actor is not None and proposal.author_id != actor.id:
@@ -105,9 +108,11 @@ def revise(session: Session, proposal: Proposal, project: Project, actor: User |
     proposal.status = rules.OPEN
     proposal.voting = rules.CONSENSUS
     proposal.closes_at = rules.new_window(now, project.review_window, settings.min_review_window)
+    what = (f"{pusher.username} pushed {why} (revision {proposal.revision})" if pusher
+            else f"Revised ({why})")
     proposal.events.append(TimelineEvent(
-        at=now, actor_id=actor.id if actor else None,
-        text=f"Revised ({why}); the window restarts and earlier stances are stale."))
+        at=now, actor_id=actor.id if actor else pusher.id if pusher else None,
+        text=f"{what}; the window restarts and earlier stances are stale."))
     session.flush()
     return proposal
 
@@ -147,9 +152,13 @@ def withdraw_proposal(session: Session, proposal: Proposal, actor: User,
 
 
 def revise_merges_for_push(session: Session, project: Project, moved: dict[str, str],
-                           settings: Settings, now: datetime) -> list[Proposal]:
+                           settings: Settings, now: datetime,
+                           pusher: User | None = None) -> list[Proposal]:
     """Merge proposals whose branch a push moved pin the new head and start
-    again (consent is tied to content)."""
+    again (consent is tied to content); a deleted branch withdraws its
+    proposal. The timeline names *pusher* (None: a decision moved it, or
+    the account is gone). Who may move a proposed branch is checked before
+    git runs (commons.git.rules.protection_refusal)."""
     revised = []
     for proposal in session.scalars(sa.select(Proposal).where(
             Proposal.project_id == project.id, Proposal.kind == "merge",
@@ -159,12 +168,13 @@ def revise_merges_for_push(session: Session, project: Project, moved: dict[str, 
         if not new or new == proposal.details.get("head"):
             continue
         if set(new) == {"0"}:
-            withdraw_for(session, proposal, f"The branch {branch} was deleted, so the "
-                         "proposal is withdrawn.", now)
+            withdraw_for(session, proposal, f"withdrawn: {pusher.username} deleted the branch "
+                         f"{branch}." if pusher else f"The branch {branch} was deleted, so the "
+                         "proposal is withdrawn.", now, actor=pusher)
             continue
         try:
             revise(session, proposal, project, None, settings,
-                   f"{branch} moved to {new[:10]}", now)
+                   new[:10] if pusher else f"{branch} moved to {new[:10]}", now, pusher=pusher)
         except Conflict:
             continue  # decided meanwhile: the decision stands, with what it pinned
         try:

@@ -118,3 +118,44 @@ def test_git_protocol_header_must_match_a_strict_pattern(header, accepted):
 ])
 def test_identities(text, expected):
     assert parse_identity(text) == expected
+
+
+PROTECTED = {"refs/heads/topic": rules.Protection(7, "alice", "http://x/projects/p/proposals/7")}
+
+
+@pytest.mark.parametrize("update", [RefUpdate(A, B, "refs/heads/topic"),
+                                    RefUpdate(A, ZERO, "refs/heads/topic")])
+def test_only_the_author_moves_or_deletes_a_proposed_branch(update):
+    def refusals(pusher):
+        return rules.push_refusals([update], default_branch="main", push_mode="direct",
+                                   proposals_url="http://x/projects/p/proposals",
+                                   protected=PROTECTED, pusher=pusher)
+    assert refusals("alice") == {}
+    [why] = refusals("bob").values()
+    verb = "delete" if update.is_delete else "move"
+    assert why == (f"proposal #7 by alice pins this branch; only alice may {verb} it while "
+                   "the proposal is undecided (http://x/projects/p/proposals/7)")
+    messages = rules.refusal_messages(refusals("bob"), default_branch="main",
+                                      proposals_url="http://x/projects/p/proposals",
+                                      protected=PROTECTED)
+    assert "    git push origin HEAD:refs/heads/my-change" in "\n".join(messages)
+    assert messages[-1].endswith("object to it, at http://x/projects/p/proposals/7")
+
+
+def test_a_proposal_without_an_author_may_be_moved_by_any_member():
+    orphan = {"refs/heads/topic": rules.Protection(7, None, "http://x/projects/p/proposals/7")}
+    assert rules.push_refusals([RefUpdate(A, B, "refs/heads/topic")], default_branch="main",
+                               push_mode="direct", proposals_url="http://x", protected=orphan,
+                               pusher="bob") == {}
+
+
+def test_protection_leaves_the_default_branch_rules_and_other_branches_alone():
+    updates = [RefUpdate(A, B, "refs/heads/main"), RefUpdate(A, B, "refs/heads/other")]
+    protected = {**PROTECTED, "refs/heads/main": PROTECTED["refs/heads/topic"]}
+    refusals = rules.push_refusals(updates, default_branch="main", push_mode="review",
+                                   proposals_url="http://x/projects/p/proposals",
+                                   protected=protected, pusher="bob")
+    assert list(refusals) == ["refs/heads/main"] and "merge proposals" in refusals["refs/heads/main"]
+    assert rules.push_refusals(updates, default_branch="main", push_mode="direct",
+                               proposals_url="http://x/projects/p/proposals",
+                               protected=protected, pusher="bob") == {}

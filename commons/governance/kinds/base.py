@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from commons.accounts.models import User
-from commons.git import merging
 from commons.git.repositories import Identity
 from commons.governance.models import AffectedParty, Proposal
 from commons.governance.settings import Settings
@@ -65,10 +64,12 @@ class Kind:
     author_withdrew: AuthorWithdrew | None = None
 
 
-def commit_identity(proposal: Proposal) -> Identity:
-    """Who a commit a decision makes is by: the proposal's author, or the
-    platform when the account is gone."""
+def commit_identity(proposal: Proposal, settings: Settings) -> Identity:
+    """Who a commit a decision makes is by (its author): the proposal's
+    author, or the platform when the account is gone. The platform
+    (*settings.committer*) is always its committer; the commits a merge
+    brings keep their own authors."""
     author = proposal.author
     if author is None:
-        return merging.COMMONS
+        return settings.committer
     return Identity(author.username, author.primary_email or "unknown@commons.invalid")

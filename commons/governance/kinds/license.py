@@ -47,7 +47,8 @@ def carry_out(session: Session, proposal: Proposal, project: Project, settings: 
     try:
         commit = merging.replace_file(repository_path(settings.repos_dir, project.slug),
                                       project.default_branch, "LICENSE", text, message,
-                                      commit_identity(proposal), now)
+                                      commit_identity(proposal, settings), now,
+                                      committer=settings.committer)
     except merging.ChangeError as error:
         raise EffectError(str(error)) from error
     project.license = identifier

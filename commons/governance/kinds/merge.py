@@ -116,7 +116,8 @@ def carry_out(session: Session, proposal: Proposal, project: Project, settings: 
                f"Decided-by: {settings.proposal_url(project, proposal)}\n")
     try:
         result = merging.merge(path, project.default_branch, head, message,
-                               commit_identity(proposal), now)
+                               commit_identity(proposal, settings), now,
+                               committer=settings.committer)
     except merging.ChangeError as error:
         raise EffectError(str(error)) from error
     if result.conflicts:
