@@ -57,6 +57,7 @@ def numstat(path: Path, base: str, head: str) -> tuple[list[FileDiff], bool]:
     """Every changed file with lines added and removed, and whether the list
     is complete (it stops at NUMSTAT_BYTES of git's answer)."""
     with runner.start(path, *_DIFF, "--numstat", "-z", base, head, "--") as process:
+        assert process.stdout is not None
         output = process.stdout.read(NUMSTAT_BYTES + 1)
         process.kill()
     complete = len(output) <= NUMSTAT_BYTES
@@ -79,6 +80,7 @@ def read_change(path: Path, base: str, head: str, caps: Caps) -> Change:
     reader = PatchReader(files, caps)
     with runner.start(path, *_DIFF, "-p", base, head, "--", *pathspec) as process:
         stdout = process.stdout
+        assert stdout is not None
         while line := stdout.readline(_READ_LINE):
             if not line.endswith(b"\n"):
                 # Part of a very long line: skip what is left of it.
@@ -100,8 +102,10 @@ def _highlight_all(diff: Diff) -> None:
         if file.binary or not file.hunks:
             continue
         lexer = _lexer(file.path)
+        if lexer is None:
+            continue
         for hunk in file.hunks:
-            if lexer is None or len(hunk.lines) > budget:
+            if len(hunk.lines) > budget:
                 return
             budget -= len(hunk.lines)
             hunk.html = highlight_lines(lexer, [line.text for line in hunk.lines])

@@ -24,6 +24,7 @@ from commons.git import diffing, reading
 from commons.git.diff_rules import line_anchor
 from commons.git.reading import NotInRepository
 from commons.git.repositories import repository_path
+from commons.governance import services as governance
 from commons.markdown import render_markdown
 from commons.problems import NotFound
 from commons.projects import services as projects
@@ -225,8 +226,11 @@ def patch(slug: str, sha: str):
 @bp.route("/branches")
 def branches(slug: str):
     project, path = _open(slug)
+    # A branch already proposed links to its proposal instead of offering another.
+    proposed = {p.details.get("branch"): p.number for p in governance.list_proposals(
+        db.session, project, status="open", limit=500) if p.kind == "merge" and p.details}
     return render_template("git/refs.html", project=project, kind="branches",
-                           refs=reading.refs(path, "heads"))
+                           refs=reading.refs(path, "heads"), proposed=proposed)
 
 
 @bp.route("/tags")
