@@ -193,6 +193,7 @@ class PatchReader:
         self._old = self._new = 0
         self._file_lines = 0
         self._in_header = False
+        self._unlisted: FileDiff | None = None
 
     def feed(self, raw: bytes) -> bool:
         diff, caps = self.diff, self.caps
@@ -214,16 +215,18 @@ class PatchReader:
 
     def finish(self) -> Diff:
         """The diff as read; files the reading never reached stay unrendered."""
+        self._keep_unlisted()
         return self.diff
 
     def _start_file(self, rest: bytes) -> None:
+        self._keep_unlisted()
         old, new = _git_line_paths(rest)
         path = decode(new)
         found = self._by_path.get(path)
         if found is None:
-            found = FileDiff(path, decode(old))
-            self.diff.files.append(found)
-            self._by_path[path] = found
+            # Not in the summary (it was cut short), or a rename whose
+            # unquoted names hold spaces: "rename to" settles which it is.
+            found = self._unlisted = FileDiff(path, decode(old))
         found.rendered = True
         self._file, self._hunk, self._in_header = found, None, True
         self._file_lines = 0
@@ -242,6 +245,8 @@ class PatchReader:
             current.new_mode = decode(raw[9:])
         elif raw.startswith(b"similarity index "):
             current.similarity = int(raw[17:].rstrip(b"%") or 0)
+        elif raw.startswith(b"rename to ") or raw.startswith(b"copy to "):
+            self._renamed_to(current, decode(unquote(raw.split(b" ", 2)[2])))
         elif raw.startswith(b"rename from ") or raw.startswith(b"copy from "):
             current.old_path = decode(unquote(raw.split(b" ", 2)[2]))
             if raw.startswith(b"copy"):
@@ -251,6 +256,24 @@ class PatchReader:
         elif raw.startswith(b"Binary files ") or raw == b"GIT binary patch":
             current.binary = True
         # "index 0000000..", "---" and "+++" lines say nothing the page needs.
+
+    def _renamed_to(self, current: FileDiff, path: str) -> None:
+        listed = self._by_path.get(path)
+        if current is not self._unlisted or listed is None:
+            current.path = path
+            return
+        # The summary's entry, with what the header said so far.
+        listed.old_path, listed.status, listed.similarity = (
+            current.old_path, current.status, current.similarity)
+        listed.old_mode, listed.new_mode = current.old_mode, current.new_mode
+        listed.rendered = True
+        self._file, self._unlisted = listed, None
+
+    def _keep_unlisted(self) -> None:
+        if self._unlisted is not None:
+            self.diff.files.append(self._unlisted)
+            self._by_path[self._unlisted.path] = self._unlisted
+            self._unlisted = None
 
     def _body_line(self, current: FileDiff, raw: bytes) -> bool:
         diff, caps = self.diff, self.caps

@@ -12,7 +12,7 @@ from commons import clock as app_clock
 from commons.accounts.services import register_user
 from commons.extensions import db
 from commons.git import diffing, merging
-from commons.git.diff_rules import Caps, line_anchor, parse_numstat, unquote
+from commons.git.diff_rules import Caps, Line, line_anchor, parse_numstat, unquote
 from commons.projects import services as projects
 
 ENV = {"GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.org",
@@ -78,6 +78,18 @@ def test_renames_binaries_modes_and_non_utf8_names_are_read_as_such(work):
     # Python is highlighted, one HTML line per diff line.
     hunk = renamed.hunks[0]
     assert len(hunk.html) == len(hunk.lines) and '<span class="k">return</span>' in "".join(hunk.html)
+
+
+def test_a_rename_between_names_with_spaces_is_one_file(work):
+    (work / "my old notes.txt").write_text("".join(f"note {i}\n" for i in range(30)))
+    base = commit_all(work, "Notes")
+    git("mv", "my old notes.txt", "our new notes.txt", cwd=work)
+    (work / "our new notes.txt").write_text("".join(f"note {i}\n" for i in range(31)))
+    head = commit_all(work, "Rename")
+    files = diffing.read_change(work, base, head, WIDE).diff.files
+    assert [(f.path, f.old_path, f.status, f.added) for f in files] == [
+        ("our new notes.txt", "my old notes.txt", "renamed", 1)]
+    assert files[0].rendered and files[0].hunks[0].lines[-1] == Line("added", None, 31, "note 30")
 
 
 def test_line_anchors_are_stable_ids():
