@@ -97,3 +97,11 @@ GIT_PRUNE_GRACE = 14 * 86400
 MAX_PATCH_BYTES = 20 * 1024 * 1024
 
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+# Diffs on the Changes, compare and commit pages stop at DIFF_MAX_LINES
+# rendered lines or DIFF_MAX_BYTES of patch text read from git, whichever
+# comes first (the page says so and links the full .patch); a file changing
+# more than DIFF_MAX_FILE_LINES lines is folded behind a link to it.
+DIFF_MAX_LINES = 10_000
+DIFF_MAX_BYTES = 4 * 1024 * 1024
+DIFF_MAX_FILE_LINES = 2_000

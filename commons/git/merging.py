@@ -7,6 +7,7 @@ commit-tree``, and the branch moves with ``git update-ref NEW OLD``, so a
 push that lands meanwhile is never lost (the update then fails and is
 retried on the new tip)."""
 
+import functools
 import re
 import subprocess
 from collections import defaultdict
@@ -15,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from commons.git import runner
+from commons.git.diff_rules import decode, unquote
 from commons.git.repositories import Identity
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
@@ -196,3 +198,50 @@ def commit_authors(path: Path, branch: str) -> Authorship:
             names.setdefault(address, person)
             counts[address] += 1
     return Authorship(names, dict(counts), True)
+
+
+@dataclass(frozen=True)
+class Mergeability:
+    """Whether a head merges into a target without conflicts, as git would
+    merge it now; *problem* when git cannot say (unrelated histories)."""
+    clean: bool
+    conflicts: list[str] = field(default_factory=list)
+    problem: str | None = None
+
+
+def parse_merge_tree(returncode: int, output: bytes) -> Mergeability:
+    """Read ``git merge-tree --write-tree --name-only``: exit 0 is clean;
+    exit 1 lists the conflicting paths after the tree id, one a line, up to
+    the first blank line (informational messages follow it)."""
+    if returncode == 0:
+        return Mergeability(True)
+    lines = output.decode("utf-8", "replace").split("\n")[1:]
+    paths = []
+    for line in lines:
+        if not line:
+            break
+        paths.append(_unquoted(line))
+    return Mergeability(False, sorted(set(paths)))
+
+
+def _unquoted(name: str) -> str:
+    if name.startswith('"') and name.endswith('"'):
+        return decode(unquote(name.encode("utf-8", "surrogateescape")))
+    return name
+
+
+def mergeability(path: Path, target_sha: str, head_sha: str) -> Mergeability:
+    """Whether *head_sha* merges cleanly into *target_sha*. Kept by the two
+    commit ids (a push to either side makes a new question), in a small
+    bounded cache, since every proposal page asks."""
+    return _mergeability(str(path), target_sha, head_sha)
+
+
+@functools.lru_cache(maxsize=256)
+def _mergeability(path: str, target_sha: str, head_sha: str) -> Mergeability:
+    result = runner.run(Path(path), "merge-tree", "--write-tree", "--name-only",
+                        target_sha, head_sha, ok=None)
+    if result.returncode not in (0, 1):
+        message = result.stderr.decode("utf-8", "replace").strip()
+        return Mergeability(False, problem=message or "git cannot merge these two commits")
+    return parse_merge_tree(result.returncode, result.stdout)

@@ -11,6 +11,7 @@ from flask import (
     current_app,
     render_template,
     request,
+    url_for,
 )
 from markupsafe import Markup
 from pygments import highlight
@@ -19,9 +20,11 @@ from pygments.lexers import TextLexer, guess_lexer_for_filename
 from pygments.util import ClassNotFound
 
 from commons.extensions import db
-from commons.git import reading
+from commons.git import diffing, reading
+from commons.git.diff_rules import line_anchor
 from commons.git.reading import NotInRepository
 from commons.git.repositories import repository_path
+from commons.governance import services as governance
 from commons.markdown import render_markdown
 from commons.problems import NotFound
 from commons.projects import services as projects
@@ -174,17 +177,30 @@ def commits_default(slug: str):
     return commits(slug, project.default_branch)
 
 
+@bp.app_template_global("line_anchor")
+def _line_anchor(path: str, side: str, line: int) -> str:
+    """Templates build the same line ids as the code (see diff_rules)."""
+    return line_anchor(path, side, line)  # type: ignore[arg-type]
+
+
 @bp.route("/commit/<sha>")
 def commit(slug: str, sha: str):
     project, path = _open(slug)
     if not reading.is_commit_id(sha):
         abort(404, description="A commit page takes a full commit id.")
     try:
-        view = reading.commit(path, sha)
+        # The metadata only: the diff is read below, within the page's caps.
+        view = reading.commit(path, sha, max_diff_bytes=0)
     except (NotInRepository, ValueError):
         abort(404, description=f"There is no commit {sha} in {project.name}.")
-    return render_template("git/commit.html", project=project, view=view,
-                           files=_diff_by_file(view.diff))
+    base = view.entry.parents[0] if view.entry.parents else _empty_tree(path)
+    change = diffing.read_change(path, base, sha, diffing.caps_from(current_app.config))
+    return render_template("git/commit.html", project=project, view=view, change=change)
+
+
+def _empty_tree(path: Path) -> str:
+    """The id of the empty tree (what a first commit is compared with)."""
+    return reading.git(path, "hash-object", "-t", "tree", "--stdin", input=b"").decode().strip()
 
 
 @bp.route("/commit/<sha>.patch")
@@ -210,8 +226,11 @@ def patch(slug: str, sha: str):
 @bp.route("/branches")
 def branches(slug: str):
     project, path = _open(slug)
+    # A branch already proposed links to its proposal instead of offering another.
+    proposed = {p.details.get("branch"): p.number for p in governance.list_proposals(
+        db.session, project, status="open", limit=500) if p.kind == "merge" and p.details}
     return render_template("git/refs.html", project=project, kind="branches",
-                           refs=reading.refs(path, "heads"))
+                           refs=reading.refs(path, "heads"), proposed=proposed)
 
 
 @bp.route("/tags")
@@ -245,6 +264,70 @@ def archive(slug: str, spec: str):
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(name + suffix)}"})
 
 
+COMPARE_COMMITS = 250   # commits listed on a compare page (the count is always exact)
+
+
+def _compare_ends(path: Path, spec: str) -> tuple[str, str, str, str]:
+    """(base name, head name, base commit, head commit) of "base...head";
+    the base commit is where head left base (their merge base), so the
+    page shows what head brings, as GitHub's three dots do."""
+    base_name, dots, head_name = spec.partition("...")
+    if not dots or not base_name or not head_name:
+        abort(404, description="Compare two refs as /compare/<base>...<head>, "
+                               "e.g. /compare/main...my-branch.")
+    ends = []
+    for name in (base_name, head_name):
+        try:
+            ends.append(reading.resolve_commit(path, name))
+        except NotInRepository:
+            abort(404, description=f"There is no branch, tag or commit {name!r} to compare. "
+                                   f"Check the name on the Branches page.")
+    base = diffing.merge_base(path, ends[0], ends[1])
+    if base is None:
+        abort(404, description=f"{base_name} and {head_name} share no history, so there is "
+                               f"nothing to compare.")
+    return base_name, head_name, base, ends[1]
+
+
+@bp.route("/compare/<path:spec>")
+def compare(slug: str, spec: str):
+    if spec.endswith(".patch"):
+        return compare_patch(slug, spec.removesuffix(".patch"))
+    project, path = _open(slug)
+    base_name, head_name, base, head = _compare_ends(path, spec)
+    change = diffing.read_change(path, base, head, diffing.caps_from(current_app.config))
+    return render_template(
+        "git/compare.html", project=project, base_name=base_name, head_name=head_name,
+        change=change, commits=diffing.commits_between(path, base, head, COMPARE_COMMITS),
+        commit_count=diffing.count_commits(path, base, head),
+        patch_url=url_for("browse.compare", slug=slug, spec=f"{spec}.patch"))
+
+
+def compare_patch(slug: str, spec: str):
+    """The commits base...head brings as one mbox (git format-patch), cut at
+    MAX_PATCH_BYTES with a last line that says so."""
+    _, path = _open(slug)
+    _, _, base, head = _compare_ends(path, spec)
+    limit = current_app.config["MAX_PATCH_BYTES"]
+    pieces = reading.stream(path, "format-patch", "--stdout", "--no-color", f"{base}..{head}")
+
+    def capped():
+        sent = 0
+        for piece in pieces:
+            if sent + len(piece) > limit:
+                yield piece[:limit - sent]
+                yield (f"\n-- cut here: this patch is over {limit} bytes, more than the server "
+                       f"sends (COMMONS_MAX_PATCH_BYTES). Clone the repository and run "
+                       f"`git format-patch {base}..{head}` to get it all.\n").encode()
+                pieces.close()
+                return
+            sent += len(piece)
+            yield piece
+
+    return Response(capped(), mimetype="text/plain",
+                    headers={"X-Content-Type-Options": "nosniff"})
+
+
 def _highlight(name: str, text: str, plain: bool = False) -> str:
     try:
         lexer = TextLexer() if plain else guess_lexer_for_filename(name, text[:4096])
@@ -253,22 +336,6 @@ def _highlight(name: str, text: str, plain: bool = False) -> str:
     formatter = HtmlFormatter(linenos="table", lineanchors="L", anchorlinenos=True,
                               cssclass="highlight", wrapcode=True)
     return highlight(text, lexer, formatter)
-
-
-def _diff_by_file(diff: str) -> list[dict]:
-    """The unified diff split per file, each line classified for colour."""
-    files: list[dict] = []
-    for line in diff.splitlines():
-        if line.startswith("diff --git "):
-            files.append({"header": line[len("diff --git "):], "lines": []})
-            continue
-        if not files:
-            continue
-        kind = ("hunk" if line.startswith("@@") else "add" if line.startswith("+")
-                and not line.startswith("+++") else "del" if line.startswith("-")
-                and not line.startswith("---") else "meta" if not line.startswith(" ") else "ctx")
-        files[-1]["lines"].append((kind, line))
-    return files
 
 
 def _quote(name: str) -> str:

@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 from commons import clock
 from commons.extensions import db
 from commons.forms import attempt, press_button
-from commons.governance import services
+from commons.governance import changes_pages, services
 from commons.governance.forms import CommentForm, ProposalForm, ReviseForm, StanceForm
 from commons.governance.on_read import decide_due_for
 from commons.governance.rules import OPEN, STANCE_WORDS
@@ -84,6 +84,7 @@ def new(slug: str):
 
 
 PROPOSAL = "/projects/<slug>/proposals/<int(max=2147483647):number>"
+changes_pages.init(bp, PROPOSAL)
 
 
 def _load(slug: str, number: int):

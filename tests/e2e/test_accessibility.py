@@ -174,6 +174,8 @@ def test_every_page_a_newcomer_meets_is_accessible_at_both_widths(
         "proposals": "/projects/seeds/proposals",
         "proposal": "/projects/seeds/proposals/1",
         "proposal-new": "/projects/seeds/proposals/new",
+        "changes": "/projects/seeds/proposals/1/changes",
+        "compare": "/projects/seeds/compare/main...beans",
         "ledger": "/projects/seeds/ledger",
         "input": "/projects/seeds/inputs/1",
         "input-new": "/projects/seeds/inputs/new",

@@ -120,7 +120,7 @@ def test_push_a_branch_with_a_token_then_browse_it(live_server, browser_factory,
     screenshot(page, "blob-desktop")
     page.get_by_role("link", name="History of this file").click()
     page.get_by_role("link", name="Start the catalogue").click()
-    expect(page.locator("span.add")).to_contain_text(["+# Catalogue"])
+    expect(page.locator("tr.added").first).to_contain_text("# Catalogue")
     screenshot(page, "commit-desktop")
     page.get_by_role("link", name="Code").click()
     with page.expect_download() as download:

@@ -11,6 +11,7 @@ import pytest
 from commons import clock as app_clock
 from commons.accounts.services import register_user
 from commons.extensions import db
+from commons.git.diff_rules import line_anchor
 from commons.projects import services as projects
 
 ENV = {"GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.org",
@@ -124,10 +125,16 @@ def test_commit_page_shows_message_parents_stats_and_diff(client, repo):
     html = text(client.get(f"/projects/dryer/commit/{sha}"))
     assert "Add the frame" in html and "With a longer body." in html
     assert "src/frame/frame.py" in html and "+2" in html
-    assert '<span class="add">+def frame():</span>' in html
+    # Each line numbered and anchored by (file, side, line), the file linked
+    # at the commit, no raw "index 0000000.." lines.
+    anchor = line_anchor("src/frame/frame.py", "new", 1)
+    added = re.search(rf'<tr class="added">\s*<td class="num"></td>\s*<td class="num" id="{anchor}">'
+                      r'.*?</tr>', html, re.S).group(0)
+    assert ">frame<" in added and f'href="/projects/dryer/blob/{sha}/src/frame/frame.py"' in html
+    assert "index 0000000" not in html
     assert "binary" in html
-    # The 300,000-line file is left out of the diff, with a link to the patch.
-    assert "Too large to show below" in html and "+line" not in html
+    # The 300,000-line file is folded, with a link to it and to the patch.
+    assert "A large change (300000 lines), folded" in html and ">line<" not in html
     patch = client.get(f"/projects/dryer/commit/{sha}.patch")
     assert patch.status_code == 200 and patch.headers["Content-Type"].startswith("text/plain")
     assert "Subject: [PATCH] Add the frame" in text(patch)
@@ -141,7 +148,8 @@ def test_a_diff_too_large_in_total_is_cut_with_a_link(client, repo):
     git("push", "-q", "origin", "feature/frame", cwd=repo)
     sha = git("rev-parse", "HEAD", cwd=repo).strip()
     html = text(client.get(f"/projects/dryer/commit/{sha}"))
-    assert "40 files changed" in html and "too large to show in full" in html
+    assert "40 files changed" in html and "larger than a page shows" in html
+    assert f'href="/projects/dryer/commit/{sha}.patch"' in html
 
 
 def test_branches_and_tags(client, repo):

@@ -1,0 +1,189 @@
+"""The change between two commits, read from git for a page: the summary of
+every file (``--numstat``, cheap) and the patch text up to the caps, read
+as git writes it and stopped there, so memory stays bounded whatever the
+change. Parsing is in ``diff_rules``; this module runs git and highlights."""
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_for_filename
+from pygments.util import ClassNotFound
+
+from commons.git import runner
+from commons.git.diff_rules import Caps, Diff, FileDiff, PatchReader, parse_numstat
+from commons.git.reading import LogEntry
+
+# The same answer whatever the server's or the repository's git settings:
+# a/ b/ prefixes, quoted odd paths, no colour, no external diff or textconv.
+_DIFF = ("-c", "core.quotePath=true", "-c", "diff.noprefix=false",
+         "-c", "diff.mnemonicPrefix=false", "-c", "diff.renameLimit=2000",
+         "diff", "--no-color", "--no-ext-diff", "--no-textconv", "-M",
+         "--src-prefix=a/", "--dst-prefix=b/")
+# The file list itself is capped: beyond this much numstat, the summary says
+# it is incomplete rather than hold it all.
+NUMSTAT_BYTES = 8 * 1024 * 1024
+# Longest line read at once from git; the rest of a longer line is skipped.
+_READ_LINE = 64 * 1024
+# Files folded before git runs are left out of the patch by pathspec; past
+# this many, they are read and dropped instead (the command line stays short).
+_EXCLUDED_MAX = 500
+# Highlighting stops after this many lines on one page (plain text after):
+# pygments costs about half a millisecond a line, the rest of the page far less.
+HIGHLIGHT_LINES = 2_000
+_FIELD, _RECORD = "\x1f", "\x1e"
+
+
+def caps_from(config: Mapping) -> Caps:
+    """The caps the configuration sets (COMMONS_DIFF_MAX_*)."""
+    return Caps(int(config["DIFF_MAX_LINES"]), int(config["DIFF_MAX_BYTES"]),
+                int(config["DIFF_MAX_FILE_LINES"]))
+
+
+@dataclass
+class Change:
+    """What a page shows of the change from *base* to *head*."""
+    base: str
+    head: str
+    diff: Diff
+    files_complete: bool = True     # False: more files changed than the summary lists
+
+
+def numstat(path: Path, base: str, head: str) -> tuple[list[FileDiff], bool]:
+    """Every changed file with lines added and removed, and whether the list
+    is complete (it stops at NUMSTAT_BYTES of git's answer)."""
+    with runner.start(path, *_DIFF, "--numstat", "-z", base, head, "--") as process:
+        assert process.stdout is not None
+        output = process.stdout.read(NUMSTAT_BYTES + 1)
+        process.kill()
+    complete = len(output) <= NUMSTAT_BYTES
+    if not complete:
+        output = output[:output[:NUMSTAT_BYTES].rfind(b"\0") + 1]
+    return parse_numstat(output), complete
+
+
+def read_change(path: Path, base: str, head: str, caps: Caps) -> Change:
+    """The change from *base* to *head* (commit ids) within *caps*: git is
+    stopped as soon as a cap is reached."""
+    files, complete = numstat(path, base, head)
+    folded = [f for f in files if f.changed_lines > caps.max_file_lines]
+    for change in folded:
+        change.collapsed = True
+    pathspec: list[str] = []
+    if folded and len(folded) <= _EXCLUDED_MAX:
+        names = {name for f in folded for name in (f.path, f.old_path)}
+        pathspec = [".", *(f":(exclude,literal){name}" for name in sorted(names))]
+    reader = PatchReader(files, caps)
+    with runner.start(path, *_DIFF, "-p", base, head, "--", *pathspec) as process:
+        stdout = process.stdout
+        assert stdout is not None
+        while line := stdout.readline(_READ_LINE):
+            if not line.endswith(b"\n"):
+                # Part of a very long line: skip what is left of it.
+                while (rest := stdout.readline(_READ_LINE)) and not rest.endswith(b"\n"):
+                    pass
+            if not reader.feed(line):
+                break
+        process.kill()
+    diff = reader.finish()
+    if not complete:
+        diff.truncated = True
+    _highlight_all(diff)
+    return Change(base, head, diff, complete)
+
+
+def _highlight_all(diff: Diff) -> None:
+    budget = HIGHLIGHT_LINES
+    for file in diff.files:
+        if file.binary or not file.hunks:
+            continue
+        lexer = _lexer(file.path)
+        if lexer is None:
+            continue
+        for hunk in file.hunks:
+            if len(hunk.lines) > budget:
+                return
+            budget -= len(hunk.lines)
+            hunk.html = highlight_lines(lexer, [line.text for line in hunk.lines])
+
+
+def highlight_lines(lexer: Lexer, lines: list[str]) -> list[str]:
+    """Each line as highlighted HTML (pygments closes its spans at every
+    line end); [] if the lines do not come back one for one."""
+    html = highlight("\n".join(lines) + "\n", lexer, _FORMATTER)
+    out = html.split("\n")
+    if out and out[-1] == "":
+        out.pop()
+    return out if len(out) == len(lines) else []
+
+
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+def _lexer(path: str) -> Lexer | None:
+    """The lexer for a file name, by name alone (reading content to guess
+    costs too much for a page of many files); None for plain text."""
+    name = path.rsplit("/", 1)[-1]
+    # Asked once per extension: 5,000 files of three kinds cost three look-ups.
+    return _lexer_named("x." + name.rsplit(".", 1)[1] if "." in name.strip(".") else name)
+
+
+@functools.lru_cache(maxsize=256)
+def _lexer_named(name: str) -> Lexer | None:
+    try:
+        lexer = get_lexer_for_filename(name, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+    return None if lexer.name == "Text only" else lexer
+
+
+def merge_base(path: Path, a: str, b: str) -> str | None:
+    """The best common ancestor, or None (unrelated histories)."""
+    result = runner.run(path, "merge-base", a, b, ok=(0, 1))
+    return result.stdout.decode().strip() or None
+
+
+def commits_between(path: Path, base: str, head: str, limit: int = 250) -> list[LogEntry]:
+    """The commits *head* has that *base* has not, newest first, at most *limit*."""
+    fmt = _RECORD + _FIELD.join(["%H", "%an", "%ae", "%at", "%s", "%P"])
+    output = runner.output(path, "log", f"-n{limit}", f"--format={fmt}", f"{base}..{head}", "--")
+    entries = []
+    for record in output.split(_RECORD):
+        if not record.strip():
+            continue
+        sha, name, email, stamp, summary, parents = record.strip("\n").split(_FIELD)[:6]
+        entries.append(LogEntry(sha, name, email, datetime.fromtimestamp(int(stamp), UTC),
+                                summary, tuple(parents.split())))
+    return entries
+
+
+def count_commits(path: Path, base: str, head: str) -> int:
+    return int(runner.output(path, "rev-list", "--count", f"{base}..{head}", "--").strip() or 0)
+
+
+@dataclass(frozen=True)
+class Summary:
+    commits: int
+    files: int
+    added: int
+    removed: int
+    complete: bool
+
+
+@functools.lru_cache(maxsize=512)
+def _summary(path: str, base: str, head: str) -> Summary:
+    files, complete = numstat(Path(path), base, head)
+    return Summary(count_commits(Path(path), base, head), len(files),
+                   sum(f.added or 0 for f in files), sum(f.removed or 0 for f in files),
+                   complete)
+
+
+def summary(path: Path, base: str, head: str) -> Summary:
+    """N commits, N files, +added −removed from *base* to *head*; kept by the
+    two commit ids, so it is computed again only when either moves."""
+    return _summary(str(path), base, head)
