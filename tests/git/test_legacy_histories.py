@@ -54,21 +54,20 @@ def _page(forge, path: str) -> int:
         return response.status
 
 
-def _clone(forge, tmp_path: Path, slug: str, name: str) -> Path:
-    work = tmp_path / name
-    forge.git("clone", "-q", forge.url(slug, forge.alice), str(work))
+def _clone(forge, tmp_path: Path, slug: str, person) -> Path:
+    work = tmp_path / "work"
+    forge.git("clone", "-q", forge.url(slug, person), str(work))
     return work
 
 
 @pytest.fixture
 def alice(forge):
-    forge.alice = forge.person("alice")
-    return forge.alice
+    return forge.person("alice")
 
 
 def test_a_tree_with_zero_padded_modes_pushes_and_clones(forge, alice, tmp_path):
     slug = forge.project(alice)
-    work = _clone(forge, tmp_path, slug, "work")
+    work = _clone(forge, tmp_path, slug, alice)
     blob = _store(work, "blob", b"print('hello from 2010')\n")
     # pallets/flask's 2010 trees: '040000' for a folder, '0100644' for a file.
     folder = _tree(work, [("0100644", "app.py", blob)])
@@ -189,7 +188,7 @@ def _hostile_gitmodules(work: Path) -> str:
 ])
 def test_what_protects_clients_still_refuses_the_push(forge, alice, tmp_path, case, message_id):
     slug = forge.project(alice)
-    work = _clone(forge, tmp_path, slug, "work")
+    work = _clone(forge, tmp_path, slug, alice)
     head = forge.git("rev-parse", "HEAD", cwd=work).stdout.strip()
     blob = _store(work, "blob", b"# Hi\n")
     if case in (".git", ".GIT"):
