@@ -11,6 +11,8 @@ import zlib
 from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 
+from commons.git import fsck
+
 CHUNK = 64 * 1024
 # Git's answer is copied in large pieces: a bigger pipe and bigger reads mean
 # fewer system calls and chunk headers for the same pack (Linux only).
@@ -105,6 +107,10 @@ def git_command(service: str, path: Path, *, advertise: bool,
                # Check every pushed object, so a malformed tree or a hostile
                # .gitmodules never lands in a repository others clone.
                "-c", "receive.fsckObjects=true",
+               # ...except the harmless quirks of old histories (git/fsck.py).
+               # Given here, not in each repository's config, so repositories
+               # made before the rule (or restored from a backup) follow it too.
+               *fsck.receive_options(),
                # The platform's own refs (commits pinned by proposals) are
                # neither advertised nor pushable.
                "-c", "transfer.hideRefs=refs/commons/",
