@@ -145,6 +145,9 @@ class OutsidePush:
                     yield pkt_line(packet)  # git's progress and messages
         except MalformedPacket as error:
             log.error("receive-pack answered a push to refs/for/ oddly: %s", error)
+        finally:
+            if close := getattr(output, "close", None):
+                close()  # git has finished once this returns: its ref is there or not
         unpack, _ = parse_status_report(bytes(report))
         self.finish(app)
         yield receive_pack_answer(self.capabilities, self.messages,

@@ -11,9 +11,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from commons import clock as app_clock
+from commons.accounts import services as accounts
 from commons.extensions import db
 from commons.git.models import Push
+from commons.governance import services
 from commons.governance.models import Proposal
+from commons.projects import services as projects
 from tests.git.test_governance import api, tick
 
 
@@ -76,6 +80,9 @@ def test_an_outsider_proposes_revises_and_the_members_merge(forge, tmp_path):
     assert proposal["details"]["head"] == first and proposal["details"]["target"] == "main"
     assert proposal["details"]["topic"] == "" and proposal["status"] == "open"
     assert forge.server_ref(slug, "refs/proposals/1/head") == first
+    with urllib.request.urlopen(url) as page:
+        html = page.read().decode()
+    assert "<code>refs/for/main</code>" in html and "refs/proposals/1/head" in html
     # Never a branch, never visible as refs/for or the platform's own refs.
     advertised = forge.git("ls-remote", forge.url(slug)).stdout
     assert "refs/for" not in advertised and "refs/commons" not in advertised
@@ -107,6 +114,8 @@ def test_an_outsider_proposes_revises_and_the_members_merge(forge, tmp_path):
     _, bell = api(forge, "GET", f"/projects/{slug}/proposals/3")
     assert bell["author"] == "bob" and bell["details"]["topic"] == "bell"
     assert api(forge, "GET", f"/projects/{slug}/proposals/1")[1]["revision"] == 2
+    _withdraw(forge, slug, 3, "bob")  # the author may, member or not
+    assert api(forge, "GET", f"/projects/{slug}/proposals/3")[1]["status"] == "withdrawn"
 
     # Members (and the people whose lines it changes) decide, not its author.
     assert api(forge, "POST", f"/projects/{slug}/proposals/1/stances", bob.token,
@@ -124,6 +133,16 @@ def test_an_outsider_proposes_revises_and_the_members_merge(forge, tmp_path):
                         cwd=check).stdout
     assert f"Decided-by: {url}" in message
     forge.fsck(slug)
+
+
+def _withdraw(forge, slug, number, username) -> None:
+    with forge.app.app_context():
+        project = projects.get_project(db.session, slug)
+        proposal = services.get_proposal(db.session, project, number)
+        services.withdraw_proposal(db.session, proposal, accounts.find_user(db.session, username),
+                                   app_clock.now())
+        db.session.commit()
+        db.session.remove()
 
 
 def test_a_topic_targets_a_branch_with_slashes(forge, tmp_path):
