@@ -87,6 +87,13 @@ GIT_MAX_PUSH_BYTES = 1024 * 1024 * 1024
 GIT_MAX_UPLOAD_REQUEST_BYTES = 10 * 1024 * 1024
 GIT_MAX_INFLATED_BYTES = GIT_MAX_PUSH_BYTES + 16 * 1024 * 1024
 
+# Pushes to refs/for/<branch> from people who are not members of the project
+# (proposals from outside): git refuses a pack over OUTSIDE_PUSH_MAX_BYTES
+# (GIT_MAX_PUSH_BYTES still applies), and each account may make at most
+# OUTSIDE_PUSH_RATE_LIMIT of them (counted in RATELIMIT_STORAGE_URI).
+OUTSIDE_PUSH_MAX_BYTES = 100 * 1024 * 1024
+OUTSIDE_PUSH_RATE_LIMIT = "30 per hour"
+
 # `git prune` keeps unreachable objects (commits force-pushed away) written
 # within this many seconds, so a push racing it or a mistaken force-push can
 # still be recovered.

@@ -5,6 +5,7 @@ client's remote: line would then lead readers to their site."""
 
 import pytest
 
+from commons.git.pktline import FLUSH, pkt_line
 from tests.conftest import TEST_PASSWORD, basic, bearer
 
 EVIL = {"Host": "evil.example"}
@@ -50,8 +51,12 @@ def test_the_host_header_reaches_no_link(site):
         client.get("/projects/dryer/proposals.atom", headers=EVIL),
         client.get("/projects/dryer/CONTRIBUTORS.md", headers=EVIL),
         # A git client prints these to the person pushing.
+        # (bob is no member: the answer to his push says how to join.)
         client.post("/projects/dryer.git/git-receive-pack",
-                    headers={**EVIL, **basic("bob", TEST_PASSWORD)}),
+                    headers={**EVIL, **basic("bob", TEST_PASSWORD),
+                             "Content-Type": "application/x-git-receive-pack-request"},
+                    data=pkt_line(f"{'0' * 40} {'1' * 40} refs/heads/x\0report-status "
+                                  "side-band-64k\n".encode()) + FLUSH),
     ]
     for answer in answers:
         text = answer.get_data(as_text=True) + str(answer.headers)

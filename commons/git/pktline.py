@@ -2,7 +2,7 @@
 receive-pack request (the ref updates that lead it). Pure functions over
 bytes; see gitprotocol-common(5) and gitprotocol-pack(5)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 FLUSH = b"0000"
@@ -90,17 +90,97 @@ def refusal_report(updates: list[RefUpdate], refusals: dict[str, str],
                    capabilities: set[str], messages: list[str]) -> bytes:
     """A receive-pack response that refuses the push: *messages* reach the
     user as ``remote:`` lines and each ref gets an ``ng`` status."""
-    status = pkt_line(b"unpack ok\n")
-    for update in updates:
-        reason = refusals.get(update.ref, "refused with the rest of this push")
-        status += pkt_line(f"ng {update.ref} {reason}\n".encode())
-    status += FLUSH
+    status = status_report("ok", {update.ref: refusals.get(
+        update.ref, "refused with the rest of this push") for update in updates})
+    return receive_pack_answer(capabilities, messages, status)
+
+
+def status_report(unpack: str, statuses: dict[str, str | None]) -> bytes:
+    """The report-status section of a receive-pack answer: how unpacking
+    went, then ``ok`` (None) or ``ng <reason>`` for each ref."""
+    report = pkt_line(f"unpack {unpack}\n".encode())
+    for ref, reason in statuses.items():
+        line = f"ok {ref}\n" if reason is None else f"ng {ref} {reason}\n"
+        report += pkt_line(line.encode())
+    return report + FLUSH
+
+
+def receive_pack_answer(capabilities: set[str], messages: list[str], status: bytes) -> bytes:
+    """A whole receive-pack answer as git would frame it for a client with
+    *capabilities*: *messages* on side-band 2 (dropped for a client without
+    side-band, which has nowhere to show them), then *status*."""
+    if not capabilities & {"report-status", "report-status-v2"}:
+        status = b""
     if not capabilities & {"side-band-64k", "side-band"}:
         return status
     out = b"".join(pkt_line(BAND_MESSAGE + f"{m}\n".encode()) for m in messages)
     limit = 999 if "side-band-64k" not in capabilities else MAX_PKT_LENGTH - 5
     for start in range(0, len(status), limit):
         out += pkt_line(BAND_DATA + status[start:start + limit])
+    return out + FLUSH
+
+
+def parse_status_report(report: bytes) -> tuple[str, dict[str, str | None]]:
+    """How unpacking went and each ref's status (None for ``ok``, else the
+    reason of ``ng``) from a report-status section; v2's ``option`` lines
+    are skipped."""
+    unpack = ""
+    statuses: dict[str, str | None] = {}
+    for payload in iter_packets([report]):
+        if payload is None:
+            break
+        line = payload.decode("utf-8", "replace").rstrip("\n")
+        if line.startswith("unpack "):
+            unpack = line.removeprefix("unpack ")
+        elif line.startswith("ok "):
+            statuses[line.removeprefix("ok ")] = None
+        elif line.startswith("ng "):
+            ref, _, reason = line.removeprefix("ng ").partition(" ")
+            statuses[ref] = reason or "refused"
+    return unpack, statuses
+
+
+def iter_packets(chunks: Iterable[bytes]) -> Iterator[bytes | None]:
+    """The pkt-lines of a stream that comes in *chunks* of any size: each
+    payload, or None for a flush (delimiter and response-end packets are
+    passed over). Raises MalformedPacket on bad framing."""
+    buffer = b""
+    for chunk in chunks:
+        buffer += chunk
+        while len(buffer) >= 4:
+            try:
+                length = int(buffer[:4], 16)
+            except ValueError:
+                raise MalformedPacket(f"bad pkt-line length {buffer[:4]!r}") from None
+            if length < 4:
+                buffer = buffer[4:]
+                if length == 0:
+                    yield None
+                continue
+            if length > MAX_PKT_LENGTH:
+                raise MalformedPacket(f"pkt-line length {length} out of range")
+            if len(buffer) < length:
+                break
+            payload, buffer = buffer[4:length], buffer[length:]
+            yield payload
+    if buffer:
+        raise MalformedPacket("the stream ended in the middle of a pkt-line")
+
+
+def redirect_update(payloads: list[bytes], ref: str, to: str) -> bytes:
+    """The commands of a receive-pack request, framed again, with the update
+    of *ref* made a creation of *to* instead (capabilities, shallow lines and
+    the other updates unchanged), ending with the flush."""
+    out = b""
+    for payload in payloads:
+        line, newline = payload.removesuffix(b"\n"), payload.endswith(b"\n")
+        command, nul, caps = line.partition(b"\0")
+        parts = command.split(b" ")
+        if len(parts) == 3 and parts[2] == ref.encode():
+            zero = b"0" * len(parts[0])
+            command = b" ".join([zero, parts[1], to.encode()])
+        payload = command + nul + caps + (b"\n" if newline else b"")
+        out += pkt_line(payload)
     return out + FLUSH
 
 

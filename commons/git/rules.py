@@ -102,3 +102,60 @@ def refusal_messages(refusals: dict[str, str], *, default_branch: str,
                 f"  - or comment on the proposal, or object to it, at {protection.url}",
             ]
     return lines
+
+
+# Proposals from outside: `git push <url> HEAD:refs/for/<branch>[/<topic>]`.
+FOR_PREFIX = "refs/for/"
+MAX_FOR_REF_LENGTH = 200
+_BAD_REF_CHARS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
+
+
+def is_proposal_push(ref: str) -> bool:
+    """Whether a pushed ref asks to open or revise a proposal, not to move a ref."""
+    return ref.startswith(FOR_PREFIX)
+
+
+def valid_ref_part(name: str) -> bool:
+    """Whether *name* is a well-formed ref name below ``refs/`` (git's
+    check-ref-format rules), so it is safe as a path under the repository."""
+    return bool(name) and not (
+        _BAD_REF_CHARS.search(name) or ".." in name or "@{" in name or "//" in name
+        or name.startswith("/") or name.endswith(("/", ".", ".lock")) or name == "@"
+        or any(part.startswith(".") or part.endswith(".lock") for part in name.split("/")))
+
+
+def proposal_targets(ref: str) -> list[tuple[str, str]]:
+    """The (target branch, topic) readings of ``refs/for/<rest>``, longest
+    branch first: a branch name may hold slashes (``release/1.0``), so the
+    first reading whose branch exists is the one meant. Empty when the ref
+    is malformed."""
+    rest = ref.removeprefix(FOR_PREFIX)
+    if not is_proposal_push(ref) or not valid_ref_part(rest):
+        return []
+    parts = rest.split("/")
+    return [("/".join(parts[:end]), "/".join(parts[end:])) for end in range(len(parts), 0, -1)]
+
+
+def outside_push_refusal(updates: list[RefUpdate], *, default_branch: str) -> str | None:
+    """Why a push to ``refs/for/`` cannot be taken as it is, or None. One
+    proposal per push, and never mixed with branch updates: each answer
+    must say what happened to the one change it was about."""
+    proposals = [update for update in updates if is_proposal_push(update.ref)]
+    example = f"git push origin HEAD:{FOR_PREFIX}{default_branch}"
+    if len(proposals) != len(updates):
+        return (f"push to {FOR_PREFIX}... on its own, not together with branches or tags "
+                f"(e.g. {example})")
+    if len(proposals) > 1:
+        return f"push one proposal at a time (e.g. {example})"
+    update = proposals[0]
+    if update.is_delete:
+        return "a proposal is withdrawn on its page, not by deleting a ref"
+    if len(update.ref) > MAX_FOR_REF_LENGTH or not proposal_targets(update.ref):
+        return f"{update.ref} is not a valid name; push to {FOR_PREFIX}<branch>[/<topic>]"
+    return None
+
+
+def proposal_label(target: str, topic: str, username: str) -> str:
+    """How an outside proposal names what it merges. The space keeps it
+    from ever naming a real branch (git refuses spaces in ref names)."""
+    return f"{FOR_PREFIX}{target}{'/' + topic if topic else ''} by {username}"

@@ -1,6 +1,7 @@
 """Smart HTTP for ``/projects/<slug>.git``: anonymous clone and fetch, push
-for members with a token or password. Every refusal is plain text, which
-git prints to the person pushing."""
+for members with a token or password, and pushes to ``refs/for/<branch>``
+(merge proposals) from anyone logged in. Every refusal is plain text or
+``remote:`` lines, which git prints to the person pushing."""
 
 import logging
 import os
@@ -12,7 +13,6 @@ from flask import (
     Blueprint,
     Response,
     current_app,
-    g,
     redirect,
     request,
     url_for,
@@ -24,12 +24,13 @@ from commons.accounts import services as accounts
 from commons.accounts.attempts import TooManyAttempts, count_password_attempt
 from commons.accounts.models import User
 from commons.extensions import csrf, db
-from commons.git import pushes, reading, rules
+from commons.git import outside, pushes, reading, rules
 from commons.git.pktline import (
     MalformedPacket,
     RefUpdate,
     parse_ref_updates,
     read_until_flush,
+    redirect_update,
     refusal_report,
 )
 from commons.git.repositories import repository_path
@@ -81,9 +82,11 @@ def info_refs(slug: str):
         return path
     assert isinstance(path, Path)  # a project comes with its repository's path
     if service == "git-receive-pack":
-        refusal = _authorize_push(project)
-        if refusal is not None:
-            return refusal
+        # Who pushes is known now, what they push only with the request:
+        # non-members may push to refs/for/ (proposals from outside).
+        pusher = _authenticate_pusher()
+        if isinstance(pusher, Response):
+            return pusher
     protocol = rules.git_protocol(request.headers.get("Git-Protocol"))
     name = service.removeprefix("git-")
     prefix = b""
@@ -125,10 +128,9 @@ def receive_pack(slug: str):
     if project is None:
         return path
     assert isinstance(path, Path)  # a project comes with its repository's path
-    refusal = _authorize_push(project)
-    if refusal is not None:
-        return refusal
-    pusher: User = g.pusher
+    pusher = _authenticate_pusher()
+    if isinstance(pusher, Response):
+        return pusher
     # The pack's own size is git's to cap (receive.maxInputSize); this one
     # bounds what a gzipped body may inflate to before git sees it.
     body = _body("git-receive-pack", limit=current_app.config["GIT_MAX_INFLATED_BYTES"],
@@ -144,6 +146,11 @@ def receive_pack(slug: str):
     except (MalformedPacket, zlib.error, OSError) as error:
         return plain(400, f"commons could not read this push ({error}); nothing was changed.")
 
+    if any(rules.is_proposal_push(update.ref) for update in updates):
+        return _receive_proposal(project, path, pusher, body, payloads, updates, capabilities)
+    if not project.is_member(pusher):
+        reason, messages = _not_a_member(project, pusher)
+        return _refuse(body, updates, capabilities, {u.ref: reason for u in updates}, messages)
     proposals_url = absolute_url("governance.index", slug=project.slug)
     branch_exists = reading.has_branch(path, project.default_branch)
     protected = {f"refs/heads/{branch}": rules.Protection(number, author, absolute_url(
@@ -154,17 +161,9 @@ def receive_pack(slug: str):
                                    default_branch_exists=branch_exists, protected=protected,
                                    pusher=pusher.username)
     if refusals:
-        try:
-            for _ in body:  # read the pack we will not use, so git hears our answer
-                pass
-        except RequestTooLarge:
-            return too_large
-        except (zlib.error, OSError, ValueError) as error:
-            return plain(400, f"commons could not read this push ({error}); nothing was changed.")
-        report = refusal_report(updates, refusals, capabilities, rules.refusal_messages(
+        return _refuse(body, updates, capabilities, refusals, rules.refusal_messages(
             refusals, default_branch=project.default_branch, proposals_url=proposals_url,
             protected=protected))
-        return Response(report, 200, NO_CACHE, mimetype="application/x-git-receive-pack-result")
 
     handle, push_log = tempfile.mkstemp(prefix="commons-push-", suffix=".log")
     os.close(handle)
@@ -227,6 +226,58 @@ def _propose_urls(project: Project, updates: list[RefUpdate]) -> str:
         for ref in created[:MAX_PROPOSE_URLS])
 
 
+def _receive_proposal(project: Project, path: Path, pusher: User, body: RequestBody,
+                      payloads: list[bytes], updates: list[RefUpdate],
+                      capabilities: set[str]) -> Response:
+    """A push to refs/for/<branch>[/<topic>]: from anyone logged in, it
+    opens or revises their merge proposal (commons.git.outside)."""
+    member = project.is_member(pusher)
+    refused = outside.refusal(project, path, pusher, updates, member)
+    if refused is not None:
+        reason, messages = refused
+        return _refuse(body, updates, capabilities, {u.ref: reason for u in updates}, messages)
+    update = updates[0]
+    target = outside.find_target(path, update.ref)
+    assert target is not None  # refusal() found it
+    push_cap = current_app.config["GIT_MAX_PUSH_BYTES"]
+    outsider_cap = None if member else current_app.config["OUTSIDE_PUSH_MAX_BYTES"]
+    if outsider_cap and (not push_cap or outsider_cap < push_cap):
+        push_cap = outsider_cap
+    push = outside.OutsidePush(project.id, pusher.id, path, update, target, capabilities,
+                               outsider_cap)
+    output = run_git("receive-pack", path,
+                     env=_git_env(rules.git_protocol(request.headers.get("Git-Protocol"))),
+                     body=_prepend(redirect_update(payloads, update.ref, push.incoming), body),
+                     max_push_bytes=push_cap, writable_ref=push.incoming)
+    first = _first_answer(output)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's own
+    if body.too_large:  # git has dropped the cut-off pack; nothing landed
+        output.close()
+        push.finish(app)  # forgets the incoming ref, if any
+        return _too_large(body.limit, "push", "GIT_MAX_INFLATED_BYTES", "nothing was changed")
+    response = Response(push.answer(app, _prepend(first, output)), 200, NO_CACHE,
+                        mimetype="application/x-git-receive-pack-result")
+    # A client gone before the end never reads the answer: the proposal is
+    # made all the same, once its commits have landed.
+    response.call_on_close(lambda: push.finish(app))
+    return response
+
+
+def _refuse(body: RequestBody, updates: list[RefUpdate], capabilities: set[str],
+            refusals: dict[str, str], messages: list[str]) -> Response:
+    """Refuse the whole push with *messages* as ``remote:`` lines, once the
+    pack we will not use is read (so git hears the answer)."""
+    try:
+        for _ in body:
+            pass
+    except RequestTooLarge:
+        return _too_large(body.limit, "push", "GIT_MAX_INFLATED_BYTES", "nothing was changed")
+    except (zlib.error, OSError, ValueError) as error:
+        return plain(400, f"commons could not read this push ({error}); nothing was changed.")
+    report = refusal_report(updates, refusals, capabilities, messages)
+    return Response(report, 200, NO_CACHE, mimetype="application/x-git-receive-pack-result")
+
+
 def _project(slug: str) -> tuple[Project | None, Path | Response]:
     try:
         project = projects.get_project(db.session, slug)
@@ -239,9 +290,9 @@ def _project(slug: str) -> tuple[Project | None, Path | Response]:
     return project, path
 
 
-def _authorize_push(project: Project) -> Response | None:
-    """None if the request's credentials belong to a member; else the answer
-    that says what to do."""
+def _authenticate_pusher() -> User | Response:
+    """Who pushes (a token or password): the account, else the answer that
+    says what to do. Membership is checked once the pushed refs are read."""
     auth = request.authorization
     if auth is None or auth.type != "basic" or not auth.username or not auth.password:
         return plain(401, "Pushing needs your username and a personal access token "
@@ -254,20 +305,27 @@ def _authorize_push(project: Project) -> Response | None:
     if user is None:
         return plain(401, "That username and token or password do not match. Create a new "
                           "token in Settings if yours was revoked or has expired.", BASIC_CHALLENGE)
-    page = absolute_url("projects.show", slug=project.slug)
-    if not project.is_member(user):
-        membership = project.membership_of(user)
-        if membership is not None and membership.status == Membership.PENDING:
-            return plain(403, f"Your request to join {project.name} is waiting for the members' "
-                              f"consent; you can push once they admit you ({page}).")
-        return plain(403, f"{user.username} is not a member of {project.name}, so cannot push "
-                          f"to it. Join it at {page} and push again.")
     if not hooks_ready():
         log.error("git hooks in %s are not executable; pushes are refused", HOOKS_DIR)
         return plain(503, "Pushing is switched off: the server's git hooks cannot run. "
                           "Tell the site's administrators; nothing was changed.")
-    g.pusher = user
-    return None
+    return user
+
+
+def _not_a_member(project: Project, user: User) -> tuple[str, list[str]]:
+    """Why someone who is not a member cannot push branches or tags, and
+    what they can do instead: join, or propose from outside."""
+    page = absolute_url("projects.show", slug=project.slug)
+    membership = project.membership_of(user)
+    if membership is not None and membership.status == Membership.PENDING:
+        first = (f"Your request to join {project.name} is waiting for the members' consent; "
+                 f"you can push branches once they admit you ({page}).")
+    else:
+        first = (f"{user.username} is not a member of {project.name}, so cannot push to it. "
+                 f"Join it at {page} and push again.")
+    return f"{user.username} is not a member of {project.name}", [
+        first, "Or propose your commits without joining; they open a merge proposal:",
+        f"    git push origin HEAD:{rules.FOR_PREFIX}{project.default_branch}"]
 
 
 def _credentials_owner(username: str, secret: str) -> User | None:

@@ -20,6 +20,10 @@ OUTPUT_CHUNK = 1024 * 1024
 _F_SETPIPE_SZ = 1031
 HOOKS_DIR = Path(__file__).resolve().parent / "hooks"
 SERVICES = ("upload-pack", "receive-pack")
+# Refs clients never see: the platform's own.
+PLATFORM_REFS = "refs/commons/"
+# Where a push to refs/for/ lands before it becomes refs/proposals/<n>/head.
+INCOMING = PLATFORM_REFS + "incoming/"
 
 
 class RequestTooLarge(ValueError):
@@ -101,7 +105,7 @@ def hooks_ready() -> bool:
 
 
 def git_command(service: str, path: Path, *, advertise: bool,
-                max_push_bytes: int | None = None) -> list[str]:
+                max_push_bytes: int | None = None, writable_ref: str | None = None) -> list[str]:
     assert service in SERVICES
     command = ["git", "-c", f"core.hooksPath={HOOKS_DIR}", "-c", "uploadpack.allowFilter=true",
                # Check every pushed object, so a malformed tree or a hostile
@@ -111,9 +115,10 @@ def git_command(service: str, path: Path, *, advertise: bool,
                # Given here, not in each repository's config, so repositories
                # made before the rule (or restored from a backup) follow it too.
                *fsck.receive_options(),
-               # The platform's own refs (commits pinned by proposals) are
-               # neither advertised nor pushable.
-               "-c", "transfer.hideRefs=refs/commons/",
+               # The platform's own refs (commits pinned by proposals, pushes
+               # to refs/for/ on their way to a proposal) are neither
+               # advertised nor pushable.
+               "-c", f"transfer.hideRefs={PLATFORM_REFS}",
                # Only advertised tips can be wanted in protocol v0/v1 (git's
                # default, said here so no system config widens it). v2 serves
                # any object it has: `git prune` is what forgets the rest.
@@ -124,6 +129,11 @@ def git_command(service: str, path: Path, *, advertise: bool,
         # git refuses a larger pack itself and tells the client why
         # ("pack exceeds maximum allowed size"); 0 means no cap.
         command += ["-c", f"receive.maxInputSize={max_push_bytes}"]
+    if writable_ref:
+        # The one platform ref this push may create: the server chose its
+        # name (a later hideRefs entry overrides an earlier one).
+        assert writable_ref.startswith(INCOMING) and service == "receive-pack"
+        command += ["-c", f"receive.hideRefs=!{writable_ref}"]
     command += [service, "--stateless-rpc"]
     if advertise:
         command.append("--advertise-refs")
@@ -132,7 +142,8 @@ def git_command(service: str, path: Path, *, advertise: bool,
 
 def run_git(service: str, path: Path, *, env: dict[str, str], body: Iterable[bytes] | None = None,
             advertise: bool = False, on_exit: Callable[[int, bytes], None] | None = None,
-            max_push_bytes: int | None = None) -> Generator[bytes, None, None]:
+            max_push_bytes: int | None = None,
+            writable_ref: str | None = None) -> Generator[bytes, None, None]:
     """Start git and yield its output as it comes.
 
     A thread feeds *body* to git's stdin while the caller reads stdout, so a
@@ -148,7 +159,8 @@ def run_git(service: str, path: Path, *, env: dict[str, str], body: Iterable[byt
     # pipe, stderr is kept only as a tail, and a push is never timed out or
     # killed half-way; the runner reads whole answers or short streams.
     process = subprocess.Popen(
-        git_command(service, path, advertise=advertise, max_push_bytes=max_push_bytes),
+        git_command(service, path, advertise=advertise, max_push_bytes=max_push_bytes,
+                    writable_ref=writable_ref),
         env={**os.environ, **env},
         stdin=subprocess.PIPE if body is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -139,9 +139,11 @@ def _decide_one(session: Session, proposal: Proposal, count: rules.Tally, settin
     session.add(TimelineEvent(proposal_id=proposal.id, at=now, text=text))
     session.commit()
     if made := (proposal.result or {}).get("merge_commit") or (proposal.result or {}).get("commit"):
-        # A merge or licence commit moved the default branch, as a push would.
+        # A merge or licence commit moved a branch (the default one, or the
+        # target of an outside proposal), as a push would.
+        moved = (proposal.details or {}).get("target") or project.default_branch
         send_after_commit(refs_moved, session, project, path=repository_path(
-            settings.repos_dir, project.slug), moved={f"refs/heads/{project.default_branch}": made},
+            settings.repos_dir, project.slug), moved={f"refs/heads/{moved}": made},
             pusher=None, now=now)
     return Decision(proposal.id, proposal.project_id, proposal.number, proposal.kind, status,
                     proposal.voting, outcome)

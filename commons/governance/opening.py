@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from commons.accounts.models import User
 from commons.git.pushes import lock_project
 from commons.governance import kinds, rules
-from commons.governance.kinds import Details
+from commons.governance.kinds import Details, Opened
 from commons.governance.models import Proposal, TimelineEvent
 from commons.governance.settings import Settings
 from commons.problems import Conflict, Invalid
@@ -34,6 +34,14 @@ def open_proposal(session: Session, project: Project, author: User, kind: str, t
     except TextError as error:
         raise Invalid(str(error), field="title" if "Title" in str(error) else "body") from None
     opened = what.read_details(session, project, author, sent, settings)
+    return add_proposal(session, project, author, kind, title, body, opened, settings, now)
+
+
+def add_proposal(session: Session, project: Project, author: User, kind: str, title: str,
+                 body: str, opened: Opened, settings: Settings, now: datetime) -> Proposal:
+    """Number and add a proposal whose author, title, body and details are
+    checked already (by ``open_proposal``, or a push to refs/for/)."""
+    what = kinds.lookup(kind)
     lock_project(session, project.id)
     if what.check_under_lock is not None:  # two at once cannot both pass it
         what.check_under_lock(session, project, opened.details, settings)

@@ -3,6 +3,7 @@ and other domains import this module, and each function lives where its
 name says:
 
 - ``opening``: open a proposal (``kinds``: what each kind checks and does);
+- ``outside``: open or revise a merge proposal pushed to refs/for/;
 - ``stances``: take a stance, comment, revise, escalate, withdraw;
 - ``deciding``: decide what is due, carrying out what passed exactly once;
 - ``queries``: read proposals, standing, tallies, the inbox;
@@ -20,6 +21,7 @@ from commons.governance.inputs import (
 )
 from commons.governance.kinds.input import open_input_proposal
 from commons.governance.opening import open_proposal, request_membership
+from commons.governance.outside import Proposed, proposal_ref, propose_from_outside
 from commons.governance.queries import (
     current_tally,
     get_proposal,
@@ -43,9 +45,10 @@ from commons.governance.stances import (
 )
 
 __all__ = [
-    "Decision", "Settings", "add_comment", "current_tally", "decide_due", "due", "escalate",
-    "get_proposal", "inbox", "input_changed", "list_proposals", "open_input_proposal",
-    "open_proposal", "pinned_commits", "propose_input", "refresh_input_parties",
+    "Decision", "Proposed", "Settings", "add_comment", "current_tally", "decide_due", "due",
+    "escalate", "get_proposal", "inbox", "input_changed", "list_proposals",
+    "open_input_proposal", "open_proposal", "pinned_commits", "proposal_ref",
+    "propose_from_outside", "propose_input", "refresh_input_parties",
     "request_membership", "revise", "revise_merges_for_push", "standing", "standing_and_tally",
     "take_stance", "withdraw_input_proposal", "withdraw_membership_requests",
     "withdraw_proposal", "withdraw_stance",

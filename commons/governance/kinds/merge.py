@@ -1,5 +1,6 @@
-"""Merge: a pushed branch goes into the default branch. The proposal pins
-the branch's head, its parties are whoever wrote the lines it changes (and
+"""Merge: a pushed branch goes into the default branch, or commits pushed
+to ``refs/for/<branch>`` (an outside proposal) into that branch. The
+proposal pins the head, its parties are whoever wrote the lines it changes (and
 whoever a .mailmap line in it would move), and passing it merges exactly
 the pinned commit."""
 
@@ -21,6 +22,10 @@ from commons.governance.settings import Settings
 from commons.problems import Conflict, Invalid
 from commons.projects.models import Project
 
+# details["source"] of a proposal pushed to refs/for/<branch>[/<topic>]
+# (commons.governance.outside): it pins refs/proposals/<n>/head, no branch.
+OUTSIDE = "refs/for"
+
 
 def read_details(session: Session, project: Project, author: User | None, details: Details,
                  settings: Settings) -> Opened:
@@ -37,26 +42,42 @@ def read_details(session: Session, project: Project, author: User | None, detail
     if head is None:
         raise Invalid(f"There is no branch “{branch}”. Push it first: "
                       f"git push origin HEAD:refs/heads/{branch}", field="branch")
-    target = merging.branch_head(path, project.default_branch)
-    if target and merging.is_ancestor(path, head, target):
-        raise Invalid(f"{branch} is already merged into {project.default_branch}; "
+    return pin(session, project, author, {"branch": branch}, head, project.default_branch,
+               settings)
+
+
+def pin(session: Session, project: Project, author: User | None, kept: Details, head: str,
+        target: str, settings: Settings) -> Opened:
+    """The details of a merge of *head* into the branch *target* (*kept*
+    plus the head and any .mailmap moves), and the parties it affects:
+    whoever wrote the lines it changes. Invalid if *target* holds it already."""
+    path = repository_path(settings.repos_dir, project.slug)
+    target_head = merging.branch_head(path, target)
+    if target_head and merging.is_ancestor(path, head, target_head):
+        raise Invalid(f"{kept['branch']} is already merged into {target}; "
                       "there is nothing to propose.", field="branch")
     affected: list[AffectedParty] = []
     complete = True
-    base = merging.merge_base(path, target, head) if target else None
+    base = merging.merge_base(path, target_head, head) if target_head else None
     if base:
         authorship = merging.authors_of_changed_lines(path, base, head)
         complete = authorship.complete
         names, lines = parties.mapped(session, project, path, authorship)
         affected = parties.parties(session, names, lines,
                                    "wrote {n} of the lines this merge changes", exclude=author)
-    kept: Details = {"branch": branch, "head": head}
+    kept = {**kept, "head": head}
     if moves := identities.proposed_moves(project, path, head):
         # Passing it is how the people a .mailmap line moves agree to it,
         # so they are parties, and the proposal keeps what they agreed to.
         affected += _moved_parties(session, moves, affected, author)
         kept["mailmap"] = [list(move) for move in moves]
     return Opened(kept, affected, complete)
+
+
+def target_of(project: Project, details: Details) -> str:
+    """The branch a merge proposal merges into: the one an outside proposal
+    named (refs/for/<branch>), else the default branch."""
+    return str(details.get("target") or project.default_branch)
 
 
 def _moved_parties(session: Session, moves: list[tuple[str, str]],
@@ -91,12 +112,19 @@ def refuse_second_merge(session: Session, project: Project, details: Details,
     """One undecided merge proposal per branch: two would split the
     stances, and each would pass on its own and merge the branch twice. A
     blocked one still holds the branch until it is revised, escalated or
-    withdrawn."""
+    withdrawn. Outside proposals hold no branch: one per proposer, target
+    and topic (a second push there revises it instead)."""
     branch = details["branch"]
+    same = [Proposal.details["branch"].as_string() == branch]
+    if details.get("source") == OUTSIDE:
+        same = [Proposal.details["source"].as_string() == OUTSIDE,
+                Proposal.details["proposer"].as_integer() == int(details["proposer"]),
+                Proposal.details["target"].as_string() == str(details["target"]),
+                Proposal.details["topic"].as_string() == str(details["topic"])]
     existing = session.scalar(sa.select(Proposal).where(
         Proposal.project_id == project.id, Proposal.kind == "merge",
-        Proposal.status.in_([rules.OPEN, rules.BLOCKED]),
-        Proposal.details["branch"].as_string() == branch).order_by(Proposal.number).limit(1))
+        Proposal.status.in_([rules.OPEN, rules.BLOCKED]), *same)
+        .order_by(Proposal.number).limit(1))
     if existing is None:
         return
     what_now = ("revise it, escalate it to a vote or withdraw it there"
@@ -112,26 +140,30 @@ def carry_out(session: Session, proposal: Proposal, project: Project, settings: 
               now: datetime) -> str:
     path = repository_path(settings.repos_dir, project.slug)
     branch, head = proposal.details["branch"], proposal.details["head"]
+    target = target_of(project, proposal.details)
     message = (f"Merge {branch} (proposal #{proposal.number}: {proposal.title})\n\n"
                f"Decided-by: {settings.proposal_url(project, proposal)}\n")
     try:
-        result = merging.merge(path, project.default_branch, head, message,
+        result = merging.merge(path, target, head, message,
                                commit_identity(proposal, settings), now,
                                committer=settings.committer)
     except merging.ChangeError as error:
         raise EffectError(str(error)) from error
     if result.conflicts:
-        raise EffectError(
-            f"{branch} conflicts with {project.default_branch} in: "
-            f"{', '.join(result.conflicts)}. Merge {project.default_branch} into {branch}, "
-            "push, and the proposal is revised.")
+        how = (f"Merge {target} into {branch}, push, and the proposal is revised."
+               if proposal.details.get("source") != OUTSIDE else
+               f"Merge {target} into your commits and push them to "
+               f"{proposal.details.get('pushed_to', 'the same refs/for/ ref')} again: "
+               "the proposal is revised.")
+        raise EffectError(f"{branch} conflicts with {target} in: "
+                          f"{', '.join(result.conflicts)}. {how}")
     if result.already_merged:
-        return f"{head[:10]} was already in {project.default_branch}."
+        return f"{head[:10]} was already in {target}."
     assert result.commit is not None  # neither merged already nor in conflict: merged
     # The refs_moved reactions, after the decision commits, index the merge
     # and follow its .mailmap (the moves its parties agreed to now count).
     proposal.result = {"merge_commit": result.commit}
-    return f"Merged {head[:10]} into {project.default_branch} as {result.commit[:10]}."
+    return f"Merged {head[:10]} into {target} as {result.commit[:10]}."
 
 
 KIND = Kind("merge", read_details, carry_out, check_under_lock=refuse_second_merge)
