@@ -170,7 +170,7 @@ def _check_line(project: Project, proposal: Proposal, place: Place) -> Problem |
         checked = line_comments.check_place(place.path, place.side, place.line)
         head = line_comments.check_proposal(proposal)
         repo = repository_path(settings().repos_dir, project.slug)
-        line_comments.check_in_diff(repo, line_comments.diff_base(repo, project, head), head,
+        line_comments.check_in_diff(repo, line_comments.diff_base(repo, project, proposal), head,
                                     checked)
     except Problem as problem:
         return problem
@@ -183,7 +183,7 @@ def _render(project: Project, proposal: Proposal, place: Place, form: LineCommen
     context: list[tuple[int, str]] = []
     if proposal.kind == "merge" and head and place.side in line_rules.SIDES:
         repo = repository_path(settings().repos_dir, project.slug)
-        base = line_comments.diff_base(repo, project, head)
+        base = line_comments.diff_base(repo, project, proposal)
         context = line_comments.context_lines(settings(), project, place, head, base)
     if request.method == "GET" and problem is not None:
         form.form_errors.append(problem.message)

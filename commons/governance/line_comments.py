@@ -74,10 +74,13 @@ def file_hunks(repo: Path, old: str, new: str, path: str, context: int = 3) -> l
     return line_rules.parse_hunk_headers(headers)
 
 
-def diff_base(repo: Path, project: Project, head: str) -> str:
-    """Where the proposal's diff starts: the merge base with the default
-    branch (the empty tree for a history of its own)."""
-    target = merging.branch_head(repo, project.default_branch)
+def diff_base(repo: Path, project: Project, proposal: Proposal) -> str:
+    """Where the proposal's diff starts: the merge base of its pinned head
+    with the branch it merges into (the default branch unless its details
+    name a "target"), or the empty tree for a history of its own."""
+    head = str(proposal.details["head"])
+    target_branch = str(proposal.details.get("target") or project.default_branch)
+    target = merging.branch_head(repo, target_branch)
     return (merging.merge_base(repo, target, head) if target else None) or EMPTY_TREE
 
 
@@ -142,7 +145,7 @@ def add_line_comment(session: Session, project: Project, proposal: Proposal, use
                       "changes and comment on the current head.", field="head")
     body = check_body(body, max_chars)
     repo = repository_path(settings.repos_dir, project.slug)
-    base = diff_base(repo, project, pinned)
+    base = diff_base(repo, project, proposal)
     check_in_diff(repo, base, pinned, place)
     comment = record(proposal, user, place, body, pinned, base, now)
     session.flush()
@@ -173,7 +176,7 @@ def mark_outdated(session: Session, project: Project, proposal: Proposal, now: d
         return diffs[key]
 
     try:
-        new_base = diff_base(repo, project, new_head)
+        new_base = diff_base(repo, project, proposal)
     except merging.ChangeError:
         new_base = None
     marked = []

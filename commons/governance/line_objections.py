@@ -43,7 +43,7 @@ def object_citing_lines(session: Session, project: Project, proposal: Proposal, 
         return stance
     line_comments.check_body(stance.reason, max_chars, label="Reason")
     repo = repository_path(settings.repos_dir, project.slug)
-    base = line_comments.diff_base(repo, project, pinned)
+    base = line_comments.diff_base(repo, project, proposal)
     for place in cited:
         line_comments.check_in_diff(repo, base, pinned, place)
         line_comments.record(proposal, user, place, stance.reason, pinned, base, now, stance)
