@@ -23,7 +23,8 @@ def test_a_line_comment_page_and_its_timeline_are_accessible(
     page.goto(live_server + "/projects/seeds/proposals/1")
     timeline = page.locator(".timeline")
     expect(timeline).to_contain_text("alice commented on catalogue.py line 1.")
-    expect(timeline.get_by_role("link", name="catalogue.py line 1")).to_be_visible()
+    expect(timeline.get_by_role("link", name="view the line")).to_be_visible()
+    expect(page.locator("#comments").get_by_role("link", name="catalogue.py line 1")).to_be_visible()
     problems = []
     for width_name, (width, height) in WIDTHS.items():
         browser = browser_factory(width=width, height=height)
