@@ -103,6 +103,10 @@ GIT_PRUNE_GRACE = 14 * 86400
 # make it locally, instead of being streamed whole.
 MAX_PATCH_BYTES = 20 * 1024 * 1024
 
+# The longest line comment (or objection reason cited beside a line) a merge
+# proposal takes, in characters; a longer one is refused with 422.
+COMMENT_MAX_CHARS = 10000
+
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
 # Diffs on the Changes, compare and commit pages stop at DIFF_MAX_LINES

@@ -59,6 +59,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commons.git import pages as browse
     from commons.git import smart_http as git_views
     from commons.governance import cli as governance_cli
+    from commons.governance import line_comment_pages  # noqa: F401 (routes on governance's bp)
     from commons.governance import views as governance_views
     from commons.ledger import cli as ledger_cli
     from commons.ledger import views as ledger_views

@@ -8,8 +8,11 @@ from commons.api import schemas
 from commons.api.auth import require_api_user, token_required
 from commons.api.docs import refuses
 from commons.extensions import db
-from commons.governance import services
+from commons.governance import line_comments, line_rules, services
+from commons.governance.line_comments import Place
+from commons.governance.line_objections import object_citing_lines
 from commons.governance.on_read import decide_due_for
+from commons.problems import Invalid
 from commons.projects import services as projects
 from commons.urls import absolute_url
 
@@ -70,10 +73,65 @@ def take_stance(body, slug: str, number: int):
     project = projects.get_project(db.session, slug)
     decide_due_for(project)
     proposal = services.get_proposal(db.session, project, number)
-    stance = services.take_stance(db.session, proposal, require_api_user(), body["stance"],
-                                  body["reason"], clock.now(), body["revision"])
+    if body["lines"]:
+        if body["stance"] != "object":
+            raise Invalid("Only an objection cites lines; send the lines with "
+                          "\"stance\": \"object\" and your reason.", field="lines")
+        stance = object_citing_lines(
+            db.session, project, proposal, require_api_user(), body["reason"],
+            [Place(line["path"], line["side"], line["line"]) for line in body["lines"]],
+            clock.now(), _settings(), body["revision"], max_chars=_max_chars())
+    else:
+        stance = services.take_stance(db.session, proposal, require_api_user(),
+                                      body["stance"], body["reason"], clock.now(),
+                                      body["revision"])
     db.session.commit()
     return _stance_json(stance, proposal)
+
+
+# ------------------------------------------------ comments and line comments
+@blp.route("/projects/<slug>/proposals/<int(max=2147483647):number>/comments",
+           methods=["POST"])
+@token_required
+@blp.arguments(schemas.CommentBody)
+@blp.response(201, schemas.CommentOut)
+@blp.doc(security=[{"bearer": []}])
+@refuses(409)
+def add_comment(body, slug: str, number: int):
+    """Comment on the proposal, or, with path, side, line and head, on one
+    line of a merge proposal's diff (422 for a line outside the diff, a head
+    the proposal no longer pins, an empty or oversized body)."""
+    project = projects.get_project(db.session, slug)
+    decide_due_for(project)
+    proposal = services.get_proposal(db.session, project, number)
+    user = require_api_user()
+    place = [key for key in ("path", "side", "line", "head") if key in body]
+    if place:
+        if missing := [key for key in ("path", "side", "line", "head") if key not in body]:
+            raise Invalid(f"A line comment names path, side, line and head; "
+                          f"{', '.join(missing)} missing.", field=missing[0])
+        comment = line_comments.add_line_comment(
+            db.session, project, proposal, user, body["path"], body["side"], body["line"],
+            body["head"], body["body"], clock.now(), _settings(), max_chars=_max_chars())
+    else:
+        comment = services.add_comment(db.session, proposal, user, body["body"], clock.now())
+    db.session.commit()
+    return comment_json(comment)
+
+
+def _max_chars() -> int:
+    return int(current_app.config.get("COMMENT_MAX_CHARS", line_rules.DEFAULT_MAX_CHARS))
+
+
+def comment_json(comment) -> dict:
+    line = comment.path is not None
+    return {"id": comment.id, "username": comment.user.username if comment.user else None,
+            "body": comment.body, "created_at": comment.created_at, "path": comment.path,
+            "side": comment.side, "line": comment.line, "head": comment.head,
+            "outdated": comment.outdated, "objection": comment.is_objection,
+            "anchor": line_rules.line_anchor(comment.path, comment.side, comment.line)
+            if line else None}
+# ------------------------------------------------ end of comments
 
 
 @blp.route("/projects/<slug>/proposals/<int(max=2147483647):number>/stances/mine",
@@ -110,7 +168,8 @@ def proposal_json(proposal, full: bool = True) -> dict:
             stances=[_stance_json(s, proposal) for s in proposal.stances],
             affected=[{"username": a.user.username if a.user else None, "name": a.name,
                        "reason": a.reason, "weight": a.weight} for a in proposal.affected],
-            affected_complete=proposal.affected_complete)
+            affected_complete=proposal.affected_complete,
+            comments=[comment_json(c) for c in proposal.comments])
     return data
 
 

@@ -99,11 +99,45 @@ class ProposalCreate(Schema):
     policy = fields.Nested(PolicyBody, metadata={"description": "policy: the fields to change"})
 
 
+class LinePlace(Schema):
+    path = fields.String(required=True, metadata={"description": "The file, as in the diff"})
+    side = fields.String(required=True, validate=validate.OneOf(["old", "new"]), metadata={
+        "description": "new: a line of the file at the pinned head; old: at the base"})
+    line = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+
 class StanceBody(Schema):
     stance = fields.String(required=True, validate=validate.OneOf(["support", "abstain", "object"]))
     reason = fields.String(load_default="")
     revision = fields.Integer(load_default=None, allow_none=True, metadata={
         "description": "The revision you read; 409 if the proposal was revised since."})
+    lines = fields.List(fields.Nested(LinePlace), load_default=list, metadata={
+        "description": "An objection to a merge may cite lines of its diff: each gets a line "
+                       "comment carrying the reason (422 for a line outside the diff)."})
+
+
+class CommentBody(Schema):
+    body = fields.String(required=True)
+    path = fields.String(metadata={"description": "A line comment: the file (with side, "
+                                                  "line and head)"})
+    side = fields.String(validate=validate.OneOf(["old", "new"]))
+    line = fields.Integer(strict=True, validate=validate.Range(min=1))
+    head = fields.String(metadata={"description": "The head you read; 422 if the proposal "
+                                                  "pins another one now"})
+
+
+class CommentOut(Schema):
+    id = fields.Integer()
+    username = fields.String(allow_none=True)
+    body = fields.String()
+    created_at = fields.DateTime()
+    path = fields.String(allow_none=True)
+    side = fields.String(allow_none=True)
+    line = fields.Integer(allow_none=True)
+    head = fields.String(allow_none=True)
+    outdated = fields.Boolean()
+    objection = fields.Boolean()
+    anchor = fields.String(allow_none=True)
 
 
 class StanceOut(Schema):
@@ -142,6 +176,7 @@ class ProposalOut(Schema):
     stances = fields.List(fields.Nested(StanceOut))
     affected = fields.List(fields.Nested(AffectedOut))
     affected_complete = fields.Boolean()
+    comments = fields.List(fields.Nested(CommentOut))
 
 
 # ---------------------------------------------------------------- ledger

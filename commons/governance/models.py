@@ -72,6 +72,8 @@ class Stance(db.Model):
 
     proposal: Mapped[Proposal] = relationship(back_populates="stances")
     user: Mapped[User] = relationship()
+    # Line comments carrying this objection's reason beside the lines it cites.
+    cited_lines: Mapped[list["Comment"]] = relationship(back_populates="stance")
 
 
 class AffectedParty(db.Model):
@@ -96,7 +98,10 @@ class AffectedParty(db.Model):
 
 
 class Comment(db.Model):
-    """A non-binding comment: anyone logged in may add one."""
+    """A non-binding comment: anyone logged in may add one. A line comment
+    also names a line of a merge proposal's diff (*path*, *side* "old" or
+    "new", *line*) and the commits it was written on; one that cites a
+    line for an objection links to that stance (line_rules has the rules)."""
 
     __tablename__ = "proposal_comments"
 
@@ -106,8 +111,31 @@ class Comment(db.Model):
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # --- line comments (all empty on a comment about the whole proposal)
+    path: Mapped[str | None] = mapped_column(sa.String(4096))
+    side: Mapped[str | None] = mapped_column(sa.String(3))
+    line: Mapped[int | None] = mapped_column(sa.Integer)
+    # The head and base the line is counted in; a revision that leaves the
+    # line alone moves them (and the line) forward.
+    head: Mapped[str | None] = mapped_column(sa.String(64))
+    base: Mapped[str | None] = mapped_column(sa.String(64))
+    outdated: Mapped[bool] = mapped_column(sa.Boolean, default=False,
+                                           server_default=sa.false())
+    stance_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("stances.id", ondelete="SET NULL"), index=True)
 
     user: Mapped[User | None] = relationship()
+    stance: Mapped[Stance | None] = relationship(back_populates="cited_lines")
+
+    @property
+    def is_line_comment(self) -> bool:
+        return self.path is not None
+
+    @property
+    def is_objection(self) -> bool:
+        """Whether it still stands for an objection: the stance it was
+        written with has not been withdrawn or changed since."""
+        return self.stance is not None and self.stance.stance == "object"
 
 
 class TimelineEvent(db.Model):
@@ -119,5 +147,9 @@ class TimelineEvent(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(sa.Text)
+    # The line comment this event tells of, so the timeline links its line.
+    comment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("proposal_comments.id", ondelete="CASCADE"))
 
     actor: Mapped[User | None] = relationship()
+    comment: Mapped[Comment | None] = relationship()

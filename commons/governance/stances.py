@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from commons.accounts.models import User
-from commons.governance import kinds, rules
+from commons.governance import kinds, line_comments, rules
 from commons.governance.guards import hold, withdraw_for
 from commons.governance.kinds import Opened, merge
 from commons.governance.models import Comment, Proposal, Stance, TimelineEvent
@@ -188,6 +188,7 @@ def revise_merges_for_push(session: Session, project: Project, moved: dict[str, 
         proposal.affected = opened.affected
         proposal.affected_complete = opened.complete
         session.flush()
+        line_comments.mark_outdated(session, project, proposal, now, settings)
         revised.append(proposal)
     return revised
 
