@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, url_for
+from flask_login import current_user
 
 from commons.extensions import db
 from commons.git import diffing, merging, reading
@@ -66,7 +67,8 @@ def merge_change(project, proposal) -> MergeChange | None:
 
 
 def changes(slug: str, number: int):
-    """The Changes view of merge proposal *number*."""
+    """The Changes view of merge proposal *number*, with its line comments."""
+    from commons.governance import line_comment_pages  # it registers on views' blueprint
     try:
         project = projects.get_project(db.session, slug, with_members=False)
     except NotFound as problem:
@@ -93,9 +95,11 @@ def changes(slug: str, number: int):
         commit_count=change.summary.commits if change.summary else 0,
         patch_url=url_for("browse.compare", slug=slug,
                           spec=f"{change.base}...{change.head}.patch"),
-        # Line comments plug in here: {(path, side, line): [comment]} and a
-        # callable (path, side, line) -> URL (see templates/git/_diff.html).
-        comments=None, comment_url=None)
+        comments=line_comment_pages.comments_by_line(proposal),
+        # Lines take comments while the proposal is undecided, from anyone
+        # logged in (the line's page checks the rest).
+        comment_url=line_comment_pages.comment_url(project, proposal)
+        if current_user.is_authenticated and proposal.status in ("open", "blocked") else None)
 
 
 def _path(project) -> Path:

@@ -18,11 +18,11 @@ up. An outdated comment keeps the line and commit it was written on, so it
 stays readable.
 """
 
-import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from commons.git import diff_rules
 from commons.text import TextError, clean_text
 
 OLD, NEW = "old", "new"
@@ -122,7 +122,5 @@ def check_body(body: str | None, max_chars: int, label: str = "Comment") -> str:
 
 def line_anchor(path: str, side: str, line: int) -> str:
     """The id of a diff line on the Changes page, the same wherever the
-    line is linked from: ``L-<side>-<first 12 hex of sha1(path)>-<line>``
-    (a path may hold any character; its hash is safe in an id)."""
-    digest = hashlib.sha1(path.encode("utf-8", "surrogateescape")).hexdigest()[:12]
-    return f"L-{side}-{digest}-{line}"
+    line is linked from (the diff renderer's own)."""
+    return diff_rules.line_anchor(path, "old" if side == "old" else "new", line)

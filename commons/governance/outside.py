@@ -19,7 +19,7 @@ from commons.governance.kinds import merge
 from commons.governance.models import Proposal
 from commons.governance.opening import add_proposal
 from commons.governance.settings import Settings
-from commons.governance.stances import revise
+from commons.governance.stances import repin, revise
 from commons.projects.models import Project
 from commons.text import TextError, clean_text
 
@@ -58,12 +58,7 @@ def propose_from_outside(session: Session, project: Project, user: User, target:
             return Proposed(existing, opened=False, revised=False)
         revise(session, existing, project, user, settings, f"{head[:10]} to {pushed_to}", now,
                pusher=user)
-        existing.details = opened.details
-        existing.affected.clear()
-        session.flush()  # old parties out before new ones in (unique per email)
-        existing.affected = opened.affected
-        existing.affected_complete = opened.complete
-        session.flush()
+        repin(session, project, existing, opened.details, opened, settings, now)
         return Proposed(existing, opened=False, revised=True)
     title, body = _title_and_body(message, f"Merge {pushed_to} from {user.username}")
     proposal = add_proposal(session, project, user, "merge", title, body, opened, settings, now)

@@ -182,15 +182,22 @@ def revise_merges_for_push(session: Session, project: Project, moved: dict[str, 
                                         settings)
         except Invalid:
             opened = Opened({"branch": branch, "head": new}, [], False)
-        proposal.details = {**opened.details, "head": new}
-        proposal.affected.clear()
-        session.flush()  # old parties out before new ones in (unique per email)
-        proposal.affected = opened.affected
-        proposal.affected_complete = opened.complete
-        session.flush()
-        line_comments.mark_outdated(session, project, proposal, now, settings)
+        repin(session, project, proposal, {**opened.details, "head": new}, opened, settings, now)
         revised.append(proposal)
     return revised
+
+
+def repin(session: Session, project: Project, proposal: Proposal, details: dict,
+          opened: Opened, settings: Settings, now: datetime) -> None:
+    """After a revision: pin *details* (with the new head) and the parties
+    read for it; comments on lines the revision changed go outdated."""
+    proposal.details = details
+    proposal.affected.clear()
+    session.flush()  # old parties out before new ones in (unique per email)
+    proposal.affected = opened.affected
+    proposal.affected_complete = opened.complete
+    session.flush()
+    line_comments.mark_outdated(session, project, proposal, now, settings)
 
 
 def withdraw_membership_requests(session: Session, project: Project, user: User,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from commons.git import diff_rules
 from commons.governance import line_rules
 from commons.governance.line_rules import Hunk, LineError
 from tests.conftest import Browser, csrf_token
@@ -274,5 +275,6 @@ def test_places_bodies_and_anchors():
         line_rules.check_body("four", 3)
     with pytest.raises(LineError, match="required"):
         line_rules.check_body(" \n", 3)
-    assert line_rules.line_anchor("frame.txt", "new", 2) == "L-new-a5d3b4c1a1c4-2".replace(
-        "a5d3b4c1a1c4", __import__("hashlib").sha1(b"frame.txt").hexdigest()[:12])
+    # The same id as the line's row in the rendered diff.
+    assert line_rules.line_anchor("frame.txt", "new", 2) == diff_rules.line_anchor(
+        "frame.txt", "new", 2)
