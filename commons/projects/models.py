@@ -23,6 +23,9 @@ class Project(db.Model):
     default_branch: Mapped[str] = mapped_column(sa.String(255), default="main")
     admission: Mapped[str] = mapped_column(sa.String(16), default="open")
     push_policy: Mapped[str] = mapped_column(sa.String(16), default="review")
+    # "accept": anyone logged in may propose through refs/for/; "refuse": members only.
+    outside: Mapped[str] = mapped_column(sa.String(16), default="accept",
+                                         server_default="accept")
     review_window: Mapped[int] = mapped_column(sa.Integer)
     approval_amount: Mapped[Decimal] = mapped_column(DecimalText)
     approval_currency: Mapped[str] = mapped_column(sa.String(3))
@@ -43,6 +46,7 @@ class Project(db.Model):
             push=self.push_policy,
             review_window=self.review_window,
             approval_threshold=Threshold(self.approval_amount, self.approval_currency),
+            outside=self.outside,
         )
 
     @property

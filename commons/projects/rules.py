@@ -18,6 +18,8 @@ RESERVED_SLUGS = frozenset({
 
 ADMISSIONS = ("open", "consent")
 PUSH_MODES = ("review", "direct")
+# Who may propose through refs/for/: anyone logged in, or only members.
+OUTSIDE_MODES = ("accept", "refuse")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Policy:
     push: str
     review_window: int
     approval_threshold: Threshold
+    outside: str = "accept"
 
 
 def slug_problem(slug: str) -> str | None:
@@ -57,6 +60,9 @@ def policy_problems(policy: Policy, *, min_review_window: int) -> dict[str, str]
         problems["admission"] = "Admission is “open” (join at once) or “consent” (members decide)."
     if policy.push not in PUSH_MODES:
         problems["push"] = "Push is “review” (merge proposals) or “direct” (members push)."
+    if policy.outside not in OUTSIDE_MODES:
+        problems["outside"] = ("Outside is “accept” (anyone logged in may propose through "
+                               "refs/for/) or “refuse” (only members may).")
     if policy.review_window < min_review_window:
         problems["review_window"] = (
             f"The review window must be at least {min_review_window} seconds "

@@ -59,6 +59,7 @@ class NewProject:
     push: str | None = None
     review_window: int | None = None
     approval_threshold: Threshold | None = None
+    outside: str | None = None
 
 
 def create_project(session: Session, founder: User, new: NewProject,
@@ -84,6 +85,7 @@ def create_project(session: Session, founder: User, new: NewProject,
         review_window=new.review_window if new.review_window is not None
         else settings.default_review_window,
         approval_threshold=new.approval_threshold or settings.default_threshold,
+        outside=new.outside or "accept",
     )
     problems.update(rules.policy_problems(policy, min_review_window=settings.min_review_window))
     if problems:
@@ -95,7 +97,7 @@ def create_project(session: Session, founder: User, new: NewProject,
 
     project = Project(
         slug=slug, name=name, description=description, license=licence.id,
-        admission=policy.admission, push_policy=policy.push,
+        admission=policy.admission, push_policy=policy.push, outside=policy.outside,
         review_window=policy.review_window,
         approval_amount=policy.approval_threshold.amount,
         approval_currency=policy.approval_threshold.currency,

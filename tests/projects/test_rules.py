@@ -30,9 +30,11 @@ def test_policy_within_bounds_has_no_problems():
 def test_policy_problems_name_each_field():
     problems = rules.policy_problems(
         _policy(admission="vote", push="force", review_window=60,
-                approval_threshold=Threshold(Decimal("-1"), "EUR")),
+                approval_threshold=Threshold(Decimal("-1"), "EUR"), outside="members"),
         min_review_window=86400)
-    assert set(problems) == {"admission", "push", "review_window", "approval_threshold"}
+    assert set(problems) == {"admission", "push", "review_window", "approval_threshold",
+                             "outside"}
+    assert "“accept”" in problems["outside"] and "“refuse”" in problems["outside"]
     assert "at least 86400 seconds" in problems["review_window"]
 
 
