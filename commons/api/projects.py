@@ -50,7 +50,7 @@ def create_project(body):
         name=body["name"], slug=body["slug"], license=body["license"],
         description=body["description"], admission=policy.get("admission"),
         push=policy.get("push"), review_window=policy.get("review_window"),
-        approval_threshold=threshold,
+        approval_threshold=threshold, outside=policy.get("outside"),
     ), settings, now=clock.now())
     db.session.commit()
     return project_json(project)
@@ -114,5 +114,6 @@ def project_json(project: Project) -> dict:
             "review_window": policy.review_window,
             "approval_threshold": {"amount": str(policy.approval_threshold.amount),
                                    "currency": policy.approval_threshold.currency},
+            "outside": policy.outside,
         },
     }

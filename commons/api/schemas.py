@@ -46,6 +46,9 @@ class PolicyBody(Schema):
     push = fields.String(validate=validate.OneOf(["review", "direct"]))
     review_window = fields.Integer(strict=True, metadata={"description": "Seconds."})
     approval_threshold = fields.Nested(ThresholdBody)
+    outside = fields.String(validate=validate.OneOf(["accept", "refuse"]), metadata={
+        "description": "accept: anyone logged in may propose through refs/for/; "
+                       "refuse: only members may"})
 
 
 class ProjectCreate(Schema):

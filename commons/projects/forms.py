@@ -32,6 +32,12 @@ class ProjectForm(FlaskForm):
                  SelectChoice("consent", "Consent: joining opens a proposal the members decide on")],
         default="open",
     )
+    outside = RadioField(
+        "Proposals from people who are not members",
+        choices=[SelectChoice("accept", "Accept: anyone logged in may propose through refs/for/"),
+                 SelectChoice("refuse", "Refuse: only members may propose")],
+        default="accept",
+    )
     review_window_hours = IntegerField(
         "Review window (hours)", validators=[Optional(), NumberRange(min=1, max=2160)],
         description="How long a proposal stays open for objections.",

@@ -122,7 +122,7 @@ def _new_project(form: ProjectForm, settings: services.Settings) -> services.New
     return services.NewProject(
         name=form.name.data, slug=(form.slug.data or "").strip(), license=form.license.data,
         description=form.description.data or "", admission=form.admission.data,
-        push=form.push.data,
+        push=form.push.data, outside=form.outside.data,
         review_window=hours * 3600 if hours else settings.default_review_window,
         approval_threshold=Threshold(amount, currency),
     )

@@ -14,7 +14,8 @@ def test_create_and_read_a_project(client, token_for, repos_dir):
     assert body["clone_url"] == "http://127.0.0.1:5000/projects/solar-dryer.git"
     assert body["web_url"] == "http://127.0.0.1:5000/projects/solar-dryer"
     assert body["policy"] == {"admission": "open", "push": "review", "review_window": 259200,
-                              "approval_threshold": {"amount": "0", "currency": "EUR"}}
+                              "approval_threshold": {"amount": "0", "currency": "EUR"},
+                              "outside": "accept"}
     assert [m["username"] for m in body["members"]] == ["alice"]
     assert git.Repo(repos_dir / "solar-dryer.git").commit("main").tree / "LICENSE"
     read = client.get("/api/v1/projects/solar-dryer").get_json()
@@ -27,10 +28,13 @@ def test_create_and_read_a_project(client, token_for, repos_dir):
 def test_create_with_a_chosen_policy(client, token_for):
     token = token_for("alice")
     body = {**DRYER, "policy": {"admission": "consent", "push": "direct", "review_window": 172800,
-                                "approval_threshold": {"amount": "250.00", "currency": "usd"}}}
+                                "approval_threshold": {"amount": "250.00", "currency": "usd"},
+                                "outside": "refuse"}}
     created = client.post("/api/v1/projects", json=body, headers=bearer(token)).get_json()
     assert created["policy"] == {"admission": "consent", "push": "direct", "review_window": 172800,
-                                 "approval_threshold": {"amount": "250.00", "currency": "USD"}}
+                                 "approval_threshold": {"amount": "250.00", "currency": "USD"},
+                                 "outside": "refuse"}
+    assert client.get("/api/v1/projects/solar-dryer").get_json()["policy"]["outside"] == "refuse"
 
 
 def test_non_open_licence_is_422_naming_alternatives(client, token_for):
@@ -55,6 +59,7 @@ def test_bad_project_bodies_get_clear_errors(client, token_for):
         ({**DRYER, "policy": {"approval_threshold": {"amount": "ten", "currency": "EUR"}}}, 422,
          "decimal string"),
         ({**DRYER, "policy": {"admission": "anyone"}}, 422, "Must be one of"),
+        ({**DRYER, "policy": {"outside": "members"}}, 422, "Must be one of: accept, refuse"),
         ({**DRYER, "unexpected": 1}, 422, "Unknown field"),
         ({"name": "x"}, 422, "Missing data for required field"),
     ]

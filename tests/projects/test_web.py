@@ -60,6 +60,19 @@ def test_project_page_shows_readme_licence_clone_url_and_members(app, alice):
     assert "<li><a href=\"/users/alice\">alice</a></li>" in html
 
 
+def test_the_project_page_says_who_may_propose(app, alice):
+    alice.create_project()
+    html = alice.client.get("/projects/solar-dryer").get_data(as_text=True)
+    assert "Anyone logged in may propose a change without joining." in html
+    alice.create_project(name="Closed dryer", slug="closed-dryer", outside="refuse")
+    with app.app_context():
+        assert db.session.scalar(sa.select(Project.outside).where(
+            Project.slug == "closed-dryer")) == "refuse"
+    html = alice.client.get("/projects/closed-dryer").get_data(as_text=True)
+    assert "Only members may propose changes." in html
+    assert "without joining" not in html
+
+
 def test_project_page_is_public_and_escapes_what_people_typed(app, alice, make_app):
     alice.create_project(name="<script>alert(1)</script> dryer",
                          description="<img src=x onerror=alert(2)> [x](javascript:alert(3))")
@@ -100,6 +113,7 @@ def test_project_list_searches_names_and_descriptions(app, alice):
     ({"threshold_amount": "12.505"}, "EUR has 2 decimal places"),
     ({"threshold_currency": "ZZZ"}, "not an ISO 4217 currency"),
     ({"admission": "anyone"}, "Not a valid choice"),
+    ({"outside": "members"}, "Not a valid choice"),
 ])
 def test_bad_project_input_comes_back_filled_in_and_creates_nothing(app, alice, repos_dir,
                                                                     fields, message):
