@@ -40,6 +40,9 @@ class ProposalForm(FlaskForm):
     push = RadioField("Push", validators=[Optional()], choices=[
         SelectChoice("", "unchanged"), SelectChoice("review", "review"),
         SelectChoice("direct", "direct")], default="")
+    outside = RadioField("Proposals from people who are not members", validators=[Optional()],
+                         choices=[SelectChoice("", "unchanged"), SelectChoice("accept", "accept"),
+                                  SelectChoice("refuse", "refuse")], default="")
     review_window_hours = IntegerField("Review window (hours)",
                                        validators=[Optional(), NumberRange(min=1, max=2160)])
     threshold_amount = StringField("Approval threshold", validators=[Optional(), Length(max=32)])

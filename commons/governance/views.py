@@ -220,7 +220,8 @@ def _details(form: ProposalForm) -> dict:
     if kind == "input":
         return {"input": form.input.data or ""}
     if kind == "policy":
-        details = {"admission": form.admission.data or None, "push": form.push.data or None}
+        details = {"admission": form.admission.data or None, "push": form.push.data or None,
+                   "outside": form.outside.data or None}
         if form.review_window_hours.data:
             details["review_window"] = form.review_window_hours.data * 3600
         if form.threshold_amount.data:

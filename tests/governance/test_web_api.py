@@ -98,6 +98,26 @@ def test_a_consent_join_answers_its_proposal_number(people, clock):
     assert [m["username"] for m in members] == ["alice", "dave"]
 
 
+def test_a_policy_proposal_from_the_form_closes_the_project_to_outsiders(app, people, clock):
+    client, tokens = people
+    alice = Browser(app.test_client())
+    alice.login("alice")
+    page = "/projects/dryer/proposals/new"
+    assert 'name="outside"' in alice.client.get(page).get_data(as_text=True)
+    opened = alice.submit(page, {"kind": "policy", "title": "Members only", "body": "",
+                                 "admission": "", "push": "", "outside": "refuse"})
+    assert opened.status_code == 302, opened.get_data(as_text=True)
+    proposal = client.get("/api/v1/projects/dryer/proposals/1").get_json()
+    assert proposal["details"] == {"outside": "refuse"}
+    assert client.get("/api/v1/projects/dryer").get_json()["policy"]["outside"] == "accept"
+    clock.advance(hours=72)
+    assert client.get("/api/v1/projects/dryer/proposals/1").get_json()["status"] == "passed"
+    assert client.get("/api/v1/projects/dryer").get_json()["policy"]["outside"] == "refuse"
+    bad = client.post("/api/v1/projects/dryer/proposals", headers=bearer(tokens["alice"]),
+                      json={"kind": "policy", "title": "x", "policy": {"outside": "some"}})
+    assert bad.status_code == 422 and "accept, refuse" in bad.get_json()["error"]
+
+
 def test_proposal_pages_stance_withdraw_and_comment(app, people, clock):
     client, tokens = people
     client.post("/api/v1/projects/dryer/proposals", headers=bearer(tokens["alice"]),

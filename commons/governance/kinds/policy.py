@@ -1,4 +1,4 @@
-"""Policy: admission, push, review window or approval threshold change.
+"""Policy: admission, push, outside, review window or approval threshold change.
 Only the fields the proposal names change; the whole policy that results
 must still be valid."""
 
@@ -21,9 +21,9 @@ from commons.projects.rules import Policy, Threshold
 def read_details(session: Session, project: Project, author: User, details: Details,
                  settings: Settings) -> Opened:
     changes = {k: v for k, v in details.items() if v not in (None, "")}
-    allowed = {"admission", "push", "review_window", "approval_threshold"}
+    allowed = {"admission", "push", "outside", "review_window", "approval_threshold"}
     if not changes or set(changes) - allowed:
-        raise Invalid("A policy proposal changes admission, push, review_window or "
+        raise Invalid("A policy proposal changes admission, push, outside, review_window or "
                       "approval_threshold.", field="policy")
     threshold = project.policy.approval_threshold
     if "approval_threshold" in changes:
@@ -39,12 +39,13 @@ def read_details(session: Session, project: Project, author: User, details: Deta
         raise Invalid("review_window is a number of seconds.", field="review_window") from None
     policy = Policy(admission=changes.get("admission", project.admission),
                     push=changes.get("push", project.push_policy),
-                    review_window=window, approval_threshold=threshold)
+                    review_window=window, approval_threshold=threshold,
+                    outside=changes.get("outside", project.outside))
     problems = project_rules.policy_problems(policy, min_review_window=settings.min_review_window)
     if problems:
         field, message = next(iter(problems.items()))
         raise Invalid(message, field=field, problems=problems)
-    result = {"admission": policy.admission, "push": policy.push,
+    result = {"admission": policy.admission, "push": policy.push, "outside": policy.outside,
               "review_window": policy.review_window,
               "approval_threshold": {"amount": str(threshold.amount),
                                      "currency": threshold.currency}}
@@ -58,6 +59,8 @@ def carry_out(session: Session, proposal: Proposal, project: Project, settings: 
         project.admission = details["admission"]
     if "push" in details:
         project.push_policy = details["push"]
+    if "outside" in details:
+        project.outside = details["outside"]
     if "review_window" in details:
         project.review_window = max(int(details["review_window"]), settings.min_review_window)
     if "approval_threshold" in details:
