@@ -38,6 +38,7 @@ from commons.git.transport import INCOMING
 from commons.governance import services as governance
 from commons.problems import Problem
 from commons.projects.models import Project
+from commons.urls import absolute_url
 
 log = logging.getLogger(__name__)
 SIDE_BAND = {"side-band-64k", "side-band"}
@@ -67,11 +68,18 @@ def find_target(path: Path, ref: str) -> Target | None:
 def refusal(project: Project, path: Path, user: User, updates: list[RefUpdate],
             member: bool) -> tuple[str, list[str]] | None:
     """Why this push to refs/for/ is refused before git sees it (the ng
-    reason and the lines to show), or None. Counts an outsider's push
+    reason and the lines to show), or None: a project whose policy refuses
+    outsiders hears only from its members. Counts an outsider's push
     against their rate limit."""
     example = f"git push origin HEAD:{rules.FOR_PREFIX}{project.default_branch}"
     if reason := rules.outside_push_refusal(updates, default_branch=project.default_branch):
         return reason, [f"commons refused this push: {reason}.", "Nothing was proposed."]
+    if not member and project.outside == "refuse":
+        page = absolute_url("projects.show", slug=project.slug)
+        return f"{project.name} takes proposals only from its members", [
+            f"commons refused this push: {project.name} takes proposals only from its members "
+            f"(policy: outside = refuse). Join it at {page} and push again.",
+            "Nothing was proposed."]
     ref = updates[0].ref
     if find_target(path, ref) is None:
         wanted = ref.removeprefix(rules.FOR_PREFIX)

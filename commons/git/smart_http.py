@@ -314,7 +314,8 @@ def _authenticate_pusher() -> User | Response:
 
 def _not_a_member(project: Project, user: User) -> tuple[str, list[str]]:
     """Why someone who is not a member cannot push branches or tags, and
-    what they can do instead: join, or propose from outside."""
+    what they can do instead: join, or propose from outside (where the
+    project's policy accepts that)."""
     page = absolute_url("projects.show", slug=project.slug)
     membership = project.membership_of(user)
     if membership is not None and membership.status == Membership.PENDING:
@@ -323,7 +324,10 @@ def _not_a_member(project: Project, user: User) -> tuple[str, list[str]]:
     else:
         first = (f"{user.username} is not a member of {project.name}, so cannot push to it. "
                  f"Join it at {page} and push again.")
-    return f"{user.username} is not a member of {project.name}", [
+    reason = f"{user.username} is not a member of {project.name}"
+    if project.outside == "refuse":  # its members alone may propose, too
+        return reason, [first]
+    return reason, [
         first, "Or propose your commits without joining; they open a merge proposal:",
         f"    git push origin HEAD:{rules.FOR_PREFIX}{project.default_branch}"]
 

@@ -288,3 +288,69 @@ def test_an_anonymous_push_to_refs_for_is_refused(forge, tmp_path):
     assert "Pushing needs your username and a personal access token" in \
         answer.value.read().decode()
     _nothing_recorded(forge, slug)
+
+
+def test_a_project_that_refuses_outsiders_takes_proposals_only_from_members(forge, tmp_path):
+    alice, bob = forge.person("alice"), forge.person("bob")
+    slug = forge.project(alice, outside="refuse")
+    _seed(forge, slug, tmp_path)
+    advertised = forge.git("ls-remote", forge.url(slug)).stdout
+
+    work = _clone(forge, slug, tmp_path, "bob")
+    forge.commit(work, "a.txt", "a\n", "A change", author=bob)
+    refused = forge.git("push", forge.url(slug, bob), "HEAD:refs/for/main", cwd=work,
+                        check=False)
+    assert refused.returncode != 0
+    assert (f"remote: commons refused this push: Dryer takes proposals only from its members "
+            f"(policy: outside = refuse). Join it at {forge.base}/projects/{slug} and push "
+            "again.") in refused.stderr, refused.stderr
+    assert "Dryer takes proposals only from its members" in refused.stderr  # the ng reason
+    _nothing_recorded(forge, slug)
+    assert forge.git("ls-remote", forge.url(slug)).stdout == advertised
+    # Pushing a branch instead no longer points at refs/for/.
+    refused = forge.git("push", forge.url(slug, bob), "HEAD:refs/heads/bobs", cwd=work,
+                        check=False)
+    assert "bob is not a member of Dryer" in refused.stderr and "refs/for" not in refused.stderr
+    _nothing_recorded(forge, slug)
+
+    # A member still proposes through refs/for/.
+    mine = _clone(forge, slug, tmp_path, "alice", alice)
+    head = forge.commit(mine, "b.txt", "b\n", "B change")
+    pushed = forge.git("push", "origin", "HEAD:refs/for/main", cwd=mine)
+    assert "remote: Merge proposal #1 into main is open:" in pushed.stderr, pushed.stderr
+    _, proposal = api(forge, "GET", f"/projects/{slug}/proposals/1")
+    assert proposal["author"] == "alice" and proposal["details"]["head"] == head
+    assert forge.server_ref(slug, "refs/proposals/1/head") == head
+    # So does bob, once he has joined.
+    forge.join(bob, slug)
+    pushed = forge.git("push", forge.url(slug, bob), "HEAD:refs/for/main", cwd=work)
+    assert "remote: Merge proposal #2 into main is open:" in pushed.stderr, pushed.stderr
+
+
+def test_a_passed_policy_proposal_turns_outside_proposals_off(forge, tmp_path):
+    alice, bob = forge.person("alice"), forge.person("bob")
+    slug = forge.project(alice)
+    _seed(forge, slug, tmp_path)
+    work = _clone(forge, slug, tmp_path, "bob")
+    forge.commit(work, "a.txt", "a\n", "A change", author=bob)
+
+    status, opened = api(forge, "POST", f"/projects/{slug}/proposals", alice.token,
+                         {"kind": "policy", "title": "Members only",
+                          "policy": {"outside": "refuse"}})
+    assert status == 201, opened
+    assert opened["details"] == {"outside": "refuse"}
+    assert "passed" in tick(forge)
+    _, project = api(forge, "GET", f"/projects/{slug}")
+    assert project["policy"]["outside"] == "refuse"
+    refused = forge.git("push", forge.url(slug, bob), "HEAD:refs/for/main", cwd=work,
+                        check=False)
+    assert refused.returncode != 0
+    assert "takes proposals only from its members (policy: outside = refuse)" in refused.stderr
+    assert _recorded(forge) == (1, 0)  # the policy proposal alone
+
+    # And a second one opens the project again.
+    api(forge, "POST", f"/projects/{slug}/proposals", alice.token,
+        {"kind": "policy", "title": "Welcome everyone", "policy": {"outside": "accept"}})
+    assert "passed" in tick(forge, days=8)
+    pushed = forge.git("push", forge.url(slug, bob), "HEAD:refs/for/main", cwd=work)
+    assert "remote: Merge proposal #3 into main is open:" in pushed.stderr, pushed.stderr
