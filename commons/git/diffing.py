@@ -4,6 +4,9 @@ as git writes it and stopped there, so memory stays bounded whatever the
 change. Parsing is in ``diff_rules``; this module runs git and highlights."""
 
 import functools
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -110,8 +113,38 @@ def _highlight_all(diff: Diff) -> None:
             if len(hunk.lines) > budget:
                 return
             budget -= len(hunk.lines)
-            hunk.html = highlight_lines(lexer, [line.text for line in hunk.lines])
+            hunk.html = _highlighted(lexer, [line.text for line in hunk.lines])
 
+
+# Highlighted hunks kept across requests, by lexer and text: a proposal's
+# pinned change is read again by each reviewer and on each visit, and
+# pygments is most of a large page's cost. Bounded by the lines held (a
+# few hundred bytes each: about 8 MB per process at most).
+HIGHLIGHT_CACHE_LINES = 20_000
+_cache: OrderedDict[bytes, list[str]] = OrderedDict()
+_cache_lines = 0
+_cache_lock = threading.Lock()
+
+
+def _highlighted(lexer: Lexer, lines: list[str]) -> list[str]:
+    global _cache_lines
+    digest = hashlib.sha1(lexer.name.encode(), usedforsecurity=False)
+    for text in lines:
+        digest.update(b"\n" + text.encode("utf-8", "surrogatepass"))
+    key = digest.digest()
+    with _cache_lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    html = highlight_lines(lexer, lines)
+    with _cache_lock:
+        if key not in _cache and len(html) <= HIGHLIGHT_CACHE_LINES:
+            _cache[key] = html
+            _cache_lines += len(html)
+            while _cache_lines > HIGHLIGHT_CACHE_LINES:
+                _cache_lines -= len(_cache.popitem(last=False)[1])
+    return html
 
 
 def highlight_lines(lexer: Lexer, lines: list[str]) -> list[str]:

@@ -250,3 +250,23 @@ def test_the_first_commit_is_shown_against_nothing(client, pushed, repos_dir):
     sha = git("rev-list", "--max-parents=0", "HEAD", cwd=pushed).strip()
     html = client.get(f"/projects/dryer/commit/{sha}").get_data(as_text=True)
     assert "file" in html and f'id="{line_anchor("LICENSE", "new", 1)}"' in html
+
+
+def test_highlighted_hunks_are_kept_within_a_bound_and_per_lexer(monkeypatch):
+    """Pygments is most of a large page's cost, so highlighted hunks are kept
+    across requests, bounded by the lines held; the lexer is part of the key."""
+    monkeypatch.setattr(diffing, "HIGHLIGHT_CACHE_LINES", 5)
+    monkeypatch.setattr(diffing, "_cache", type(diffing._cache)())
+    monkeypatch.setattr(diffing, "_cache_lines", 0)
+    python, shell = diffing._lexer("a.py"), diffing._lexer("a.sh")
+    assert python is not None and shell is not None
+    first = diffing._highlighted(python, ["def f():", "    return 1"])
+    assert diffing._highlighted(python, ["def f():", "    return 1"]) is first
+    assert diffing._highlighted(shell, ["def f():", "    return 1"]) is not first
+    for number in range(10):
+        diffing._highlighted(python, [f"x = {number}", "y = 2"])
+        assert diffing._cache_lines <= 5
+    assert len(diffing._cache) == 2
+    # Past the bound the oldest went: asked again, it is highlighted afresh, the same.
+    again = diffing._highlighted(python, ["def f():", "    return 1"])
+    assert again is not first and again == first
