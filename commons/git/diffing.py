@@ -41,6 +41,7 @@ _EXCLUDED_MAX = 500
 # pygments costs about half a millisecond a line, the rest of the page far less.
 HIGHLIGHT_LINES = 2_000
 _FIELD, _RECORD = "\x1f", "\x1e"
+_cache_lock = threading.Lock()   # for the caches below, shared by a worker's threads
 
 
 def caps_from(config: Mapping) -> Caps:
@@ -61,14 +62,40 @@ class Change:
 def numstat(path: Path, base: str, head: str) -> tuple[list[FileDiff], bool]:
     """Every changed file with lines added and removed, and whether the list
     is complete (it stops at NUMSTAT_BYTES of git's answer)."""
-    with runner.start(path, *_DIFF, "--numstat", "-z", base, head, "--") as process:
+    output, complete = _numstat_output(str(path), base, head)
+    return parse_numstat(output), complete
+
+
+# git's numstat answers kept by (repository, base, head): the proposal page's
+# summary and the Changes view ask for the same one, and on a large change
+# it is a third of the view's git time. Bounded by bytes held.
+NUMSTAT_CACHE_BYTES = 8 * 1024 * 1024
+_numstats: OrderedDict[tuple[str, str, str], tuple[bytes, bool]] = OrderedDict()
+_numstat_bytes = 0
+
+
+def _numstat_output(path: str, base: str, head: str) -> tuple[bytes, bool]:
+    global _numstat_bytes
+    key = (path, base, head)
+    with _cache_lock:
+        found = _numstats.get(key)
+        if found is not None:
+            _numstats.move_to_end(key)
+            return found
+    with runner.start(Path(path), *_DIFF, "--numstat", "-z", base, head, "--") as process:
         assert process.stdout is not None
         output = process.stdout.read(NUMSTAT_BYTES + 1)
         process.kill()
     complete = len(output) <= NUMSTAT_BYTES
     if not complete:
         output = output[:output[:NUMSTAT_BYTES].rfind(b"\0") + 1]
-    return parse_numstat(output), complete
+    with _cache_lock:
+        if key not in _numstats and len(output) <= NUMSTAT_CACHE_BYTES:
+            _numstats[key] = (output, complete)
+            _numstat_bytes += len(output)
+            while _numstat_bytes > NUMSTAT_CACHE_BYTES:
+                _numstat_bytes -= len(_numstats.popitem(last=False)[1][0])
+    return output, complete
 
 
 def read_change(path: Path, base: str, head: str, caps: Caps) -> Change:
@@ -123,7 +150,6 @@ def _highlight_all(diff: Diff) -> None:
 HIGHLIGHT_CACHE_LINES = 20_000
 _cache: OrderedDict[bytes, list[str]] = OrderedDict()
 _cache_lines = 0
-_cache_lock = threading.Lock()
 
 
 def _highlighted(lexer: Lexer, lines: list[str]) -> list[str]:
