@@ -154,10 +154,8 @@ _cache_lines = 0
 
 def _highlighted(lexer: Lexer, lines: list[str]) -> list[str]:
     global _cache_lines
-    digest = hashlib.sha1(lexer.name.encode(), usedforsecurity=False)
-    for text in lines:
-        digest.update(b"\n" + text.encode("utf-8", "surrogatepass"))
-    key = digest.digest()
+    key = hashlib.sha1("\n".join([lexer.name, *lines]).encode("utf-8", "surrogatepass"),
+                       usedforsecurity=False).digest()
     with _cache_lock:
         found = _cache.get(key)
         if found is not None:
