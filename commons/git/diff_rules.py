@@ -7,6 +7,7 @@ when it has read enough, so the caller can stop git there."""
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -52,6 +53,12 @@ class Hunk:
     section: str          # the function git names after the header, if any
     lines: list[Line] = field(default_factory=list)
     html: list[str] = field(default_factory=list)   # the lines highlighted, if they are
+
+    def rows(self) -> Iterator[tuple[Line, str | None]]:
+        """Each line with its highlighted HTML, or None where there is none."""
+        if self.html:
+            return zip(self.lines, self.html, strict=False)
+        return ((line, None) for line in self.lines)
 
 
 @dataclass

@@ -4,11 +4,15 @@ as git writes it and stopped there, so memory stays bounded whatever the
 change. Parsing is in ``diff_rules``; this module runs git and highlights."""
 
 import functools
-from collections.abc import Mapping
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from markupsafe import Markup, escape
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
@@ -16,7 +20,7 @@ from pygments.lexers import get_lexer_for_filename
 from pygments.util import ClassNotFound
 
 from commons.git import runner
-from commons.git.diff_rules import Caps, Diff, FileDiff, PatchReader, parse_numstat
+from commons.git.diff_rules import Caps, Diff, FileDiff, Hunk, PatchReader, parse_numstat
 from commons.git.reading import LogEntry
 
 # The same answer whatever the server's or the repository's git settings:
@@ -37,6 +41,7 @@ _EXCLUDED_MAX = 500
 # pygments costs about half a millisecond a line, the rest of the page far less.
 HIGHLIGHT_LINES = 2_000
 _FIELD, _RECORD = "\x1f", "\x1e"
+_cache_lock = threading.Lock()   # for the caches below, shared by a worker's threads
 
 
 def caps_from(config: Mapping) -> Caps:
@@ -57,14 +62,40 @@ class Change:
 def numstat(path: Path, base: str, head: str) -> tuple[list[FileDiff], bool]:
     """Every changed file with lines added and removed, and whether the list
     is complete (it stops at NUMSTAT_BYTES of git's answer)."""
-    with runner.start(path, *_DIFF, "--numstat", "-z", base, head, "--") as process:
+    output, complete = _numstat_output(str(path), base, head)
+    return parse_numstat(output), complete
+
+
+# git's numstat answers kept by (repository, base, head): the proposal page's
+# summary and the Changes view ask for the same one, and on a large change
+# it is a third of the view's git time. Bounded by bytes held.
+NUMSTAT_CACHE_BYTES = 8 * 1024 * 1024
+_numstats: OrderedDict[tuple[str, str, str], tuple[bytes, bool]] = OrderedDict()
+_numstat_bytes = 0
+
+
+def _numstat_output(path: str, base: str, head: str) -> tuple[bytes, bool]:
+    global _numstat_bytes
+    key = (path, base, head)
+    with _cache_lock:
+        found = _numstats.get(key)
+        if found is not None:
+            _numstats.move_to_end(key)
+            return found
+    with runner.start(Path(path), *_DIFF, "--numstat", "-z", base, head, "--") as process:
         assert process.stdout is not None
         output = process.stdout.read(NUMSTAT_BYTES + 1)
         process.kill()
     complete = len(output) <= NUMSTAT_BYTES
     if not complete:
         output = output[:output[:NUMSTAT_BYTES].rfind(b"\0") + 1]
-    return parse_numstat(output), complete
+    with _cache_lock:
+        if key not in _numstats and len(output) <= NUMSTAT_CACHE_BYTES:
+            _numstats[key] = (output, complete)
+            _numstat_bytes += len(output)
+            while _numstat_bytes > NUMSTAT_CACHE_BYTES:
+                _numstat_bytes -= len(_numstats.popitem(last=False)[1][0])
+    return output, complete
 
 
 def read_change(path: Path, base: str, head: str, caps: Caps) -> Change:
@@ -109,7 +140,35 @@ def _highlight_all(diff: Diff) -> None:
             if len(hunk.lines) > budget:
                 return
             budget -= len(hunk.lines)
-            hunk.html = highlight_lines(lexer, [line.text for line in hunk.lines])
+            hunk.html = _highlighted(lexer, [line.text for line in hunk.lines])
+
+
+# Highlighted hunks kept across requests, by lexer and text: a proposal's
+# pinned change is read again by each reviewer and on each visit, and
+# pygments is most of a large page's cost. Bounded by the lines held (a
+# few hundred bytes each: about 8 MB per process at most).
+HIGHLIGHT_CACHE_LINES = 20_000
+_cache: OrderedDict[bytes, list[str]] = OrderedDict()
+_cache_lines = 0
+
+
+def _highlighted(lexer: Lexer, lines: list[str]) -> list[str]:
+    global _cache_lines
+    key = hashlib.sha1("\n".join([lexer.name, *lines]).encode("utf-8", "surrogatepass"),
+                       usedforsecurity=False).digest()
+    with _cache_lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    html = highlight_lines(lexer, lines)
+    with _cache_lock:
+        if key not in _cache and len(html) <= HIGHLIGHT_CACHE_LINES:
+            _cache[key] = html
+            _cache_lines += len(html)
+            while _cache_lines > HIGHLIGHT_CACHE_LINES:
+                _cache_lines -= len(_cache.popitem(last=False)[1])
+    return html
 
 
 def highlight_lines(lexer: Lexer, lines: list[str]) -> list[str]:
@@ -140,6 +199,51 @@ def _lexer_named(name: str) -> Lexer | None:
     except ClassNotFound:
         return None
     return None if lexer.name == "Text only" else lexer
+
+
+_SIGNS = {"added": "+", "removed": "−", "context": " "}
+
+
+def hunk_rows(anchor: str, path: str, hunk: Hunk,
+              comment_url: Callable[[str, str, int | None], str] | None = None,
+              comments: Mapping[tuple[str, str, int | None], list] | None = None,
+              render_comments: Callable[[list], str] | None = None) -> Markup:
+    """The table rows of one hunk, with the ids line_anchor() gives, a
+    "Comment" link per line when *comment_url* is given, and after a line
+    the comments on it (*comments* by (path, side, line), rendered by
+    *render_comments*, the template's macro). Built here rather than in the
+    template: a large page holds 10,000 lines, and a dozen template
+    expressions each cost more than the rest of the page. *anchor* is the
+    file's (hex); the highlighted HTML is pygments' (escaped)."""
+    rows = []
+    path_html = escape(path)
+    for line, html in hunk.rows():
+        if line.kind == "note":
+            rows.append(f'<tr class="note"><td></td><td></td><td>{escape(line.text)}</td></tr>')
+            continue
+        cells = "".join(
+            '<td class="num"></td>' if number is None else
+            f'<td class="num" id="{anchor}-{side}-{number}"><a href="#{anchor}-{side}-{number}">'
+            f'{number}</a></td>'
+            for side, number in (("old", line.old), ("new", line.new)))
+        code = escape(line.text) if html is None else html
+        link = ""
+        if comment_url is not None:
+            side, number = ("old", line.old) if line.kind == "removed" else ("new", line.new)
+            link = (f'<a class="comment-link" href="{escape(comment_url(path, side, number))}">'
+                    f'Comment<span class="visually-hidden"> on {side} line {number} of '
+                    f'{path_html}</span></a>')
+        rows.append(f'<tr class="{line.kind}">{cells}<td class="code"><span class="sign" '
+                    f'aria-hidden="true">{_SIGNS[line.kind]}</span><span class="visually-hidden">'
+                    f'{line.kind}: </span><code>{code}</code>{link}</td></tr>')
+        if comments and render_comments is not None:
+            found = ((comments.get((path, "old", line.old), []) if line.old is not None else [])
+                     + (comments.get((path, "new", line.new), []) if line.new is not None
+                        else []))
+            if found:
+                rows.append(f'<tr class="comments"><td colspan="3">{render_comments(found)}'
+                            f'</td></tr>')
+    return Markup("\n".join(rows))
 
 
 def merge_base(path: Path, a: str, b: str) -> str | None:

@@ -183,6 +183,9 @@ def _line_anchor(path: str, side: str, line: int) -> str:
     return line_anchor(path, side, line)  # type: ignore[arg-type]
 
 
+bp.add_app_template_global(diffing.hunk_rows, "diff_hunk_rows")
+
+
 @bp.route("/commit/<sha>")
 def commit(slug: str, sha: str):
     project, path = _open(slug)

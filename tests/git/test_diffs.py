@@ -250,3 +250,44 @@ def test_the_first_commit_is_shown_against_nothing(client, pushed, repos_dir):
     sha = git("rev-list", "--max-parents=0", "HEAD", cwd=pushed).strip()
     html = client.get(f"/projects/dryer/commit/{sha}").get_data(as_text=True)
     assert "file" in html and f'id="{line_anchor("LICENSE", "new", 1)}"' in html
+
+
+def test_highlighted_hunks_are_kept_within_a_bound_and_per_lexer(monkeypatch):
+    """Pygments is most of a large page's cost, so highlighted hunks are kept
+    across requests, bounded by the lines held; the lexer is part of the key."""
+    monkeypatch.setattr(diffing, "HIGHLIGHT_CACHE_LINES", 5)
+    monkeypatch.setattr(diffing, "_cache", type(diffing._cache)())
+    monkeypatch.setattr(diffing, "_cache_lines", 0)
+    python, shell = diffing._lexer("a.py"), diffing._lexer("a.sh")
+    assert python is not None and shell is not None
+    first = diffing._highlighted(python, ["def f():", "    return 1"])
+    assert diffing._highlighted(python, ["def f():", "    return 1"]) is first
+    assert diffing._highlighted(shell, ["def f():", "    return 1"]) is not first
+    for number in range(10):
+        diffing._highlighted(python, [f"x = {number}", "y = 2"])
+        assert diffing._cache_lines <= 5
+    assert len(diffing._cache) == 2
+    # Past the bound the oldest went: asked again, it is highlighted afresh, the same.
+    again = diffing._highlighted(python, ["def f():", "    return 1"])
+    assert again is not first and again == first
+
+
+def test_numstat_answers_are_kept_within_a_bound_and_parsed_afresh(work, monkeypatch):
+    """The summary and the Changes view ask git for the same numstat; it is
+    kept by (repository, base, head), bounded by bytes, and each caller gets
+    its own files to mark (collapsed, hunks)."""
+    monkeypatch.setattr(diffing, "_numstats", type(diffing._numstats)())
+    monkeypatch.setattr(diffing, "_numstat_bytes", 0)
+    (work / "a.txt").write_text("one\n")
+    base = commit_all(work, "One")
+    (work / "a.txt").write_text("one\ntwo\n")
+    (work / "b.txt").write_text("new\n")
+    head = commit_all(work, "Two")
+    first, complete = diffing.numstat(work, base, head)
+    first[0].collapsed = True
+    second, _ = diffing.numstat(work, base, head)
+    assert complete and [(f.path, f.added) for f in second] == [("a.txt", 1), ("b.txt", 1)]
+    assert not second[0].collapsed and list(diffing._numstats) == [(str(work), base, head)]
+    monkeypatch.setattr(diffing, "NUMSTAT_CACHE_BYTES", 10)   # smaller than one answer
+    diffing.numstat(work, head, base)
+    assert (str(work), head, base) not in diffing._numstats
