@@ -63,7 +63,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commons.governance import views as governance_views
     from commons.ledger import cli as ledger_cli
     from commons.ledger import views as ledger_views
-    from commons.projects import bp as projects_bp
+    from commons.projects.views import bp as projects_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(projects_bp)
