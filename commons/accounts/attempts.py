@@ -57,17 +57,18 @@ def count_password_attempt(account: str) -> None:
     counter: _Counter = current_app.extensions[EXTENSION]
     client = request.remote_addr or "unknown"
     if not counter.limiter.hit(counter.per_client, counter.prefix, "password-client", client):
-        wait = _wait(counter, counter.per_client, "password-client", client)
+        wait = seconds_to_wait(counter, counter.per_client, "password-client", client)
         raise TooManyAttempts("Too many attempts with a password from your address in a "
                               f"short time; wait {wait} seconds, then try again.", wait)
     if not counter.limiter.hit(counter.per_account, counter.prefix, "password-account", account):
         # The same words whether or not the account exists.
-        wait = _wait(counter, counter.per_account, "password-account", account)
+        wait = seconds_to_wait(counter, counter.per_account, "password-account", account)
         raise TooManyAttempts("Too many attempts with a password for this account in a "
                               f"short time; wait {wait} seconds, then try again.", wait)
 
 
-def _wait(counter: _Counter, item: RateLimitItem, scope: str, key: str) -> int:
+def seconds_to_wait(counter: _Counter, item: RateLimitItem, scope: str, key: str) -> int:
+    """How long until *key* may try again in *scope* (the storage's own clock)."""
     stats = counter.limiter.get_window_stats(item, counter.prefix, scope, key)
     return max(1, math.ceil(stats.reset_time - time.time()))
 

@@ -10,7 +10,6 @@ reads the fate of the ref it asked for, with the proposal's address as
 ``remote:`` lines. Until the proposal exists nothing is recorded."""
 
 import logging
-import math
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -109,8 +108,7 @@ def _over_rate_limit(user: User) -> int | None:
     item = parse(current_app.config["OUTSIDE_PUSH_RATE_LIMIT"])
     if counter.limiter.hit(item, counter.prefix, "outside-push", str(user.id)):
         return None
-    stats = counter.limiter.get_window_stats(item, counter.prefix, "outside-push", str(user.id))
-    return max(1, math.ceil(stats.reset_time - clock.now().timestamp()))
+    return attempts.seconds_to_wait(counter, item, "outside-push", str(user.id))
 
 
 @dataclass

@@ -10,7 +10,6 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from werkzeug.routing import BuildError
 from wtforms import HiddenField, TextAreaField
 
 from commons import clock
@@ -94,9 +93,8 @@ def comment_url(project: Project, proposal: Proposal) -> Callable[[str, str, int
 
 @bp.app_template_global()
 def line_link(project: Project, proposal: Proposal, comment: Comment) -> str:
-    """Where a line comment's line is shown: its anchor on the Changes view
-    (this page's own view of the line until that view exists); for an
-    outdated one, the line in the file as it was when commented."""
+    """Where a line comment's line is shown: its anchor on the Changes view;
+    for an outdated one, the line in the file as it was when commented."""
     assert comment.path is not None and comment.side is not None and comment.line is not None
     anchor = "#" + line_rules.line_anchor(comment.path, comment.side, comment.line)
     if comment.outdated:
@@ -104,13 +102,7 @@ def line_link(project: Project, proposal: Proposal, comment: Comment) -> str:
         if commit and commit != line_comments.EMPTY_TREE:
             return url_for("browse.blob", slug=project.slug,
                            spec=f"{commit}/{comment.path}") + f"#L{comment.line}"
-    try:
-        return url_for("governance.changes", slug=project.slug,
-                       number=proposal.number) + anchor
-    except BuildError:
-        return url_for("governance.line_comment_form", slug=project.slug,
-                       number=proposal.number, path=comment.path, side=comment.side,
-                       line=comment.line) + anchor
+    return url_for("governance.changes", slug=project.slug, number=proposal.number) + anchor
 
 
 def _place_from(values) -> Place | None:
