@@ -23,14 +23,17 @@ $(VENV)/.lint-installed: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[lint]'
 	touch $@
 
-# Development server: SQLite in instance/, repositories in repos/, a fresh
-# session key per start unless COMMONS_SECRET_KEY is set.
+# Development server and a job worker beside it: SQLite in instance/ (the
+# queue too), repositories in repos/, a fresh session key per start unless
+# COMMONS_SECRET_KEY is set. Ctrl-C stops both.
 run: $(VENV)/.installed
 	@export COMMONS_SECRET_KEY="$${COMMONS_SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))')}"; \
 	export COMMONS_BASE_URL="$${COMMONS_BASE_URL:-http://127.0.0.1:$(PORT)}"; \
-	$(BIN)/flask --app commons db upgrade && \
-	echo "commons is serving on http://127.0.0.1:$(PORT)" && \
-	exec $(BIN)/gunicorn --worker-class gthread --workers 2 --threads 8 \
+	$(BIN)/flask --app commons db upgrade || exit 1; \
+	$(BIN)/flask --app commons worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	echo "commons is serving on http://127.0.0.1:$(PORT) (and a worker runs its jobs)"; \
+	$(BIN)/gunicorn --workers 2 \
 		--bind 127.0.0.1:$(PORT) --access-logfile - 'commons:create_app()'
 
 # Demo people, projects, history, proposals and ledger in an empty database
@@ -38,7 +41,7 @@ run: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/flask --app commons db upgrade
 	$(BIN)/flask --app commons demo
-	@echo "Now run: make run   (then open http://127.0.0.1:$(PORT)/projects)"
+	@echo "Now run: make run   (then open http://127.0.0.1:$(PORT)/)"
 
 # One pytest-xdist worker per core (TEST_WORKERS=0 runs in one process);
 # each worker has its own database (tests/conftest.py).

@@ -50,6 +50,9 @@ RATELIMIT_HEADERS_ENABLED = True
 LOGIN_RATE_LIMIT = "10 per minute"
 ACCOUNT_LOGIN_RATE_LIMIT = "10 per minute"
 REGISTER_RATE_LIMIT = "20 per hour"
+# Code searches (git grep in up to SEARCH_CODE_PROJECTS repositories) per
+# client; past it /search and the API still search everything but code.
+SEARCH_CODE_RATE_LIMIT = "30 per minute"
 
 # How passwords are hashed (werkzeug's generate_password_hash method):
 # scrypt, deliberately slow. Only the test suite asks for a cheaper one.
@@ -58,6 +61,10 @@ PASSWORD_HASH_METHOD = "scrypt"
 # How long a login lasts, in seconds, counted from logging in (using the
 # site does not stretch it): 30 days.
 PERMANENT_SESSION_LIFETIME = 30 * 24 * 3600
+
+# How long the link mailed to confirm an address works, in seconds: 2 days.
+# Only the latest link sent to an address works, once.
+EMAIL_CONFIRM_MAX_AGE = 2 * 86400
 
 # CSRF tokens live as long as the session, so a form typed slowly still posts.
 WTF_CSRF_TIME_LIMIT = None
@@ -99,6 +106,15 @@ OUTSIDE_PUSH_RATE_LIMIT = "30 per hour"
 # still be recovered.
 GIT_PRUNE_GRACE = 14 * 86400
 
+# Push records come from git's own reflogs (README, "Clone and push"): the
+# reconciler rereads each project's reflogs from this many seconds before the
+# newest entry it recorded, so entries written out of order are not missed.
+GIT_RECONCILE_SLACK = 3600
+# What a crashed push leaves (git's objects/tmp_objdir-incoming-* quarantine,
+# an unfinished refs/for/ push's incoming ref) is removed by the workers' sweep
+# once nothing in it changed for this many seconds.
+GIT_QUARANTINE_GRACE = 3600
+
 # A commit's .patch larger than this is refused with a note saying how to
 # make it locally, instead of being streamed whole.
 MAX_PATCH_BYTES = 20 * 1024 * 1024
@@ -116,3 +132,99 @@ SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 DIFF_MAX_LINES = 10_000
 DIFF_MAX_BYTES = 4 * 1024 * 1024
 DIFF_MAX_FILE_LINES = 2_000
+
+# The job queue (README, "Jobs"): where work done off the request path waits.
+# Unset: a SQLite file, jobs.sqlite3, in the instance folder (`make run`
+# starts a worker beside the server). In production "redis://host:6379/1"
+# (or "postgresql://user@host/db"), shared by every instance and worker.
+# "immediate" runs each job in the process that enqueues it (tests).
+QUEUE_URL = None
+# Several sites may share one Redis: each names its own queue.
+QUEUE_NAME = "commons"
+# A failed job is tried again this many times, QUEUE_RETRY_DELAY seconds
+# later, then twice as long each time; after that it is listed as failed
+# (`flask --app commons jobs failed`, /admin/jobs).
+QUEUE_RETRIES = 5
+QUEUE_RETRY_DELAY = 10
+# Jobs each worker process runs at once.
+QUEUE_WORKER_THREADS = 4
+
+# Webhooks (docs/DESIGN.md, "Webhooks"): each step of a delivery's POST
+# (connect, send, read) may take WEBHOOK_TIMEOUT seconds; a failed delivery
+# (network error, timeout, an answer other than 2xx) is tried again until
+# WEBHOOK_ATTEMPTS attempts were made, WEBHOOK_RETRY_DELAY seconds after the
+# first and twice as long after each next one. Hooks may not target private,
+# loopback, link-local, multicast or reserved addresses unless
+# WEBHOOK_ALLOW_PRIVATE is true (a site whose receivers are on its own network).
+WEBHOOK_TIMEOUT = 5
+WEBHOOK_ATTEMPTS = 5
+WEBHOOK_RETRY_DELAY = 30
+WEBHOOK_ALLOW_PRIVATE = False
+# Settled deliveries (delivered or failed) older than this many days leave the
+# log (the daily job webhooks.prune).
+WEBHOOK_LOG_DAYS = 30
+
+# ---------------------------------------------------------------- mail
+# Mail goes out by SMTP (commons/mail/) from the worker, never from a page.
+# Unset MAIL_SERVER (`make run`): each mail is written as a .eml file to
+# MAIL_OUTBOX_DIR (default: outbox/ in the instance folder) and its subject
+# logged, so nothing leaves the machine.
+MAIL_SERVER = None
+MAIL_PORT = 25
+MAIL_USE_TLS = False  # STARTTLS on MAIL_PORT (usually 587)
+MAIL_USE_SSL = False  # TLS from the first byte (usually 465)
+MAIL_USERNAME = None
+MAIL_PASSWORD = None
+# Unset: "commons <noreply@HOST>", HOST from BASE_URL.
+MAIL_DEFAULT_SENDER = None
+# Seconds to wait for the SMTP server before the job fails and is retried.
+MAIL_TIMEOUT = 10
+MAIL_OUTBOX_DIR = None
+
+# Usernames of the site's administrators, e.g. COMMONS_ADMINS='["alice"]':
+# they see /admin/jobs.
+ADMINS: list[str] = []
+
+# ---------------------------------------------------------------- dependencies
+# How long to wait for the database, in seconds (see commons/dependencies.py).
+# Past these an instance answers 503 with Retry-After instead of hanging, and
+# recovers by itself once the database is back (connections are pinged
+# before use). CONNECT: establishing a connection; STATEMENT: one statement
+# of a request (PostgreSQL cancels it; commands and workers run unbounded);
+# POOL: waiting for a free connection of the pool; NETWORK: data sent to a
+# server that has vanished (TCP user timeout and keepalives, PostgreSQL); BUSY: SQLite waiting for another writer.
+DATABASE_CONNECT_TIMEOUT = 5
+DATABASE_STATEMENT_TIMEOUT = 15
+DATABASE_POOL_TIMEOUT = 10
+DATABASE_NETWORK_TIMEOUT = 10
+DATABASE_BUSY_TIMEOUT = 30
+# What Retry-After says when the database cannot be reached.
+UNAVAILABLE_RETRY_AFTER = 30
+
+# Redis (RATELIMIT_STORAGE_URI) down: count in each process's memory until
+# it is back (logged once each way), rather than refuse every request that
+# is rate limited. RATELIMIT_STORAGE_TIMEOUT bounds each wait on Redis.
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+RATELIMIT_STORAGE_TIMEOUT = 2
+
+# Operations (README, "In production"): /healthz, /readyz, /metrics, logs.
+# The level of the app's own log lines ("commons.*" loggers), each written
+# with the request's id to gunicorn's error log.
+LOG_LEVEL = "INFO"
+# Who may read /metrics: client addresses or networks, as a JSON list or
+# separated by commas, e.g. COMMONS_METRICS_ALLOW='["127.0.0.1", "10.0.0.0/8"]'.
+# Loopback only by default. Behind a proxy set PROXY_FIX too, or every request
+# the proxy forwards comes from the proxy's address (and, on the same host,
+# would pass). prometheus-client's own PROMETHEUS_MULTIPROC_DIR (not a
+# COMMONS_ setting) turns on its multiprocess mode for several gunicorn workers.
+METRICS_ALLOW = ["127.0.0.1", "::1"]
+
+# ------------------------------------------- notice gates silence (issue 16)
+# Affected people without an account (commit authors, copyright holders) get
+# at most this many notice mails a day per address, across projects; past it
+# their notice is recorded as undeliverable (docs/DESIGN.md, "Notice gates
+# silence").
+OUTSIDE_NOTICE_LIMIT = 5
+# A notice mail's stance link works until the proposal's close plus this
+# many seconds (after the close it answers that stances are closed).
+NOTICE_LINK_MARGIN = 7 * 86400

@@ -77,13 +77,15 @@ def pack_size(path: Path) -> int:
 
 
 @contextmanager
-def commons_server(workdir: Path, workers: int = 2, threads: int = 8):
-    """commons under gunicorn as `make run` starts it; yields (base, env, pid)."""
+def commons_server(workdir: Path, workers: int = 2, threads: int = 8,
+                   extra_env: dict | None = None):
+    """commons under gunicorn as `make run` starts it; yields (base, env, pid).
+    *extra_env* adds COMMONS_* settings."""
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("COMMONS_")},
            "COMMONS_SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir}/commons.sqlite3",
            "COMMONS_REPOS_DIR": str(workdir / "repos"), "COMMONS_SECRET_KEY": "bench",
            "COMMONS_LOGIN_RATE_LIMIT": "100000 per minute",
-           "COMMONS_ACCOUNT_LOGIN_RATE_LIMIT": "100000 per minute"}
+           "COMMONS_ACCOUNT_LOGIN_RATE_LIMIT": "100000 per minute", **(extra_env or {})}
     subprocess.run([str(BIN / "flask"), "--app", "commons", "db", "upgrade"], env=env, cwd=ROOT,
                    check=True, capture_output=True)
     port = free_port()

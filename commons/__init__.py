@@ -10,6 +10,7 @@ import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from commons import dependencies
 from commons.extensions import csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,16 +38,24 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         # rate limits see the client and URLs carry the public host and scheme.
         app.wsgi_app = ProxyFix(app.wsgi_app, **proxy)  # type: ignore[method-assign]
 
-    from commons import guards
+    from commons import guards, mail
     from commons.accounts import attempts
+    from commons.memory_limits import guard_memory_storage
+    from commons.search import schema as search_schema
 
+    guard_memory_storage()  # before any limiter counts in memory
     guards.init_app(app)  # before CSRFProtect: unreadable bodies say so
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    # Search's FTS tables and tsvector columns are not in the models
+    # (commons.search.schema): autogenerate leaves them alone.
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                     include_name=search_schema.include_name)
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     attempts.init_app(app)
+    _init_jobs(app)
+    mail.init_app(app)
 
     from commons import errors, web
     from commons.accounts import bp as accounts_bp
@@ -61,9 +70,16 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commons.governance import cli as governance_cli
     from commons.governance import line_comment_pages  # noqa: F401 (routes on governance's bp)
     from commons.governance import views as governance_views
+    from commons.jobs import cli as jobs_cli
+    from commons.jobs import pages as jobs_pages
     from commons.ledger import cli as ledger_cli
     from commons.ledger import views as ledger_views
+    from commons.mail import cli as mail_cli
+    from commons.notifications import views as notifications_views
     from commons.projects.views import bp as projects_bp
+    from commons.search import bp as search_bp
+    from commons.search import views as search_views  # noqa: F401 (routes on search's bp)
+    from commons.webhooks import views as webhooks_views
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(projects_bp)
@@ -73,16 +89,47 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(ledger_views.bp)
     app.register_blueprint(contributions_views.bp)
     app.register_blueprint(web.bp)
+    app.register_blueprint(jobs_pages.bp)
+    app.register_blueprint(notifications_views.bp)
+    app.register_blueprint(webhooks_views.bp)
+    app.register_blueprint(search_bp)
     init_api(app)
     errors.init_app(app)
+    _init_operations(app)
     app.cli.add_command(accounts_cli.users)
     app.cli.add_command(governance_cli.governance)
     app.cli.add_command(ledger_cli.ledger)
     app.cli.add_command(contributions_cli.contributions)
     app.cli.add_command(demo_cli.demo)
     app.cli.add_command(git_cli.git)
+    app.cli.add_command(jobs_cli.worker)
+    app.cli.add_command(jobs_cli.jobs)
+    app.cli.add_command(mail_cli.group)
     _connect_reactions()
     return app
+
+
+def _init_jobs(app: Flask) -> None:
+    """Each domain's jobs (its jobs.py declares them), bound to the queue."""
+    from commons import jobs
+    from commons.api import jobs as api_jobs  # noqa: F401 (declares jobs)
+    from commons.contributions import jobs as contributions_jobs  # noqa: F401
+    from commons.git import jobs as git_jobs  # noqa: F401
+    from commons.governance import jobs as governance_jobs  # noqa: F401
+    from commons.mail import jobs as mail_jobs  # noqa: F401
+    from commons.notifications import jobs as notifications_jobs  # noqa: F401
+    from commons.webhooks import jobs as webhooks_jobs  # noqa: F401
+
+    jobs.init_app(app)
+
+
+def _init_operations(app: Flask) -> None:
+    """/healthz, /readyz, /metrics and request ids (README, "In production")."""
+    from commons import health, logs, metrics
+
+    health.init_app(app)
+    metrics.init_app(app)
+    logs.init_app(app)  # last: its id is set before anything else runs
 
 
 def _connect_reactions() -> None:
@@ -91,10 +138,14 @@ def _connect_reactions() -> None:
     from commons.contributions import reactions as contributions
     from commons.git import reactions as git
     from commons.governance import reactions as governance
+    from commons.notifications import reactions as notifications
+    from commons.webhooks import reactions as webhooks
 
     git.connect_reactions()  # first: the commits are indexed before others read them
     contributions.connect_reactions()
     governance.connect_reactions()
+    notifications.connect_reactions()
+    webhooks.connect_reactions()
 
 
 def _fill_defaults(app: Flask) -> None:
@@ -116,12 +167,12 @@ def _fill_defaults(app: Flask) -> None:
         os.makedirs(app.instance_path, exist_ok=True)
         database = Path(app.instance_path) / "commons.sqlite3"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # SQLite lets one writer in at a time; wait for it rather than fail
-        # when two pushes are recorded at once.
-        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-        options["connect_args"] = {"timeout": 30, **options.get("connect_args", {})}
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    # Timeouts for the database and the rate-limit storage (SQLite's busy
+    # timeout among them).
+    # Commands and workers may run long statements (a reindex, a full
+    # verify); only what serves requests has its statements bounded.
+    context = click.get_current_context(silent=True)
+    dependencies.configure(app.config, serving=context is None or context.info_name == "run")
     app.config["EVIDENCE_DIR"] = str(
         Path(app.config.get("EVIDENCE_DIR") or Path(app.instance_path) / "evidence").resolve()
     )

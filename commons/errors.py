@@ -1,12 +1,17 @@
 """Error answers: an HTML page for people, JSON ``{"error": ...}`` under
 /api. Every answer says what went wrong and what to do; none is a bare 500."""
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+import logging
+
+import sqlalchemy as sa
+from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
-from commons.extensions import db
+from commons.extensions import db, login_manager
 from commons.problems import Problem
+
+log = logging.getLogger(__name__)
 
 ADVICE = {
     400: "The request could not be read. Check what you sent and try again.",
@@ -18,7 +23,15 @@ ADVICE = {
     429: "Too many attempts in a short time. Wait a minute, then try again.",
     500: "Something broke on our side and nothing was saved. Try again; if it "
          "keeps happening, tell the site's administrators.",
+    503: "The site cannot reach its database just now (it is down, or too slow to "
+         "answer), so nothing was read or saved. Try again in a minute; if it lasts, "
+         "tell the site's administrators.",
 }
+
+# What the database driver raises when the server cannot be reached, is
+# too slow (connect or statement timeout, a pool with no free connection)
+# or drops the connection: the request may succeed once it is back.
+UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 
 
 def init_app(app: Flask) -> None:
@@ -26,6 +39,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Problem, _problem)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InternalServerError, _internal_error)
+    for error in UNAVAILABLE:
+        app.register_error_handler(error, _database_unavailable)
 
 
 def wants_json() -> bool:
@@ -96,6 +111,22 @@ def _http_error(error: HTTPException):
 def _internal_error(error: InternalServerError):
     db.session.rollback()
     return error_response(500, ADVICE[500])
+
+
+def _database_unavailable(error: Exception):
+    log.error("the database is unavailable (%s %s answered 503): %s",
+              request.method, request.path, str(error).splitlines()[0] if str(error) else error)
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 (the connection is gone already)
+        pass
+    # The page's layout asks who is logged in, which needs the database:
+    # show it as to someone logged out instead of failing again.
+    if "_login_user" not in g:
+        g._login_user = login_manager.anonymous_user()
+    response = error_response(503, ADVICE[503])
+    response.headers["Retry-After"] = str(current_app.config.get("UNAVAILABLE_RETRY_AFTER", 30))
+    return response
 
 
 def _description(error: HTTPException) -> str | None:

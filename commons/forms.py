@@ -1,16 +1,43 @@
 """Form pieces shared by every domain."""
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Generic, TypeVar, cast
 
-from flask import flash
+from babel.numbers import get_currency_name
+from flask import flash, redirect, request, url_for
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice
 
 from commons.extensions import db
+from commons.money import currencies
 from commons.problems import Problem
 
 T = TypeVar("T")
+
+# Offered first in every currency list; the rest follow by code.
+COMMON_CURRENCIES = ("EUR", "USD", "GBP", "CHF", "JPY")
+
+
+def currency_choices(empty: str | None = None) -> list[SelectChoice]:
+    """Every ISO 4217 currency commons accepts, as options of a select: the
+    common ones first, then all by code, each with its English name. With
+    *empty*, a first option of that label sends "" (an optional field)."""
+    options = [SelectChoice("", empty)] if empty is not None else []
+    return options + list(_currency_options())
+
+
+@cache
+def _currency_options() -> tuple[SelectChoice, ...]:
+    def choice(code: str, group: str) -> SelectChoice:
+        return SelectChoice(code, f"{code} ({get_currency_name(code, locale='en')})",
+                            optgroup=group)
+
+    return (*(choice(code, "Common") for code in COMMON_CURRENCIES),
+            *(choice(code, "All currencies") for code in sorted(currencies())
+              if code not in COMMON_CURRENCIES))
 
 
 class ConfirmForm(FlaskForm):
@@ -70,3 +97,19 @@ def press_button(action: Callable[[], T], success: Callable[[T], str]) -> bool:
         return False
     flash(success(done.result), "success")
     return True
+
+
+def form_page_on_get(endpoint: str, anchor: str = "") -> Callable:
+    """For a form whose POST address is not its page's: that address opened
+    with GET (a reload after an error re-rendered the page there, a copied
+    link) goes to the page that holds the form instead of "Method Not
+    Allowed". The route takes ``methods=["GET", "POST"]``; the page's
+    endpoint takes the same URL arguments."""
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def answer(**kwargs):
+            if request.method == "GET":
+                return redirect(url_for(endpoint, **kwargs) + anchor)
+            return view(**kwargs)
+        return answer
+    return decorate

@@ -29,8 +29,11 @@ refs_moved = _signals.signal("refs-moved", doc="""Branches or tags of a project'
 Sender: the project. Carries ``session=``, ``moved={ref: new id}`` (all
 zeros for a deleted ref), ``pusher=`` (the User who pushed; None when a
 decision moved it, or the account is gone), ``path=`` (the bare repository)
-and ``now=``. Sent by a recorded push (``commons.git.pushes.record_push``)
-and by a decision whose merge or licence commit moved the default branch. Sent with
+and ``now=``. Sent once a push is recorded and its commits indexed
+(``commons.git.pushes.finish_push``), for pushes through git, a decision's
+merge or licence commit and refs moved on the server alike, all found in
+git's reflogs by ``commons.git.reconcile``; after a crash it may be sent
+twice for one push, so receivers are idempotent. Sent with
 ``send_after_commit``: receivers run after the sender committed, each in its
 own transaction; the git domain indexes the new commits, governance revises
 merge proposals, the contributor records refresh the trusted mailmap.""")
@@ -68,6 +71,65 @@ entry_appended = _signals.signal("entry-appended", doc="""An entry was appended 
 Sender: the project. Carries ``session=``, ``entry=``, ``data=``. Receivers
 run inside the appending transaction; the contributor records keep
 deliveries with it.""")
+
+
+notification_delivered = _signals.signal("notification-delivered", doc="""A notification reached its person.
+
+Sender: the Notification (``commons.notifications.models``). Carries
+``session=``, ``channel=`` ("mail": its own mail was handed to the mail
+queue; "digest": it went out in the person's daily digest; "inbox": the
+person asked for no mail, or ignores the project, so the inbox entry itself
+is their notice) and ``at=`` (aware UTC). Sent once per notification and
+channel: for "inbox" inside the transaction that records it
+(``notify_many``), for "mail" and "digest" inside the job's transaction that
+marks it delivered. Receivers write with *session*; what they write commits
+or rolls back with the delivery.""")
+
+
+# --- governance and membership: who is told (notifications, webhooks).
+# All are sent inside the sender's transaction with ``send``: what a receiver
+# records (a notification, a notice, a webhook delivery) commits or rolls back
+# with the proposal; receivers that reach the outside world enqueue a job
+# after the commit (``commons.jobs.enqueue_after_commit``), never send inline.
+
+proposal_opened = _signals.signal("proposal-opened", doc="""A proposal was opened.
+
+Sender: the project. Carries ``session=``, ``proposal=`` (flushed, with its
+number and affected parties) and ``now=``. Sent by
+``governance.opening.add_proposal``, for proposals opened on the pages, the
+API and by a push to refs/for/ alike.""")
+
+proposal_revised = _signals.signal("proposal-revised", doc="""A proposal has a new revision.
+
+Sender: the project. Carries ``session=``, ``proposal=`` and ``now=``; its
+window restarted and earlier stances are stale.""")
+
+proposal_decided = _signals.signal("proposal-decided", doc="""A proposal was decided.
+
+Sender: the project. Carries ``session=``, ``proposal=`` (status passed,
+blocked or failed, ``outcome`` set) and ``now=``. Sent by the decider in the
+transaction that claims the proposal, once per decision.""")
+
+stance_taken = _signals.signal("stance-taken", doc="""Someone took or changed their stance.
+
+Sender: the project. Carries ``session=``, ``proposal=``, ``stance=`` (the
+Stance row: user, stance, reason) and ``now=``.""")
+
+comment_added = _signals.signal("comment-added", doc="""A comment was added to a proposal.
+
+Sender: the project. Carries ``session=``, ``proposal=``, ``comment=`` (a
+comment on the proposal or on a line of its changes) and ``now=``.""")
+
+membership_requested = _signals.signal("membership-requested", doc="""Someone asked to join.
+
+Sender: the project (consent admission). Carries ``session=``,
+``proposal=`` (the membership proposal), ``user=`` (who asks) and ``now=``;
+``proposal_opened`` is sent for the proposal as well.""")
+
+member_joined = _signals.signal("member-joined", doc="""Someone became a member.
+
+Sender: the project. Carries ``session=``, ``user=`` and ``now=``: at once
+under open admission, or when a membership proposal is carried out.""")
 
 
 def send_after_commit(signal: Signal, session: Session, sender: Any, **data: Any) -> None:

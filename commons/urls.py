@@ -21,7 +21,11 @@ def base_url(config) -> str:
 def absolute_url(endpoint: str, **values) -> str:
     """``url_for(endpoint, **values)`` at the public address. A path prefix
     the server mounts the app under is part of BASE_URL, so it is not
-    repeated."""
+    repeated. Outside a request (a job) it builds the link as a request to
+    BASE_URL would."""
+    if not has_request_context():
+        with current_app.test_request_context("/", base_url=base_url(current_app.config)):
+            return absolute_url(endpoint, **values)
     path = url_for(endpoint, **values)
     root = request.script_root if has_request_context() else ""
     if root and path.startswith(root + "/"):

@@ -1,8 +1,20 @@
 """Pieces every web page shares: the home page and the template helpers."""
 
-from flask import Blueprint, current_app, redirect, url_for
+from datetime import tzinfo
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    has_request_context,
+    render_template,
+    request,
+)
+from flask_login import current_user, login_required
 from markupsafe import Markup
 
+from commons import avatars, clock, front, times
+from commons.extensions import db
 from commons.forms import ConfirmForm
 from commons.markdown import render_markdown
 from commons.urls import absolute_url, base_url
@@ -12,7 +24,32 @@ bp = Blueprint("web", __name__)
 
 @bp.route("/")
 def home():
-    return redirect(url_for("projects.index"))
+    """What commons is, live figures, and the ways in."""
+    return render_template("home.html", figures=front.figures(db.session, clock.now()))
+
+
+@bp.route("/glossary")
+def glossary():
+    """The words commons uses, said plainly; pages link a term to its entry."""
+    return render_template("glossary.html")
+
+
+# Bounded like a proposal's body: a preview never renders more than a form takes.
+PREVIEW_MAX = 20000
+
+
+@bp.post("/preview")
+@login_required
+def preview():
+    """A Markdown field rendered as the page will show it (sanitised by
+    ``render_markdown``); forms.js asks for it. CSRF-checked like any POST."""
+    text = request.form.get("text", "")
+    if len(text) > PREVIEW_MAX:
+        return Response(f"<p>Too long to preview: at most {PREVIEW_MAX} characters.</p>",
+                        status=413, mimetype="text/html")
+    body = render_markdown(text, 2, origin=base_url(current_app.config)) if text.strip() \
+        else "<p>Nothing to preview yet.</p>"
+    return Response(body, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
 
 @bp.app_template_filter("markdown")
@@ -22,7 +59,28 @@ def markdown_filter(text: str, heading_offset: int = 0) -> Markup:
 
 @bp.app_template_filter("datetime")
 def datetime_filter(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
+    """An exact stamp, "2026-12-01 15:30 CET", in the viewer's zone."""
+    return times.exact(value, viewer_zone()) if value else "never"
+
+
+@bp.app_template_filter("when")
+def when_filter(value) -> Markup:
+    """A moment as "in 2 days" or "3 hours ago", the exact time in the
+    viewer's zone as its tooltip, and machine-readable in <time datetime>."""
+    if not value:
+        return Markup("never")
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        times.iso(value), times.exact(value, viewer_zone()), times.relative(value, clock.now()))
+
+
+def viewer_zone() -> tzinfo | None:
+    """The time zone exact times are shown in for this viewer (None: UTC):
+    the one a logged-in person chose in their settings."""
+    # Outside a request (jobs) there is no viewer. Mails never use this
+    # filter's zone: their templates write times out in UTC themselves.
+    if not has_request_context() or not current_user.is_authenticated:
+        return None
+    return times.zone(current_user.time_zone)
 
 
 @bp.after_app_request
@@ -45,6 +103,11 @@ def security_headers(response):
 def template_helpers():
     # Only its CSRF token is rendered: never bind it to what a request sent.
     return {"confirm_form": lambda: ConfirmForm(formdata=None), "absolute_url": absolute_url}
+
+
+# Globals, not context: macros imported without context (the avatar) see them.
+bp.add_app_template_global(avatars.initials, "avatar_initials")
+bp.add_app_template_global(avatars.tone, "avatar_tone")
 
 
 @bp.app_template_filter("duration")

@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from flask_migrate import upgrade
 
 from commons import create_app
 from commons.extensions import db
+from tests.mailbox import SMTPServer, outbox_messages, text_of
 
 TEST_PASSWORD = "correct horse battery staple"
 # Production hashes with scrypt, ~75 ms of CPU per hash or check; the suite
@@ -44,7 +46,8 @@ def database_uri(tmp_path_factory) -> str:
             connection.execute(sa.text("DROP SCHEMA public CASCADE"))
             connection.execute(sa.text("CREATE SCHEMA public"))
         engine.dispose()
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": uri})
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": uri,
+                      "QUEUE_URL": "immediate"})
     with app.app_context():
         upgrade()  # the real migrations, not create_all
         db.engine.dispose()
@@ -78,6 +81,12 @@ def make_app(database_uri, tmp_path):
             "PASSWORD_HASH_METHOD": CHEAP_HASH_METHOD,
             "REPOS_DIR": str(tmp_path / "repos"),
             "EVIDENCE_DIR": str(tmp_path / "evidence"),
+            # Without MAIL_SERVER (the smtp fixture gives one) mails are
+            # written here, never to the checkout's instance folder.
+            "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),
+            # Jobs run where they are enqueued, as before the queue existed;
+            # tests of the queue itself name a real one.
+            "QUEUE_URL": "immediate",
             **overrides,
         }
         app = create_app(config)
@@ -113,6 +122,15 @@ def repos_dir(app) -> Path:
     return Path(app.config["REPOS_DIR"])
 
 
+def worker_decides(app) -> None:
+    """Do now what the worker does at each close: run the governance.sweep
+    job (QUEUE_URL=immediate runs it here, at the app's CLOCK). Tests whose
+    clock jumps past a close call it, as pages and the API never decide."""
+    from commons import jobs
+    with app.app_context():
+        jobs.enqueue("governance.sweep")
+
+
 def _empty_tables() -> None:
     db.session.remove()
     with db.engine.begin() as connection:
@@ -131,19 +149,32 @@ class Browser:
     """Drives the test client the way a person does: open the page, fill in
     the form (its CSRF token included), send it."""
 
-    def __init__(self, client):
+    def __init__(self, client, mailbox: SMTPServer | None = None):
         self.client = client
+        self.mailbox = mailbox  # where its mail arrives (the smtp fixture), else the outbox
 
     def submit(self, page: str, data: dict, action: str | None = None, **kwargs):
         html = self.client.get(page).get_data(as_text=True)
         return self.client.post(action or page, data={"csrf_token": csrf_token(html), **data},
                                 **kwargs)
 
-    def register(self, username="alice", email=None, password=TEST_PASSWORD):
-        return self.submit("/register", {
-            "username": username, "email": email or f"{username}@example.org",
-            "password": password, "confirm": password,
+    def register(self, username="alice", email=None, password=TEST_PASSWORD, confirm=True):
+        """Register; then, as the person would, open the link mailed to the
+        address (*confirm*), so its commits map to them. A registration that
+        is refused mails nothing and confirms nothing."""
+        address = email or f"{username}@example.org"
+        response = self.submit("/register", {
+            "username": username, "email": address, "password": password, "confirm": password,
         })
+        if confirm and response.status_code == 302:
+            self.confirm(address)
+        return response
+
+    def confirm(self, address: str):
+        """Open the newest confirmation link mailed to *address*."""
+        link = confirmation_link(self.client.application, address, self.mailbox)
+        assert link, f"no confirmation link was mailed to {address}"
+        return self.client.get(urlsplit(link).path)
 
     def login(self, login="alice", password=TEST_PASSWORD, next_url=None):
         page = "/login" + (f"?next={next_url}" if next_url else "")
@@ -161,6 +192,33 @@ class Browser:
 
     def button(self, page: str, action: str):
         return self.submit(page, {}, action=action)
+
+
+def mails_to(app, address: str, mailbox: SMTPServer | None = None) -> list[tuple[str, str]]:
+    """(subject, plain text) of every mail sent to *address*, oldest first:
+    from *mailbox* (the smtp fixture) or the app's outbox folder."""
+    messages = mailbox.messages if mailbox is not None else outbox_messages(app)
+    return [(str(m["Subject"]), text_of(m)) for m in messages
+            if str(m["To"]).lower() == address.lower()]
+
+
+# The outbox folder of each live server (start_server writes its mail there),
+# by base URL, so a browser test can open what was mailed.
+SERVER_OUTBOXES: dict[str, Path] = {}
+
+
+def server_confirmation_link(base: str, address: str) -> str | None:
+    """The newest confirmation link the live server at *base* mailed to *address*."""
+    app = type("Outbox", (), {"config": {"MAIL_OUTBOX_DIR": str(SERVER_OUTBOXES[base])}})
+    return confirmation_link(app, address)
+
+
+def confirmation_link(app, address: str, mailbox: SMTPServer | None = None) -> str | None:
+    """The newest confirmation link mailed to *address*, if any."""
+    for _subject, text in reversed(mails_to(app, address, mailbox)):
+        if match := re.search(r"https?://\S+/settings/emails/confirm/\S+", text):
+            return match.group(0)
+    return None
 
 
 @pytest.fixture
@@ -196,6 +254,26 @@ def token_for(client, runner):
 
 
 @pytest.fixture
+def redis_url() -> str:
+    """The Redis the suite may use (.ci/run sets COMMONS_TEST_REDIS_URL);
+    tests that need one say so when it is not set."""
+    url = os.environ.get("COMMONS_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("set COMMONS_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15) to run "
+                    "the tests that need Redis")
+    return url
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on a free port; ``make_app(**smtp.config)`` sends
+    to it, and ``smtp.messages`` holds what arrived (tests/mailbox.py)."""
+    server = SMTPServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def server_env() -> dict:
     """Extra COMMONS_* settings for the live server; override it in a test
     module (or parametrize it) to serve with other settings."""
@@ -203,7 +281,7 @@ def server_env() -> dict:
 
 
 def start_server(database_uri: str, folder: Path, extra_env: dict | None = None,
-                 workers: int = 1, threads: int = 4):
+                 workers: int = 1, threads: int | None = None):
     """commons under gunicorn, as in production, on a free port. Returns the
     process, its base URL and its log file."""
     with socket.socket() as probe:
@@ -214,17 +292,19 @@ def start_server(database_uri: str, folder: Path, extra_env: dict | None = None,
         "COMMONS_SQLALCHEMY_DATABASE_URI": database_uri,
         "COMMONS_REPOS_DIR": str(folder / "repos"),
         "COMMONS_EVIDENCE_DIR": str(folder / "evidence"),
+        "COMMONS_MAIL_OUTBOX_DIR": str(folder / "outbox"),
         "COMMONS_SECRET_KEY": "e2e-secret",
         "COMMONS_PASSWORD_HASH_METHOD": CHEAP_HASH_METHOD,
         "COMMONS_BASE_URL": f"http://127.0.0.1:{port}",  # clone URLs on its pages
+        "COMMONS_QUEUE_URL": "immediate",
         **(extra_env or {}),
     }
     log_path = folder / f"server-{port}.log"
     log = open(log_path, "w")
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--worker-class", "gthread",
-         "--workers", str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{port}",
-         "commons:create_app()"],
+        [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers),
+         *(["--threads", str(threads)] if threads else []),  # else gunicorn.conf.py's
+         "--bind", f"127.0.0.1:{port}", "commons:create_app()"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     log.close()
     base = f"http://127.0.0.1:{port}"
@@ -262,5 +342,7 @@ def live_server(make_app, database_uri, tmp_path, server_env, request):
     extra = {**server_env, **{f"COMMONS_{name}": json.dumps(value)
                               for name, value in (marker.kwargs if marker else {}).items()}}
     server, base, _ = start_server(database_uri, tmp_path, extra)
+    SERVER_OUTBOXES[base] = tmp_path / "outbox"
     yield base
+    SERVER_OUTBOXES.pop(base, None)
     stop_server(server)

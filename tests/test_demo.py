@@ -15,7 +15,8 @@ from commons.extensions import db
 from commons.git.models import Commit
 from commons.git.repositories import repository_path
 from commons.governance.models import Proposal
-from commons.ledger.models import LedgerEntry
+from commons.ledger.models import Input, LedgerEntry
+from commons.ledger.queries import open_clause
 from commons.projects.models import Project
 from tests.conftest import csrf_token
 
@@ -51,6 +52,35 @@ def test_fills_an_empty_database(app, demo, runner):
         result = runner.invoke(args=["ledger", "verify", slug])
         assert result.exit_code == 0, result.output
         assert "chain intact" in result.output
+
+
+def test_both_projects_have_open_needs_and_an_outsider_proposes(app, demo, client, repos_dir):
+    with app.app_context():
+        for slug in SLUGS:
+            project = db.session.scalar(sa.select(Project).where(Project.slug == slug))
+            still_needed = db.session.scalar(sa.select(sa.func.count()).select_from(Input).where(
+                Input.project_id == project.id, open_clause()))
+            assert still_needed >= 2, slug
+        outside = db.session.scalars(sa.select(Proposal).where(
+            Proposal.kind == "merge", Proposal.status == "open")).all()
+        outside = [p for p in outside if p.details.get("source") == "refs/for"]
+        assert len(outside) == 1
+        proposal = outside[0]
+        gus = proposal.author
+        assert gus.username == "gus" and not proposal.project.is_member(gus)
+        assert proposal.title == "Add a maintenance checklist"
+        assert proposal.details["pushed_to"] == "refs/for/main"
+        number, head = proposal.number, proposal.details["head"]
+    kept = subprocess.run(["git", "-C", str(repos_dir / "solar-dryer.git"), "rev-parse",
+                           f"refs/proposals/{number}/head"], check=True, capture_output=True,
+                          text=True).stdout.strip()
+    assert kept == head
+    page = client.get(f"/projects/solar-dryer/proposals/{number}").get_data(as_text=True)
+    assert "refs/for/main" in page and "gus" in page
+    changes = client.get(f"/projects/solar-dryer/proposals/{number}/changes")
+    assert changes.status_code == 200 and b"MAINTENANCE.md" in changes.data
+    needs = client.get("/needs").get_data(as_text=True)
+    assert "Digital thermometer with probe" in needs and "Raspberry Pi 4" in needs
 
 
 def test_the_history_is_real_git(app, demo, repos_dir):

@@ -57,7 +57,10 @@ def test_a_new_project_shows_members_how_to_push_a_change(newcomer, client):
     assert "git push origin my-change" in html  # review: a branch, then a proposal
     assert f'href="{NEW}/proposals/new">propose its merge</a>' in html
     newcomer.logout()
-    assert "git push origin" not in page(client, NEW)
+    # Anyone else is shown the way in that needs no membership: refs/for/.
+    html = page(client, NEW)
+    assert "git push origin my-change" not in html
+    assert "git push origin HEAD:refs/for/main" in html
 
 
 def test_an_empty_repository_shows_how_to_push(emptied, client):

@@ -35,14 +35,15 @@ def test_every_app_made_leaves_one_connection_per_receiver(app, database_uri, tm
     before = {signal.name: list(signal.receivers) for signal in EVERY_SIGNAL}
     assert all(before.values()), "every signal has a receiver"
     create_app({"TESTING": True, "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": database_uri,
-                "REPOS_DIR": str(tmp_path / "more-repos")})
+                "REPOS_DIR": str(tmp_path / "more-repos"), "QUEUE_URL": "immediate"})
     assert {signal.name: list(signal.receivers) for signal in EVERY_SIGNAL} == before
 
 
 @pytest.fixture
 def dryer(app):
     with app.app_context():
-        user = register_user(db.session, "ada", "ada@example.org", "x" * 12, now=app_clock.now())
+        user = register_user(db.session, "ada", "ada@example.org", "x" * 12, now=app_clock.now(),
+                             confirmed_at=app_clock.now())
         project = projects.create_project(db.session, user, projects.NewProject(
             name="Dryer", slug="dryer", license="MIT"), projects.Settings.from_config(app.config),
             now=app_clock.now())

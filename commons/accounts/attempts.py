@@ -5,18 +5,82 @@ Testing the count first and adding to it after the check lets every guess
 that arrives while others are being checked through (the audit saw 34 of
 80 parallel guesses checked under a limit of 10). ``hit()`` increments and
 compares in one step, in memory under a lock and in Redis in one script.
+
+When that storage cannot be reached (Redis down), counting goes on in this
+process's memory, as Flask-Limiter's own fallback does for the other
+limits, and the storage is tried again every RECHECK_SECONDS: logins and
+outside pushes keep working, each process counting its own share.
 """
 
+import logging
 import math
+import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, current_app, request
 from limits import RateLimitItem, parse
-from limits.storage import storage_from_string
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from limits.util import WindowStats
 
 EXTENSION = "commons.password_attempts"
+RECHECK_SECONDS = 10
+log = logging.getLogger(__name__)
+
+
+class FallbackLimiter:
+    """A moving-window limiter on the configured storage that counts in
+    memory while that storage fails, and goes back to it once it answers
+    a health check again. Logs each switch once."""
+
+    def __init__(self, uri: str, options: dict[str, Any] | None = None):
+        # wrap_exceptions: every storage failure is a StorageError, whatever
+        # the client library (redis, valkey, memcached) raises.
+        self.storage = storage_from_string(uri, wrap_exceptions=True, **(options or {}))
+        self.primary = MovingWindowRateLimiter(self.storage)
+        self.fallback = MovingWindowRateLimiter(MemoryStorage())
+        self._down_since: float | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+
+    def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
+        return self._call("hit", item, *identifiers)
+
+    def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
+        return self._call("get_window_stats", item, *identifiers)
+
+    @property
+    def falling_back(self) -> bool:
+        return self._down_since is not None
+
+    def _call(self, name: str, item: RateLimitItem, *identifiers: str):
+        if self._down_since is not None and not self._recovered():
+            return getattr(self.fallback, name)(item, *identifiers)
+        try:
+            return getattr(self.primary, name)(item, *identifiers)
+        except StorageError as error:
+            with self._lock:
+                if self._down_since is None:
+                    self._down_since = self._checked_at = time.monotonic()
+                    log.warning("Rate limit storage unreachable (%s): password attempts and "
+                                "outside pushes are counted in this process's memory until "
+                                "it is back", error.storage_error)
+            return getattr(self.fallback, name)(item, *identifiers)
+
+    def _recovered(self) -> bool:
+        with self._lock:
+            if time.monotonic() - self._checked_at < RECHECK_SECONDS:
+                return False
+            self._checked_at = time.monotonic()
+        if not self.storage.check():
+            return False
+        with self._lock:
+            self._down_since = None
+        log.warning("Rate limit storage recovered: password attempts are counted in it again")
+        return True
 
 
 class TooManyAttempts(Exception):
@@ -30,7 +94,7 @@ class TooManyAttempts(Exception):
 
 @dataclass
 class _Counter:
-    limiter: MovingWindowRateLimiter
+    limiter: FallbackLimiter
     per_client: RateLimitItem
     per_account: RateLimitItem
     prefix: str
@@ -38,15 +102,27 @@ class _Counter:
 
 def init_app(app: Flask) -> None:
     """Open the storage the attempts are counted in (the limiter's)."""
+    _let_the_limiter_be_heard()
     # A moving window: never more than the limit in any minute, even across
     # the edge of a fixed window.
-    storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
     app.extensions[EXTENSION] = _Counter(
-        limiter=MovingWindowRateLimiter(storage),
+        limiter=FallbackLimiter(app.config["RATELIMIT_STORAGE_URI"],
+                                app.config.get("RATELIMIT_STORAGE_OPTIONS")),
         per_client=parse(app.config["LOGIN_RATE_LIMIT"]),
         per_account=parse(app.config["ACCOUNT_LOGIN_RATE_LIMIT"]),
         prefix=app.config.get("RATELIMIT_KEY_PREFIX") or "commons",
     )
+
+
+def _let_the_limiter_be_heard() -> None:
+    # Flask-Limiter gives its logger a NullHandler, which silences its
+    # "storage unreachable - falling back" warning wherever logging is not
+    # configured (gunicorn leaves it so); send it to stderr as Python does
+    # for every other module's warnings then.
+    limiter_log = logging.getLogger("flask-limiter")
+    if not logging.getLogger().handlers and not any(
+            type(handler) is logging.StreamHandler for handler in limiter_log.handlers):
+        limiter_log.addHandler(logging.StreamHandler())
 
 
 def count_password_attempt(account: str) -> None:

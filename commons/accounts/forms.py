@@ -4,6 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from commons import times
+
 
 class RegisterForm(FlaskForm):
     username = StringField(
@@ -59,3 +61,19 @@ class PasswordForm(FlaskForm):
         "Repeat the new password",
         validators=[DataRequired(), EqualTo("new_password", message="The two passwords differ; type them again.")],
     )
+
+
+class TimeZoneForm(FlaskForm):
+    # The service says what is wrong with a name outside the list (a select
+    # refused by WTForms would only say "Not a valid choice").
+    time_zone = SelectField(
+        "Time zone", validate_choice=False, default="UTC",
+        description="Exact times (in tooltips and the journal) are shown in this zone.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zones = list(times.zone_names())
+        # A refused name stays in the select, chosen, beside its error.
+        typed = self.time_zone.data
+        self.time_zone.choices = zones if not typed or typed in zones else [typed[:64], *zones]

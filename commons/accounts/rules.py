@@ -4,6 +4,7 @@ redirect look like, and how tokens are made and recognised."""
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -11,6 +12,11 @@ USERNAME_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,37}[a-z0-9])?")
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 TOKEN_PREFIX = "cmn_"
+# The fewest seconds between two confirmation links to one address, so a
+# button cannot flood someone's mailbox.
+RESEND_INTERVAL = timedelta(minutes=1)
+# Addresses one account may hold, confirmed or not.
+MAX_EMAILS = 20
 
 # Names that would shadow a page or confuse people reading a URL.
 RESERVED_USERNAMES = frozenset(
@@ -73,3 +79,43 @@ def session_expired(logged_in_at: int | None, now: datetime, lifetime: timedelta
     if not isinstance(logged_in_at, int):
         return True
     return now - datetime.fromtimestamp(logged_in_at, UTC) >= lifetime
+
+
+@dataclass(frozen=True)
+class ConfirmationLink:
+    """What a confirmation link names: the address row, its account and the
+    address itself (a row reused for another address must not match)."""
+
+    email_id: int
+    user_id: int
+    address: str
+
+
+def confirmation_data(email_id: int, user_id: int, address: str) -> dict[str, object]:
+    """The payload signed into a confirmation link."""
+    return {"e": email_id, "u": user_id, "a": address}
+
+
+def confirmation_payload(data: object) -> ConfirmationLink | None:
+    """The link a signed payload names, or None if it is not one (signed by
+    this site for something else, or by an older version)."""
+    if not isinstance(data, dict):
+        return None
+    email_id, user_id, address = data.get("e"), data.get("u"), data.get("a")
+    if not (type(email_id) is int and type(user_id) is int and isinstance(address, str)):
+        return None
+    return ConfirmationLink(email_id, user_id, address)
+
+
+def lifetime_words(seconds: int) -> str:
+    """How long a link lasts, as a mail says it: "48 hours", "10 minutes"."""
+    if seconds >= 2 * 3600:
+        return f"{seconds // 3600} hours"
+    minutes = max(1, seconds // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def may_resend(sent_at: datetime, now: datetime) -> bool:
+    """Whether another confirmation link may go to an address whose last one
+    was sent at *sent_at*."""
+    return now - sent_at >= RESEND_INTERVAL

@@ -15,11 +15,18 @@ from flask_login import current_user, login_required, logout_user
 from commons import clock
 from commons.accounts import services
 from commons.accounts.attempts import TooManyAttempts, count_password_attempt
-from commons.accounts.forms import EmailForm, LoginForm, PasswordForm, RegisterForm, TokenForm
+from commons.accounts.forms import (
+    EmailForm,
+    LoginForm,
+    PasswordForm,
+    RegisterForm,
+    TimeZoneForm,
+    TokenForm,
+)
 from commons.accounts.rules import safe_next_url
 from commons.accounts.sessions import start_session
 from commons.extensions import db, limiter, login_manager
-from commons.forms import ConfirmForm, attempt, press_button
+from commons.forms import ConfirmForm, attempt, form_page_on_get, press_button
 
 bp = Blueprint("accounts", __name__)
 
@@ -45,7 +52,11 @@ def register():
         if done.ok:
             user = done.result
             start_session(user)
-            flash(f"Welcome, {user.username}. Create a project or join one.", "success")
+            # The same words whether or not another account holds the
+            # address: its holder is mailed instead, and only they learn of it.
+            flash(f"Welcome, {user.username}. We sent a link to {user.emails[0].address}: "
+                  "open it to confirm the address. Until then commits made with it do not "
+                  "count as yours and it receives no mail.", "success")
             return redirect(safe_next_url(request.args.get("next")) or url_for("projects.index"))
     return render_template("accounts/register.html", form=form), 200 if not form.errors else 422
 
@@ -95,7 +106,8 @@ def settings():
     return _settings_page()
 
 
-@bp.post("/settings/password")
+@bp.route("/settings/password", methods=["GET", "POST"])
+@form_page_on_get("accounts.settings", "#password-heading")
 @login_required
 def change_password():
     form = PasswordForm()
@@ -127,7 +139,8 @@ def end_sessions():
     return redirect(url_for("accounts.settings"))
 
 
-@bp.post("/settings/emails")
+@bp.route("/settings/emails", methods=["GET", "POST"])
+@form_page_on_get("accounts.settings", "#emails-heading")
 @login_required
 def add_email():
     form = EmailForm()
@@ -135,8 +148,8 @@ def add_email():
         done = attempt(lambda: services.add_email(db.session, current_user, form.email.data,
                                                   clock.now()), show_on=form)
         if done.ok:
-            flash(f"Added {done.result.address}. Commits made with it now count as yours.",
-                  "success")
+            flash(f"Added {done.result.address}. We sent a link to it: open it to confirm "
+                  "the address; then commits made with it count as yours.", "success")
             return redirect(url_for("accounts.settings"))
     return _settings_page(email_form=form), 422
 
@@ -149,7 +162,38 @@ def remove_email(email_id: int):
     return redirect(url_for("accounts.settings"))
 
 
-@bp.post("/settings/tokens")
+@bp.post("/settings/emails/<int(max=2147483647):email_id>/resend")
+@login_required
+def resend_confirmation(email_id: int):
+    press_button(lambda: services.resend_confirmation(db.session, current_user, email_id,
+                                                      clock.now()),
+                 lambda email: f"Sent a new link to {email.address}; the earlier ones no "
+                               "longer work.")
+    return redirect(url_for("accounts.settings"))
+
+
+@bp.post("/settings/emails/<int(max=2147483647):email_id>/primary")
+@login_required
+def make_primary(email_id: int):
+    press_button(lambda: services.make_primary(db.session, current_user, email_id),
+                 lambda email: f"Your mail now goes to {email.address}.")
+    return redirect(url_for("accounts.settings"))
+
+
+@bp.get("/settings/emails/confirm/<token>")
+@login_required
+def confirm_email(token: str):
+    """The link mailed to an address. Opening it confirms the address for
+    the account that added it, which must be the one logged in: holding
+    the mailbox alone is not enough to give an address to an account."""
+    email = services.confirm_email(db.session, current_user, token[:2000], clock.now())
+    db.session.commit()
+    flash(f"Confirmed {email.address}. Commits made with it count as yours.", "success")
+    return redirect(url_for("accounts.settings"))
+
+
+@bp.route("/settings/tokens", methods=["GET", "POST"])
+@form_page_on_get("accounts.settings", "#tokens-heading")
 @login_required
 def create_token():
     form = TokenForm()
@@ -171,11 +215,28 @@ def revoke_token(token_id: int):
     return redirect(url_for("accounts.settings"))
 
 
-def _settings_page(email_form=None, token_form=None, new_token=None, password_form=None):
+@bp.route("/settings/time-zone", methods=["GET", "POST"])
+@form_page_on_get("accounts.settings", "#time-zone-heading")
+@login_required
+def set_time_zone():
+    form = TimeZoneForm()
+    if form.validate_on_submit():
+        done = attempt(lambda: services.set_time_zone(db.session, current_user,
+                                                      form.time_zone.data), show_on=form)
+        if done.ok:
+            flash(f"Times are now shown in {done.result}.", "success")
+            return redirect(url_for("accounts.settings"))
+    return _settings_page(zone_form=form), 422
+
+
+def _settings_page(email_form=None, token_form=None, new_token=None, password_form=None,
+                   zone_form=None):
     return render_template(
         "accounts/settings.html",
         email_form=email_form or EmailForm(formdata=None),
         token_form=token_form or TokenForm(formdata=None),
         password_form=password_form or PasswordForm(formdata=None),
+        zone_form=zone_form or TimeZoneForm(formdata=None,
+                                            time_zone=current_user.time_zone or "UTC"),
         new_token=new_token,
     )

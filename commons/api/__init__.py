@@ -4,7 +4,17 @@ the schemas and views (flask-smorest + apispec)."""
 from flask import Flask
 from flask_smorest import Api
 
-from commons.api import contributions, governance, ledger, projects, schemas, tokens
+from commons.api import (
+    contributions,
+    governance,
+    idempotency,
+    ledger,
+    notifications,
+    projects,
+    schemas,
+    search,
+    tokens,
+)
 from commons.api.auth import check_sent_token
 from commons.api.docs import SharedAnswers
 from commons.extensions import csrf
@@ -38,11 +48,14 @@ def init_api(app: Flask) -> CommonsApi:
     api.spec.components.security_scheme(
         "basic", {"type": "http", "scheme": "basic",
                   "description": "Username and password; only to create a token."})
-    for blueprint in (tokens.blp, projects.blp, governance.blp, ledger.blp, contributions.blp):
+    blueprints = [tokens.blp, projects.blp, governance.blp, ledger.blp, contributions.blp,
+                  notifications.blp, search.blp]
+    for blueprint in blueprints:
         # Bearer tokens and Basic auth, never cookies: nothing to forge.
         csrf.exempt(blueprint)
         # On the app, keyed by blueprint: the blueprints are module-level and
         # shared by every app a process (or the test suite) creates.
         app.before_request_funcs.setdefault(blueprint.name, []).append(check_sent_token)
         api.register_blueprint(blueprint, url_prefix="/api/v1")
+    idempotency.init_app(app, blueprints)  # after check_sent_token: keys are per account
     return api

@@ -15,7 +15,6 @@ from commons.api.docs import refuses
 from commons.contributions import exports, rules, services
 from commons.extensions import db
 from commons.git.repositories import repository_path
-from commons.governance.on_read import decide_due_for
 from commons.problems import NotFound
 from commons.projects import services as projects
 
@@ -28,7 +27,6 @@ BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 def _project(slug: str):
     project = projects.get_project(db.session, slug, with_members=False)
-    decide_due_for(project)
     return project
 
 
@@ -92,7 +90,6 @@ def add_credit(body, slug: str):
     """Credit someone (members only) with a contribution of an All
     Contributors kind and a link to the evidence."""
     project = projects.get_project(db.session, slug)
-    decide_due_for(project)
     credit = services.credit(db.session, project, require_api_user(), body["username"],
                              body["kind"], body["evidence_url"], body["note"], body["date"],
                              now=clock.now())

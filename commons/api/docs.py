@@ -35,9 +35,11 @@ class SharedAnswers(BasePlugin):
     where a body is read."""
 
     def operation_helper(self, path=None, operations=None, **kwargs):
-        for operation in (operations or {}).values():
+        for method, operation in (operations or {}).items():
             if not isinstance(operation, dict):
                 continue
+            if method == "post" and not (path or "").endswith("/tokens"):
+                _document_idempotency(operation)
             responses = operation.setdefault("responses", {})
             statuses = [400, 401]
             if "{" in (path or ""):
@@ -46,6 +48,30 @@ class SharedAnswers(BasePlugin):
                 statuses += [413, 422]
             for status in statuses:
                 responses.setdefault(str(status), _answer(status, SHARED[status]))
+
+
+def _document_idempotency(operation: dict) -> None:
+    """Every POST but creating a token takes an Idempotency-Key
+    (commons.api.idempotency), and may answer 400, 409 and 422 for it."""
+    operation.setdefault("parameters", []).append({
+        "name": "Idempotency-Key", "in": "header", "required": False,
+        "description": "Any string of 1 to 255 visible ASCII characters (a random UUID), new "
+                       "for each request. Sent again with the same request within 24 hours, "
+                       "it gets the first answer again (marked `Idempotent-Replayed: true`) "
+                       "and nothing is done twice.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255,
+                   "pattern": "^[!-~]([ -~]*[!-~])?$"}})
+    responses = operation.setdefault("responses", {})
+    for status, why in ((400, "The Idempotency-Key is not 1 to 255 visible ASCII characters."),
+                        (409, "A request with this Idempotency-Key is still being carried "
+                              "out (retry after Retry-After seconds), or was carried out and "
+                              "its answer lost."),
+                        (422, "This Idempotency-Key was sent before with another request.")):
+        if str(status) in responses:
+            described = responses[str(status)]["description"]
+            responses[str(status)]["description"] = f"{described} {why}"
+        else:
+            responses[str(status)] = _answer(status, why)
 
 
 def refuses(*statuses: int):

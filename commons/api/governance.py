@@ -1,4 +1,5 @@
-"""Proposals and stances in the API. Reading decides what is due first."""
+"""Proposals and stances in the API. Reads never decide: a proposal past
+its close that the worker has not decided yet says `being_carried_out`."""
 
 from flask import current_app
 from flask_smorest import Blueprint
@@ -8,10 +9,9 @@ from commons.api import schemas
 from commons.api.auth import require_api_user, token_required
 from commons.api.docs import refuses
 from commons.extensions import db
-from commons.governance import line_comments, line_rules, services
+from commons.governance import line_comments, line_rules, notices, rules, services
 from commons.governance.line_comments import Place
 from commons.governance.line_objections import object_citing_lines
-from commons.governance.on_read import decide_due_for
 from commons.problems import Invalid
 from commons.projects import services as projects
 from commons.urls import absolute_url
@@ -28,7 +28,6 @@ def _settings() -> services.Settings:
 def list_proposals(slug: str):
     """The project's proposals, newest first."""
     project = projects.get_project(db.session, slug)
-    decide_due_for(project)
     return [proposal_json(p, full=False) for p in services.list_proposals(db.session, project)]
 
 
@@ -58,7 +57,6 @@ def open_proposal(body, slug: str):
 def get_proposal(slug: str, number: int):
     """A proposal with its stances, the parties it affects and its outcome."""
     project = projects.get_project(db.session, slug)
-    decide_due_for(project)
     return proposal_json(services.get_proposal(db.session, project, number))
 
 
@@ -71,7 +69,6 @@ def get_proposal(slug: str, number: int):
 def take_stance(body, slug: str, number: int):
     """Support, abstain or object (an objection needs a reason)."""
     project = projects.get_project(db.session, slug)
-    decide_due_for(project)
     proposal = services.get_proposal(db.session, project, number)
     if body["lines"]:
         if body["stance"] != "object":
@@ -102,7 +99,6 @@ def add_comment(body, slug: str, number: int):
     line of a merge proposal's diff (422 for a line outside the diff, a head
     the proposal no longer pins, an empty or oversized body)."""
     project = projects.get_project(db.session, slug)
-    decide_due_for(project)
     proposal = services.get_proposal(db.session, project, number)
     user = require_api_user()
     place = [key for key in ("path", "side", "line", "head") if key in body]
@@ -143,7 +139,6 @@ def comment_json(comment) -> dict:
 def withdraw_stance(slug: str, number: int):
     """Withdraw your own stance."""
     project = projects.get_project(db.session, slug)
-    decide_due_for(project)
     proposal = services.get_proposal(db.session, project, number)
     services.withdraw_stance(db.session, proposal, require_api_user(), clock.now())
     db.session.commit()
@@ -154,6 +149,8 @@ def proposal_json(proposal, full: bool = True) -> dict:
         "number": proposal.number, "kind": proposal.kind, "title": proposal.title,
         "body": proposal.body, "author": proposal.author.username if proposal.author else None,
         "status": proposal.status, "voting": proposal.voting, "revision": proposal.revision,
+        "being_carried_out": rules.being_carried_out(proposal.status, proposal.closes_at,
+                                                     clock.now()),
         "opened_at": proposal.opened_at, "closes_at": proposal.closes_at,
         "decided_at": proposal.decided_at, "details": proposal.details,
         "outcome": proposal.outcome, "result": proposal.result,
@@ -165,12 +162,23 @@ def proposal_json(proposal, full: bool = True) -> dict:
         data.update(
             tally={"support": tally.supports, "abstain": tally.abstentions,
                    "object": tally.objections},
-            stances=[_stance_json(s, proposal) for s in proposal.stances],
+            stances=[_stance_json(s, proposal) for s in proposal.stances]
+            + [_outside_stance_json(s, proposal) for s in proposal.outside_stances],
+            # Notice gates silence (governance.notices): who was told, when.
+            notices=[party.as_json() for party in notices.parties(db.session, proposal)],
+            waiting_for_notice=notices.pending(db.session, proposal),
             affected=[{"username": a.user.username if a.user else None, "name": a.name,
                        "reason": a.reason, "weight": a.weight} for a in proposal.affected],
             affected_complete=proposal.affected_complete,
             comments=[comment_json(c) for c in proposal.comments])
     return data
+
+
+def _outside_stance_json(stance, proposal) -> dict:
+    """A stance taken without an account: by name, never by address."""
+    return {"username": None, "name": stance.name, "account": False, "stance": stance.stance,
+            "reason": stance.reason, "revision": stance.revision,
+            "stale": stance.revision != proposal.revision, "taken_at": stance.taken_at}
 
 
 def _stance_json(stance, proposal) -> dict:

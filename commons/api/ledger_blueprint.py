@@ -8,7 +8,6 @@ from flask_smorest import Blueprint
 from commons.extensions import db
 from commons.governance import rules as governance_rules
 from commons.governance.models import Proposal
-from commons.governance.on_read import decide_due_for
 from commons.ledger import exports, services
 from commons.ledger.models import Input
 from commons.projects import services as projects
@@ -25,9 +24,8 @@ SEQ = "<int(max=2147483647):seq>"
 
 
 def load_project(slug: str, members: bool = False) -> Project:
-    """The project, its due proposals decided first (reads and writes alike)."""
+    """The project (its due proposals are decided by the worker, never here)."""
     project = projects.get_project(db.session, slug, with_members=members)
-    decide_due_for(project)
     return project
 
 

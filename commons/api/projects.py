@@ -9,7 +9,6 @@ from commons.api.auth import require_api_user, token_required
 from commons.api.docs import refuses
 from commons.extensions import db
 from commons.governance import services as governance
-from commons.governance.on_read import decide_due_for
 from commons.money import parse_amount
 from commons.problems import Invalid
 from commons.projects import joining, services
@@ -51,6 +50,7 @@ def create_project(body):
         description=body["description"], admission=policy.get("admission"),
         push=policy.get("push"), review_window=policy.get("review_window"),
         approval_threshold=threshold, outside=policy.get("outside"),
+        notify_outside_authors=bool(policy.get("notify_outside_authors", False)),
     ), settings, now=clock.now())
     db.session.commit()
     return project_json(project)
@@ -60,7 +60,6 @@ def create_project(body):
 @blp.response(200, schemas.Project)
 def get_project(slug: str):
     """One project with its members and policy."""
-    decide_due_for(services.get_project(db.session, slug, with_members=False))
     return project_json(services.get_project(db.session, slug))
 
 
@@ -115,5 +114,6 @@ def project_json(project: Project) -> dict:
             "approval_threshold": {"amount": str(policy.approval_threshold.amount),
                                    "currency": policy.approval_threshold.currency},
             "outside": policy.outside,
+            "notify_outside_authors": policy.notify_outside_authors,
         },
     }

@@ -49,6 +49,10 @@ class PolicyBody(Schema):
     outside = fields.String(validate=validate.OneOf(["accept", "refuse"]), metadata={
         "description": "accept: anyone logged in may propose through refs/for/; "
                        "refuse: only members may"})
+    notify_outside_authors = fields.Boolean(metadata={
+        "description": "true: proposals mail the affected people who have no account (commit "
+                       "authors), so their silence counts only once they were told; a licence "
+                       "change always does. Changed by a policy proposal."})
 
 
 class ProjectCreate(Schema):
@@ -144,12 +148,24 @@ class CommentOut(Schema):
 
 
 class StanceOut(Schema):
-    username = fields.String()
+    username = fields.String(allow_none=True, metadata={
+        "description": "null for a stance taken without an account (see name)"})
+    name = fields.String(metadata={"description": "only on a stance taken without an account"})
+    account = fields.Boolean(metadata={"description": "false on a stance taken without an "
+                                                      "account, through a notice mail's link"})
     stance = fields.String()
     reason = fields.String()
     revision = fields.Integer()
     stale = fields.Boolean()
     taken_at = fields.DateTime()
+
+
+class NoticeOut(Schema):
+    name = fields.String()
+    account = fields.Boolean()
+    notified_at = fields.DateTime(allow_none=True)
+    undeliverable = fields.String(allow_none=True)
+    stance = fields.String(allow_none=True)
 
 
 class AffectedOut(Schema):
@@ -166,6 +182,9 @@ class ProposalOut(Schema):
     body = fields.String()
     author = fields.String(allow_none=True)
     status = fields.String()
+    being_carried_out = fields.Boolean(metadata={
+        "description": "true while status is still open after closes_at: the decision is "
+                       "being carried out by the worker, and status changes in seconds"})
     voting = fields.String()
     revision = fields.Integer()
     opened_at = fields.DateTime()
@@ -180,6 +199,11 @@ class ProposalOut(Schema):
     affected = fields.List(fields.Nested(AffectedOut))
     affected_complete = fields.Boolean()
     comments = fields.List(fields.Nested(CommentOut))
+    notices = fields.List(fields.Nested(NoticeOut), metadata={
+        "description": "everyone with standing: when they were told (notified_at), or why "
+                       "they could not be (undeliverable), and their stance on this revision"})
+    waiting_for_notice = fields.Integer(metadata={
+        "description": "notices not sent yet: silence cannot count until they are"})
 
 
 # ---------------------------------------------------------------- ledger

@@ -98,6 +98,12 @@ def shares(people: list[tuple[str, dict[str, Decimal]]], categories: list[str]) 
 
 # ---------------------------------------------------------------- activity
 
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+               "Dec")
+PLOT_X = 10.0   # per cent: where the columns start; the y axis' figures are left of it
+X_AXIS = 34     # px under the last band: month names, and the year under January
+
+
 @dataclass(frozen=True)
 class Column:
     label: str     # "2026-11"
@@ -108,6 +114,23 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Tick:
+    """A figure on a band's y axis: *value* written at the height *y*."""
+
+    value: Decimal
+    y: int
+
+
+@dataclass(frozen=True)
+class MonthLabel:
+    """A month named under the x axis, centred on its column."""
+
+    x: float       # per cent
+    name: str      # "Nov"
+    year: str      # "2026" under January and the first month named, else ""
+
+
+@dataclass(frozen=True)
 class Series:
     title: str
     unit: str
@@ -115,6 +138,7 @@ class Series:
     columns: tuple[Column, ...]
     top: int       # px, where this series' band starts
     peak: Decimal
+    ticks: tuple[Tick, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,18 +148,54 @@ class Activity:
     height: int
     column_width: float  # per cent
     band: int = 60       # px, the tallest column
+    plot_x: float = PLOT_X
+    labels: tuple[MonthLabel, ...] = ()
+    axis_y: int = 0      # px: the baseline of the last band, where month names hang
 
     @property
     def empty(self) -> bool:
         return all(column.value == 0 for series in self.series for column in series.columns)
 
 
+def month_labels(months: list[str], plot_x: float = PLOT_X) -> tuple[MonthLabel, ...]:
+    """Names under the x axis: every month up to 6, else every other one,
+    always the latest; the year under the first name and under January."""
+    if not months:
+        return ()
+    width = (100 - plot_x) / len(months)
+    step = 1 if len(months) <= 6 else 2
+    last = len(months) - 1
+    shown = [index for index in range(len(months)) if (last - index) % step == 0]
+    labels = []
+    for order, index in enumerate(shown):
+        year, _, month = months[index].partition("-")
+        name = MONTH_NAMES[int(month) - 1] if month.isdigit() and 1 <= int(month) <= 12 \
+            else months[index]
+        labels.append(MonthLabel(round(plot_x + (index + 0.5) * width, 3), name,
+                                 year if order == 0 or month == "01" else ""))
+    return tuple(labels)
+
+
+def y_ticks(peak: Decimal, top: int, band: int) -> tuple[Tick, ...]:
+    """The y axis of one band: 0 at its baseline, the peak at its top, and
+    half the peak between when that is a whole number."""
+    if peak <= 0:
+        return (Tick(Decimal(0), top + band),)
+    ticks = [Tick(Decimal(0), top + band)]
+    half = peak / 2
+    if half == half.to_integral_value() and half > 0:
+        ticks.append(Tick(half, top + band // 2))
+    ticks.append(Tick(peak, top))
+    return tuple(ticks)
+
+
 def activity(months: list[str], rows: list[tuple[str, str, str, list[Decimal]]]) -> Activity:
     """Small multiples: one band of monthly columns per series (title, unit,
     colour, values), each scaled to its own peak, since commits and hours
-    are not the same thing."""
+    are not the same thing; each band has its own y axis (0 and its peak),
+    and the months are named under the last one."""
     band, gap, label = 60, 34, 18
-    width = 100 / max(len(months), 1)
+    width = (100 - PLOT_X) / max(len(months), 1)
     series = []
     top = label
     for title, unit, colour, values in rows:
@@ -145,8 +205,11 @@ def activity(months: list[str], rows: list[tuple[str, str, str, list[Decimal]]])
             height = int(round(float(value / peak) * band)) if peak else 0
             if value > 0:
                 height = max(height, 2)  # a month with anything shows
-            columns.append(Column(month, value, round(index * width, 3), height,
-                                  top + band - height))
-        series.append(Series(title, unit, colour, tuple(columns), top, peak))
+            columns.append(Column(month, value, round(PLOT_X + index * width + width * 0.1, 3),
+                                  height, top + band - height))
+        series.append(Series(title, unit, colour, tuple(columns), top, peak,
+                             y_ticks(peak, top, band)))
         top += band + gap
-    return Activity(tuple(series), tuple(months), top - gap + 22, round(width * 0.8, 3))
+    axis_y = top - gap
+    return Activity(tuple(series), tuple(months), axis_y + X_AXIS, round(width * 0.8, 3),
+                    labels=month_labels(months), axis_y=axis_y)

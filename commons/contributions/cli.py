@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from commons import jobs
 from commons.contributions import services
 from commons.extensions import db
 from commons.git.repositories import repository_path
@@ -17,7 +18,9 @@ contributions = AppGroup("contributions", help="Contributor records.")
 
 @contributions.command("reindex")
 @click.argument("slug")
-def reindex(slug: str) -> None:
+@click.option("--in-background", is_flag=True,
+              help="Put it on the job queue for a worker, and return at once.")
+def reindex(slug: str, in_background: bool) -> None:
     """Rebuild SLUG's git-derived records from its repository (every branch
     and tag), and its deliveries from the ledger's journal. Pushes keep the
     records up to date; this is for histories that arrived another way. It
@@ -27,6 +30,11 @@ def reindex(slug: str) -> None:
         project = projects.get_project(db.session, slug, with_members=False)
     except NotFound as error:
         raise click.ClickException(error.message) from None
+    if in_background:
+        jobs.enqueue("contributions.reindex", slug=project.slug)
+        click.echo(f"{slug}: reindexing is on the job queue; `flask --app commons jobs "
+                   "status` shows what waits.")
+        return
     path = repository_path(current_app.config["REPOS_DIR"], slug)
     bar = None
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from commons.accounts.models import Email
+from commons.accounts import services as accounts
 from commons.contributions import rules
 from commons.contributions.models import MailmapAddress
 from commons.git import runner
@@ -18,8 +18,6 @@ from commons.projects.models import Project  # before governance's models, which
 # isort: split
 from commons.governance import rules as governance_rules
 from commons.governance.models import Proposal
-
-_CHUNK = 500
 
 
 def read_mailmap(path: Path, branch: str) -> rules.Mailmap:
@@ -72,13 +70,8 @@ def refresh_addresses(session: Session, project: Project, path: Path) -> None:
 
 
 def owners_of(session: Session, addresses: set[str]) -> dict[str, int]:
-    """Which account holds each address."""
-    ordered = sorted(addresses)
-    owners: dict[str, int] = {}
-    for start in range(0, len(ordered), _CHUNK):
-        owners.update(session.execute(sa.select(Email.address, Email.user_id).where(
-            Email.address.in_(ordered[start:start + _CHUNK]))).all())
-    return owners
+    """Which account holds each address (confirmed addresses only)."""
+    return accounts.owners_of(session, addresses)
 
 
 def trusted_mailmap(session: Session, project: Project, path: Path) -> rules.Mailmap:

@@ -11,6 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from commons.accounts import services as accounts
 from commons.accounts.models import Email, User
 from commons.contributions import rules
 from commons.contributions.identities import trusted_mailmap
@@ -96,8 +97,9 @@ def _git_dimensions(session: Session, project: Project, path: Path, start: date 
             sa.func.max(GitDay.last_at).label("last_at"),
         ).where(GitDay.project_id == project.id, GitDay.day >= start) \
             .group_by(GitDay.email, GitDay.name).subquery()
+    # Only a confirmed address maps commits to its holder.
     rows = session.execute(sa.select(tally, Email.user_id).outerjoin(
-        Email, Email.address == tally.c.email)).all()
+        Email, sa.and_(Email.address == tally.c.email, Email.confirmed))).all()
     if not rows:
         return
     mailmap = trusted_mailmap(session, project, path)
@@ -136,13 +138,8 @@ def _aware(value):
 
 
 def owners_of(session: Session, emails: Iterable[str]) -> dict[str, int]:
-    """Which account holds each address."""
-    emails = sorted(emails)
-    owners: dict[str, int] = {}
-    for start in range(0, len(emails), CHUNK):
-        owners.update(session.execute(sa.select(Email.address, Email.user_id).where(
-            Email.address.in_(emails[start:start + CHUNK]))).all())
-    return owners
+    """Which account holds each address (confirmed addresses only)."""
+    return accounts.owners_of(session, emails)
 
 
 def _governance_dimensions(session: Session, project: Project, start: date | None, person,
@@ -210,7 +207,7 @@ def _ledger_dimensions(session: Session, project: Project, start: date | None, p
 def profile(session: Session, user: User, repos_dir: Path, period: str,
             today: date) -> list[tuple[Project, rules.Record]]:
     """*user*'s record in every project they contributed to, or belong to."""
-    emails = [email.address for email in user.emails]
+    emails = [email.address for email in user.emails if email.confirmed]
     candidates: set[int] = set(session.scalars(
         sa.select(Membership.project_id).where(Membership.user_id == user.id,
                                                Membership.status == Membership.MEMBER)))

@@ -24,9 +24,8 @@ from commons.accounts import services as accounts
 from commons.contributions import chart, exports, rules, services
 from commons.contributions.forms import CreditForm
 from commons.extensions import db
-from commons.forms import ConfirmForm, attempt, press_button
+from commons.forms import ConfirmForm, attempt, form_page_on_get, press_button
 from commons.git.repositories import repository_path
-from commons.governance.on_read import decide_due_for
 from commons.ledger.rules import WORK_CATEGORIES
 from commons.problems import Invalid, NotFound, Problem
 from commons.projects import services as projects
@@ -42,7 +41,6 @@ def _project(slug: str):
         project = projects.get_project(db.session, slug, with_members=False)
     except NotFound as problem:
         abort(404, description=problem.message)
-    decide_due_for(project)
     return project
 
 
@@ -104,7 +102,8 @@ def _contributors_page(project, form: CreditForm, problem: Problem | None):
         period_endpoint="contributions.contributors"), status
 
 
-@bp.post("/projects/<slug>/contributors/credits")
+@bp.route("/projects/<slug>/contributors/credits", methods=["GET", "POST"])
+@form_page_on_get("contributions.contributors", "#credits")
 def add_credit(slug: str):
     project = _project(slug)
     if not current_user.is_authenticated:

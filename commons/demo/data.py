@@ -151,6 +151,21 @@ SOLAR_TRAYS = [
     Change("elif", 2.2, "Add the tray drawing", {"trays/tray.svg": TRAY_SVG}),
 ]
 
+# Gus is not a member of the solar dryer: he proposes this from outside,
+# as `git push <url> HEAD:refs/for/main` does.
+MAINTENANCE = """\
+# Looking after the dryer
+
+- Before each season: tighten the frame screws, check the glazing seals.
+- After each batch: brush the trays, wash them in warm water, dry in the sun.
+- Every year: repaint the absorber if the black has faded to grey.
+"""
+
+SOLAR_OUTSIDE = Change(
+    "gus", 0.8, "Add a maintenance checklist\n\n"
+    "We built one from your plans at the allotment; this is what we learnt keeping it "
+    "working through a season.", {"MAINTENANCE.md": MAINTENANCE})
+
 SCHEMA = """\
 -- The seed library catalogue. SQLite or PostgreSQL.
 CREATE TABLE variety (

@@ -61,6 +61,17 @@ class Clone:
         self._git("push", "--quiet", "origin", f"HEAD:{ref}")
         return RefUpdate(old, self._git("rev-parse", "HEAD"), ref)
 
+    def push_to(self, ref: str) -> str:
+        """Push HEAD to *ref* of the bare repository (any ref, not only a
+        branch: an outside proposal's commits travel under their own);
+        return the commit id pushed."""
+        self._git("push", "--quiet", "--force", "origin", f"HEAD:{ref}")
+        return self._git("rev-parse", "HEAD")
+
+    def drop_ref(self, ref: str) -> None:
+        """Delete *ref* from the bare repository."""
+        self._git("update-ref", "-d", ref, cwd=self.bare)
+
     def _git(self, *args: str, cwd: Path | None = None, extra: dict | None = None,
              check: bool = True) -> str:
         result = subprocess.run(["git", *args], cwd=cwd or self.path, capture_output=True,

@@ -80,9 +80,11 @@ class Demo:
 
     def register_people(self) -> None:
         for offset, person in enumerate(data.PEOPLE):
-            # The people arrived before their projects.
+            # The people arrived before their projects. Their addresses are
+            # made up and confirmed at once: the demo vouches for them.
+            joined = self.ago(31 - offset * 0.1)
             user = accounts.register_user(self.session, person.username, person.email,
-                                          data.PASSWORD, self.ago(31 - offset * 0.1))
+                                          data.PASSWORD, joined, confirmed_at=joined)
             self.users[person.username] = user
         self.session.commit()  # pushes commit; the accounts they name must exist first
 
@@ -122,6 +124,23 @@ class Demo:
                reason: str = "") -> None:
         governance.take_stance(self.session, proposal, self.users[username], stance, reason,
                                now=self.ago(days_ago))
+
+    def propose_from_outside(self, project: Project, clone: Clone, username: str,
+                             change: data.Change, target: str) -> Proposal:
+        """What ``git push <url> HEAD:refs/for/<target>`` by someone who is
+        not a member does (``commons.git.outside``): the commits land under
+        a private ref, the proposal opens with the head commit's message as
+        its title, and the commits move to ``refs/proposals/<n>/head``."""
+        clone.start_branch(f"outside-{username}", base=target)
+        clone.commit(change, self.people, self.now)
+        incoming = f"refs/commons/incoming/demo-{username}"
+        head = clone.push_to(incoming)
+        proposed = governance.propose_from_outside(
+            self.session, project, self.users[username], target, "", head, change.message,
+            self.governance, now=self.ago(change.days_ago - 0.05))
+        clone.push_to(governance.proposal_ref(proposed.proposal.number))
+        clone.drop_ref(incoming)
+        return proposed.proposal
 
     def decide(self, project: Project, days_ago: float) -> None:
         self.session.flush()
@@ -235,6 +254,18 @@ class Demo:
                              "Five trays in hardwood frames, with a drawing. Uses the mesh "
                              "the project approved.", {"branch": "tray-mesh"}, 0.2)
         self.stance(trays, "ada", "support", 0.1)
+
+        # Still open: what the next build needs.
+        thermometers = self.need(
+            project, "dmitri", 3, title="Digital thermometer with probe", kind="equipment",
+            quantity="2", unit="piece", unit_cost="12.00", currency="EUR",
+            description="One in the cabinet, one at the top vent, to log a humid week.")
+        ledger.pledge(self.session, project, self.users["bruno"], thermometers, "1",
+                      "I have a spare one at home.", now=self.ago(2.5))
+        self.need(project, "chiara", 2, title="Hardwood strip 20 x 20 mm", kind="material",
+                  quantity="12", unit="m", unit_cost="1.80", currency="EUR",
+                  description="Frames for the five trays (trays/README.md).")
+        self.propose_from_outside(project, clone, "gus", data.SOLAR_OUTSIDE, "main")
 
         self.credit(project, "ada", "chiara", "design", self.url(project, "/tree/main/design"),
                     "The collector design and the FreeCAD model.", 20)

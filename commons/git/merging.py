@@ -17,7 +17,7 @@ from pathlib import Path
 
 from commons.git import runner
 from commons.git.diff_rules import decode, unquote
-from commons.git.repositories import Identity
+from commons.git.repositories import LOG_ALL_REF_UPDATES, Identity, mover_env
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
 COMMONS = Identity("commons", "noreply@commons.invalid")
@@ -73,6 +73,14 @@ def _commit_env(author: Identity, committer: Identity, when: datetime) -> dict:
             "GIT_COMMITTER_EMAIL": committer.email, "GIT_COMMITTER_DATE": stamp}
 
 
+def _move(path: Path, ref: str, new: str, old: str) -> bool:
+    """Move *ref* from *old* to *new*; False if it no longer holds *old*.
+    The reflog entry names the platform as the mover, so the reconciler
+    records the move as a push by no one (commons.git.reconcile)."""
+    return _git(path, *LOG_ALL_REF_UPDATES, "update-ref", "-m", "commons: decision", ref, new,
+                old, env=mover_env(None, "commons"), ok=(0, 1, 128)).returncode == 0
+
+
 def merge(path: Path, target: str, pinned: str, message: str, author: Identity,
           when: datetime, attempts: int = 3, *, committer: Identity = COMMONS) -> MergeResult:
     """Merge exactly *pinned* into branch *target* with a merge commit whose
@@ -93,8 +101,7 @@ def merge(path: Path, target: str, pinned: str, message: str, author: Identity,
         commit = _git(path, "commit-tree", lines[0], "-p", head, "-p", pinned, "-F", "-",
                       input=message.encode(), env=_commit_env(author, committer, when)
                       ).stdout.decode().strip()
-        moved = _git(path, "update-ref", f"refs/heads/{target}", commit, head, ok=(0, 1, 128))
-        if moved.returncode == 0:
+        if _move(path, f"refs/heads/{target}", commit, head):
             return MergeResult(commit)
         # Someone pushed meanwhile: merge again onto the new tip.
     raise ChangeError(f"{target} kept moving while the merge was being made; try again")
@@ -120,8 +127,7 @@ def replace_file(path: Path, branch: str, name: str, content: bytes, message: st
         tree = _git(path, "mktree", "-z", input=b"\0".join(kept) + b"\0").stdout.decode().strip()
         commit = _git(path, "commit-tree", tree, "-p", head, "-F", "-", input=message.encode(),
                       env=_commit_env(author, committer, when)).stdout.decode().strip()
-        if _git(path, "update-ref", f"refs/heads/{branch}", commit, head,
-                ok=(0, 1, 128)).returncode == 0:
+        if _move(path, f"refs/heads/{branch}", commit, head):
             return commit
     raise ChangeError(f"{branch} kept moving while the change was being made; try again")
 

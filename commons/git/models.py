@@ -13,6 +13,10 @@ from commons.types import UTCDateTime
 
 class Push(db.Model):
     __tablename__ = "pushes"
+    # One record per group of reflog entries (commons.git.reconcile), however
+    # often or concurrently the reconciler runs. NULL for records made
+    # without a reflog (the demo, tests); NULLs never collide.
+    __table_args__ = (sa.UniqueConstraint("project_id", "reflog_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(
@@ -22,12 +26,27 @@ class Push(db.Model):
     # Set once the commits the push brought are indexed; empty while that
     # runs, or if it failed (the next push that builds on them indexes them).
     indexed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The nonce the reflog entries of this push share (or a digest of the
+    # entry, for a ref moved outside the platform).
+    reflog_key: Mapped[str | None] = mapped_column(sa.String(64))
 
     user: Mapped[User | None] = relationship()
     ref_updates: Mapped[list["PushedRef"]] = relationship(
         back_populates="push", order_by="PushedRef.id", cascade="all, delete-orphan")
     commits: Mapped[list["PushCommit"]] = relationship(
         order_by="PushCommit.id", cascade="all, delete-orphan")
+
+
+class ReflogWatermark(db.Model):
+    """How far the reconciler has read a project's reflogs: git's own
+    timestamp (seconds) of the newest entry recorded. It rereads from a
+    little before it (COMMONS_GIT_RECONCILE_SLACK)."""
+
+    __tablename__ = "reflog_watermarks"
+
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    seen_through: Mapped[int] = mapped_column(sa.BigInteger)
 
 
 class PushedRef(db.Model):

@@ -18,11 +18,11 @@ from pathlib import Path
 from flask import Flask, current_app
 from limits import parse
 
-from commons import clock
+from commons import clock, jobs
 from commons.accounts import attempts
 from commons.accounts.models import User
 from commons.extensions import db
-from commons.git import merging, pushes, reading, rules, runner
+from commons.git import merging, reading, rules, runner
 from commons.git.pktline import (
     BAND_DATA,
     MalformedPacket,
@@ -33,6 +33,7 @@ from commons.git.pktline import (
     receive_pack_answer,
     status_report,
 )
+from commons.git.repositories import LOG_ALL_REF_UPDATES, mover_env
 from commons.git.transport import INCOMING
 from commons.governance import services as governance
 from commons.problems import Problem
@@ -215,19 +216,20 @@ class OutsidePush:
                                             "Nothing was proposed."]
         proposal = proposed.proposal
         kept = governance.proposal_ref(proposal.number)
-        old = _resolve(path, kept) or "0" * len(landed)
-        runner.run(path, "update-ref", kept, landed)
+        moved = _resolve(path, kept) != landed
+        if moved:
+            # Its reflog entry names the pusher: the reconciler records the push.
+            runner.run(path, *LOG_ALL_REF_UPDATES, "update-ref", "-m", "commons: proposal",
+                       kept, landed, env=mover_env(user.id, user.username))
         number, revision, url = proposal.number, proposal.revision, \
             settings.proposal_url(project, proposal)
         db.session.commit()  # the project lock goes with it
-        if old != landed:
+        if moved:
             try:
-                pushes.record_push(db.session, project, user, [RefUpdate(old, landed, kept)],
-                                   path, now)
+                jobs.enqueue("git.reconcile", project_id=self.project_id)
             except Exception:
-                db.session.rollback()
-                log.exception("recording the push behind proposal #%s of project %s failed; "
-                              "its commits are indexed with the next push", number,
+                log.exception("could not enqueue recording the push behind proposal #%s of "
+                              "project %s; the periodic reconciliation records it", number,
                               self.project_id)
         what = ("is open" if proposed.opened else
                 f"is revised (revision {revision})" if proposed.revised else

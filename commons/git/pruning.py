@@ -6,12 +6,19 @@ pages show any commit in the repository, so removing the objects is the only
 way to stop serving them. Commits an open proposal pins are kept by refs
 under ``refs/commons/pinned/``, which the transport hides from clients."""
 
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
 from commons.git import reading, runner
+from commons.git.repositories import repository_path
+from commons.governance.queries import pinned_commits
+from commons.projects.models import Project
 
 PINNED = "refs/commons/pinned/"
 
@@ -48,6 +55,22 @@ def prune(path: Path, cutoff: datetime, keep: Iterable[str] = ()) -> Pruned:
     _git(path, "-c", f"gc.reflogExpireUnreachable={entries_before}", "gc", "--quiet",
          f"--prune={when}", timeout=None)
     return Pruned(before, _object_count(path))
+
+
+def prune_projects(session: Session, repos_dir: str | os.PathLike, cutoff: datetime
+                   ) -> Iterator[tuple[str, Pruned | Exception]]:
+    """Prune every project's repository (as ``prune``), keeping what its
+    open merge proposals pin: each slug with its outcome, a PruneError or a
+    missing repository's FileNotFoundError included."""
+    for project in session.scalars(sa.select(Project).order_by(Project.slug)).all():
+        path = repository_path(repos_dir, project.slug)
+        if not path.is_dir():
+            yield project.slug, FileNotFoundError(f"no repository at {path}")
+            continue
+        try:
+            yield project.slug, prune(path, cutoff, pinned_commits(session, project))
+        except PruneError as error:
+            yield project.slug, error
 
 
 def _pin(path: Path, commits: set[str]) -> None:

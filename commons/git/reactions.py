@@ -22,8 +22,9 @@ def connect_reactions() -> None:
 
 def index_moved_commits(project: Project, *, session: Session, moved: dict[str, str],
                         pusher: User | None, path: Path, now: datetime) -> None:
-    """Commits that came without a push (a decision's merge or licence
-    commit) are indexed like pushed ones; a recorded push indexed its own."""
+    """Index the new heads if the sender did not (every sender today is
+    ``pushes.finish_push``, which indexes first, so this finds nothing to
+    do; it keeps a future sender honest)."""
     heads = sorted({new for new in moved.values() if set(new) != {"0"}})
     known = set(session.scalars(sa.select(Commit.sha).where(
         Commit.project_id == project.id, Commit.sha.in_(heads)))) if heads else set()

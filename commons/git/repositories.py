@@ -1,6 +1,7 @@
 """Bare repositories on disk, one ``<slug>.git`` per project."""
 
 import os
+import secrets
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -8,6 +9,33 @@ from datetime import datetime
 from pathlib import Path
 
 from commons.git import runner
+
+# Every ref write keeps a reflog entry, which git writes in the same ref
+# transaction, before it reports success: the durable record of who moved
+# what that commons.git.reconcile turns into push records. Given on each
+# command that writes refs and kept in each repository's config, so a
+# repository made before the rule (or restored from a backup) follows it.
+LOG_ALL_REF_UPDATES = ("-c", "core.logAllRefUpdates=always")
+# Who moved a ref is said in the reflog entry's committer address:
+# <user id or "platform">.<nonce>@push.commons.invalid; the nonce groups the
+# entries of one push (or one decision's move).
+MOVER_DOMAIN = "push.commons.invalid"
+
+
+def mover_env(user_id: int | None, name: str) -> dict[str, str]:
+    """The environment that makes git's reflog entries name who moved the
+    refs (*user_id*, None for the platform itself) with a fresh nonce."""
+    who = "platform" if user_id is None else str(int(user_id))
+    return {"GIT_COMMITTER_NAME": name or "commons",
+            "GIT_COMMITTER_EMAIL": f"{who}.{secrets.token_hex(16)}@{MOVER_DOMAIN}"}
+
+
+def keep_reflogs(path: Path) -> None:
+    """Make every ref update of the repository at *path* keep a reflog entry
+    (bare repositories keep none by default)."""
+    if runner.run(path, "config", "--get", "core.logAllRefUpdates", ok=None
+                  ).stdout.strip() != b"always":
+        runner.run(path, "config", "core.logAllRefUpdates", "always")
 
 
 class RepositoryError(RuntimeError):
@@ -49,6 +77,9 @@ def create_repository(path: Path, files: dict[str, bytes], *, author: Identity,
         runner.run(staging, "init", "--quiet", "--bare", f"--initial-branch={branch}")
         sha = _first_commit(staging, files, author=author, message=message, when=when,
                             branch=branch)
+        # After the first commit: the project's creation indexes it, it is
+        # no push.
+        keep_reflogs(staging)
         os.rename(staging, path)
     except (OSError, runner.GitError) as error:
         shutil.rmtree(staging, ignore_errors=True)

@@ -4,8 +4,6 @@ for members with a token or password, and pushes to ``refs/for/<branch>``
 ``remote:`` lines, which git prints to the person pushing."""
 
 import logging
-import os
-import tempfile
 import zlib
 from pathlib import Path
 
@@ -13,18 +11,19 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    g,
     redirect,
     request,
     url_for,
 )
 from werkzeug.wsgi import get_input_stream
 
-from commons import clock
+from commons import clock, jobs
 from commons.accounts import services as accounts
 from commons.accounts.attempts import TooManyAttempts, count_password_attempt
 from commons.accounts.models import User
 from commons.extensions import csrf, db
-from commons.git import outside, pushes, reading, rules
+from commons.git import outside, reading, rules
 from commons.git.pktline import (
     MalformedPacket,
     RefUpdate,
@@ -33,13 +32,14 @@ from commons.git.pktline import (
     redirect_update,
     refusal_report,
 )
-from commons.git.repositories import repository_path
+from commons.git.repositories import mover_env, repository_path
 from commons.git.transport import (
     HOOKS_DIR,
     RequestBody,
     RequestTooLarge,
     hooks_ready,
     run_git,
+    transfers,
 )
 from commons.governance import services as governance
 from commons.problems import NotFound
@@ -63,6 +63,28 @@ def plain(status: int, message: str, headers: dict | None = None) -> Response:
     """An answer git shows as it is (git prints text/plain error bodies)."""
     return Response(message.rstrip("\n") + "\n", status, headers or {},
                     mimetype="text/plain")
+
+
+@bp.before_request
+def take_a_transfer_slot():
+    """Every transfer holds one of this worker's slots from its request's
+    first byte to its answer's last (transport.Transfers), so slow clones
+    and pushes never take the threads kept for pages; past them, git is
+    told to try again before anything is read."""
+    if request.endpoint == "git.browse":
+        return None
+    if not transfers.take():
+        return plain(503, "commons is serving as many clones and pushes as it can right now; "
+                          "nothing was changed. Try again in a minute.", {"Retry-After": "60"})
+    g.transfer_slot = True
+    return None
+
+
+@bp.after_request
+def give_the_slot_back_at_the_end(response: Response) -> Response:
+    if g.pop("transfer_slot", False):
+        response.call_on_close(transfers.give_back)  # once the answer is sent or dropped
+    return response
 
 
 @bp.route("/<slug>.git")
@@ -165,30 +187,22 @@ def receive_pack(slug: str):
             refusals, default_branch=project.default_branch, proposals_url=proposals_url,
             protected=protected))
 
-    handle, push_log = tempfile.mkstemp(prefix="commons-push-", suffix=".log")
-    os.close(handle)
+    # git's reflog entries name the pusher (and a nonce that groups this
+    # push's refs): the record, written by git before it reports success.
     env = {**_git_env(rules.git_protocol(request.headers.get("Git-Protocol"))),
-           "COMMONS_PUSH_LOG": push_log,
+           **mover_env(pusher.id, pusher.username),
            "COMMONS_DEFAULT_REF": f"refs/heads/{project.default_branch}",
            "COMMONS_PROPOSE_URLS": _propose_urls(project, updates)}
-    project_id, pusher_id = project.id, pusher.id
+    project_id = project.id
+    # Nothing below needs the database: a push lands and is reported
+    # truthfully even if the database goes away while the pack streams.
+    db.session.remove()  # type: ignore[attr-defined]  # the scoped session's own
 
     def record(returncode: int, stderr: bytes) -> None:
-        try:
-            landed = pushes.read_push_log(Path(push_log))
-            if landed:
-                pushes.record_push(db.session, db.session.get_one(Project, project_id),
-                                   db.session.get(User, pusher_id), landed, path,
-                                   clock.now())
-            elif returncode != 0:
-                log.info("push to %s refused or failed (%s): %s", slug, returncode,
-                         stderr.decode("utf-8", "replace")[-2000:])
-        except Exception:
-            db.session.rollback()
-            log.exception("recording a push to %s failed; its commits are indexed with the "
-                          "next push that builds on them", slug)
-        finally:
-            os.unlink(push_log)
+        if returncode != 0:
+            log.info("push to %s refused or failed (%s): %s", slug, returncode,
+                     stderr.decode("utf-8", "replace")[-2000:])
+        reconcile_soon(project_id, slug)
 
     outcome: dict = {}
     output = run_git("receive-pack", path, env=env, body=_prepend(head, body),
@@ -197,7 +211,6 @@ def receive_pack(slug: str):
     first = _first_answer(output)
     if body.too_large:  # git has dropped the cut-off pack; nothing landed
         output.close()
-        record(outcome.get("code", -1), outcome.get("stderr", b""))
         return too_large
     response = Response(_prepend(first, output), 200, NO_CACHE,
                         mimetype="application/x-git-receive-pack-result")
@@ -205,11 +218,22 @@ def receive_pack(slug: str):
 
     @response.call_on_close
     def record_after_the_reply() -> None:
-        # git has answered the person pushing; indexing need not keep them.
+        # git has answered the person pushing; recording need not keep them.
         with app.app_context():
             record(outcome.get("code", -1), outcome.get("stderr", b""))
 
     return response
+
+
+def reconcile_soon(project_id: int, slug: str) -> None:
+    """Ask a worker to record what git's reflogs now show. If this is lost
+    (the process dies first, the queue is down), the periodic and start-up
+    reconciliation records the push all the same."""
+    try:
+        jobs.enqueue("git.reconcile", project_id=project_id)
+    except Exception:
+        log.exception("could not enqueue recording a push to %s; the periodic "
+                      "reconciliation records it", slug)
 
 
 def _propose_urls(project: Project, updates: list[RefUpdate]) -> str:

@@ -26,6 +26,40 @@ PLATFORM_REFS = "refs/commons/"
 INCOMING = PLATFORM_REFS + "incoming/"
 
 
+class Transfers:
+    """How many git transfers this process serves at once, and how many it
+    may. Each holds one of the server's threads from the first byte of its
+    request to the last byte of its answer (minutes for a slow clone or
+    push), so a cap keeps the other threads for pages however many come;
+    gunicorn.conf.py sets it from the worker's threads. No cap unless set."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.limit: int | None = None
+        self.running = 0
+
+    def take(self) -> bool:
+        """A slot for one more transfer, if there is one free."""
+        with self._lock:
+            if self.limit is not None and self.running >= self.limit:
+                return False
+            self.running += 1
+            return True
+
+    def give_back(self) -> None:
+        with self._lock:
+            self.running -= 1
+
+
+transfers = Transfers()
+
+
+def limit_transfers(limit: int | None) -> None:
+    """Serve at most *limit* git transfers at once in this process (None:
+    any number). gunicorn.conf.py calls it as each worker starts."""
+    transfers.limit = limit
+
+
 class RequestTooLarge(ValueError):
     """The request body grew past its cap (counted as git would see it,
     after gunzipping)."""
@@ -101,7 +135,8 @@ def hooks_ready() -> bool:
     """Whether git can run our hooks. git skips a hook that is not executable
     without a word, which would let force-pushes through and leave pushes
     unrecorded."""
-    return all(os.access(HOOKS_DIR / name, os.X_OK) for name in ("pre-receive", "post-receive"))
+    return all(os.access(HOOKS_DIR / name, os.X_OK)
+               for name in ("pre-receive", "post-receive", "reference-transaction"))
 
 
 def git_command(service: str, path: Path, *, advertise: bool,
@@ -124,7 +159,10 @@ def git_command(service: str, path: Path, *, advertise: bool,
                # any object it has: `git prune` is what forgets the rest.
                "-c", "uploadpack.allowAnySHA1InWant=false",
                "-c", "uploadpack.allowReachableSHA1InWant=false",
-               "-c", "uploadpack.allowTipSHA1InWant=false"]
+               "-c", "uploadpack.allowTipSHA1InWant=false",
+               # A reflog entry per ref moved, naming the pusher (the caller's
+               # committer environment): the push's durable record.
+               "-c", "core.logAllRefUpdates=always"]
     if max_push_bytes:
         # git refuses a larger pack itself and tells the client why
         # ("pack exceeds maximum allowed size"); 0 means no cap.

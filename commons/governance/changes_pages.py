@@ -15,7 +15,6 @@ from commons.git.diffing import Summary
 from commons.git.merging import Mergeability
 from commons.git.repositories import repository_path
 from commons.governance import services
-from commons.governance.on_read import decide_due_for
 from commons.problems import NotFound
 from commons.projects import services as projects
 
@@ -73,7 +72,6 @@ def changes(slug: str, number: int):
         project = projects.get_project(db.session, slug, with_members=False)
     except NotFound as problem:
         abort(404, description=problem.message)
-    decide_due_for(project)
     try:
         proposal = services.get_proposal(db.session, project, number)
     except NotFound as problem:

@@ -19,7 +19,8 @@ governance = AppGroup("governance", help="Decide proposals.")
 @click.option("--now", "moment", help="Decide as if it were this ISO 8601 time (for testing).")
 def tick(moment: str | None) -> None:
     """Decide every proposal whose window has closed and carry out what
-    passed. Safe to run at the same time as itself or the web server."""
+    passed, now, by hand: the workers do it at each close. Safe to run at
+    the same time as itself and the workers (each decision is claimed once)."""
     now = clock.now()
     if moment:
         try:

@@ -6,11 +6,13 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectChoice,
+    SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from commons.forms import currency_choices
 from commons.governance.rules import STANCE_WORDS
 
 KIND_CHOICES = [
@@ -43,10 +45,18 @@ class ProposalForm(FlaskForm):
     outside = RadioField("Proposals from people who are not members", validators=[Optional()],
                          choices=[SelectChoice("", "unchanged"), SelectChoice("accept", "accept"),
                                   SelectChoice("refuse", "refuse")], default="")
+    notify_outside_authors = RadioField(
+        "Mail the affected people who have no account", validators=[Optional()],
+        choices=[SelectChoice("", "unchanged"), SelectChoice("yes", "yes"),
+                 SelectChoice("no", "no")], default="",
+        description="Commit authors without an account get one mail per proposal that affects "
+                    "their lines, and can take a stance from it (a licence change always mails "
+                    "them).")
     review_window_hours = IntegerField("Review window (hours)",
                                        validators=[Optional(), NumberRange(min=1, max=2160)])
     threshold_amount = StringField("Approval threshold", validators=[Optional(), Length(max=32)])
-    threshold_currency = StringField("Currency", validators=[Optional(), Length(max=3)])
+    threshold_currency = SelectField("Currency", choices=currency_choices, validate_choice=False,
+                                     validators=[Optional(), Length(max=3)])
 
 
 class StanceForm(FlaskForm):
@@ -60,9 +70,12 @@ class StanceForm(FlaskForm):
 
 
 class CommentForm(FlaskForm):
-    body = TextAreaField("Comment", validators=[DataRequired(), Length(max=10000)])
+    # Ids of their own: the proposal page holds this form and ReviseForm.
+    body = TextAreaField("Comment", validators=[DataRequired(), Length(max=10000)],
+                         description="Markdown.", id="comment-body")
 
 
 class ReviseForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
-    body = TextAreaField("Body", validators=[Length(max=20000)])
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)], id="revise-title")
+    body = TextAreaField("Body", validators=[Length(max=20000)], description="Markdown.",
+                         id="revise-body")

@@ -11,6 +11,7 @@ from commons.governance.guards import withdraw_for
 from commons.governance.kinds import input as input_kind
 from commons.governance.kinds.input import open_input_proposal
 from commons.governance.models import Proposal
+from commons.governance.notices import record_notices
 from commons.governance.opening import open_proposal
 from commons.governance.settings import Settings
 from commons.governance.stances import revise
@@ -61,9 +62,11 @@ def input_changed(session: Session, project: Project, need: Input, actor: User,
            title=_input_title(need), body=_input_body(project, need))
 
 
-def refresh_input_parties(session: Session, project: Project, need: Input) -> None:
+def refresh_input_parties(session: Session, project: Project, need: Input, settings: Settings,
+                          now: datetime) -> None:
     """Whoever pledged (and has not withdrawn) or provided an input has
-    standing on the open proposal to approve it; nobody else by that right."""
+    standing on the open proposal to approve it; nobody else by that right.
+    Those who gain standing are given notice."""
     proposal = open_input_proposal(session, project, need.number)
     if proposal is None:
         return
@@ -78,6 +81,7 @@ def refresh_input_parties(session: Session, project: Project, need: Input) -> No
         if user_id not in present:
             proposal.affected.append(party)
     session.flush()
+    record_notices(session, proposal, settings, now)
 
 
 def withdraw_input_proposal(session: Session, project: Project, need: Input,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from commons import signals
 from commons.accounts.models import User
 from commons.git import merging, reading, runner
 from commons.git.repositories import repository_path
@@ -149,6 +150,8 @@ def add_line_comment(session: Session, project: Project, proposal: Proposal, use
     check_in_diff(repo, base, pinned, place)
     comment = record(proposal, user, place, body, pinned, base, now)
     session.flush()
+    signals.comment_added.send(project, session=session, proposal=proposal, comment=comment,
+                               now=now)
     return comment
 
 

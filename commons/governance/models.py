@@ -16,7 +16,7 @@ class Proposal(db.Model):
     __tablename__ = "proposals"
     __table_args__ = (
         sa.UniqueConstraint("project_id", "number"),
-        # Deciding on read asks one question: which open proposals are due?
+        # Deciding asks one question: which open proposals are due?
         sa.Index("ix_proposals_due", "project_id", "status", "closes_at"),
         sa.Index("ix_proposals_status_closes_at", "status", "closes_at"),
     )
@@ -52,6 +52,8 @@ class Proposal(db.Model):
         order_by="TimelineEvent.id", cascade="all, delete-orphan")
     comments: Mapped[list["Comment"]] = relationship(
         order_by="Comment.id", cascade="all, delete-orphan")
+    outside_stances: Mapped[list["OutsideStance"]] = relationship(
+        order_by="OutsideStance.id", cascade="all, delete-orphan")
 
 
 class Stance(db.Model):
@@ -153,3 +155,60 @@ class TimelineEvent(db.Model):
 
     actor: Mapped[User | None] = relationship()
     comment: Mapped[Comment | None] = relationship()
+
+
+class ProposalNotice(db.Model):
+    """That one party with standing was told of a proposal, and when: an
+    account holder (*user*) by the inbox, someone without an account
+    (*email*) by one mail. *undeliverable* says why nobody could be told
+    (their silence then gates nothing); otherwise *sent_at* is empty until
+    the notice went out (``governance.notice_rules``)."""
+
+    __tablename__ = "proposal_notices"
+    __table_args__ = (
+        sa.UniqueConstraint("proposal_id", "user_id", name="uq_proposal_notices_user"),
+        sa.UniqueConstraint("proposal_id", "email", name="uq_proposal_notices_email"),
+        # The rate limit counts one address's mails of the last day.
+        sa.Index("ix_proposal_notices_email_mailed_at", "email", "mailed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    email: Mapped[str | None] = mapped_column(sa.String(255))
+    name: Mapped[str] = mapped_column(sa.String(255))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # handed to the mail queue
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undeliverable: Mapped[str | None] = mapped_column(sa.String(255))
+
+    user: Mapped[User | None] = relationship()
+
+
+class OutsideStance(db.Model):
+    """The stance of an affected person without an account, taken through
+    the signed link of their notice mail: it counts like a member's."""
+
+    __tablename__ = "outside_stances"
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(sa.String(255))
+    name: Mapped[str] = mapped_column(sa.String(255))
+    stance: Mapped[str] = mapped_column(sa.String(16))
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    revision: Mapped[int] = mapped_column(sa.Integer)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NoticeOptOut(db.Model):
+    """An address that asked for no more notice mails from one project."""
+
+    __tablename__ = "notice_opt_outs"
+    __table_args__ = (sa.UniqueConstraint("project_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(sa.String(255))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -7,9 +7,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from commons import signals
 from commons.accounts.models import User
 from commons.git.pushes import lock_project
 from commons.governance import kinds, rules
+from commons.governance.closing import decide_at_close
 from commons.governance.kinds import Details, Opened
 from commons.governance.models import Proposal, TimelineEvent
 from commons.governance.settings import Settings
@@ -60,12 +62,17 @@ def add_proposal(session: Session, project: Project, author: User, kind: str, ti
     except IntegrityError:
         session.rollback()
         raise Conflict("Another proposal was opened at the same moment; send it again.") from None
+    decide_at_close(session, proposal)
+    signals.proposal_opened.send(project, session=session, proposal=proposal, now=now)
     return proposal
 
 
 def request_membership(session: Session, project: Project, user: User, settings: Settings,
                        now: datetime) -> Proposal:
     """The membership proposal a join request under consent admission opens."""
-    return open_proposal(session, project, user, "membership", f"Admit {user.username}",
-                         f"{user.username} asks to join {project.name}.",
-                         {"username": user.username}, settings, now)
+    proposal = open_proposal(session, project, user, "membership", f"Admit {user.username}",
+                             f"{user.username} asks to join {project.name}.",
+                             {"username": user.username}, settings, now)
+    signals.membership_requested.send(project, session=session, proposal=proposal, user=user,
+                                      now=now)
+    return proposal

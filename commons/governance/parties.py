@@ -4,10 +4,10 @@ parties of merge and licence proposals."""
 from collections import defaultdict
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from commons.accounts.models import Email, User
+from commons.accounts import services as accounts
+from commons.accounts.models import User
 from commons.contributions import identities
 from commons.git import merging
 from commons.governance.models import AffectedParty
@@ -31,13 +31,13 @@ def mapped(session: Session, project: Project, path: Path, authorship: merging.A
 
 def parties(session: Session, names: dict[str, str], weights: dict[str, int], reason: str,
             exclude: User | None = None) -> list[AffectedParty]:
-    """One party per address, linked to its account if one claims it;
-    *reason* may say how much of theirs it is as ``{n}``."""
-    accounts = dict(session.execute(sa.select(Email.address, Email.user_id).where(
-        Email.address.in_(list(names)))).all()) if names else {}
+    """One party per address, linked to the account that confirmed it (an
+    unconfirmed claim gives no standing); *reason* may say how much of
+    theirs it is as ``{n}``."""
+    owners = accounts.owners_of(session, names) if names else {}
     found = []
     for email, name in names.items():
-        user_id = accounts.get(email)
+        user_id = owners.get(email)
         if exclude is not None and user_id == exclude.id:
             continue
         found.append(AffectedParty(user_id=user_id, name=name[:255], email=email[:255],

@@ -2,7 +2,7 @@
 count, what asks for someone's attention, which commits undecided merges
 pin."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -18,8 +18,10 @@ def get_proposal(session: Session, project: Project, number: int) -> Proposal:
     proposal = session.scalar(
         sa.select(Proposal).where(Proposal.project_id == project.id, Proposal.number == number)
         .options(selectinload(Proposal.stances).selectinload(Stance.user),
-                 selectinload(Proposal.affected), selectinload(Proposal.events),
-                 selectinload(Proposal.comments)))
+                 # A licence change may affect hundreds: their accounts in one query.
+                 selectinload(Proposal.affected).selectinload(AffectedParty.user),
+                 selectinload(Proposal.events),
+                 selectinload(Proposal.comments), selectinload(Proposal.outside_stances)))
     if proposal is None:
         raise NotFound(f"{project.name} has no proposal #{number}.")
     return proposal
@@ -36,13 +38,15 @@ def list_proposals(session: Session, project: Project, status: str | None = None
 def standing(session: Session, proposal: Proposal) -> set[int]:
     """Who may take a stance: the project's members and the parties the
     proposal affects, member or not."""
-    return set(proposal_state(proposal, members_of(session, proposal.project_id)).standing)
+    return {who for who in proposal_state(proposal, members_of(session, proposal.project_id))
+            .standing if isinstance(who, int)}
 
 
 def standing_and_tally(session: Session, proposal: Proposal) -> tuple[set[int], rules.Tally]:
     """Who has standing and how the current stances count, in one query."""
     state = proposal_state(proposal, members_of(session, proposal.project_id))
-    return set(state.standing), rules.tally(state, stance_values(proposal))
+    return ({who for who in state.standing if isinstance(who, int)},
+            rules.tally(state, stance_values(proposal)))
 
 
 def current_tally(session: Session, proposal: Proposal) -> rules.Tally:
@@ -58,38 +62,41 @@ def members_of(session: Session, project_id: int) -> set[int]:
 
 def proposal_state(proposal: Proposal, members: set[int]) -> rules.ProposalState:
     """The proposal as the pure rules see it (open, as they decide it)."""
-    affected = {party.user_id for party in proposal.affected if party.user_id is not None}
+    affected: set[int | str] = {party.user_id if party.user_id is not None
+                                else outside_address(party.email) for party in proposal.affected}
     return rules.ProposalState(rules.OPEN, proposal.voting, proposal.closes_at,
                                proposal.revision, len(members), frozenset(members | affected))
 
 
+def outside_address(email: str) -> str:
+    """How an affected person without an account is known: their commit
+    address, in lower case (notices, opt-outs and stances all use it)."""
+    return email.strip().lower()
+
+
 def stance_values(proposal: Proposal) -> list[rules.StanceValue]:
-    return [rules.StanceValue(s.user_id, s.stance, s.revision) for s in proposal.stances]
+    """Every stance, members' and those taken without an account alike."""
+    return ([rules.StanceValue(s.user_id, s.stance, s.revision) for s in proposal.stances]
+            + [rules.StanceValue(s.email, s.stance, s.revision)
+               for s in proposal.outside_stances])
 
 
-def inbox(session: Session, user: User, now: datetime) -> dict[str, list[Proposal]]:
-    """What asks for *user*'s attention: proposals that affect them, ones
-    closing within a day without their stance, and the outcomes of theirs."""
-    affecting = list(session.scalars(
-        sa.select(Proposal).join(AffectedParty).where(
-            AffectedParty.user_id == user.id, Proposal.status == rules.OPEN)
-        .order_by(Proposal.closes_at)))
+def waiting_for_stance(session: Session, user: User, now: datetime) -> list[Proposal]:
+    """Every open proposal still in its window on which *user* has standing
+    (a member of its project, or a party it affects) and no stance on its
+    current revision, closing first."""
     member_of = sa.select(Membership.project_id).where(
         Membership.user_id == user.id, Membership.status == Membership.MEMBER)
-    # A stance on an earlier revision answers nothing: the content changed.
+    affecting = sa.select(AffectedParty.proposal_id).where(AffectedParty.user_id == user.id)
     answered = sa.exists().where(Stance.proposal_id == Proposal.id, Stance.user_id == user.id,
                                  Stance.revision == Proposal.revision)
-    closing = list(session.scalars(
-        sa.select(Proposal).where(Proposal.status == rules.OPEN,
-                                  Proposal.project_id.in_(member_of),
-                                  Proposal.closes_at <= now + timedelta(hours=24),
+    return list(session.scalars(
+        sa.select(Proposal).where(Proposal.status == rules.OPEN, Proposal.closes_at > now,
+                                  sa.or_(Proposal.project_id.in_(member_of),
+                                         Proposal.id.in_(affecting)),
                                   ~answered)
-        .order_by(Proposal.closes_at)))
-    outcomes = list(session.scalars(
-        sa.select(Proposal).where(Proposal.author_id == user.id,
-                                  Proposal.status.in_([rules.PASSED, rules.BLOCKED, rules.FAILED]))
-        .order_by(Proposal.decided_at.desc()).limit(50)))
-    return {"affecting": affecting, "closing": closing, "outcomes": outcomes}
+        .options(selectinload(Proposal.project))
+        .order_by(Proposal.closes_at, Proposal.id).limit(500)))
 
 
 def pinned_commits(session: Session, project: Project) -> set[str]:

@@ -11,10 +11,10 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from commons import signals
+from commons import clock, signals
 from commons.accounts.models import User
 from commons.extensions import db
-from commons.governance import services
+from commons.governance import rules, services
 from commons.projects.models import Project
 
 
@@ -26,10 +26,26 @@ def connect_reactions() -> None:
     signals.input_supplied.connect(give_suppliers_standing, weak=False)
     signals.input_changed.connect(revise_changed_input, weak=False)
     signals.input_closed.connect(withdraw_closed_input_proposal, weak=False)
+    signals.proposal_opened.connect(give_notice, weak=False)
+    signals.member_joined.connect(give_new_member_notice, weak=False)
 
 
 def _settings() -> services.Settings:
     return services.Settings.from_config(current_app.config)
+
+
+def give_notice(project: Project, *, session: Session, proposal, now: datetime) -> None:
+    """Everyone with standing on a new proposal is told, or recorded as not
+    reachable (governance.notices): silence counts only from those told."""
+    services.record_notices(session, proposal, _settings(), now)
+
+
+def give_new_member_notice(project: Project, *, session: Session, user: User,
+                           now: datetime) -> None:
+    """A new member has standing on the project's open proposals: each
+    records their notice (the proposals are in their inbox from now on)."""
+    for proposal in services.list_proposals(session, project, status=rules.OPEN, limit=1000):
+        services.record_notices(session, proposal, _settings(), now)
 
 
 def revise_merge_proposals(project: Project, *, session: Session, moved: dict[str, str],
@@ -47,7 +63,7 @@ def propose_pending_input(project: Project, need, actor, now: datetime) -> None:
 
 def give_suppliers_standing(project: Project, need) -> None:
     """Pledgers and providers have standing on the input's proposal."""
-    services.refresh_input_parties(db.session, project, need)
+    services.refresh_input_parties(db.session, project, need, _settings(), clock.now())
 
 
 def revise_changed_input(project: Project, need, actor, now: datetime) -> None:

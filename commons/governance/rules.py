@@ -43,12 +43,14 @@ class ProposalState:
     closes_at: datetime
     revision: int
     members: int                # how many members the project has
-    standing: frozenset[int]    # who may take a stance: members and affected parties
+    # Who may take a stance: members and affected parties, by user id, and
+    # affected people without an account, by their (lower-case) address.
+    standing: frozenset[int | str]
 
 
 @dataclass(frozen=True)
 class StanceValue:
-    user_id: int
+    user_id: int | str   # a user's id, or the address of someone without an account
     stance: str
     revision: int
 
@@ -79,6 +81,12 @@ def decide(proposal: ProposalState, stances: Iterable[StanceValue], now: datetim
         needed = min(3, proposal.members)
         return PASSED if count.supports > count.objections and count.supports >= needed else BLOCKED
     return PASSED if count.objections == 0 else BLOCKED
+
+
+def being_carried_out(status: str, closes_at: datetime, now: datetime) -> bool:
+    """An open proposal whose window has closed: its decision is being
+    carried out (by the worker) and not yet recorded."""
+    return status == OPEN and now >= closes_at
 
 
 def new_window(now: datetime, review_window: int, minimum: int) -> datetime:

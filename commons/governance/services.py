@@ -6,7 +6,7 @@ name says:
 - ``outside``: open or revise a merge proposal pushed to refs/for/;
 - ``stances``: take a stance, comment, revise, escalate, withdraw;
 - ``deciding``: decide what is due, carrying out what passed exactly once;
-- ``queries``: read proposals, standing, tallies, the inbox;
+- ``queries``: read proposals, standing, tallies, what waits for a stance;
 - ``inputs``: the proposal that follows an input through the ledger.
 
 Session first; these flush, and ``decide_due`` commits one proposal at a
@@ -20,17 +20,18 @@ from commons.governance.inputs import (
     withdraw_input_proposal,
 )
 from commons.governance.kinds.input import open_input_proposal
+from commons.governance.notices import record_notices
 from commons.governance.opening import open_proposal, request_membership
 from commons.governance.outside import Proposed, proposal_ref, propose_from_outside
 from commons.governance.queries import (
     current_tally,
     get_proposal,
-    inbox,
     list_proposals,
     pinned_commits,
     proposed_branches,
     standing,
     standing_and_tally,
+    waiting_for_stance,
 )
 from commons.governance.settings import Settings
 from commons.governance.stances import (
@@ -46,11 +47,11 @@ from commons.governance.stances import (
 
 __all__ = [
     "Decision", "Proposed", "Settings", "add_comment", "current_tally", "decide_due", "due",
-    "escalate", "get_proposal", "inbox", "input_changed", "list_proposals",
+    "escalate", "get_proposal", "input_changed", "list_proposals",
     "open_input_proposal", "open_proposal", "pinned_commits", "proposal_ref",
     "propose_from_outside", "propose_input", "refresh_input_parties",
     "request_membership", "revise", "revise_merges_for_push", "standing", "standing_and_tally",
     "take_stance", "withdraw_input_proposal", "withdraw_membership_requests",
     "withdraw_proposal", "withdraw_stance",
-    "proposed_branches",
+    "proposed_branches", "record_notices", "waiting_for_stance",
 ]

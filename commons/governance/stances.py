@@ -6,11 +6,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from commons import signals
 from commons.accounts.models import User
 from commons.governance import kinds, line_comments, rules
+from commons.governance.closing import decide_at_close
 from commons.governance.guards import hold, withdraw_for
 from commons.governance.kinds import Opened, merge
 from commons.governance.models import Comment, Proposal, Stance, TimelineEvent
+from commons.governance.notices import record_notices
 from commons.governance.queries import standing
 from commons.governance.settings import Settings
 from commons.problems import Conflict, Forbidden, Invalid, NotFound
@@ -27,13 +30,7 @@ def take_stance(session: Session, proposal: Proposal, user: User, stance: str, r
         state = proposal.status if proposal.status != rules.OPEN else "past its window"
         raise Conflict(f"Proposal #{proposal.number} is {state}; "
                        "stances are taken while it is open.")
-    try:
-        reason = clean_text(reason, label="Reason", max_length=5000, required=False,
-                            multiline=True)
-    except TextError as error:
-        raise Invalid(str(error), field="reason") from None
-    if problem := rules.stance_problem(stance, reason):
-        raise Invalid(problem, field="reason" if stance == "object" else "stance")
+    reason = checked_reason(stance, reason)
     if user.id not in standing(session, proposal):
         raise Forbidden("Stances count from the project's members and the people this "
                         "proposal affects. Leave a comment instead, or join the project.")
@@ -50,7 +47,22 @@ def take_stance(session: Session, proposal: Proposal, user: User, stance: str, r
     proposal.events.append(TimelineEvent(at=now, actor_id=user.id, text=(
         f"{user.username} {verb}" + (f": {reason}" if reason else "."))))
     session.flush()
+    signals.stance_taken.send(proposal.project, session=session, proposal=proposal,
+                              stance=current, now=now)
     return current
+
+
+def checked_reason(stance: str, reason: str) -> str:
+    """*reason* cleaned, once *stance* with it may be taken; raises Invalid
+    on the field at fault otherwise (an objection needs a reason)."""
+    try:
+        reason = clean_text(reason, label="Reason", max_length=5000, required=False,
+                            multiline=True)
+    except TextError as error:
+        raise Invalid(str(error), field="reason") from None
+    if problem := rules.stance_problem(stance, reason):
+        raise Invalid(problem, field="reason" if stance == "object" else "stance")
+    return reason
 
 
 def withdraw_stance(session: Session, proposal: Proposal, user: User,
@@ -80,6 +92,8 @@ def add_comment(session: Session, proposal: Proposal, user: User, body: str,
     comment = Comment(user=user, body=body, created_at=now)
     proposal.comments.append(comment)
     session.flush()
+    signals.comment_added.send(proposal.project, session=session, proposal=proposal,
+                               comment=comment, now=now)
     return comment
 
 
@@ -114,6 +128,8 @@ def revise(session: Session, proposal: Proposal, project: Project, actor: User |
         at=now, actor_id=actor.id if actor else pusher.id if pusher else None,
         text=f"{what}; the window restarts and earlier stances are stale."))
     session.flush()
+    decide_at_close(session, proposal)
+    signals.proposal_revised.send(project, session=session, proposal=proposal, now=now)
     return proposal
 
 
@@ -132,6 +148,7 @@ def escalate(session: Session, proposal: Proposal, project: Project, actor: User
         f"{actor.username} put it to a majority vote: it passes with more supports than "
         "objections and at least min(3, members) supports. State your stance again.")))
     session.flush()
+    decide_at_close(session, proposal)
     return proposal
 
 
@@ -197,6 +214,7 @@ def repin(session: Session, project: Project, proposal: Proposal, details: dict,
     proposal.affected = opened.affected
     proposal.affected_complete = opened.complete
     session.flush()
+    record_notices(session, proposal, settings, now)  # parties the revision brought in
     line_comments.mark_outdated(session, project, proposal, now, settings)
 
 

@@ -11,7 +11,6 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from commons.extensions import db
-from commons.governance.on_read import decide_due_for
 from commons.ledger import chart, evidence, services
 from commons.problems import NotFound, Problem
 from commons.projects import services as projects
@@ -46,15 +45,12 @@ def allow_evidence_uploads(endpoint: str | None, values: dict | None) -> None:
 
 # ---------------------------------------------------------------- loading
 
-def load_project(slug: str, decide: bool = True):
-    """The project, or 404; its due proposals decided first unless *decide*
-    is false, so a passed input proposal has approved its input."""
+def load_project(slug: str):
+    """The project, or 404."""
     try:
         project = projects.get_project(db.session, slug, with_members=False)
     except NotFound as problem:
         abort(404, description=problem.message)
-    if decide:
-        decide_due_for(project)
     return project
 
 

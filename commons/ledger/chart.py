@@ -1,12 +1,15 @@
-"""What the ledger pages compute to show: the geometry of the ledger
-page's chart (needed, pledged and received per input), how figures are
-written, and the needs board's grouping. Pure: plain values in, plain
-values out; the template draws the SVG from them, so the chart reads
-without JavaScript.
+"""What the ledger pages compute to show: the geometry of the progress
+bars (needed, pledged and received per input), how figures are written,
+and the needs board's grouping. Pure: plain values in, plain values out;
+the template draws the SVG from them, so the chart reads without
+JavaScript.
 
-Inputs are counted in different units (kg, pieces, EUR), so each input's
-bars are scaled to that input's largest figure: the chart compares what is
-pledged and received with what is needed, never kilograms with euros."""
+One bar per input: a track as long as what is needed, received filled
+solid from the left, pledged (promised, not yet received) hatched after
+it. Inputs counted in the same unit share a scale, so 5 kg is drawn
+shorter than 20 kg wherever both appear; inputs in different units (kg,
+pieces, EUR) are never drawn on one scale, since kilograms and euros do
+not compare."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -14,41 +17,93 @@ from decimal import Decimal
 from commons.ledger.rules import EXACT
 from commons.money import currencies
 
-# (key, label, colour): each colour at least 3:1 against white (WCAG 1.4.11).
+# (key, label, colour): each colour at least 3:1 against white (WCAG 1.4.11);
+# pledged is also hatched and needed is an outline, so colour is not the
+# only thing that tells them apart.
 SERIES = (
-    ("needed", "Needed", "#6e7781"),
-    ("pledged", "Pledged, not yet received", "#9a6700"),
-    ("received", "Received", "#0b5d3b"),
+    ("needed", "Needed (the outlined track)", "#6e7781"),
+    ("pledged", "Pledged, not yet received (hatched)", "#9a6700"),
+    ("received", "Received (solid)", "#0b5d3b"),
 )
-BAR_AREA = 60.0   # per cent of the width the longest bar takes
-TEXT_X = 62.0     # per cent: where each bar's figure is written
+BAR_AREA = 100.0  # per cent of the width the longest bar of a unit takes
 LABEL = 20        # px: the line naming the input
-BAR = 14          # px: one bar
-GAP = 4           # px: between bars
-ROW_GAP = 14      # px: between inputs
+BAR = 16          # px: the bar
+FIGURES = 18      # px: the line of figures under the bar
+ROW_GAP = 12      # px: between inputs
 MAX_ROWS = 20
 MAX_LABEL = 48    # characters of a title drawn in the chart (the table has all)
 
 
 @dataclass(frozen=True)
-class Bar:
-    series: str
-    label: str
-    colour: str
-    amount: Decimal
-    width: float  # per cent of the chart's width
-    y: int        # top, px
-    text_y: int   # baseline of its figure, px
+class Progress:
+    """One input's bar, in per cent of the full width: the track
+    (needed), the solid part (received) and the hatched part after it
+    (pledged, not yet received)."""
+
+    number: int
+    title: str
+    unit: str
+    needed: Decimal
+    pledged: Decimal
+    received: Decimal
+    track: float     # width of the needed track
+    received_width: float
+    pledged_x: float
+    pledged_width: float
+
+    @property
+    def done(self) -> int:
+        """Per cent of what is needed that has been received (capped at 100)."""
+        if self.needed <= 0:
+            return 100 if self.received > 0 else 0
+        return min(int(self.received * 100 / self.needed), 100)
+
+
+def scales(inputs) -> dict[str, Decimal]:
+    """The scale of each unit: the largest of needed, or received plus
+    pledged, over the inputs counted in that unit. Inputs in one unit
+    share it; units never mix."""
+    found: dict[str, Decimal] = {}
+    for need in inputs:
+        top = max(need.needed, need.received + need.pledged)
+        found[need.unit] = max(found.get(need.unit, Decimal(0)), top)
+    return found
+
+
+def progress(inputs) -> list[Progress]:
+    """A progress bar for each of *inputs* (objects with number, title,
+    unit, needed, pledged, received), each unit on its own shared scale."""
+    inputs = list(inputs)
+    by_unit = scales(inputs)
+    bars = []
+    for need in inputs:
+        scale = by_unit[need.unit]
+        received = _width(need.received, scale)
+        bars.append(Progress(need.number, need.title, need.unit, need.needed, need.pledged,
+                             need.received, _width(need.needed, scale), received, received,
+                             _width(need.pledged, scale)))
+    return bars
 
 
 @dataclass(frozen=True)
 class Row:
-    number: int
-    title: str
+    bar: Progress
     label: str  # the title, shortened to fit
-    unit: str
     y: int      # baseline of the label, px
-    bars: tuple[Bar, ...]
+    bar_y: int  # top of the bar, px
+    text_y: int  # baseline of the figures, px
+
+    @property
+    def number(self) -> int:
+        return self.bar.number
+
+    @property
+    def title(self) -> str:
+        return self.bar.title
+
+    @property
+    def unit(self) -> str:
+        return self.bar.unit
 
 
 @dataclass(frozen=True)
@@ -57,7 +112,6 @@ class Chart:
     height: int
     omitted: int  # inputs left out past MAX_ROWS
     bar_height: int = BAR
-    text_x: float = TEXT_X
 
     @property
     def empty(self) -> bool:
@@ -65,23 +119,16 @@ class Chart:
 
 
 def layout(inputs, max_rows: int = MAX_ROWS) -> Chart:
-    """Rows of three bars (needed, pledged, received) for *inputs*
-    (objects with number, title, unit, needed, pledged, received)."""
+    """One progress bar per input for the first *max_rows* of *inputs*,
+    each under a line that names it and over a line of its figures."""
     inputs = list(inputs)
     rows: list[Row] = []
     top = 0
-    for need in inputs[:max_rows]:
-        amounts = {"needed": need.needed, "pledged": need.pledged, "received": need.received}
-        scale = max(amounts.values())
-        bars = []
-        y = top + LABEL + GAP
-        for key, label, colour in SERIES:
-            bars.append(Bar(key, label, colour, amounts[key], _width(amounts[key], scale), y,
-                            y + BAR - 3))
-            y += BAR + GAP
-        rows.append(Row(need.number, need.title, shorten(need.title), need.unit, top + LABEL - 5,
-                        tuple(bars)))
-        top = y + ROW_GAP
+    for bar in progress(inputs[:max_rows]):
+        bar_y = top + LABEL + 2
+        rows.append(Row(bar, shorten(bar.title), top + LABEL - 5, bar_y,
+                        bar_y + BAR + FIGURES - 4))
+        top = bar_y + BAR + FIGURES + ROW_GAP
     return Chart(tuple(rows), max(top - ROW_GAP, 0), max(len(inputs) - max_rows, 0))
 
 

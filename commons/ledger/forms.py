@@ -6,10 +6,17 @@ from flask_wtf.file import FileField
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from commons.forms import currency_choices
 from commons.ledger import rules
 
 KIND_CHOICES = [SelectChoice(kind, kind) for kind in rules.KINDS]
 CATEGORY_CHOICES = [SelectChoice(key, label) for key, label in rules.WORK_CATEGORIES.items()]
+
+
+def unit_choices() -> list[SelectChoice]:
+    """The physical units, then money (a currency code is the unit of a need for money)."""
+    return [*(SelectChoice(unit, unit, optgroup="Units") for unit in rules.UNITS),
+            *(SelectChoice(c.value, c.label, optgroup="Money") for c in currency_choices())]
 
 
 def _required(what: str) -> DataRequired:
@@ -23,13 +30,16 @@ class InputForm(FlaskForm):
     kind = SelectField("Kind", choices=KIND_CHOICES, default="material")
     quantity = StringField("Quantity", validators=[_required("the quantity"), Length(max=40)],
                            description="A plain number, e.g. 20 or 2.5.")
-    unit = StringField("Unit", validators=[_required("the unit"), Length(max=8)],
-                       description=f"One of {', '.join(rules.UNITS)}; for money, the currency "
-                                   "code (EUR, USD, ...).")
+    # Selects, but not judged here: the services say what is wrong with a unit.
+    unit = SelectField("Unit", choices=unit_choices, validate_choice=False, default="piece",
+                       validators=[_required("the unit"), Length(max=8)],
+                       description="For money, the currency (a need for 200 EUR: quantity 200, "
+                                   "unit EUR).")
     unit_cost = StringField("Estimated cost of one unit", validators=[Optional(), Length(max=40)],
                             description="Optional, e.g. 24.50. Leave empty for money.")
-    currency = StringField("Currency of the cost", validators=[Optional(), Length(max=3)],
-                           description="ISO 4217 code, e.g. EUR. Needed with a cost.")
+    currency = SelectField("Currency of the cost", choices=lambda: currency_choices("no cost"),
+                           validate_choice=False, validators=[Optional(), Length(max=3)],
+                           description="Needed with a cost.")
     needed_by = StringField("Needed by", validators=[Optional(), Length(max=10)],
                             description="Optional.")
     description = TextAreaField("Description", validators=[Length(max=10000)],

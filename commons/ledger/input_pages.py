@@ -3,13 +3,13 @@
 
 from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from commons import clock
 from commons.extensions import db
-from commons.forms import attempt, press_button
+from commons.forms import attempt, form_page_on_get, press_button
 from commons.governance import services as governance
 from commons.ledger import chart, retention, rules, services
 from commons.ledger.blueprint import (
@@ -42,7 +42,8 @@ def new_input(slug: str):
     members_only(project, "record what it needs")
     form = InputForm()
     problem = None
-    if form.validate_on_submit():
+    previewing = request.method == "POST" and request.form.get("action") == "preview"
+    if not previewing and form.validate_on_submit():
         done = attempt(lambda: services.record_need(
             db.session, project, current_user, services.NeedForm(
                 title=form.title.data, kind=form.kind.data, quantity=form.quantity.data,
@@ -55,7 +56,7 @@ def new_input(slug: str):
             flash(_recorded(project, need), "success")
             return redirect(url_for("ledger.input", slug=slug, number=need.number))
     return render_template("ledger/new.html", project=project, form=form,
-                           units=[*rules.UNITS, "EUR", "USD", "GBP", "CHF", "JPY"]), \
+                           preview=form.description.data or "" if previewing else None), \
         form_status(form, problem)
 
 
@@ -128,7 +129,8 @@ def _submit(project, number: int, key: str, form, action, message):
     return _input_page(project, number, {key: form}, problem.status if problem else 422)
 
 
-@bp.post(INPUT + "/pledges")
+@bp.route(INPUT + "/pledges", methods=["GET", "POST"])
+@form_page_on_get("ledger.input", "#pledge-heading")
 @login_required
 def pledge(slug: str, number: int):
     project = load_project(slug)
@@ -139,7 +141,8 @@ def pledge(slug: str, number: int):
                                   f"{row.input.unit} of {row.input.title}. Thank you!")
 
 
-@bp.post(INPUT + "/receipts")
+@bp.route(INPUT + "/receipts", methods=["GET", "POST"])
+@form_page_on_get("ledger.input", "#receipt-form")
 @login_required
 def receipt(slug: str, number: int):
     project = load_project(slug)
@@ -171,7 +174,8 @@ def receipt(slug: str, number: int):
                    lambda entry: f"Receipt recorded as entry #{entry.seq}.")
 
 
-@bp.post(INPUT + "/consumptions")
+@bp.route(INPUT + "/consumptions", methods=["GET", "POST"])
+@form_page_on_get("ledger.input", "#consumption-form")
 @login_required
 def consumption(slug: str, number: int):
     project = load_project(slug)
@@ -182,7 +186,8 @@ def consumption(slug: str, number: int):
         now=clock.now()), lambda entry: f"Use recorded as entry #{entry.seq}.")
 
 
-@bp.post(INPUT + "/close")
+@bp.route(INPUT + "/close", methods=["GET", "POST"])
+@form_page_on_get("ledger.input", "#close-form")
 @login_required
 def close(slug: str, number: int):
     project = load_project(slug)

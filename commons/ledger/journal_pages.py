@@ -116,7 +116,7 @@ def work(slug: str):
 
 @bp.route("/projects/<slug>/evidence/<sha256>", endpoint="evidence")
 def evidence_file(slug: str, sha256: str):
-    project = load_project(slug, decide=False)
+    project = load_project(slug)
     path = evidence.path_for(Path(current_app.config["EVIDENCE_DIR"]), sha256)
     entry = services.evidence_receipt(db.session, project, sha256) if path else None
     if path is None or entry is None or not path.is_file():

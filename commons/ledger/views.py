@@ -1,8 +1,8 @@
 """The ledger's pages: a project's ledger and chart, and the platform-wide
 needs board; each input's pages are in input_pages.py, the journal,
 corrections, work and evidence in journal_pages.py, all on the one
-blueprint from blueprint.py. Reading a project's ledger decides its due
-proposals first, so a passed input proposal has approved its input."""
+blueprint from blueprint.py. A passed input proposal approves its input
+when the worker decides it, never when a page is read."""
 
 import dataclasses
 
@@ -48,5 +48,9 @@ def ledger_page(slug: str):
 
 @bp.route("/needs")
 def needs():
-    return render_template("ledger/needs.html",
-                           groups=chart.needs_board(services.open_needs(db.session)))
+    rows = services.open_needs(db.session)
+    # Progress bars on one scale per unit across the board: what 5 kg is
+    # beside 20 kg is the same whichever project needs it.
+    bars = {need.id: bar for (need, _), bar in zip(
+        rows, chart.progress(need for need, _ in rows), strict=True)}
+    return render_template("ledger/needs.html", groups=chart.needs_board(rows), bars=bars)

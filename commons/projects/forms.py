@@ -1,8 +1,17 @@
 """Project forms: shape and format only; the services judge the content."""
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms import (
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from commons.forms import currency_choices
 
 
 class ProjectForm(FlaskForm):
@@ -46,4 +55,5 @@ class ProjectForm(FlaskForm):
         "Approval threshold", validators=[Optional(), Length(max=32)],
         description="Inputs estimated above this amount need a passed input proposal.",
     )
-    threshold_currency = StringField("Currency", validators=[Optional(), Length(min=3, max=3)])
+    threshold_currency = SelectField("Currency", choices=currency_choices, validate_choice=False,
+                                     validators=[Optional(), Length(min=3, max=3)])

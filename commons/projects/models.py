@@ -27,6 +27,10 @@ class Project(db.Model):
     outside: Mapped[str] = mapped_column(sa.String(16), default="accept",
                                          server_default="accept")
     review_window: Mapped[int] = mapped_column(sa.Integer)
+    # Whether proposals mail the affected people who have no account (a
+    # licence change always does): governance.notices.
+    notify_outside_authors: Mapped[bool] = mapped_column(sa.Boolean, default=False,
+                                                         server_default=sa.false())
     approval_amount: Mapped[Decimal] = mapped_column(DecimalText)
     approval_currency: Mapped[str] = mapped_column(sa.String(3))
     created_by_id: Mapped[int | None] = mapped_column(
@@ -47,6 +51,7 @@ class Project(db.Model):
             review_window=self.review_window,
             approval_threshold=Threshold(self.approval_amount, self.approval_currency),
             outside=self.outside,
+            notify_outside_authors=self.notify_outside_authors,
         )
 
     @property

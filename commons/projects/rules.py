@@ -35,6 +35,8 @@ class Policy:
     review_window: int
     approval_threshold: Threshold
     outside: str = "accept"
+    # Proposals mail affected people without an account (governance.notices).
+    notify_outside_authors: bool = False
 
 
 def slug_problem(slug: str) -> str | None:

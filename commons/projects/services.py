@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from commons import signals
 from commons.accounts.models import User
 from commons.git.indexing import index_commits
 from commons.git.repositories import (
@@ -60,6 +61,7 @@ class NewProject:
     review_window: int | None = None
     approval_threshold: Threshold | None = None
     outside: str | None = None
+    notify_outside_authors: bool = False
 
 
 def create_project(session: Session, founder: User, new: NewProject,
@@ -86,6 +88,7 @@ def create_project(session: Session, founder: User, new: NewProject,
         else settings.default_review_window,
         approval_threshold=new.approval_threshold or settings.default_threshold,
         outside=new.outside or "accept",
+        notify_outside_authors=new.notify_outside_authors,
     )
     problems.update(rules.policy_problems(policy, min_review_window=settings.min_review_window))
     if problems:
@@ -98,6 +101,7 @@ def create_project(session: Session, founder: User, new: NewProject,
     project = Project(
         slug=slug, name=name, description=description, license=licence.id,
         admission=policy.admission, push_policy=policy.push, outside=policy.outside,
+        notify_outside_authors=policy.notify_outside_authors,
         review_window=policy.review_window,
         approval_amount=policy.approval_threshold.amount,
         approval_currency=policy.approval_threshold.currency,
@@ -193,6 +197,8 @@ def join_project(session: Session, project: Project, user: User,
     except IntegrityError:
         session.rollback()
         raise Conflict("You joined in another window a moment ago; reload the page.") from None
+    if membership.status == Membership.MEMBER:
+        signals.member_joined.send(project, session=session, user=user, now=now)
     return membership
 
 

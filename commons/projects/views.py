@@ -1,5 +1,5 @@
-"""Project pages: the list, the creation form, a project's page, join and
-leave."""
+"""Project pages: the list, the creation form, a project's home, its
+settings, join and leave."""
 
 from flask import (
     Blueprint,
@@ -18,10 +18,9 @@ from commons.extensions import db
 from commons.forms import attempt, press_button
 from commons.git.repositories import read_file, repository_path
 from commons.governance import services as governance
-from commons.governance.on_read import decide_due_for
 from commons.money import parse_amount
 from commons.problems import NotFound, Problem
-from commons.projects import joining, licences, services
+from commons.projects import home, joining, licences, services
 from commons.projects.forms import ProjectForm
 from commons.projects.models import Membership
 from commons.projects.rules import Threshold
@@ -46,7 +45,9 @@ def new():
         form.review_window_hours.data = settings.default_review_window // 3600
         form.threshold_amount.data = str(settings.default_threshold.amount)
         form.threshold_currency.data = settings.default_threshold.currency
-    if form.validate_on_submit():
+    # The description's Preview button (without scripts) shows the form again, filled in.
+    previewing = request.method == "POST" and request.form.get("action") == "preview"
+    if not previewing and form.validate_on_submit():
         done = attempt(lambda: services.create_project(
             db.session, current_user, _new_project(form, settings), settings, now=clock.now()),
             show_on=form)
@@ -55,24 +56,37 @@ def new():
             flash(f"Created {project.name}. Clone it and push your work, or invite people to join.",
                   "success")
             return redirect(url_for("projects.show", slug=project.slug))
-    return render_template("projects/new.html", form=form, licences=licences.open_licences()), \
+    return render_template("projects/new.html", form=form, licences=licences.open_licences(),
+                           preview=form.description.data or "" if previewing else None), \
         (422 if form.errors or form.form_errors else 200)
 
 
 @bp.route("/<slug>")
 def show(slug: str):
     project = _project_or_404(slug)
-    decide_due_for(project)
-    project = _project_or_404(slug)
     readme = read_file(repository_path(current_app.config["REPOS_DIR"], project.slug),
                        f"refs/heads/{project.default_branch}", "README.md")
     membership = project.membership_of(current_user)
+    viewer = current_user if current_user.is_authenticated else None
     return render_template(
         "projects/show.html", project=project, membership=membership,
         readme=readme.decode("utf-8", "replace") if readme is not None else None,
         licence=licences.find_licence(project.license), clone_url=clone_url(project.slug),
-        Membership=Membership,
+        Membership=Membership, home=home.project_home(db.session, project, viewer),
     )
+
+
+@bp.route("/<slug>/settings")
+@login_required
+def settings(slug: str):
+    """A project's settings for a member: its webhooks, and leaving."""
+    project = _project_or_404(slug)
+    membership = project.membership_of(current_user)
+    if membership is None or membership.status != Membership.MEMBER:
+        abort(403, description=f"Only members of {project.name} have its settings; "
+                               "join the project from its page first.")
+    return render_template("projects/settings.html", project=project,
+                           only_member=len(project.members) == 1)
 
 
 @bp.post("/<slug>/join")
@@ -93,10 +107,12 @@ def join(slug: str):
 @login_required
 def leave(slug: str):
     project = _project_or_404(slug)
-    press_button(lambda: joining.leave_or_withdraw(db.session, project, current_user,
-                                                   clock.now()),
-                 lambda membership: f"You left {project.name}." if membership.joined_at
-                 else f"You withdrew your request to join {project.name}.")
+    left = press_button(lambda: joining.leave_or_withdraw(db.session, project, current_user,
+                                                          clock.now()),
+                        lambda membership: f"You left {project.name}." if membership.joined_at
+                        else f"You withdrew your request to join {project.name}.")
+    if not left and request.form.get("from") == "settings":
+        return redirect(url_for("projects.settings", slug=slug))
     return redirect(url_for("projects.show", slug=slug))
 
 

@@ -16,7 +16,7 @@ from tests.conftest import CHEAP_HASH_METHOD, TEST_PASSWORD
 def test_production_hashes_with_full_cost_scrypt(database_uri, tmp_path, monkeypatch):
     monkeypatch.delenv("COMMONS_PASSWORD_HASH_METHOD", raising=False)
     app = create_app({"TESTING": True, "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": database_uri,
-                      "REPOS_DIR": str(tmp_path / "repos")})
+                      "REPOS_DIR": str(tmp_path / "repos"), "QUEUE_URL": "immediate"})
     assert app.config["PASSWORD_HASH_METHOD"] == "scrypt"
     with app.app_context():
         try:

@@ -38,3 +38,17 @@ def test_next_url_on_this_site_is_kept(target):
                                     "/\tx", "http:/evil"])
 def test_next_url_elsewhere_is_refused(target):
     assert rules.safe_next_url(target) is None
+
+
+def test_a_links_lifetime_in_words():
+    assert rules.lifetime_words(2 * 86400) == "48 hours"
+    assert rules.lifetime_words(600) == "10 minutes"
+    assert rules.lifetime_words(30) == "1 minute"
+
+
+def test_confirmation_payloads_are_checked_for_shape():
+    good = rules.confirmation_data(3, 7, "ada@example.org")
+    assert rules.confirmation_payload(good) == rules.ConfirmationLink(3, 7, "ada@example.org")
+    for bad in (None, [3, 7], {"e": "3", "u": 7, "a": "x"}, {"e": True, "u": 7, "a": "x"},
+                {"e": 3, "u": 7}):
+        assert rules.confirmation_payload(bad) is None

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from commons.accounts.models import AccessToken, Email, User
 from commons.extensions import db
-from tests.conftest import TEST_PASSWORD, Browser, csrf_token
+from tests.conftest import TEST_PASSWORD, Browser, csrf_token, mails_to
 
 
 def count(app, model) -> int:
@@ -43,12 +43,28 @@ def test_duplicate_username_comes_back_with_the_form_filled_in(app, browser, sec
     assert count(app, User) == 1
 
 
-def test_duplicate_email_is_refused_case_insensitively(app, browser, second_browser):
+def test_a_taken_email_is_not_revealed_and_its_owner_is_told(app, browser, second_browser):
     browser.register("alice", email="alice@example.org")
-    response = second_browser.register("bob", email="ALICE@Example.org")
-    assert response.status_code == 422
-    assert "belongs to another account" in response.get_data(as_text=True)
-    assert count(app, User) == 1
+    free = Browser(app.test_client()).register("carol", email="carol@example.org",
+                                               confirm=False)
+    taken = second_browser.register("bob", email="ALICE@Example.org", confirm=False)
+    # The same answer as for a free address, told in the same words.
+    assert (taken.status_code, taken.location) == (free.status_code, free.location) == \
+        (302, "/projects")
+    page = second_browser.client.get("/projects").get_data(as_text=True)
+    assert "Welcome, bob. We sent a link to alice@example.org: open it" in page
+    # Alice hears of it; no link that could confirm it is mailed for bob.
+    subjects = [subject for subject, _text in mails_to(app, "alice@example.org")]
+    assert subjects[-1] == "Someone tried to use your address on commons"
+    assert subjects.count("Confirm your address on commons") == 1  # alice's own
+    with app.app_context():
+        rows = db.session.execute(sa.select(User.username, Email.confirmed_at).join(Email)
+                                  .where(Email.address == "alice@example.org")
+                                  .order_by(User.username)).all()
+    assert [(name, at is not None) for name, at in rows] == [("alice", True), ("bob", False)]
+    # The address logs in alice only.
+    assert second_browser.login("ALICE@example.org").status_code == 302
+    assert "Log out alice" in second_browser.client.get("/projects").get_data(as_text=True)
 
 
 def test_bad_registration_fields_each_say_what_to_do(app, browser):
@@ -145,10 +161,14 @@ def test_add_and_remove_email_addresses(app, browser):
     response = browser.submit("/settings", {"email": "Alice@Work.example"}, action="/settings/emails")
     assert response.status_code == 302
     page = browser.client.get("/settings").get_data(as_text=True)
-    assert "alice@work.example" in page and "Commits made with it now count as yours" in page
+    assert "alice@work.example" in page and "We sent a link to it" in page
     with app.app_context():
         work = db.session.scalar(sa.select(Email).where(Email.address == "alice@work.example"))
         first = db.session.scalar(sa.select(Email).where(Email.address == "alice@example.org"))
+    # The only confirmed address stays until another is confirmed: mail goes there.
+    browser.button("/settings", f"/settings/emails/{first.id}/delete")
+    assert "only confirmed address" in browser.client.get("/settings").get_data(as_text=True)
+    browser.confirm("alice@work.example")
     browser.button("/settings", f"/settings/emails/{first.id}/delete")
     assert "Removed alice@example.org" in browser.client.get("/settings").get_data(as_text=True)
     # The last address stays: it is how commits are credited.
@@ -162,9 +182,11 @@ def test_an_email_cannot_be_claimed_twice(app, browser, second_browser):
     second_browser.register("bob")
     response = second_browser.submit("/settings", {"email": "alice@example.org"},
                                      action="/settings/emails")
-    assert response.status_code == 422
-    html = response.get_data(as_text=True)
-    assert "belongs to another account" in html and 'value="alice@example.org"' in html
+    # Answered as for any address; alice is told, and bob's claim stays unconfirmed.
+    assert response.status_code == 302
+    assert "We sent a link to it" in second_browser.client.get("/settings").get_data(as_text=True)
+    assert mails_to(app, "alice@example.org")[-1][0] == \
+        "Someone tried to use your address on commons"
     response = browser.submit("/settings", {"email": "alice@example.org"}, action="/settings/emails")
     assert "already on your account" in response.get_data(as_text=True)
 

@@ -15,7 +15,7 @@ def test_create_and_read_a_project(client, token_for, repos_dir):
     assert body["web_url"] == "http://127.0.0.1:5000/projects/solar-dryer"
     assert body["policy"] == {"admission": "open", "push": "review", "review_window": 259200,
                               "approval_threshold": {"amount": "0", "currency": "EUR"},
-                              "outside": "accept"}
+                              "outside": "accept", "notify_outside_authors": False}
     assert [m["username"] for m in body["members"]] == ["alice"]
     assert git.Repo(repos_dir / "solar-dryer.git").commit("main").tree / "LICENSE"
     read = client.get("/api/v1/projects/solar-dryer").get_json()
@@ -29,11 +29,11 @@ def test_create_with_a_chosen_policy(client, token_for):
     token = token_for("alice")
     body = {**DRYER, "policy": {"admission": "consent", "push": "direct", "review_window": 172800,
                                 "approval_threshold": {"amount": "250.00", "currency": "usd"},
-                                "outside": "refuse"}}
+                                "outside": "refuse", "notify_outside_authors": True}}
     created = client.post("/api/v1/projects", json=body, headers=bearer(token)).get_json()
     assert created["policy"] == {"admission": "consent", "push": "direct", "review_window": 172800,
                                  "approval_threshold": {"amount": "250.00", "currency": "USD"},
-                                 "outside": "refuse"}
+                                 "outside": "refuse", "notify_outside_authors": True}
     assert client.get("/api/v1/projects/solar-dryer").get_json()["policy"]["outside"] == "refuse"
 
 

@@ -17,8 +17,9 @@ from commons.extensions import db
 from commons.git import pushes
 from commons.git.models import Commit
 from commons.git.pktline import RefUpdate
-from commons.problems import Conflict, Invalid
+from commons.problems import Conflict
 from commons.projects import services as projects
+from tests.conftest import confirmation_link
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 ZERO = "0" * 40
@@ -41,7 +42,8 @@ class Repos:
 
     def person(self, name: str, email: str | None = None):
         user = accounts.register_user(db.session, name, email or f"{name}@example.org",
-                                      "x" * 12, now=app_clock.now())
+                                      "x" * 12, now=app_clock.now(),
+                                      confirmed_at=app_clock.now())
         db.session.commit()
         return user
 
@@ -156,6 +158,11 @@ def test_an_unknown_identity_is_shown_masked_until_its_owner_adds_the_email(drye
     commits = db.session.scalar(sa.select(sa.func.count()).select_from(Commit))
     accounts.add_email(db.session, bo, "BO@elsewhere.org", now=app_clock.now())
     db.session.commit()
+    # Claimed, not yet confirmed: the commits are not bo's.
+    assert "identity:bo@elsewhere.org" in repos.records(project)
+    token = confirmation_link(repos.app, "bo@elsewhere.org").rsplit("/", 1)[1]
+    accounts.confirm_email(db.session, bo, token, app_clock.now())
+    db.session.commit()
     found = repos.records(project)
     assert "identity:bo@elsewhere.org" not in found
     assert found["bo"].git.commits == 2 and found["bo"].git.lines_added == 3
@@ -166,16 +173,23 @@ def test_an_unknown_identity_is_shown_masked_until_its_owner_adds_the_email(drye
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Commit)) == commits
 
 
-def test_an_email_already_claimed_is_refused_and_credits_stay(dryer):
+def test_an_email_already_claimed_takes_no_credit_and_cannot_be_vouched_for(dryer):
     repos, project, ada, work = dryer
     bo = repos.person("bo")
     repos.commit(work, "Ada <ada@example.org>", "Frame", {"frame.txt": "1\n"})
     repos.push(project, work)
-    with pytest.raises((Conflict, Invalid), match="(?i)email|address"):
-        accounts.add_email(db.session, bo, "ADA@example.org", now=app_clock.now())
-    db.session.rollback()
+    # bo may claim it (ada is mailed, bo is told nothing), but an
+    # unconfirmed claim moves no credit.
+    accounts.add_email(db.session, bo, "ADA@example.org", now=app_clock.now())
+    db.session.commit()
     found = repos.records(project)
     assert found["ada"].git.commits == 2 and "bo" not in found
+    # Nobody can vouch for it either: it is ada's.
+    with pytest.raises(Conflict, match="(?i)another account"):
+        accounts.add_email(db.session, repos.person("cy"), "ada@example.org",
+                           now=app_clock.now(), confirmed_at=app_clock.now())
+    db.session.rollback()
+    assert repos.records(project)["ada"].git.commits == 2
 
 
 def test_the_default_branchs_mailmap_maps_old_addresses(dryer):
@@ -215,7 +229,8 @@ def test_the_default_branchs_mailmap_maps_old_addresses(dryer):
         ("Dee Doe", "d…@new.example", 1)
 
     # Once cy's account holds the old address, the line is followed.
-    accounts.add_email(db.session, cy, "cy@old.example", now=app_clock.now())
+    accounts.add_email(db.session, cy, "cy@old.example", now=app_clock.now(),
+                       confirmed_at=app_clock.now())
     db.session.commit()
     found = repos.records(project)
     assert "identity:cy@old.example" not in found
@@ -237,7 +252,8 @@ def test_a_person_mapped_by_mailmap_sees_the_project_on_their_profile(dryer):
     repos.push(project, work)
     assert "cy" not in repos.records(project)
     assert services.profile(db.session, cy, repos.repos_dir, today=T0.date(), period="all") == []
-    accounts.add_email(db.session, cy, "cy@old.example", now=app_clock.now())
+    accounts.add_email(db.session, cy, "cy@old.example", now=app_clock.now(),
+                       confirmed_at=app_clock.now())
     db.session.commit()
     assert repos.records(project)["cy"].git.commits == 1
     listed = services.profile(db.session, cy, repos.repos_dir, today=T0.date(), period="all")

@@ -21,7 +21,7 @@ from commons.contributions.models import Credit
 from commons.extensions import db
 from commons.git.repositories import repository_path
 from commons.projects import services as projects
-from tests.conftest import Browser
+from tests.conftest import Browser, mails_to
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -125,21 +125,29 @@ def test_every_dimension_shows_side_by_side(app, people):
     assert 'href="/users/ada"' in html and 'href="/users/bo"' in html
 
 
-def test_adding_an_email_claims_the_identity_at_once(app, people):
+def test_a_confirmed_email_claims_the_identity_at_once(app, people):
     commit(people.work, "Cy", "cy@work.example", "c.txt", "1\n")
     push_and_index(app, people.work)
     before = rows(people.anon.client.get("/projects/dryer/contributors").get_data(as_text=True))
     assert any(row.startswith("Cy c…@work.example · no account") for row in before)
     assert people.cy.submit("/settings", {"email": "cy@work.example"},
                             action="/settings/emails").status_code == 302
+    # Added, not yet confirmed: still nobody's.
+    pending = rows(people.anon.client.get("/projects/dryer/contributors").get_data(as_text=True))
+    assert any(row.startswith("Cy c…@work.example · no account") for row in pending)
+    people.cy.confirm("cy@work.example")
     after = rows(people.anon.client.get("/projects/dryer/contributors").get_data(as_text=True))
     assert not any("no account" in row for row in after)
     assert any(row.startswith("cy 1") for row in after)
-    # The address now belongs to cy; ada cannot claim it too.
+    # The address now belongs to cy; ada's claim of it is answered as any
+    # other (cy is mailed) and takes nothing.
     taken = people.ada.submit("/settings", {"email": "cy@work.example"},
                               action="/settings/emails")
-    assert taken.status_code == 422
-    assert "belongs to another account" in taken.get_data(as_text=True)
+    assert taken.status_code == 302
+    assert mails_to(app, "cy@work.example")[-1][0] == \
+        "Someone tried to use your address on commons"
+    again = rows(people.anon.client.get("/projects/dryer/contributors").get_data(as_text=True))
+    assert any(row.startswith("cy 1") for row in again)
 
 
 def test_sorting_and_periods(app, people):

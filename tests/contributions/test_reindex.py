@@ -89,7 +89,8 @@ def reindex(repos, slug: str) -> subprocess.CompletedProcess:
     db.session.commit()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("COMMONS_")},
            "COMMONS_SQLALCHEMY_DATABASE_URI": repos.app.config["SQLALCHEMY_DATABASE_URI"],
-           "COMMONS_REPOS_DIR": str(repos.repos_dir), "COMMONS_SECRET_KEY": "cli-secret"}
+           "COMMONS_REPOS_DIR": str(repos.repos_dir), "COMMONS_SECRET_KEY": "cli-secret",
+           "COMMONS_QUEUE_URL": "immediate"}
     result = subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "commons",
                              "contributions", "reindex", slug], env=env, capture_output=True,
                             text=True, timeout=300)
@@ -252,7 +253,8 @@ def test_the_migration_tallies_what_was_there_before_it(old_database, tmp_path):
     from commons.signals import commits_indexed, refs_moved
     app = create_app({"TESTING": True, "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": old_database,
                       "REPOS_DIR": str(tmp_path / "old-repos"),
-                      "EVIDENCE_DIR": str(tmp_path / "old-evidence")})
+                      "EVIDENCE_DIR": str(tmp_path / "old-evidence"),
+                      "QUEUE_URL": "immediate"})
     with app.app_context():
         upgrade()
         commits_indexed.disconnect(reactions.count_commits)

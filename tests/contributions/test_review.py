@@ -37,6 +37,7 @@ def test_author_and_co_author_with_two_emails_of_one_person_count_once(app, peop
     merges). It is one commit by one person."""
     assert people.ada.submit("/settings", {"email": "ada@work.example"},
                              action="/settings/emails").status_code == 302
+    people.ada.confirm("ada@work.example")
     before = record(app, "ada").git  # the founding commit
     commit(people.work, "Ada", "ada@work.example", "a.txt", "1\n2\n3\n",
            message="Frame\n\nCo-authored-by: Ada L <ada@example.org>")

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from tests.conftest import TEST_PASSWORD
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_first_steps import register
+from tests.e2e.test_keyboard import tab_to
 
 WIDTHS = {"desktop": (1280, 900), "phone": (375, 800)}
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
@@ -33,7 +34,24 @@ LAYOUT_SCRIPT = """() => ({
     if (!scrolls || el.tabIndex >= 0) return false;
     return !el.querySelector('a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])');
   }).map(el => el.tagName.toLowerCase() + (el.className ? '.' + el.className.split(' ').join('.') : '')),
+  header: (() => {
+    const header = document.querySelector('header.site');
+    const box = header.getBoundingClientRect();
+    const widest = Math.max(...[...header.querySelectorAll('*')]
+      // checkVisibility: a closed menu's content keeps boxes nobody sees.
+      .filter(el => el.checkVisibility()).map(el => el.getBoundingClientRect().right));
+    return {height: Math.round(box.height), right: Math.round(widest)};
+  })(),
+  tabs: [...document.querySelectorAll('nav.tabs')].map(nav => ({
+    rows: new Set([...nav.querySelectorAll('a')].map(a => Math.round(a.getBoundingClientRect().top))).size,
+    overflows: nav.scrollWidth > nav.clientWidth,
+    scrolls: ['auto', 'scroll'].includes(getComputedStyle(nav).overflowX),
+  })),
 })"""
+
+# The header's height on a phone with its menu closed must leave the page
+# room: the bar and nothing more.
+PHONE_HEADER_MAX = 120
 
 
 def git(*args, cwd, home):
@@ -66,7 +84,7 @@ def add_need(page, base, slug, title, quantity="10", unit="kg"):
     page.goto(f"{base}/projects/{slug}/inputs/new")
     page.get_by_label("What is needed").fill(title)
     page.get_by_label("Quantity").fill(quantity)
-    page.get_by_label("Unit", exact=True).fill(unit)
+    page.get_by_label("Unit", exact=True).select_option(unit)
     page.get_by_role("button", name="Add the need").click()
     expect(page.locator(".flash")).to_contain_text(f"({title}) is approved")
 
@@ -110,6 +128,15 @@ def problems_on(page, name: str) -> list[str]:
     width = page.viewport_size["width"]
     if width <= 375 and layout["scrollWidth"] > width + 1:
         found.append(f"{name}: scrolls sideways at {width} px ({layout['scrollWidth']} px wide)")
+    if width <= 375 and layout["header"]["height"] > PHONE_HEADER_MAX:
+        found.append(f"{name}: the header is {layout['header']['height']} px tall on a phone")
+    if layout["header"]["right"] > width:
+        found.append(f"{name}: the header reaches {layout['header']['right']} px, past {width}")
+    for tabs in layout["tabs"]:
+        if tabs["rows"] != 1:
+            found.append(f"{name}: the tabs take {tabs['rows']} rows, not one")
+        if tabs["overflows"] and not tabs["scrolls"]:
+            found.append(f"{name}: the tabs are wider than the page and do not scroll")
     return found
 
 
@@ -174,6 +201,9 @@ def test_every_page_a_newcomer_meets_is_accessible_at_both_widths(
         "proposals": "/projects/seeds/proposals",
         "proposal": "/projects/seeds/proposals/1",
         "proposal-new": "/projects/seeds/proposals/new",
+        **{f"proposal-new-{kind}": f"/projects/seeds/proposals/new?kind={kind}"
+           for kind in ("decision", "membership", "license", "input", "policy")},
+        "glossary": "/glossary",
         "changes": "/projects/seeds/proposals/1/changes",
         "compare": "/projects/seeds/compare/main...beans",
         "ledger": "/projects/seeds/ledger",
@@ -184,15 +214,18 @@ def test_every_page_a_newcomer_meets_is_accessible_at_both_widths(
         "contributors": "/projects/seeds/contributors",
         "labour": "/projects/seeds/contributors/labour",
         "profile": "/users/alice",
+        "project-settings": "/projects/seeds/settings",
         "empty-project": "/projects/shed",
         "empty-repository": "/projects/shed/tree",
         "empty-history": "/projects/shed/commits",
         "empty-branches": "/projects/shed/branches",
         "empty-proposals": "/projects/shed/proposals",
         "empty-ledger": "/projects/shed/ledger",
+        "search": "/search?q=seed",
+        "search-nothing": "/search?q=%25zebra%22",
     }
-    signed_out = {"register": "/register", "login": "/login",
-                  "project-signed-out": "/projects/seeds"}
+    signed_out = {"register": "/register", "login": "/login", "home-signed-out": "/",
+                  "project-signed-out": "/projects/seeds", "search-empty": "/search"}
     problems = []
     for width_name, (width, height) in WIDTHS.items():
         page = browser_factory(width=width, height=height)
@@ -221,3 +254,46 @@ def test_the_core_journeys_work_with_javascript_off(live_server, browser_factory
     pledge(other, live_server, "bikes", 1, "4")
     expect(other.locator("dl.balance")).to_contain_text("Pledged, not yet received4 piece")
     screenshot(other, "a11y-pledge-nojs-phone")
+
+
+def test_on_a_phone_the_menu_opens_from_the_keyboard_and_the_tabs_scroll(
+        live_server, browser_factory):
+    desktop = browser_factory()
+    register(desktop, live_server, "rosa")
+    create_project(desktop, "Tool library", "tools")
+    expect(desktop).to_have_url(live_server + "/projects/tools")
+    # On a laptop the menu is a row of links; its Menu button is not there.
+    expect(desktop.get_by_text("Menu", exact=True)).to_be_hidden()
+    expect(desktop.get_by_role("navigation", name="Main").get_by_role("link", name="Settings")).to_be_visible()
+
+    phone = browser_factory(width=375, height=800)
+    log_in(phone, live_server, "rosa")
+    phone.goto(live_server + "/projects/tools/contributors")
+    settings = phone.get_by_role("navigation", name="Main").get_by_role("link", name="Settings")
+    expect(settings).to_be_hidden()
+    header = phone.locator("header.site")
+    assert header.bounding_box()["height"] <= PHONE_HEADER_MAX
+    screenshot(phone, "a11y-menu-closed-phone")
+
+    tab_to(phone, "Menu")
+    phone.keyboard.press("Enter")
+    expect(settings).to_be_visible()
+    # The open menu lies over the page; the bar itself does not grow.
+    assert header.bounding_box()["height"] <= PHONE_HEADER_MAX
+    assert not problems_on(phone, "the open menu (phone)")
+    screenshot(phone, "a11y-menu-open-phone")
+    tab_to(phone, "Settings")
+    phone.keyboard.press("Escape")
+    expect(settings).to_be_hidden()
+    assert phone.evaluate("document.activeElement.tagName") == "SUMMARY"
+
+    # The tabs stay on one row and scroll: the current one is brought into
+    # view, and the keyboard reaches the last one (the browser scrolls to it).
+    tabs = phone.locator("nav.tabs")
+    assert phone.evaluate("document.querySelector('nav.tabs').scrollWidth") > 375
+    strip = tabs.bounding_box()
+    current = tabs.locator("[aria-current=page]").bounding_box()
+    assert strip["x"] <= current["x"] and current["x"] + current["width"] <= strip["x"] + strip["width"]
+    tab_to(phone, "Settings")  # the project's last tab: the menu is closed again
+    last = tabs.get_by_role("link", name="Settings").bounding_box()
+    assert last["x"] + last["width"] <= strip["x"] + strip["width"] + 1

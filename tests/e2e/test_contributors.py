@@ -81,7 +81,7 @@ def test_two_people_push_log_work_and_pledge_and_the_records_show_it(
     ana.get_by_label("What is needed").fill("Plywood sheet")
     ana.get_by_label("Kind").select_option("material")
     ana.get_by_label("Quantity").fill("4")
-    ana.get_by_label("Unit", exact=True).fill("piece")
+    ana.get_by_label("Unit", exact=True).select_option("piece")
     ana.get_by_role("button", name="Add the need").click()
     expect(ana).to_have_url(live_server + "/projects/tools/inputs/1")
     ben.goto(live_server + "/projects/tools/inputs/1")

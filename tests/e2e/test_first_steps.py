@@ -6,11 +6,13 @@ from datetime import UTC
 
 from playwright.sync_api import expect
 
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, server_confirmation_link
 from tests.e2e.conftest import screenshot
 
 
-def register(page, base, username):
+def register(page, base, username, confirm=True):
+    """Register, then open the link the server mailed, as a newcomer does
+    (its commits count as theirs only once the address is confirmed)."""
     page.goto(base + "/register")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Email").fill(f"{username}@example.org")
@@ -18,6 +20,12 @@ def register(page, base, username):
     page.get_by_label("Repeat the password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Register").click()
     expect(page.get_by_text(f"Welcome, {username}")).to_be_visible()
+    if confirm:
+        link = server_confirmation_link(base, f"{username}@example.org")
+        assert link and link.startswith(base), link
+        page.goto(link)
+        expect(page.get_by_text(f"Confirmed {username}@example.org")).to_be_visible()
+        page.goto(base + "/projects")  # where registering led, as before
 
 
 def test_register_create_a_project_and_a_second_person_joins(live_server, browser_factory):

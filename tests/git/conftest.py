@@ -30,7 +30,8 @@ class Forge:
     def person(self, username: str) -> Person:
         with self.app.app_context():
             user = accounts.register_user(db.session, username, f"{username}@example.org",
-                                          TEST_PASSWORD, now=app_clock.now())
+                                          TEST_PASSWORD, now=app_clock.now(),
+                                          confirmed_at=app_clock.now())
             _, token = accounts.create_token(db.session, user, "git", now=app_clock.now())
             db.session.commit()
         return Person(username, token)

@@ -29,7 +29,8 @@ def repo(app, tmp_path, repos_dir):
     """Project "dryer" with a branch feature/frame holding code, a binary,
     a big file, a nested README, 120 commits and a tag."""
     with app.app_context():
-        user = register_user(db.session, "ada", "ada@example.org", "x" * 12, now=app_clock.now())
+        user = register_user(db.session, "ada", "ada@example.org", "x" * 12, now=app_clock.now(),
+                             confirmed_at=app_clock.now())
         projects.create_project(db.session, user, projects.NewProject(
             name="Dryer", slug="dryer", license="MIT"), projects.Settings.from_config(app.config),
                 now=app_clock.now())
@@ -195,7 +196,8 @@ def test_unknown_refs_paths_and_traversal_are_404(client, repo, url):
 
 def test_an_empty_repository_shows_how_to_push(app, client, repos_dir):
     with app.app_context():
-        user = register_user(db.session, "ada", "ada@example.org", "x" * 12, now=app_clock.now())
+        user = register_user(db.session, "ada", "ada@example.org", "x" * 12, now=app_clock.now(),
+                             confirmed_at=app_clock.now())
         projects.create_project(db.session, user, projects.NewProject(
             name="Empty", slug="empty", license="MIT"), projects.Settings.from_config(app.config),
                 now=app_clock.now())

@@ -165,7 +165,8 @@ def test_mergeability_clean_and_conflicting_with_real_git(work):
 def pushed(app, tmp_path, repos_dir):
     """Project "dryer" whose repository holds main and a branch "topic"."""
     with app.app_context():
-        user = register_user(db.session, "ada", "ada@example.org", "x" * 12, now=app_clock.now())
+        user = register_user(db.session, "ada", "ada@example.org", "x" * 12, now=app_clock.now(),
+                             confirmed_at=app_clock.now())
         projects.create_project(db.session, user, projects.NewProject(
             name="Dryer", slug="dryer", license="MIT"), projects.Settings.from_config(app.config),
             now=app_clock.now())

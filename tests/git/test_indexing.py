@@ -54,7 +54,8 @@ def test_odd_commits_are_read_without_breaking(tmp_path):
 @pytest.fixture
 def project(app, tmp_path):
     with app.app_context():
-        user = register_user(db.session, "ada", "ada@example.org", "x" * 12, now=app_clock.now())
+        user = register_user(db.session, "ada", "ada@example.org", "x" * 12, now=app_clock.now(),
+                             confirmed_at=app_clock.now())
         project = projects.create_project(db.session, user, projects.NewProject(
             name="Dryer", slug="dryer", license="MIT"), projects.Settings.from_config(app.config),
                 now=app_clock.now())

@@ -29,7 +29,7 @@ def test_a_pushed_mailmap_moves_no_one_elses_commits(forge, tmp_path):
     with forge.app.app_context():
         # vic's account holds her old address: her own line may map it.
         accounts.add_email(db.session, accounts.find_user(db.session, "vic"), "vic@old.example",
-                           now=app_clock.now())
+                           now=app_clock.now(), confirmed_at=app_clock.now())
         db.session.commit()
     slug = forge.project(alice, push="direct")
     forge.join(mallory, slug)

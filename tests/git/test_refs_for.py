@@ -28,12 +28,16 @@ def _clone(forge, slug, tmp_path, name, person=None) -> Path:
 
 
 def _seed(forge, slug, tmp_path) -> str:
-    """main with one commit, written straight into the repository."""
+    """main with one commit, written straight into the repository as history
+    from before the platform: with no reflog entry, so it is no push (one
+    written on the server is recorded as a push by no one; see
+    test_push_records)."""
     repo = Path(forge.app.config["REPOS_DIR"]) / f"{slug}.git"
     seed = tmp_path / "seed"
     forge.git("clone", "-q", str(repo), str(seed))
     forge.commit(seed, "frame.txt", "steel\n", "Frame")
-    forge.git("push", "-q", "origin", "HEAD:refs/heads/main", cwd=seed)
+    forge.git("push", "-q", "--receive-pack=git -c core.logAllRefUpdates=false receive-pack",
+              "origin", "HEAD:refs/heads/main", cwd=seed)
     return forge.server_ref(slug, "refs/heads/main")
 
 

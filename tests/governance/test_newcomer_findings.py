@@ -7,7 +7,7 @@ import subprocess
 from html import unescape
 
 from commons.governance import rules
-from tests.conftest import Browser, bearer
+from tests.conftest import Browser, bearer, worker_decides
 from tests.governance.test_web_api import app, clock, people  # noqa: F401 (the fixtures)
 
 
@@ -55,6 +55,7 @@ def test_a_branch_already_proposed_is_not_proposed_twice(app, people, clock, tmp
     client.post("/api/v1/projects/dryer/proposals/1/stances", headers=bearer(tokens["bob"]),
                 json={"stance": "object", "reason": "Not yet"})
     clock.advance(hours=73)
+    worker_decides(app)
     assert client.get("/api/v1/projects/dryer/proposals/1").get_json()["status"] == "blocked"
     blocked = client.post("/api/v1/projects/dryer/proposals", headers=bearer(tokens["alice"]),
                           json={"kind": "merge", "title": "Topic", "branch": "topic"})

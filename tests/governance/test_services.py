@@ -1,9 +1,7 @@
 """Proposals from opening to the effect, against a real repository."""
 
-import threading
 
 import pytest
-import sqlalchemy as sa
 
 from commons import clock as app_clock
 from commons.extensions import db
@@ -216,33 +214,6 @@ def test_a_blocked_proposal_can_be_put_to_a_majority_vote(dryer):
     scene.clock.advance(hours=72)
     [decided] = scene.tick()
     assert decided.status == "passed" and decided.voting == "majority"
-
-
-def test_concurrent_deciders_carry_a_merge_out_once(dryer):
-    scene, project, alice, bob, carol, head = dryer
-    services.open_proposal(db.session, project, alice, "merge", "Better frame", "",
-                           {"branch": "better-frame"}, scene.settings(), scene.clock())
-    db.session.commit()
-    scene.clock.advance(hours=72)
-    app = scene.app
-    barrier, results = threading.Barrier(4), []
-
-    def decide():
-        with app.app_context():
-            barrier.wait()
-            results.append(len(services.decide_due(db.session, scene.settings(), scene.clock())))
-
-    threads = [threading.Thread(target=decide) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert sorted(results) == [0, 0, 0, 1]
-    merges = git("rev-list", "--merges", "main", cwd=scene.repo).split()
-    assert len(merges) == 1
-    db.session.expire_all()
-    proposal = db.session.scalar(sa.select(Proposal))
-    assert sum(e.text.startswith("Passed") for e in proposal.events) == 1
 
 
 def test_nothing_changes_a_proposal_once_its_window_has_closed_or_it_is_decided(dryer):

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import TEST_PASSWORD, Browser, basic, bearer
+from tests.conftest import TEST_PASSWORD, Browser, basic, bearer, worker_decides
 from tests.governance.conftest import Clock
 
 
@@ -35,7 +35,7 @@ def people(app):
     return client, tokens
 
 
-def test_decision_through_the_api_from_opening_to_passing(people, clock):
+def test_decision_through_the_api_from_opening_to_passing(app, people, clock):
     client, tokens = people
     opened = client.post("/api/v1/projects/dryer/proposals", headers=bearer(tokens["alice"]),
                          json={"kind": "decision", "title": "Paint it green",
@@ -55,9 +55,23 @@ def test_decision_through_the_api_from_opening_to_passing(people, clock):
     assert outsider.status_code == 403
     assert client.delete("/api/v1/projects/dryer/proposals/1/stances/mine",
                          headers=bearer(tokens["dave"])).status_code == 404
+    assert client.get("/api/v1/projects/dryer/proposals/1").get_json()["being_carried_out"] \
+        is False
     clock.advance(hours=72)
-    read = client.get("/api/v1/projects/dryer/proposals/1").get_json()  # decided on read
+    # Closed, and no worker has decided it yet: reads say so and decide nothing.
+    for _ in range(2):
+        waiting = client.get("/api/v1/projects/dryer/proposals/1").get_json()
+        assert (waiting["status"], waiting["being_carried_out"]) == ("open", True)
+    assert "closed, being carried out" in client.get("/projects/dryer/proposals/1").get_data(
+        as_text=True)
+    assert "closed, being carried out" in client.get("/projects/dryer/proposals").get_data(
+        as_text=True)
+    worker_decides(app)
+    read = client.get("/api/v1/projects/dryer/proposals/1").get_json()
     assert read["status"] == "passed" and read["tally"] == {"support": 1, "abstain": 0, "object": 0}
+    assert read["being_carried_out"] is False
+    assert "closed, being carried out" not in client.get("/projects/dryer/proposals/1") \
+        .get_data(as_text=True)
     late = client.post("/api/v1/projects/dryer/proposals/1/stances",
                        headers=bearer(tokens["bob"]), json={"stance": "support"})
     assert late.status_code == 409
@@ -85,7 +99,7 @@ def test_api_refuses_bad_proposals(people):
     assert client.get("/api/v1/projects/dryer/proposals").get_json() == []
 
 
-def test_a_consent_join_answers_its_proposal_number(people, clock):
+def test_a_consent_join_answers_its_proposal_number(app, people, clock):
     client, tokens = people
     client.post("/api/v1/projects", headers=bearer(tokens["alice"]), json={
         "name": "Seeds", "slug": "seeds", "license": "CC0-1.0", "policy": {"admission": "consent"}})
@@ -94,6 +108,7 @@ def test_a_consent_join_answers_its_proposal_number(people, clock):
     proposal = client.get("/api/v1/projects/seeds/proposals/1").get_json()
     assert proposal["kind"] == "membership" and proposal["details"] == {"username": "dave"}
     clock.advance(hours=72, seconds=1)
+    worker_decides(app)
     members = client.get("/api/v1/projects/seeds").get_json()["members"]
     assert [m["username"] for m in members] == ["alice", "dave"]
 
@@ -111,6 +126,7 @@ def test_a_policy_proposal_from_the_form_closes_the_project_to_outsiders(app, pe
     assert proposal["details"] == {"outside": "refuse"}
     assert client.get("/api/v1/projects/dryer").get_json()["policy"]["outside"] == "accept"
     clock.advance(hours=72)
+    worker_decides(app)
     assert client.get("/api/v1/projects/dryer/proposals/1").get_json()["status"] == "passed"
     assert client.get("/api/v1/projects/dryer").get_json()["policy"]["outside"] == "refuse"
     bad = client.post("/api/v1/projects/dryer/proposals", headers=bearer(tokens["alice"]),
@@ -151,8 +167,9 @@ def test_inbox_and_atom_feed(app, people, clock):
     bob.login("bob")
     clock.advance(hours=50)
     inbox = bob.client.get("/inbox").get_data(as_text=True)
-    assert "Closing within a day without your stance" in inbox and "Paint it green" in inbox
+    assert "Waiting for your stance" in inbox and "Paint it green" in inbox
     clock.advance(hours=23)
+    worker_decides(app)
     feed = client.get("/projects/dryer/proposals.atom")
     assert feed.headers["Content-Type"].startswith("application/atom+xml")
     root = ET.fromstring(feed.get_data())
@@ -161,7 +178,8 @@ def test_inbox_and_atom_feed(app, people, clock):
     assert titles == ["#1 Paint it green (passed)"]
     alice = Browser(app.test_client())
     alice.login("alice")
-    assert "Outcomes of your proposals" in alice.client.get("/inbox").get_data(as_text=True)
+    assert "#1 Paint it green passed: Decided." in alice.client.get("/inbox").get_data(
+        as_text=True)
 
 
 def test_tick_command_decides_once(app, people, clock):
@@ -195,7 +213,8 @@ def test_the_host_header_never_reaches_a_merge_commit(app, people, clock, tmp_pa
     client.post("/api/v1/projects/dryer/proposals", headers=bearer(tokens["alice"]),
                 json={"kind": "merge", "title": "Topic", "branch": "topic"})
     clock.advance(hours=73)
-    client.get("/projects/dryer", headers={"Host": "evil.example"})  # decides on read
+    client.get("/projects/dryer", headers={"Host": "evil.example"})  # decides nothing
+    worker_decides(app)  # the worker knows no request's Host
     message = subprocess.run(["git", "log", "-1", "--format=%B", "main"], cwd=repo, env=env,
                              capture_output=True, text=True, check=True).stdout
     assert "evil.example" not in message
@@ -223,13 +242,18 @@ def test_a_stale_stance_leaves_the_proposal_in_the_inbox(app, people, clock):
     bob = Browser(app.test_client())
     bob.login("bob")
     clock.advance(hours=50)
-    assert "Paint it green" not in bob.client.get("/inbox").get_data(as_text=True)
+    assert "Paint it green" not in waiting(bob.client.get("/inbox").get_data(as_text=True))
     alice = Browser(app.test_client())
     alice.login("alice")
     page = "/projects/dryer/proposals/1"
     alice.submit(page, {"title": "Paint it green", "body": "Darker"}, action=page + "/revise")
     clock.advance(hours=50)
-    assert "Paint it green" in bob.client.get("/inbox").get_data(as_text=True)
+    assert "Paint it green" in waiting(bob.client.get("/inbox").get_data(as_text=True))
+
+
+def waiting(inbox: str) -> str:
+    """The inbox's "Waiting for your stance" section."""
+    return inbox[inbox.index('id="waiting-heading"'):inbox.index('id="unread-heading"')]
 
 
 def test_withdrawing_a_join_request_withdraws_its_proposal(people):

@@ -44,7 +44,7 @@ class Ledger:
 
     def person(self, name: str):
         user = accounts.register_user(db.session, name, f"{name}@example.org", "x" * 12,
-                                      now=app_clock.now())
+                                      now=app_clock.now(), confirmed_at=app_clock.now())
         db.session.commit()
         return user
 

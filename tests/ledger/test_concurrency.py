@@ -61,7 +61,8 @@ with app.app_context():
 def test_concurrent_appends_never_fork_the_chain_nor_lose_an_entry(ledger, tmp_path):
     ledger.need(quantity="1000", unit_cost="0.01")  # entry 1; 10 EUR, approved at once
     config = {key: ledger.app.config[key] for key in
-              ("SQLALCHEMY_DATABASE_URI", "REPOS_DIR", "EVIDENCE_DIR", "SECRET_KEY")}
+              ("SQLALCHEMY_DATABASE_URI", "REPOS_DIR", "EVIDENCE_DIR", "SECRET_KEY",
+               "QUEUE_URL")}
     config["TESTING"] = True
     config["NOW"] = ledger.clock().isoformat()
     appenders = [("cy", "pledge"), ("bo", "pledge"), ("ada", "work"), ("bo", "work")]

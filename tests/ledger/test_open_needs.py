@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 
 from commons.ledger import rules
+from tests.conftest import worker_decides
 from tests.ledger.test_api import FILAMENT, api  # noqa: F401 (the fixture)
 from tests.ledger.test_pages import (  # noqa: F401 (the fixtures)
     add_need,
@@ -116,7 +117,8 @@ def test_a_pending_input_takes_no_receipt_until_it_is_approved(app, people, cloc
     assert "Input #1 (PLA filament) is pending approval" in error_text(early)
     assert "<dt>Received</dt><dd>0 kg</dd>" in html_of(ada, "/projects/dryer/inputs/1")
 
-    clock.advance(days=4)  # nobody objected: proposal #1 passes on the next read
+    clock.advance(days=4)  # nobody objected: proposal #1 passes at its close
+    worker_decides(app)
     assert 'id="receipt-form"' in html_of(ada, "/projects/dryer/inputs/1")
     on_time = on_input(ada, "receipt", {"quantity": "5", "provider": "Hackerspace shop"})
     assert on_time.status_code == 302, error_text(on_time)

@@ -17,7 +17,7 @@ from commons.ledger import chart as charts
 from commons.ledger import services
 from commons.ledger.models import LedgerEntry
 from commons.projects import services as projects
-from tests.conftest import Browser
+from tests.conftest import Browser, worker_decides
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"receipt from the hackerspace shop" * 20
 
@@ -82,9 +82,10 @@ def chart(html: str) -> list[str]:
     return re.findall(r'class="chart-figure">([^<]+)</text>', svg.group(0))
 
 
-def widths(html: str) -> list[str]:
+def widths(html: str) -> list[tuple[str, str]]:
+    """The parts of the chart's bars, (part, width in per cent)."""
     svg = re.search(r"<svg class=\"chart\".*?</svg>", html, re.S).group(0)
-    return re.findall(r'<rect x="0" y="\d+" width="([\d.]+)%"', svg)
+    return re.findall(r'<rect class="(\w+)" x="[\d.]+%?" y="\d+" width="([\d.]+)%"', svg)
 
 
 def head(app, slug="dryer") -> int:
@@ -110,8 +111,8 @@ def test_need_pledge_receipts_use_and_a_correction_change_the_page(app, people, 
     assert "Input #1 (PLA filament) is approved" in page  # 50 EUR <= 100 EUR
     ledger = html_of(anon, "/projects/dryer/ledger")
     assert totals(ledger) == ("50.00", "0.00", "0.00")
-    assert chart(ledger) == ["20 kg needed", "0 kg pledged", "0 kg received"]
-    assert widths(ledger) == ["60.0"]
+    assert chart(ledger) == ["0 of 20 kg received, 0 kg pledged"]
+    assert widths(ledger) == [("track", "100.0")]
     assert 'role="img"' in ledger and "<title id=\"chart-title\">" in ledger
     assert "Input #1 PLA filament: 20 kg needed, 0 kg pledged, 0 kg received." in ledger
 
@@ -120,8 +121,8 @@ def test_need_pledge_receipts_use_and_a_correction_change_the_page(app, people, 
     assert "You pledged 5 kg of PLA filament" in html_of(cy, "/projects/dryer/inputs/1")
     ledger = html_of(anon, "/projects/dryer/ledger")
     assert totals(ledger) == ("37.50", "12.50", "0.00")
-    assert chart(ledger) == ["20 kg needed", "5 kg pledged", "0 kg received"]
-    assert widths(ledger) == ["60.0", "15.0"]
+    assert chart(ledger) == ["0 of 20 kg received, 5 kg pledged"]
+    assert widths(ledger) == [("track", "100.0"), ("pledged", "25.0")]
 
     # ada records cy's delivery against the pledge, with a link as evidence.
     page = html_of(ada, "/projects/dryer/inputs/1")
@@ -132,7 +133,7 @@ def test_need_pledge_receipts_use_and_a_correction_change_the_page(app, people, 
     assert received.status_code == 302, error_text(received)
     ledger = html_of(anon, "/projects/dryer/ledger")
     assert totals(ledger) == ("37.50", "0.00", "12.50")
-    assert chart(ledger) == ["20 kg needed", "0 kg pledged", "5 kg received"]
+    assert chart(ledger) == ["5 of 20 kg received, 0 kg pledged"]
 
     # bo records 2 kg bought at a shop, with the photo of the receipt uploaded.
     received = on_input(bo, "receipt", {"quantity": "2", "provider": "Hackerspace shop",
@@ -176,8 +177,8 @@ def test_need_pledge_receipts_use_and_a_correction_change_the_page(app, people, 
                      r"quantity -1 kg\. Reason: The shop&#39;s bag held 1 kg\.", journal)
     ledger = html_of(anon, "/projects/dryer/ledger")
     assert totals(ledger) == ("35.00", "0.00", "15.00")
-    assert chart(ledger) == ["20 kg needed", "0 kg pledged", "6 kg received"]
-    assert widths(ledger) == ["60.0", "18.0"]
+    assert chart(ledger) == ["6 of 20 kg received, 0 kg pledged"]
+    assert widths(ledger) == [("track", "100.0"), ("received", "30.0")]
     # The head on the page is the last entry's full hash, and the chain holds.
     with app.app_context():
         project = projects.get_project(db.session, "dryer")
@@ -196,13 +197,14 @@ def test_a_pending_need_links_its_input_proposal_and_is_approved_when_it_passes(
     flash = re.search(r'<p class="flash success">(.*?)</p>', page, re.S).group(1)
     assert "Input #1 (PLA filament) is pending" in flash
     assert '<a href="/projects/dryer/proposals/1">Proposal #1</a> asks them' in flash
-    assert 'class="status status-pending"' in page
+    assert 'class="badge badge-warning status-pending">pending</span>' in page
     assert 'href="/projects/dryer/proposals/1">Proposal #1</a> asks them; it passes' in page
     # Pledges are welcome meanwhile.
     assert on_input(people.cy, "pledge", {"quantity": "20"}).status_code == 302
     clock.advance(days=4)
-    page = html_of(people.anon, "/projects/dryer/inputs/1")  # deciding on read
-    assert 'class="status status-covered"' in page
+    worker_decides(app)
+    page = html_of(people.anon, "/projects/dryer/inputs/1")
+    assert 'class="badge badge-success status-covered">covered</span>' in page
     journal = html_of(people.anon, "/projects/dryer/ledger/journal")
     assert re.search(r"commons \(a decision\)\s*· <span class=\"action action-approve\">", journal)
     assert 'href="/projects/dryer/proposals/1">proposal #1</a> passed.' in journal
@@ -228,7 +230,7 @@ def test_closing_stops_pledges_and_says_so(app, people):
     closed = on_input(people.bo, "close", {"reason": "A neighbour lent us a spool."})
     assert closed.status_code == 302
     page = html_of(people.cy, "/projects/dryer/inputs/1")
-    assert 'class="status status-closed"' in page and 'id="pledge-form"' not in page
+    assert 'class="badge badge-muted status-closed">closed</span>' in page and 'id="pledge-form"' not in page
     late = on_input(people.cy, "pledge", {"quantity": "1"})
     assert late.status_code == 409
     assert "Input #1 (PLA filament) is closed" in error_text(late)
@@ -387,7 +389,8 @@ def test_every_page_reads_without_an_account(app, people, clock):
                 "/projects/dryer/ledger/journal", "/projects/dryer/ledger/journal?before=2",
                 "/needs"):
         page = html_of(anon, url)
-        assert "<script" not in page, url
+        # Scripts only from files (progressive comforts), never inline.
+        assert not re.search(r"<script(?![^>]*\bsrc=)", page), url
     work = html_of(anon, "/projects/dryer/work")
     assert "cleaned the workshop" in work and "Care (cleaning, cooking, support)" in work
     assert "Log in</a> and join Dryer" in work and 'id="work-form"' not in work
@@ -442,6 +445,11 @@ def test_the_needs_board_groups_one_resource_across_projects(app, people):
     assert "20 kg" in shared and "2 kg" in shared
     assert "Plywood 12 mm" in alone and "1 project needs this." in alone
     assert "3 m2" in alone
+    # Each need has a progress bar; kg share one scale across the projects.
+    assert "0 of 2 kg received, 0 kg pledged" in shared
+    assert re.findall(r'<rect class="track" x="0" y="1" width="([\d.]+)%"', shared) == \
+        ["10.0", "100.0"]
+    assert "Pledged, not yet received (striped)" in board  # the legend
 
 
 def test_user_text_is_escaped_everywhere_the_svg_included(app, people):
@@ -480,19 +488,30 @@ def test_work_is_logged_by_members_with_a_category(app, people, clock):
     assert head(app) == 1
 
 
-def test_chart_bars_are_scaled_per_input_and_figures_stay_exact():
+def test_chart_bars_share_a_scale_per_unit_and_figures_stay_exact():
     def need(number, needed, pledged, received, title="PLA filament", unit="kg"):
         return SimpleNamespace(number=number, title=title, unit=unit, needed=Decimal(needed),
                                pledged=Decimal(pledged), received=Decimal(received))
 
     drawn = charts.layout([need(1, "20.000", "0.000", "25.000", title="x" * 60),
-                          need(2, "1000", "1", "0", unit="EUR")])
-    first, second = drawn.rows
-    assert [bar.width for bar in first.bars] == [48.0, 0.0, 60.0]  # more arrived than needed
+                           need(2, "1000", "1", "0", unit="EUR"),
+                           need(3, "5", "2", "1")])
+    first, second, third = drawn.rows
+    # kg: the scale is the 25 kg that arrived for #1 (more than its 20 needed).
+    assert (first.bar.track, first.bar.received_width, first.bar.pledged_width) == \
+        (80.0, 100.0, 0.0)
     assert first.label == "x" * 47 + "…" and first.title == "x" * 60
-    assert [bar.width for bar in second.bars] == [60.0, 0.5, 0.0]  # a sliver stays visible
-    assert second.bars[0].y > first.bars[2].y + 14  # rows never overlap
-    assert second.bars[2].y + 14 <= drawn.height < second.bars[2].y + 14 + 14
+    # #3, 5 kg, is drawn on the same scale as #1: a fifth of its length.
+    assert (third.bar.track, third.bar.received_width, third.bar.pledged_x,
+            third.bar.pledged_width) == (20.0, 4.0, 4.0, 8.0)
+    # EUR is on its own scale; a sliver stays visible.
+    assert (second.bar.track, second.bar.received_width, second.bar.pledged_width) == \
+        (100.0, 0.0, 0.5)
+    assert second.bar_y > first.text_y and third.bar_y > second.text_y  # rows never overlap
+    assert third.text_y <= drawn.height < third.text_y + 14
+    assert [bar.done for bar in (first.bar, second.bar, third.bar)] == [100, 0, 20]
+    assert charts.scales([need(1, "2", "9", "3"), need(2, "10", "0", "0", unit="h")]) == {
+        "kg": Decimal(12), "h": Decimal(10)}
     many = charts.layout([need(n, "1", "0", "0") for n in range(1, 53)])
     assert (len(many.rows), many.omitted) == (20, 32)
     assert charts.layout([]).empty

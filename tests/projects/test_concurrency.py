@@ -50,7 +50,8 @@ def test_the_unique_index_decides_when_both_pass_the_check(app, repos_dir):
 
     with app.app_context():
         for name in ("alice", "bob"):
-            register_user(db.session, name, f"{name}@example.org", "x" * 12, now=app_clock.now())
+            register_user(db.session, name, f"{name}@example.org", "x" * 12, now=app_clock.now(),
+                          confirmed_at=app_clock.now())
         db.session.commit()
     settings = services.Settings.from_config(app.config)
     alice_flushed, bob_checked = threading.Event(), threading.Event()

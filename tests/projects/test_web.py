@@ -170,7 +170,7 @@ def test_no_orphan_repository_when_the_database_write_is_rolled_back(app, repos_
 
     with app.app_context():
         founder = register_user(db.session, "alice", "alice@example.org", "x" * 12,
-                                now=app_clock.now())
+                                now=app_clock.now(), confirmed_at=app_clock.now())
         db.session.commit()
         settings = services.Settings.from_config(app.config)
         services.create_project(db.session, founder, services.NewProject(
@@ -207,7 +207,13 @@ def test_join_an_open_project_then_leave(app, alice, second_browser):
     assert "You are a member of Solar dryer" in html and "<li><a href=\"/users/bob\">bob</a></li>" in html
     second_browser.button("/projects/solar-dryer", "/projects/solar-dryer/join")
     assert "already a member" in second_browser.client.get("/projects/solar-dryer").get_data(as_text=True)
-    second_browser.button("/projects/solar-dryer", "/projects/solar-dryer/leave")
+    # Leaving is in the project's settings, not on its home.
+    home = second_browser.client.get("/projects/solar-dryer").get_data(as_text=True)
+    assert "/projects/solar-dryer/leave" not in home
+    assert 'href="/projects/solar-dryer/settings"' in home
+    settings = second_browser.client.get("/projects/solar-dryer/settings").get_data(as_text=True)
+    assert "Yes, leave Solar dryer" in settings
+    second_browser.button("/projects/solar-dryer/settings", "/projects/solar-dryer/leave")
     html = second_browser.client.get("/projects/solar-dryer").get_data(as_text=True)
     assert "You left Solar dryer" in html and "<li><a href=\"/users/bob\">bob</a></li>" not in html
     # Joining again works, and the history stays one row.
@@ -227,12 +233,18 @@ def test_joining_a_consent_project_waits_for_the_members(app, alice, second_brow
     assert "Withdraw my request" in html
     second_browser.button("/projects/solar-dryer", "/projects/solar-dryer/leave")
     html = second_browser.client.get("/projects/solar-dryer").get_data(as_text=True)
-    assert "You withdrew your request" in html and "Join Solar dryer" in html
+    assert "You withdrew your request" in html and "Ask to join Solar dryer" in html
 
 
 def test_the_only_member_cannot_leave(app, alice):
     alice.create_project()
-    alice.button("/projects/solar-dryer", "/projects/solar-dryer/leave")
+    settings = alice.client.get("/projects/solar-dryer/settings").get_data(as_text=True)
+    assert "Invite someone to join before you leave." in settings
+    assert "Yes, leave" not in settings  # no button that can only fail
+    # A leave posted anyway is refused, back on the settings page.
+    left = alice.submit("/projects/solar-dryer/settings", {"from": "settings"},
+                        action="/projects/solar-dryer/leave")
+    assert left.location == "/projects/solar-dryer/settings"
     html = alice.client.get("/projects/solar-dryer").get_data(as_text=True)
     assert "You are the only member" in html and "<li><a href=\"/users/alice\">alice</a></li>" in html
 

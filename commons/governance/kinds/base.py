@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from commons.accounts.models import User
+from commons.git.pushes import lock_project
 from commons.git.repositories import Identity
 from commons.governance.models import AffectedParty, Proposal
 from commons.governance.settings import Settings
@@ -62,6 +63,14 @@ class Kind:
     check_under_lock: UnderLock | None = None
     before_claim: BeforeClaim | None = None
     author_withdrew: AuthorWithdrew | None = None
+
+
+def hold_repository(session: Session, project: Project) -> None:
+    """Before claiming a proposal whose effect commits to the project's
+    repository: decisions move its branches one at a time (the project
+    lock a push takes too). Two deciders merging into the same branch at
+    once would each find it moved under them and fail the second."""
+    lock_project(session, project.id)
 
 
 def commit_identity(proposal: Proposal, settings: Settings) -> Identity:

@@ -10,7 +10,13 @@ from commons.git import merging
 from commons.git.repositories import repository_path
 from commons.governance import parties
 from commons.governance.effects import EffectError
-from commons.governance.kinds.base import Details, Kind, Opened, commit_identity
+from commons.governance.kinds.base import (
+    Details,
+    Kind,
+    Opened,
+    commit_identity,
+    hold_repository,
+)
 from commons.governance.models import Proposal
 from commons.governance.settings import Settings
 from commons.problems import Invalid
@@ -56,4 +62,4 @@ def carry_out(session: Session, proposal: Proposal, project: Project, settings: 
     return f"{project.name} is now under {identifier} (commit {commit[:10]})."
 
 
-KIND = Kind("license", read_details, carry_out)
+KIND = Kind("license", read_details, carry_out, before_claim=hold_repository)

@@ -6,6 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from commons import signals
 from commons.accounts.models import User
 from commons.governance import rules
 from commons.governance.effects import EffectError
@@ -59,6 +60,8 @@ def carry_out(session: Session, proposal: Proposal, project: Project, settings: 
         membership = Membership(project=project, user=user, requested_at=now)
         session.add(membership)
     membership.status, membership.joined_at, membership.left_at = Membership.MEMBER, now, None
+    session.flush()
+    signals.member_joined.send(project, session=session, user=user, now=now)
     return f"{user.username} is a member."
 
 

@@ -16,7 +16,13 @@ from commons.git import merging
 from commons.git.repositories import repository_path
 from commons.governance import parties, rules
 from commons.governance.effects import EffectError
-from commons.governance.kinds.base import Details, Kind, Opened, commit_identity
+from commons.governance.kinds.base import (
+    Details,
+    Kind,
+    Opened,
+    commit_identity,
+    hold_repository,
+)
 from commons.governance.models import AffectedParty, Proposal
 from commons.governance.settings import Settings
 from commons.problems import Conflict, Invalid
@@ -166,4 +172,5 @@ def carry_out(session: Session, proposal: Proposal, project: Project, settings: 
     return f"Merged {head[:10]} into {target} as {result.commit[:10]}."
 
 
-KIND = Kind("merge", read_details, carry_out, check_under_lock=refuse_second_merge)
+KIND = Kind("merge", read_details, carry_out, check_under_lock=refuse_second_merge,
+            before_claim=hold_repository)

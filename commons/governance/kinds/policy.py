@@ -1,4 +1,5 @@
-"""Policy: admission, push, outside, review window or approval threshold change.
+"""Policy: admission, push, outside, review window, approval threshold or
+notify_outside_authors change.
 Only the fields the proposal names change; the whole policy that results
 must still be valid."""
 
@@ -21,10 +22,14 @@ from commons.projects.rules import Policy, Threshold
 def read_details(session: Session, project: Project, author: User, details: Details,
                  settings: Settings) -> Opened:
     changes = {k: v for k, v in details.items() if v not in (None, "")}
-    allowed = {"admission", "push", "outside", "review_window", "approval_threshold"}
+    allowed = {"admission", "push", "outside", "review_window", "approval_threshold",
+               "notify_outside_authors"}
     if not changes or set(changes) - allowed:
-        raise Invalid("A policy proposal changes admission, push, outside, review_window or "
-                      "approval_threshold.", field="policy")
+        raise Invalid("A policy proposal changes admission, push, outside, review_window, "
+                      "approval_threshold or notify_outside_authors.", field="policy")
+    notify = changes.get("notify_outside_authors", project.notify_outside_authors)
+    if not isinstance(notify, bool):
+        raise Invalid("notify_outside_authors is true or false.", field="notify_outside_authors")
     threshold = project.policy.approval_threshold
     if "approval_threshold" in changes:
         raw = changes["approval_threshold"] or {}
@@ -40,13 +45,15 @@ def read_details(session: Session, project: Project, author: User, details: Deta
     policy = Policy(admission=changes.get("admission", project.admission),
                     push=changes.get("push", project.push_policy),
                     review_window=window, approval_threshold=threshold,
-                    outside=changes.get("outside", project.outside))
+                    outside=changes.get("outside", project.outside),
+                    notify_outside_authors=notify)
     problems = project_rules.policy_problems(policy, min_review_window=settings.min_review_window)
     if problems:
         field, message = next(iter(problems.items()))
         raise Invalid(message, field=field, problems=problems)
     result = {"admission": policy.admission, "push": policy.push, "outside": policy.outside,
               "review_window": policy.review_window,
+              "notify_outside_authors": policy.notify_outside_authors,
               "approval_threshold": {"amount": str(threshold.amount),
                                      "currency": threshold.currency}}
     return Opened({k: v for k, v in result.items() if k in changes})
@@ -61,6 +68,8 @@ def carry_out(session: Session, proposal: Proposal, project: Project, settings: 
         project.push_policy = details["push"]
     if "outside" in details:
         project.outside = details["outside"]
+    if "notify_outside_authors" in details:
+        project.notify_outside_authors = bool(details["notify_outside_authors"])
     if "review_window" in details:
         project.review_window = max(int(details["review_window"]), settings.min_review_window)
     if "approval_threshold" in details:
