@@ -2,6 +2,7 @@
 one more is told to try again, and the threads kept back serve pages."""
 
 import base64
+import select
 import socket
 import time
 import urllib.request
@@ -26,15 +27,9 @@ def test_a_transfer_past_the_workers_share_is_refused_while_pages_answer(
         slug = forge.project(alice)
         parts = urlsplit(base)
         credentials = base64.b64encode(f"alice:{alice.token}".encode()).decode()
-        command = pkt_line(f"{'0' * 40} {'1' * 40} refs/heads/held\0report-status\n".encode())
         # A push whose pack never comes: git waits for it, and the push
         # holds the worker's one transfer slot until the connection closes.
-        with socket.create_connection((parts.hostname, parts.port)) as held:
-            held.sendall((f"POST /projects/{slug}.git/git-receive-pack HTTP/1.1\r\n"
-                          f"Host: {parts.netloc}\r\nAuthorization: Basic {credentials}\r\n"
-                          "Content-Type: application/x-git-receive-pack-request\r\n"
-                          "Transfer-Encoding: chunked\r\n\r\n").encode())
-            held.sendall(f"{len(command + FLUSH):x}\r\n".encode() + command + FLUSH + b"\r\n")
+        with _hold_a_push(parts, slug, credentials):
             refused = _until(lambda: forge.git("ls-remote", forge.url(slug), check=False),
                              lambda result: result.returncode != 0)
             assert "503" in refused.stderr and BUSY in refused.stderr, refused.stderr
@@ -47,6 +42,30 @@ def test_a_transfer_past_the_workers_share_is_refused_while_pages_answer(
         assert forge.server_ref(slug, "refs/heads/held") is None
     finally:
         stop_server(server)
+
+
+def _hold_a_push(parts, slug: str, credentials: str) -> socket.socket:
+    """A connection whose push holds the transfer slot. The slot of the
+    setup's own git requests comes back once the server has closed their
+    answers, which may be just after git has read them: a push sent in
+    that moment is told to try again, as any client would be, and does."""
+    command = pkt_line(f"{'0' * 40} {'1' * 40} refs/heads/held\0report-status\n".encode())
+    deadline = time.monotonic() + 30
+    while True:
+        held = socket.create_connection((parts.hostname, parts.port))
+        held.sendall((f"POST /projects/{slug}.git/git-receive-pack HTTP/1.1\r\n"
+                      f"Host: {parts.netloc}\r\nAuthorization: Basic {credentials}\r\n"
+                      "Content-Type: application/x-git-receive-pack-request\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n").encode())
+        held.sendall(f"{len(command + FLUSH):x}\r\n".encode() + command + FLUSH + b"\r\n")
+        answered, _, _ = select.select([held], [], [], 1)
+        if not answered:
+            return held  # git is waiting for the pack: the slot is held
+        answer = held.recv(65536)
+        held.close()
+        assert b" 503 " in answer and BUSY.encode() in answer, answer
+        assert time.monotonic() < deadline, "the setup's transfer slot never came back"
+        time.sleep(0.1)
 
 
 def _until(attempt, done, seconds: float = 30):
