@@ -6,7 +6,7 @@ from datetime import date, datetime
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from commons.accounts.models import User
 from commons.contributions import rules
@@ -65,7 +65,7 @@ def remove_credit(session: Session, project: Project, actor: User, credit_id: in
 def list_credits(session: Session, project: Project, user: User | None = None,
                  limit: int = 200) -> list[Credit]:
     query = sa.select(Credit).where(Credit.project_id == project.id).options(
-        selectinload(Credit.user), selectinload(Credit.recorded_by))
+        joinedload(Credit.user), joinedload(Credit.recorded_by))
     if user is not None:
         query = query.where(Credit.user_id == user.id)
     return list(session.scalars(query.order_by(Credit.day.desc(), Credit.id.desc())

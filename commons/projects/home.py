@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from commons.accounts.models import User
 from commons.git.models import Push
@@ -84,7 +84,7 @@ def recent_activity(session: Session, project: Project,
     for push in session.scalars(
             sa.select(Push).where(Push.project_id == project.id)
             .order_by(Push.pushed_at.desc(), Push.id.desc()).limit(limit)
-            .options(selectinload(Push.user), selectinload(Push.ref_updates))):
+            .options(joinedload(Push.user), selectinload(Push.ref_updates))):
         events.append(Event(push.pushed_at, "push", push))
     for proposal in session.scalars(
             sa.select(Proposal).where(Proposal.project_id == project.id,
@@ -94,7 +94,7 @@ def recent_activity(session: Session, project: Project,
     entries = list(session.scalars(
         sa.select(LedgerEntry).where(LedgerEntry.project_id == project.id)
         .order_by(LedgerEntry.seq.desc()).limit(limit)
-        .options(selectinload(LedgerEntry.actor))))
+        .options(joinedload(LedgerEntry.actor))))
     for entry in entries:
         events.append(Event(entry.at, "ledger", entry, json.loads(entry.payload)["data"]))
     # Memberships are loaded with the project (get_project), users and all.
