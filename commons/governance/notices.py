@@ -33,6 +33,7 @@ from commons.projects.models import Project
 # The job that delivers a notice mail and marks its notice sent.
 SEND = "governance.send_notices"
 BATCH = 50
+CHUNK = 500  # addresses per query (bound parameters stay few)
 _BATCH_KEY = "commons.governance.notice-batch"
 NOT_OPTED_IN = "the project does not mail people without an account"
 OPTED_OUT = "asked for no mail from this project"
@@ -40,10 +41,10 @@ NO_ADDRESS = "no address to write to"
 
 
 def record_notices(session: Session, proposal: Proposal, settings: Settings,
-                   now: datetime) -> list[ProposalNotice]:
+                   now: datetime) -> int:
     """Record notice for each party with standing on *proposal* who has none
     yet, and mail those without an account whom the project may mail.
-    Idempotent; flushes. Returns the new rows."""
+    Idempotent; flushes. Returns how many notices it recorded."""
     if proposal.id is None:
         session.flush()
     project = session.get_one(Project, proposal.project_id)
@@ -53,54 +54,90 @@ def record_notices(session: Session, proposal: Proposal, settings: Settings,
     known_emails = {email for _, email in known if email is not None}
     users = (members_of(session, project.id)
              | {p.user_id for p in proposal.affected if p.user_id is not None}) - known_users
-    rows: list[ProposalNotice] = []
+    rows: list[dict[str, Any]] = []
     # An account holder's notice is the proposal in their inbox, there from
     # now on: sent at once.
     for user_id, username in (session.execute(sa.select(User.id, User.username)
                                               .where(User.id.in_(users))).all()
                               if users else []):
-        rows.append(ProposalNotice(proposal_id=proposal.id, user_id=user_id, name=username,
-                                   recorded_at=now, sent_at=now))
+        rows.append(_notice_row(proposal, now, user_id=user_id, name=username, sent_at=now))
     outside: dict[str, str] = {}
     for party in proposal.affected:
         address = outside_address(party.email)
         if party.user_id is None and address not in known_emails:
             outside.setdefault(address, party.name)
-    rows += [_outside_notice(session, project, proposal, address, name, settings, now)
-             for address, name in outside.items()]
-    session.add_all(rows)
+    rows += _outside_notices(session, project, proposal, outside, settings, now)
+    # Plain rows in bulk, not ORM objects: a proposal in a project of
+    # thousands of members records thousands of notices, and nothing reads
+    # them back in this transaction (bench/README.md, "Under load").
     session.flush()
-    return rows
+    if rows:
+        session.execute(sa.insert(ProposalNotice), rows)
+    return len(rows)
 
 
-def _outside_notice(session: Session, project: Project, proposal: Proposal, address: str,
-                    name: str, settings: Settings, now: datetime) -> ProposalNotice:
-    notice = ProposalNotice(proposal_id=proposal.id, email=address, name=name[:255],
-                            recorded_at=now)
-    if reason := undeliverable(session, project, proposal, address, settings, now):
-        notice.undeliverable = reason
-        return notice
-    notice.mailed_at = now
-    _send(session, proposal, address)
-    return notice
+def _notice_row(proposal: Proposal, now: datetime, **values: Any) -> dict[str, Any]:
+    return {"proposal_id": proposal.id, "user_id": None, "email": None, "recorded_at": now,
+            "mailed_at": None, "sent_at": None, "undeliverable": None, **values}
+
+
+def _outside_notices(session: Session, project: Project, proposal: Proposal,
+                     outside: dict[str, str], settings: Settings,
+                     now: datetime) -> list[dict[str, Any]]:
+    """A notice row for each address in *outside* (address → name), mailed
+    or marked undeliverable."""
+    reasons = undeliverable_many(session, project, proposal, outside, settings, now)
+    notices = []
+    for address, name in outside.items():
+        if reason := reasons.get(address):
+            notices.append(_notice_row(proposal, now, email=address, name=name[:255],
+                                       undeliverable=reason))
+        else:
+            notices.append(_notice_row(proposal, now, email=address, name=name[:255],
+                                       mailed_at=now))
+            _send(session, proposal, address)
+    return notices
 
 
 def undeliverable(session: Session, project: Project, proposal: Proposal, address: str,
                   settings: Settings, now: datetime) -> str | None:
     """Why *address* gets no notice mail for *proposal*, or None."""
-    if "@" not in address.strip("@"):
-        return NO_ADDRESS
-    if not (project.notify_outside_authors or proposal.kind == "license"):
-        return NOT_OPTED_IN
-    if session.scalar(sa.select(NoticeOptOut.id).where(NoticeOptOut.project_id == project.id,
-                                                        NoticeOptOut.email == address)):
-        return OPTED_OUT
-    mailed = session.scalar(sa.select(sa.func.count()).select_from(ProposalNotice).where(
-        ProposalNotice.email == address, ProposalNotice.mailed_at > now - timedelta(days=1)))
-    if notice_rules.rate_limited(mailed or 0, settings.outside_notice_limit):
-        return (f"rate-limited: {settings.outside_notice_limit} notice mails to this address "
-                "in the last day")
-    return None
+    return undeliverable_many(session, project, proposal, [address], settings, now).get(address)
+
+
+def undeliverable_many(session: Session, project: Project, proposal: Proposal,
+                       addresses: Iterable[str], settings: Settings,
+                       now: datetime) -> dict[str, str]:
+    """Why each of *addresses* gets no notice mail for *proposal*; those
+    that get one are left out. Two queries per CHUNK addresses, not two
+    per address: a licence change may reach hundreds of authors."""
+    reasons: dict[str, str] = {}
+    wanted = []
+    for address in dict.fromkeys(addresses):
+        if "@" not in address.strip("@"):
+            reasons[address] = NO_ADDRESS
+        elif not (project.notify_outside_authors or proposal.kind == "license"):
+            reasons[address] = NOT_OPTED_IN
+        else:
+            wanted.append(address)
+    opted_out: set[str] = set()
+    mailed: dict[str, int] = {}
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start:start + CHUNK]
+        opted_out.update(session.scalars(sa.select(NoticeOptOut.email).where(
+            NoticeOptOut.project_id == project.id, NoticeOptOut.email.in_(chunk))))
+        mailed.update((email, count) for email, count in session.execute(
+            sa.select(ProposalNotice.email, sa.func.count())
+            .where(ProposalNotice.email.in_(chunk),
+                   ProposalNotice.mailed_at > now - timedelta(days=1))
+            .group_by(ProposalNotice.email)))
+    for address in wanted:
+        if address in opted_out:
+            reasons[address] = OPTED_OUT
+        elif notice_rules.rate_limited(mailed.get(address, 0), settings.outside_notice_limit):
+            reasons[address] = (f"rate-limited: {settings.outside_notice_limit} notice mails "
+                                "to this address in the last day")
+    return reasons
 
 
 def _send(session: Session, proposal: Proposal, address: str) -> None:
