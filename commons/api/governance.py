@@ -40,7 +40,9 @@ def list_proposals(slug: str):
 def open_proposal(body, slug: str):
     """Open a proposal; kind fields: branch (merge), username (membership),
     license (license), policy (policy)."""
-    project = projects.get_project(db.session, slug)
+    # Not every member's account: a project of 2,000 members loaded them all
+    # for the author's membership alone (bench/notices.py).
+    project = projects.get_project(db.session, slug, with_members=False)
     details = {key: body[key] for key in ("branch", "username", "license", "input")
                if key in body}
     if body["kind"] == "policy":
