@@ -155,7 +155,9 @@ def cpu_per_request(before: dict, after: dict, requests: int) -> dict[str, float
     """Milliseconds of CPU per request by part (a backend or worker new
     since *before* counts from zero)."""
     tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
-    return {part: sum(ticks - before[part].get(pid, 0) for pid, ticks in after[part].items())
+    # max(): a backend that ended and whose pid was taken again meanwhile.
+    return {part: sum(max(ticks - before[part].get(pid, 0), 0)
+                      for pid, ticks in after[part].items())
             * tick_ms / max(requests, 1) for part in after}
 
 
