@@ -280,9 +280,9 @@ def _monthly_statements(months: int) -> tuple[sa.Select, sa.Select]:
     project and the months' bounds as parameters (first0.., bound0..):
     built once, since building 2 x 12 CASE expressions cost more than
     running them (bench/README.md, "Under load")."""
-    firsts = [sa.bindparam(f"first{n}") for n in range(months)]
-    bounds = [sa.bindparam(f"bound{n}") for n in range(months)]
-    project_id = sa.bindparam("project_id")
+    firsts: list[sa.BindParameter] = [sa.bindparam(f"first{n}") for n in range(months)]
+    bounds: list[sa.BindParameter] = [sa.bindparam(f"bound{n}") for n in range(months)]
+    project_id: sa.BindParameter = sa.bindparam("project_id")
     # Hours carry two decimals and at most 24 a log, so hundredths summed as
     # integers are exact on both databases (text decimals do not add in SQL).
     hundredths = sa.func.round(sa.cast(WorkLog.hours, sa.Numeric(12, 2)) * 100)

@@ -121,7 +121,7 @@ def undeliverable_many(session: Session, project: Project, proposal: Proposal,
         else:
             wanted.append(address)
     opted_out: set[str] = set()
-    mailed: dict[str, int] = {}
+    mailed: dict[str | None, int] = {}
     for start in range(0, len(wanted), CHUNK):
         chunk = wanted[start:start + CHUNK]
         opted_out.update(session.scalars(sa.select(NoticeOptOut.email).where(
