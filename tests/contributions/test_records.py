@@ -415,3 +415,39 @@ def test_only_the_recorder_or_the_credited_remove_a_credit(team):
     assert credit_count() == 0
     with pytest.raises(NotFound, match="no credit #"):
         services.remove_credit(db.session, project, alice, first)
+
+
+def test_monthly_activity_counts_hours_and_stances_in_their_months(team):
+    """The contributors page's activity band: hours and stances per calendar
+    month, the twelve months ending with today's; asked again with another
+    today, the same rows land in the months of that window."""
+    repos, project, alice, bob, carol, dave = team
+    settings = governance.Settings.from_config(repos.app.config)
+    early, late = T0 + timedelta(hours=2), T0 + timedelta(days=40)
+    ledger.log_work(db.session, project, alice, "2.25", "care", "Cleaned", now=early)
+    ledger.log_work(db.session, project, bob, "1.5", "creative", "Drew", now=early)
+    ledger.log_work(db.session, project, bob, "3", "routine", "Sanded", now=late)
+    first = governance.open_proposal(db.session, project, alice, "decision", "Paint it", "",
+                                     {}, settings, early)
+    governance.take_stance(db.session, first, bob, "support", "", early)
+    governance.take_stance(db.session, first, carol, "object", "Too red", early)
+    second = governance.open_proposal(db.session, project, bob, "decision", "Oil it", "", {},
+                                      settings, late)
+    governance.take_stance(db.session, second, alice, "support", "", late)
+    db.session.commit()
+
+    def band(today: date) -> dict[str, tuple[Decimal, int]]:
+        months, _commits, hours, stances = services.activity(db.session, project, today)
+        assert len(months) == 12 and months[-1] == today.isoformat()[:7]
+        return {month: (hours[n], stances[n]) for n, month in enumerate(months)
+                if hours[n] or stances[n]}
+
+    early_month, late_month = early.date().isoformat()[:7], late.date().isoformat()[:7]
+    assert early_month != late_month
+    assert band(late.date()) == {early_month: (Decimal("3.75"), 2),
+                                 late_month: (Decimal("3"), 1)}
+    # A year on, the early month has left the window; the late one is its first.
+    year_on = (late + timedelta(days=335)).date()
+    assert band(year_on) == {late_month: (Decimal("3"), 1)}
+    # Before the late work was done, only the early month counts.
+    assert band(early.date()) == {early_month: (Decimal("3.75"), 2)}
