@@ -43,21 +43,28 @@ def config_for(url: str | None, instance_path: str, max_items: int, timeout: int
 
 
 def init_app(app: Flask) -> None:
+    config = config_for(app.config.get("CACHE_URL"), app.instance_path,
+                        int(app.config["CACHE_MAX_ITEMS"]), int(app.config["CACHE_TIMEOUT"]),
+                        app.config["CACHE_KEY_PREFIX"])
     cache = Cache()
-    cache.init_app(app, config=config_for(
-        app.config.get("CACHE_URL"), app.instance_path, int(app.config["CACHE_MAX_ITEMS"]),
-        int(app.config["CACHE_TIMEOUT"]), app.config["CACHE_KEY_PREFIX"]))
+    try:
+        cache.init_app(app, config=config)
+    except Exception:  # noqa: BLE001 (e.g. the folder is a file, or unreadable)
+        log.warning("rendering cache %s cannot be opened; pages are rendered each time",
+                    config.get("CACHE_DIR") or config["CACHE_TYPE"], exc_info=True)
+        cache = Cache()
+        cache.init_app(app, config={"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True})
     app.extensions[EXTENSION] = cache
 
 
-def _cache() -> Cache:
+def extension() -> Cache:
     return current_app.extensions[EXTENSION]
 
 
 def get(key: str) -> Any | None:
     """What *key* holds, or None (absent, or the cache is unreachable)."""
     try:
-        packed = _cache().get(key)
+        packed = extension().get(key)
     except Exception:  # noqa: BLE001 (any backend's failure: render instead)
         log.warning("rendering cache unreachable on get; rendering anyway", exc_info=True)
         metrics.render_cache.labels("error").inc()
@@ -83,7 +90,7 @@ def put(key: str, value: Any) -> None:
     if len(packed) > int(current_app.config["CACHE_MAX_ITEM_BYTES"]):
         return
     try:
-        stored = _cache().set(key, packed)
+        stored = extension().set(key, packed)
     except Exception:  # noqa: BLE001
         log.warning("rendering cache unreachable on set; page served uncached", exc_info=True)
         metrics.render_cache.labels("error").inc()

@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
+
 from commons.extensions import db
 from commons.git import diffing, reading, rendering
 from commons.git.diff_rules import line_anchor

@@ -78,9 +78,10 @@ def plain(text: str) -> str:
     #L-n anchors, same CSS), without lexing: about 20 times faster, so it
     is rendered each time rather than kept."""
     lines = str(escape(text)).split("\n")
-    if lines and lines[-1] == "":
+    if len(lines) > 1 and lines[-1] == "":   # an empty file is one empty line, as in pygments
         lines.pop()
-    numbers = "\n".join(f'<span class="normal"><a href="#L-{n}">{n}</a></span>'
+    width = len(str(len(lines)))   # pygments pads the numbers to one width
+    numbers = "\n".join(f'<span class="normal"><a href="#L-{n}">{n:>{width}}</a></span>'
                         for n in range(1, len(lines) + 1))
     code = "".join(f'<a id="L-{n}" name="L-{n}"></a>{line}\n'
                    for n, line in enumerate(lines, 1))
