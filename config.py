@@ -139,8 +139,9 @@ DIFF_MAX_FILE_LINES = 2_000
 # render-cache/, in the instance folder (one machine). In production
 # "redis://host:6379/2", shared by every instance (give that Redis a
 # maxmemory with allkeys-lru). "null": nothing is kept. A cache that fails
-# is logged and the page rendered anyway.
-CACHE_URL = None
+# is logged and the page rendered anyway. (Unset is "", not None: the
+# environment's COMMONS_CACHE_URL=null is read as JSON, None, "no cache".)
+CACHE_URL = ""
 # The folder cache keeps at most this many entries (the oldest go first);
 # an entry larger than CACHE_MAX_ITEM_BYTES (compressed) is not kept.
 CACHE_MAX_ITEMS = 5000

@@ -29,7 +29,8 @@ def config_for(url: str | None, instance_path: str, max_items: int, timeout: int
                prefix: str) -> dict[str, Any]:
     """Flask-Caching's configuration for COMMONS_CACHE_URL *url*."""
     common = {"CACHE_DEFAULT_TIMEOUT": timeout, "CACHE_KEY_PREFIX": prefix}
-    if url == "null":
+    # None: COMMONS_CACHE_URL=null, which Flask reads as JSON; "" is unset.
+    if url is None or url == "null":
         return {"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True}
     if url and url.startswith(("redis://", "rediss://", "unix://")):
         # A Redis that does not answer at once is treated as down: the page
@@ -43,7 +44,7 @@ def config_for(url: str | None, instance_path: str, max_items: int, timeout: int
 
 
 def init_app(app: Flask) -> None:
-    config = config_for(app.config.get("CACHE_URL"), app.instance_path,
+    config = config_for(app.config.get("CACHE_URL", ""), app.instance_path,
                         int(app.config["CACHE_MAX_ITEMS"]), int(app.config["CACHE_TIMEOUT"]),
                         app.config["CACHE_KEY_PREFIX"])
     cache = Cache()

@@ -200,3 +200,25 @@ def test_redis_shares_rendering_between_instances(make_app, repo, redis_url):
                                              "/projects/dryer/blob/main/frame.py")
     with first.test_request_context():
         render_cache.extension().clear()
+
+
+def test_unset_is_a_folder_and_the_environment_s_null_is_no_cache(monkeypatch, tmp_path):
+    """COMMONS_CACHE_URL=null reaches the config as None (Flask reads the
+    environment as JSON): that is "no cache", and unset is the folder."""
+    from flask import Config
+
+    from commons import ROOT
+
+    def read() -> dict:
+        config = Config(str(tmp_path))
+        config.from_pyfile(str(ROOT / "config.py"))
+        config.from_prefixed_env("COMMONS")
+        return render_cache.config_for(config["CACHE_URL"], str(tmp_path), 10, 10, "p:")
+
+    monkeypatch.delenv("COMMONS_CACHE_URL", raising=False)
+    assert read()["CACHE_TYPE"] == "FileSystemCache"
+    assert read()["CACHE_DIR"] == str(tmp_path / "render-cache")
+    monkeypatch.setenv("COMMONS_CACHE_URL", "null")
+    assert read()["CACHE_TYPE"] == "NullCache"
+    monkeypatch.setenv("COMMONS_CACHE_URL", "redis://127.0.0.1:6379/2")
+    assert read()["CACHE_TYPE"] == "RedisCache"
