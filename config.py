@@ -143,9 +143,10 @@ DIFF_MAX_FILE_LINES = 2_000
 # environment's COMMONS_CACHE_URL=null is read as JSON, None, "no cache".)
 CACHE_URL = ""
 # The folder cache keeps at most this many entries (the oldest go first);
-# an entry larger than CACHE_MAX_ITEM_BYTES (compressed) is not kept.
+# an entry larger than CACHE_MAX_ITEM_BYTES (compressed) is not kept, so the
+# folder holds at most their product (5 GB; entries are mostly 5 to 200 KB).
 CACHE_MAX_ITEMS = 5000
-CACHE_MAX_ITEM_BYTES = 4 * 1024 * 1024
+CACHE_MAX_ITEM_BYTES = 1024 * 1024
 # Seconds an entry lives (entries never go stale: this only frees space).
 CACHE_TIMEOUT = 30 * 24 * 3600
 # Several sites may share one Redis: each names its own keys.
