@@ -133,6 +133,30 @@ DIFF_MAX_LINES = 10_000
 DIFF_MAX_BYTES = 4 * 1024 * 1024
 DIFF_MAX_FILE_LINES = 2_000
 
+# The rendering cache (docs/DESIGN.md, "Rendering caches"): highlighted
+# files, READMEs and diffs, kept by what cannot change (blob or commit ids,
+# renderer and its version), shared by every worker. Unset: a folder,
+# render-cache/, in the instance folder (one machine). In production
+# "redis://host:6379/2", shared by every instance (give that Redis a
+# maxmemory with allkeys-lru). "null": nothing is kept. A cache that fails
+# is logged and the page rendered anyway. (Unset is "", not None: the
+# environment's COMMONS_CACHE_URL=null is read as JSON, None, "no cache".)
+CACHE_URL = ""
+# The folder cache keeps at most this many entries (the oldest go first);
+# an entry larger than CACHE_MAX_ITEM_BYTES (compressed) is not kept, so the
+# folder holds at most their product (5 GB; entries are mostly 5 to 200 KB).
+CACHE_MAX_ITEMS = 5000
+CACHE_MAX_ITEM_BYTES = 1024 * 1024
+# Seconds an entry lives (entries never go stale: this only frees space).
+CACHE_TIMEOUT = 30 * 24 * 3600
+# Several sites may share one Redis: each names its own keys.
+CACHE_KEY_PREFIX = "commons:render:"
+# A file larger than this is shown as plain text with line numbers on its
+# first view (highlighting costs about 2 ms per KB), with a "Highlight"
+# link; once highlighted (by that link) it is served highlighted from the
+# cache. Files past 256 KB are always plain.
+BLOB_HIGHLIGHT_BYTES = 32 * 1024
+
 # The job queue (README, "Jobs"): where work done off the request path waits.
 # Unset: a SQLite file, jobs.sqlite3, in the instance folder (`make run`
 # starts a worker beside the server). In production "redis://host:6379/1"

@@ -38,7 +38,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         # rate limits see the client and URLs carry the public host and scheme.
         app.wsgi_app = ProxyFix(app.wsgi_app, **proxy)  # type: ignore[method-assign]
 
-    from commons import guards, mail
+    from commons import guards, mail, render_cache
     from commons.accounts import attempts
     from commons.memory_limits import guard_memory_storage
     from commons.search import schema as search_schema
@@ -56,6 +56,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     attempts.init_app(app)
     _init_jobs(app)
     mail.init_app(app)
+    render_cache.init_app(app)
 
     from commons import errors, web
     from commons.accounts import bp as accounts_bp

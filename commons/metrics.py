@@ -65,6 +65,11 @@ git_transfer_duration = Histogram(
 jobs_failed = Counter(
     "commons_jobs_failed", "Queued jobs that raised, by job name (a retried job counts each time).",
     ["job"])
+render_cache = Counter(
+    "commons_render_cache",
+    "Look-ups in the rendering cache (highlighted files, READMEs, diffs): hit, miss, "
+    "or error (the cache could not be read or written; the page was rendered anyway).",
+    ["result"])
 decisions_carried_out = Counter(
     "commons_decisions_carried_out",
     "Proposals decided and carried out, by proposal kind and resulting status.",

@@ -47,7 +47,7 @@ def database_uri(tmp_path_factory) -> str:
             connection.execute(sa.text("CREATE SCHEMA public"))
         engine.dispose()
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": uri,
-                      "QUEUE_URL": "immediate"})
+                      "QUEUE_URL": "immediate", "CACHE_URL": "null"})
     with app.app_context():
         upgrade()  # the real migrations, not create_all
         db.engine.dispose()
@@ -87,6 +87,8 @@ def make_app(database_uri, tmp_path):
             # Jobs run where they are enqueued, as before the queue existed;
             # tests of the queue itself name a real one.
             "QUEUE_URL": "immediate",
+            # The rendering cache in a folder of the test's own.
+            "CACHE_URL": str(tmp_path / "render-cache"),
             **overrides,
         }
         app = create_app(config)
@@ -297,6 +299,7 @@ def start_server(database_uri: str, folder: Path, extra_env: dict | None = None,
         "COMMONS_PASSWORD_HASH_METHOD": CHEAP_HASH_METHOD,
         "COMMONS_BASE_URL": f"http://127.0.0.1:{port}",  # clone URLs on its pages
         "COMMONS_QUEUE_URL": "immediate",
+        "COMMONS_CACHE_URL": str(folder / "render-cache"),
         **(extra_env or {}),
     }
     log_path = folder / f"server-{port}.log"

@@ -14,18 +14,13 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import TextLexer, guess_lexer_for_filename
-from pygments.util import ClassNotFound
 
 from commons.extensions import db
-from commons.git import diffing, reading
+from commons.git import diffing, reading, rendering
 from commons.git.diff_rules import line_anchor
 from commons.git.reading import NotInRepository
 from commons.git.repositories import repository_path
 from commons.governance import services as governance
-from commons.markdown import render_markdown
 from commons.problems import NotFound
 from commons.projects import services as projects
 from commons.urls import absolute_url, base_url
@@ -33,7 +28,7 @@ from commons.urls import absolute_url, base_url
 bp = Blueprint("browse", __name__, url_prefix="/projects/<slug>")
 
 SHOW_LIMIT = 1024 * 1024          # larger files: offer the raw download only
-HIGHLIGHT_LIMIT = 256 * 1024      # larger text: shown plain, not highlighted
+HIGHLIGHT_LIMIT = 256 * 1024      # larger text: shown plain, not highlighted, even when asked
 README_NAMES = ("readme.md", "readme.markdown", "readme", "readme.txt")
 PAGE = 50
 ARCHIVES = {".tar.gz": ("tar.gz", "application/gzip"), ".zip": ("zip", "application/zip")}
@@ -74,12 +69,13 @@ def tree(slug: str, spec: str):
     readme = next((e for e in entries if e.kind == "blob" and e.name.lower() in README_NAMES), None)
     readme_html = readme_plain = None
     if readme is not None and (readme.size or 0) <= SHOW_LIMIT:
-        text = reading.blob_head(path, readme.sha, SHOW_LIMIT).decode("utf-8", "replace")
+        def text(sha: str = readme.sha) -> str:
+            return reading.blob_head(path, sha, SHOW_LIMIT).decode("utf-8", "replace")
         if readme.name.lower().endswith((".md", ".markdown")):
-            readme_html = Markup(render_markdown(text, heading_offset=2,
-                                                 origin=base_url(current_app.config)))
+            readme_html = Markup(rendering.markdown(readme.sha, text, 2,
+                                                    base_url(current_app.config)))
         else:
-            readme_plain = text
+            readme_plain = text()
     return render_template("git/tree.html", project=project, ref=ref, sha=sha, subpath=subpath,
                            entries=entries, crumbs=_crumbs(subpath), readme=readme,
                            readme_html=readme_html, readme_plain=readme_plain)
@@ -118,14 +114,21 @@ def blob(slug: str, spec: str):
     head = reading.blob_head(path, blob_sha, min(size, SHOW_LIMIT) + 1)
     binary = b"\0" in head[:8000]
     too_large = size > SHOW_LIMIT
-    code = None
+    shown = None
     if not binary and not too_large:
         text = head.decode("utf-8", "replace")
-        code = Markup(_highlight(subpath, text) if size <= HIGHLIGHT_LIMIT else
-                      _highlight(subpath, text, plain=True))
+        if size > HIGHLIGHT_LIMIT:
+            shown = rendering.Blob(rendering.plain(text), False, False)
+        else:
+            # Past BLOB_HIGHLIGHT_BYTES the first view is plain (fast) unless
+            # the reader asks (?highlight=1) or someone asked before (cached).
+            asked = request.args.get("highlight") == "1"
+            shown = rendering.blob(blob_sha, subpath, text, highlight=asked or
+                                   size <= current_app.config["BLOB_HIGHLIGHT_BYTES"])
     return render_template("git/blob.html", project=project, ref=ref, sha=sha, subpath=subpath,
                            crumbs=_crumbs(subpath), size=size, binary=binary,
-                           too_large=too_large, code=code)
+                           too_large=too_large, shown=shown,
+                           code=Markup(shown.html) if shown else None)
 
 
 @bp.route("/raw/<path:spec>")
@@ -197,7 +200,7 @@ def commit(slug: str, sha: str):
     except (NotInRepository, ValueError):
         abort(404, description=f"There is no commit {sha} in {project.name}.")
     base = view.entry.parents[0] if view.entry.parents else _empty_tree(path)
-    change = diffing.read_change(path, base, sha, diffing.caps_from(current_app.config))
+    change = rendering.change(path, base, sha, diffing.caps_from(current_app.config))
     return render_template("git/commit.html", project=project, view=view, change=change)
 
 
@@ -298,7 +301,7 @@ def compare(slug: str, spec: str):
         return compare_patch(slug, spec.removesuffix(".patch"))
     project, path = _open(slug)
     base_name, head_name, base, head = _compare_ends(path, spec)
-    change = diffing.read_change(path, base, head, diffing.caps_from(current_app.config))
+    change = rendering.change(path, base, head, diffing.caps_from(current_app.config))
     return render_template(
         "git/compare.html", project=project, base_name=base_name, head_name=head_name,
         change=change, commits=diffing.commits_between(path, base, head, COMPARE_COMMITS),
@@ -329,16 +332,6 @@ def compare_patch(slug: str, spec: str):
 
     return Response(capped(), mimetype="text/plain",
                     headers={"X-Content-Type-Options": "nosniff"})
-
-
-def _highlight(name: str, text: str, plain: bool = False) -> str:
-    try:
-        lexer = TextLexer() if plain else guess_lexer_for_filename(name, text[:4096])
-    except ClassNotFound:
-        lexer = TextLexer()
-    formatter = HtmlFormatter(linenos="table", lineanchors="L", anchorlinenos=True,
-                              cssclass="highlight", wrapcode=True)
-    return highlight(text, lexer, formatter)
 
 
 def _quote(name: str) -> str:

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, render_template, url_for
 from flask_login import current_user
 
 from commons.extensions import db
-from commons.git import diffing, merging, reading
+from commons.git import diffing, merging, reading, rendering
 from commons.git.diffing import Summary
 from commons.git.merging import Mergeability
 from commons.git.repositories import repository_path
@@ -84,8 +84,8 @@ def changes(slug: str, number: int):
         return render_template("governance/changes.html", project=project, proposal=proposal,
                                change=change, diff=None), 404
     path = _path(project)
-    diff = diffing.read_change(path, change.base, change.head,
-                               diffing.caps_from(current_app.config))
+    diff = rendering.change(path, change.base, change.head,
+                            diffing.caps_from(current_app.config))
     return render_template(
         "governance/changes.html", project=project, proposal=proposal, change=change,
         diff=diff, commits=diffing.commits_between(path, change.base, change.head,

@@ -12,11 +12,13 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from commons import clock
 from commons.extensions import db
 from commons.forms import attempt, press_button
-from commons.git.repositories import read_file, repository_path
+from commons.git import rendering
+from commons.git.repositories import repository_path
 from commons.governance import services as governance
 from commons.money import parse_amount
 from commons.problems import NotFound, Problem
@@ -24,9 +26,10 @@ from commons.projects import home, joining, licences, services
 from commons.projects.forms import ProjectForm
 from commons.projects.models import Membership
 from commons.projects.rules import Threshold
-from commons.urls import clone_url
+from commons.urls import base_url, clone_url
 
 bp = Blueprint("projects", __name__, url_prefix="/projects")
+README_LIMIT = 1024 * 1024   # bytes of README.md read for the home page
 
 
 @bp.route("")
@@ -64,13 +67,14 @@ def new():
 @bp.route("/<slug>")
 def show(slug: str):
     project = _project_or_404(slug)
-    readme = read_file(repository_path(current_app.config["REPOS_DIR"], project.slug),
-                       f"refs/heads/{project.default_branch}", "README.md")
+    readme = rendering.readme(repository_path(current_app.config["REPOS_DIR"], project.slug),
+                              f"refs/heads/{project.default_branch}", "README.md", 2,
+                              base_url(current_app.config), README_LIMIT)
     membership = project.membership_of(current_user)
     viewer = current_user if current_user.is_authenticated else None
     return render_template(
         "projects/show.html", project=project, membership=membership,
-        readme=readme.decode("utf-8", "replace") if readme is not None else None,
+        readme=Markup(readme) if readme is not None else None,
         licence=licences.find_licence(project.license), clone_url=clone_url(project.slug),
         Membership=Membership, home=home.project_home(db.session, project, viewer),
     )

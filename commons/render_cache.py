@@ -1,0 +1,110 @@
+"""The rendering cache: HTML (and parsed diffs) that depend only on what
+cannot change (a blob id, two commit ids, a renderer and its version), kept
+once for every worker process and, on Redis, for every instance.
+
+Flask-Caching holds it (COMMONS_CACHE_URL): unset, a folder in the instance
+folder (``make run`` needs nothing else); ``redis://...`` in production;
+``null``, nothing kept (everything is rendered each time). The cache is an
+accelerator only: a cache that is down, full or unwritable is logged and
+the page rendered as if it were empty."""
+
+import logging
+import pickle
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from flask import Flask, current_app
+from flask_caching import Cache
+
+from commons import metrics
+
+log = logging.getLogger(__name__)
+EXTENSION = "commons.render_cache"
+T = TypeVar("T")
+
+
+def config_for(url: str | None, instance_path: str, max_items: int, timeout: int,
+               prefix: str) -> dict[str, Any]:
+    """Flask-Caching's configuration for COMMONS_CACHE_URL *url*."""
+    common = {"CACHE_DEFAULT_TIMEOUT": timeout, "CACHE_KEY_PREFIX": prefix}
+    # None: COMMONS_CACHE_URL=null, which Flask reads as JSON; "" is unset.
+    if url is None or url == "null":
+        return {"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True}
+    if url and url.startswith(("redis://", "rediss://", "unix://")):
+        # A Redis that does not answer at once is treated as down: the page
+        # renders rather than waits (socket timeouts, in seconds).
+        return {**common, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url,
+                "CACHE_OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}}
+    folder = url.removeprefix("file://") if url else str(Path(instance_path) / "render-cache")
+    # FileSystemCache deletes the oldest files past CACHE_THRESHOLD of them.
+    return {**common, "CACHE_TYPE": "FileSystemCache", "CACHE_DIR": folder,
+            "CACHE_THRESHOLD": max_items}
+
+
+def init_app(app: Flask) -> None:
+    config = config_for(app.config.get("CACHE_URL", ""), app.instance_path,
+                        int(app.config["CACHE_MAX_ITEMS"]), int(app.config["CACHE_TIMEOUT"]),
+                        app.config["CACHE_KEY_PREFIX"])
+    cache = Cache()
+    try:
+        cache.init_app(app, config=config)
+    except Exception:  # noqa: BLE001 (e.g. the folder is a file, or unreadable)
+        log.warning("rendering cache %s cannot be opened; pages are rendered each time",
+                    config.get("CACHE_DIR") or config["CACHE_TYPE"], exc_info=True)
+        cache = Cache()
+        cache.init_app(app, config={"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True})
+    app.extensions[EXTENSION] = cache
+
+
+def extension() -> Cache:
+    return current_app.extensions[EXTENSION]
+
+
+def get(key: str) -> Any | None:
+    """What *key* holds, or None (absent, or the cache is unreachable)."""
+    try:
+        packed = extension().get(key)
+    except Exception:  # noqa: BLE001 (any backend's failure: render instead)
+        log.warning("rendering cache unreachable on get; rendering anyway", exc_info=True)
+        metrics.render_cache.labels("error").inc()
+        return None
+    if packed is not None:
+        try:
+            value = pickle.loads(zlib.decompress(packed))
+        except Exception:  # noqa: BLE001 (a damaged entry is a miss)
+            log.warning("rendering cache entry %s unreadable; rendering anyway", key)
+        else:
+            metrics.render_cache.labels("hit").inc()
+            return value
+    metrics.render_cache.labels("miss").inc()
+    return None
+
+
+def put(key: str, value: Any) -> None:
+    """Keep *value* under *key* unless it is over COMMONS_CACHE_MAX_ITEM_BYTES
+    compressed; failures are logged, never raised."""
+    # Compressed: highlighted HTML shrinks about tenfold, and level 1 costs
+    # a few milliseconds on the largest page.
+    packed = zlib.compress(pickle.dumps(value, pickle.HIGHEST_PROTOCOL), 1)
+    if len(packed) > int(current_app.config["CACHE_MAX_ITEM_BYTES"]):
+        return
+    try:
+        stored = extension().set(key, packed)
+    except Exception:  # noqa: BLE001
+        log.warning("rendering cache unreachable on set; page served uncached", exc_info=True)
+        metrics.render_cache.labels("error").inc()
+        return
+    if stored is False:
+        metrics.render_cache.labels("error").inc()
+
+
+def fetch(key: str, make: Callable[[], T]) -> T:
+    """The value kept under *key*, or make() kept there and returned."""
+    found = get(key)
+    if found is not None:
+        return found
+    value = make()
+    put(key, value)
+    return value

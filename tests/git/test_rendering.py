@@ -1,0 +1,224 @@
+"""The rendering cache: files, READMEs and diffs rendered once and served
+from the cache after, keyed by what cannot change; large files plain first;
+a broken cache never fails a page. Real git, real pygments, a real cache
+(a folder, or Redis when COMMONS_TEST_REDIS_URL is set)."""
+
+import re
+import subprocess
+
+import pytest
+
+from commons import clock as app_clock
+from commons import render_cache
+from commons.accounts.services import register_user
+from commons.extensions import db
+from commons.git import diffing, rendering
+from commons.projects import services as projects
+from commons.urls import base_url
+
+ENV = {"GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.org",
+       "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.org",
+       "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent", "PATH": "/usr/bin:/bin"}
+SMALL = "def frame():\n    return '<script>alert(1)</script>'\n"
+# Over BLOB_HIGHLIGHT_BYTES (32 KB), under the 256 KB highlighting limit.
+LARGE_LINES = 3_000
+LARGE = "".join(f"int f{n}(int x) {{ return x < {n} && x > 0; }} /* <b>&amp; */\n"
+                for n in range(LARGE_LINES))
+README = "# Dryer\n\nIt *dries* things. <script>alert(1)</script>\n"
+
+
+def git(*args, cwd):
+    return subprocess.run(["git", *args], cwd=cwd, env=ENV, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+@pytest.fixture
+def repo(app, tmp_path, repos_dir):
+    """Project "dryer" whose main holds a small Python file, a large C file
+    and a README, in two commits (the second changes the Python file)."""
+    with app.app_context():
+        user = register_user(db.session, "ada", "ada@example.org", "x" * 12, now=app_clock.now(),
+                             confirmed_at=app_clock.now())
+        projects.create_project(db.session, user, projects.NewProject(
+            name="Dryer", slug="dryer", license="MIT"), projects.Settings.from_config(app.config),
+                now=app_clock.now())
+        db.session.commit()
+    work = tmp_path / "work"
+    git("clone", "-q", str(repos_dir / "dryer.git"), str(work), cwd=tmp_path)
+    (work / "frame.py").write_text("def frame():\n    return 1\n")
+    (work / "large.c").write_text(LARGE)
+    (work / "README.md").write_text(README)
+    git("add", "-A", cwd=work)
+    git("commit", "-q", "-m", "Files", cwd=work)
+    (work / "frame.py").write_text(SMALL)
+    git("commit", "-q", "-am", "Escape nothing", cwd=work)
+    git("push", "-q", "origin", "HEAD:main", cwd=work)
+    return work
+
+
+def blob_id(work, name: str) -> str:
+    return git("rev-parse", f"HEAD:{name}", cwd=work)
+
+
+def page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.get_data(as_text=True)
+
+
+def test_a_second_view_of_a_file_is_served_from_the_cache(app, client, repo):
+    first = page(client, "/projects/dryer/blob/main/frame.py")
+    assert '<span class="k">def</span>' in first            # pygments ran
+    with app.test_request_context():
+        key = rendering.blob_key(blob_id(repo, "frame.py"),
+                                 rendering.lexer_for("frame.py", SMALL))
+        assert render_cache.get(key) is not None
+        # What the cache holds is what the page shows: change it, and the
+        # next view shows the change (no highlighting happened).
+        render_cache.put(key, '<p id="kept">from the cache</p>')
+    assert '<p id="kept">from the cache</p>' in page(client, "/projects/dryer/blob/main/frame.py")
+
+
+def test_bumping_the_renderer_version_renders_again(app, client, repo, monkeypatch):
+    page(client, "/projects/dryer/blob/main/frame.py")
+    with app.test_request_context():
+        lexer = rendering.lexer_for("frame.py", SMALL)
+        old = rendering.blob_key(blob_id(repo, "frame.py"), lexer)
+        render_cache.put(old, '<p id="kept">old renderer</p>')
+        monkeypatch.setattr(rendering, "RENDERER_VERSION", rendering.RENDERER_VERSION + 1)
+        new = rendering.blob_key(blob_id(repo, "frame.py"), lexer)
+        assert new != old and render_cache.get(new) is None
+    html = page(client, "/projects/dryer/blob/main/frame.py")
+    assert "old renderer" not in html and '<span class="k">def</span>' in html
+    with app.test_request_context():
+        assert render_cache.get(new) is not None
+
+
+def test_content_is_escaped_highlighted_or_plain(client, repo):
+    highlighted = page(client, "/projects/dryer/blob/main/frame.py")
+    assert "<script>alert" not in highlighted and "&lt;script&gt;" in highlighted
+    plain = page(client, "/projects/dryer/blob/main/large.c")
+    assert "<b>" not in plain and "&lt;b&gt;&amp;amp;" in plain
+    home = page(client, "/projects/dryer")
+    assert "<script>alert" not in home and "<em>dries</em>" in home
+
+
+def test_a_large_file_is_plain_first_with_anchors_and_a_highlight_link(app, client, repo):
+    plain = page(client, "/projects/dryer/blob/main/large.c")
+    assert '<span class="kt">int</span>' not in plain                  # not highlighted
+    for line in (1, LARGE_LINES // 2, LARGE_LINES):
+        assert f'<a id="L-{line}" name="L-{line}"></a>' in plain       # every line anchored
+        assert f'<a href="#L-{line}">{line:>4}</a>' in plain           # and numbered
+    assert f'id="L-{LARGE_LINES + 1}"' not in plain
+    link = re.search(r'<a href="([^"]+)" rel="nofollow">Highlight</a>', plain)
+    assert link and link.group(1) == "/projects/dryer/blob/main/large.c?highlight=1"
+
+    highlighted = page(client, link.group(1).replace("&amp;", "&"))
+    assert '<span class="kt">int</span>' in highlighted
+    assert f'<a id="L-{LARGE_LINES}" name="L-{LARGE_LINES}"></a>' in highlighted
+    assert "Highlight</a>" not in highlighted
+    # Highlighted once, it is served highlighted to everyone after.
+    again = page(client, "/projects/dryer/blob/main/large.c")
+    assert '<span class="kt">int</span>' in again and "Highlight</a>" not in again
+
+
+def test_plain_and_highlighted_tables_have_the_same_lines():
+    """The plain table is pygments' table without the colours."""
+    from pygments import highlight
+    from pygments.lexers import TextLexer
+
+    for text in (LARGE, "a\n\nb", "", "<&>\n"):
+        assert rendering.plain(text) == highlight(text, TextLexer(), rendering._formatter())
+
+
+def test_readmes_are_cached_on_the_home_and_tree_pages(app, client, repo):
+    assert "<em>dries</em>" in page(client, "/projects/dryer")
+    with app.test_request_context():
+        key = rendering.markdown_key(blob_id(repo, "README.md"), 2, base_url(app.config))
+        assert "<em>dries</em>" in render_cache.get(key)
+        render_cache.put(key, '<p id="kept">cached readme</p>')
+    assert '<p id="kept">cached readme</p>' in page(client, "/projects/dryer")
+    assert '<p id="kept">cached readme</p>' in page(client, "/projects/dryer/tree/main")
+
+
+def test_diffs_are_cached_by_their_two_commits(app, client, repo):
+    head, parent = git("rev-parse", "HEAD", cwd=repo), git("rev-parse", "HEAD^", cwd=repo)
+    assert "&lt;script&gt;" in page(client, f"/projects/dryer/commit/{head}")
+    with app.test_request_context():
+        key = rendering.change_key(parent, head, diffing.caps_from(app.config))
+        change = render_cache.get(key)
+        assert isinstance(change, diffing.Change) and change.diff.files[0].path == "frame.py"
+        change.diff.files[0].hunks[0].html = ['<b id="kept">cached</b>'] * len(
+            change.diff.files[0].hunks[0].lines)
+        render_cache.put(key, change)
+    assert '<b id="kept">cached</b>' in page(client, f"/projects/dryer/commit/{head}")
+    # The compare page of the same two commits reads the same entry.
+    assert '<b id="kept">cached</b>' in page(client, f"/projects/dryer/compare/{parent}...{head}")
+
+
+def _views_work(app) -> None:
+    client = app.test_client()
+    assert '<span class="k">def</span>' in page(client, "/projects/dryer/blob/main/frame.py")
+    assert '<span class="k">def</span>' in page(client, "/projects/dryer/blob/main/frame.py")
+    assert "<em>dries</em>" in page(client, "/projects/dryer")
+    assert '<span class="kt">int</span>' in page(
+        client, "/projects/dryer/blob/main/large.c?highlight=1")
+    head = git("rev-parse", "HEAD", cwd=app.config["REPOS_DIR"] + "/dryer.git")
+    assert "&lt;script&gt;" in page(client, f"/projects/dryer/commit/{head}")
+
+
+@pytest.mark.parametrize("setting", ["a file", "redis://127.0.0.1:9/0", "null"])
+def test_a_broken_or_absent_cache_still_serves_every_page(make_app, repo, tmp_path, setting,
+                                                          caplog):
+    if setting == "a file":   # a folder that cannot be one
+        (tmp_path / "not-a-folder").write_text("")
+        setting = str(tmp_path / "not-a-folder")
+    app = make_app(CACHE_URL=setting)
+    _views_work(app)
+    with app.test_request_context():
+        assert render_cache.get(rendering.blob_key(
+            blob_id(repo, "frame.py"), rendering.lexer_for("frame.py", SMALL))) is None
+    if setting != "null":
+        assert "rendering cache" in caplog.text
+
+
+def test_entries_over_the_size_bound_are_not_kept(make_app, repo):
+    app = make_app(CACHE_MAX_ITEM_BYTES=100)
+    _views_work(app)
+    with app.test_request_context():
+        assert render_cache.get(rendering.blob_key(
+            blob_id(repo, "frame.py"), rendering.lexer_for("frame.py", SMALL))) is None
+
+
+def test_redis_shares_rendering_between_instances(make_app, repo, redis_url):
+    first, second = (make_app(CACHE_URL=redis_url, CACHE_KEY_PREFIX=f"test-render:{repo}:")
+                     for _ in range(2))
+    with first.test_request_context():
+        key = rendering.blob_key(blob_id(repo, "frame.py"), rendering.lexer_for("frame.py", SMALL))
+        render_cache.put(key, '<p id="kept">from the other instance</p>')
+    assert "from the other instance" in page(second.test_client(),
+                                             "/projects/dryer/blob/main/frame.py")
+    with first.test_request_context():
+        render_cache.extension().clear()
+
+
+def test_unset_is_a_folder_and_the_environment_s_null_is_no_cache(monkeypatch, tmp_path):
+    """COMMONS_CACHE_URL=null reaches the config as None (Flask reads the
+    environment as JSON): that is "no cache", and unset is the folder."""
+    from flask import Config
+
+    from commons import ROOT
+
+    def read() -> dict:
+        config = Config(str(tmp_path))
+        config.from_pyfile(str(ROOT / "config.py"))
+        config.from_prefixed_env("COMMONS")
+        return render_cache.config_for(config["CACHE_URL"], str(tmp_path), 10, 10, "p:")
+
+    monkeypatch.delenv("COMMONS_CACHE_URL", raising=False)
+    assert read()["CACHE_TYPE"] == "FileSystemCache"
+    assert read()["CACHE_DIR"] == str(tmp_path / "render-cache")
+    monkeypatch.setenv("COMMONS_CACHE_URL", "null")
+    assert read()["CACHE_TYPE"] == "NullCache"
+    monkeypatch.setenv("COMMONS_CACHE_URL", "redis://127.0.0.1:6379/2")
+    assert read()["CACHE_TYPE"] == "RedisCache"
