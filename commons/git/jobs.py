@@ -1,6 +1,6 @@
 """The git domain's jobs: the one path by which moved refs become push
 records (``git.reconcile``), and the care of the repositories (sweeping
-what crashed pushes leave, git's own maintenance, pruning)."""
+what crashed pushes leave, git's own maintenance, commit-graphs, pruning)."""
 
 import logging
 import time
@@ -13,7 +13,7 @@ from huey import crontab
 
 from commons import clock
 from commons.extensions import db
-from commons.git import pruning, reconcile, sweeping
+from commons.git import pruning, reading, reconcile, sweeping
 from commons.git.repositories import repository_path
 from commons.jobs import enqueue, job
 from commons.projects.models import Project
@@ -35,9 +35,27 @@ def reconcile_project(project_id: int) -> None:
                                  wall=time.time())
     if result.recorded:
         log.info("%s: %d push(es) recorded from the reflogs", project.slug, result.recorded)
+    if result.recorded or (path.is_dir() and not sweeping.has_changed_paths(path)
+                           and not reading.is_empty(path)):
+        # New commits, or a repository without Bloom filters (new, or a
+        # backup restored without its commit-graph): path history wants them.
+        enqueue("git.commit_graph", project_id=project_id)
     if result.failed:
         # Raised so the queue tries again later; what was done stands.
         raise RuntimeError(f"{result.failed} push(es) of {project.slug} could not be indexed")
+
+
+@job("git.commit_graph")
+def commit_graph(project_id: int) -> None:
+    """Bring project *project_id*'s commit-graph up to date, with the
+    changed-path Bloom filters that make a file's history fast (enqueued
+    by the reconciler after pushes and for a repository without them)."""
+    project = db.session.get(Project, project_id)
+    if project is None:
+        return  # deleted since
+    path = repository_path(current_app.config["REPOS_DIR"], project.slug)
+    if path.is_dir():
+        sweeping.write_commit_graph(path)
 
 
 @job("git.reconcile_all", periodic=crontab(minute="*/5"), at_start=True)
