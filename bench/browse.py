@@ -6,7 +6,8 @@ Debian's cgit (nginx + fcgiwrap) on the same repository, in the same run.
 The repository is generated once with `git fast-import` and cached in
 $COMMONS_BENCH_CACHE or bench/.cache/ (git ignores it): main has *commits*
 commits over *files* small files in 100 folders and five ~200 KB C files in
-src/core/, one to three files changed per commit, and a merge of a
+src/core/ (from the first commit), one to three small files changed per
+commit, and a merge of a
 three-commit side branch every 100 commits. It is copied into commons'
 repos folder as a restored backup would be (no commit-graph, no bitmaps);
 then a `flask worker` runs what commons runs at a worker's start, until the
@@ -44,7 +45,7 @@ def _small(number: int, version: int) -> bytes:
 
 
 def _big(number: int, version: int) -> bytes:
-    """About 200 KB of C-like text; *version* changes one line near the top."""
+    """About 200 KB of C-like text."""
     parts = [f"/* src/core/big{number}.c, version {version} */\n#include <stdio.h>\n\n"]
     for n in range(2600):
         parts.append(f"static int step_{n}(int value, const char *name)\n{{\n"
@@ -103,9 +104,6 @@ def generate(path: Path, commits: int, files: int) -> None:
             changed = (number * 13 + extra * 101) % files
             changes.append((f"src/module{changed % 100}/file{changed}.c",
                             _small(changed, number)))
-        if number % 200 == 0:
-            big = number // 200 % BIG_FILES
-            changes.append((f"src/core/big{big}.c", _big(big, number)))
         head = commit("refs/heads/main", number, f"Change {number}", changes, parent=head)
         number += 1
     out.write(b"done\n")
@@ -204,10 +202,8 @@ def main() -> None:
     args = parser.parse_args()
     source = cached_repository(args.commits, args.files)
     first_parent = git("rev-list", "--first-parent", "main", cwd=source).stdout.decode().split()
-    merges = git("rev-list", "--merges", "-n1", "main", cwd=source).stdout.decode().split()
+    merges = git("rev-list", "--merges", "-n5", "main", cwd=source).stdout.decode().split()
     big = "src/core/big1.c"
-    big_versions = git("log", "--format=%H", "-n6", "main", "--", big,
-                       cwd=source).stdout.decode().split()
     print(f"main: {len(first_parent)} first-parent commits, "
           f"{git('rev-list', '--count', 'main', cwd=source).stdout.decode().strip()} in all")
     work = scratch("commons-bench-browse-")
@@ -222,7 +218,9 @@ def main() -> None:
                 base, env, _ = stack.enter_context(
                     commons_server(folder, extra_env=extra, root=root))
                 commons_project(base, env, "big")
-                restore(source, folder / "repos" / "big.git", env, args.settle, root)
+                # main's commons writes no commit-graph: a few seconds show it.
+                restore(source, folder / "repos" / "big.git", env,
+                        args.settle if root == ROOT else min(args.settle, 15), root)
                 bases.append(f"{base}/projects/big")
             cgit = stack.enter_context(
                 cgit_server(work / "after" / "repos" / "big.git", "big", work))
@@ -248,12 +246,19 @@ def main() -> None:
                 print(f"{name:<24}" + "".join(f"{f:>12.1f}" for f in ours) + f"{theirs:>10.1f}"
                       + "".join(f"{f / theirs:>13.2f}" for f in ours) + note)
 
-            # First views: blob versions no one asked for yet (distinct ids).
-            firsts = [[f"{base}/blob/{sha}/{big}" for base in bases] +
-                      [f"{cgit}/tree/{big}?id={sha}"] for sha in big_versions[1:]]
-            row("blob 200 KB, 1st view",
-                [statistics.median(timed(urls[i]) for urls in firsts)
-                 for i in range(len(bases) + 1)], f"   (median of {len(firsts)} versions)")
+            # First views (nothing cached yet): other large files, other
+            # paths' histories, other merges, each asked once.
+            others = [f"src/core/big{n}.c" for n in range(BIG_FILES) if f"src/core/big{n}.c" != big]
+            paths = [f"src/module{n % 100}/file{n}.c" for n in (11, 23, 37, 41)]
+            for name, firsts in (
+                    ("blob 200 KB, 1st view", [([f"/blob/main/{o}"], f"/tree/{o}") for o in others]),
+                    ("path history, 1st view", [([f"/commits/main/{p}"], f"/log/{p}") for p in paths]),
+                    ("merge commit, 1st view", [([f"/commit/{m}"], f"/commit/?id={m}")
+                                                for m in merges[1:]])):
+                urls = [[base + mine[0] for base in bases] + [cgit + theirs]
+                        for mine, theirs in firsts]
+                row(name, [statistics.median(timed(u[i]) for u in urls)
+                           for i in range(len(bases) + 1)], f"   (median of {len(urls)})")
             for name, mine, theirs in pages:
                 row(name, medians([base + mine for base in bases] + [cgit + theirs],
                                   args.requests))

@@ -124,7 +124,8 @@ class Reader:
         if process is None:
             return
         try:
-            process.stdin.close()  # git exits at the end of its input
+            if process.stdin is not None:
+                process.stdin.close()  # git exits at the end of its input
         except OSError:
             pass
         try:
@@ -132,7 +133,8 @@ class Reader:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        process.stdout.close()
+        if process.stdout is not None:
+            process.stdout.close()
 
     # The protocol: commands go in with a "flush" (--buffer), answers come
     # back in order; a failure of any kind closes the process, so the next
@@ -213,6 +215,7 @@ class Readers:
         self._lock = threading.Lock()
         self._open: OrderedDict[str, Reader] = OrderedDict()
         self._pid = os.getpid()
+        self._janitor: threading.Thread | None = None
 
     def get(self, path: Path) -> Reader:
         """The reader of the repository at *path* (started on its first read)."""
@@ -223,9 +226,16 @@ class Readers:
         with self._lock:
             if self._pid != os.getpid():
                 # A forked child (gunicorn with preload): the parent's pipes
-                # are not ours to use or close.
+                # are not ours to use or close, nor its thread ours.
                 self._open.clear()
                 self._pid = os.getpid()
+                self._janitor = None
+            if self._janitor is None:
+                # Closes what an idle worker no longer reads (a busy one
+                # closes it on the next read anyway).
+                self._janitor = threading.Thread(target=self._close_idle_forever, daemon=True,
+                                                 name="commons-catfile-janitor")
+                self._janitor.start()
             name = str(path)
             reader = self._open.get(name)
             if reader is not None and reader.key != key:
@@ -243,6 +253,24 @@ class Readers:
             with old.lock:
                 old.close()
         return reader
+
+    def close_idle(self) -> int:
+        """Close the readers unused for ``idle`` seconds; how many."""
+        now = time.monotonic()
+        with self._lock:
+            if self._pid != os.getpid():
+                return 0
+            idle = [name for name, reader in self._open.items() if now - reader.used > self.idle]
+            closing = [self._open.pop(name) for name in idle]
+        for reader in closing:
+            with reader.lock:
+                reader.close()
+        return len(closing)
+
+    def _close_idle_forever(self) -> None:
+        while True:
+            time.sleep(max(1.0, min(self.idle / 2, 60.0)))
+            self.close_idle()
 
     def forget(self, path: Path) -> None:
         """Close the reader of *path*, if any (its repository is going away)."""

@@ -241,3 +241,33 @@ def test_readers_are_bounded_and_a_replaced_repository_gets_a_new_one(repo, tmp_
     assert _reader_pid(copies[2]) not in (pid, first_pid)
     catfile.readers.close_all()
     assert len(catfile.readers) == 0
+
+
+def test_an_unused_reader_is_closed(repo, monkeypatch):
+    bare, _ = repo
+    monkeypatch.setattr(catfile, "readers", catfile.Readers(limit=8, idle=3600))
+    pid = _reader_pid(bare)
+    assert catfile.readers.close_idle() == 0  # in use an hour ago at most
+    catfile.readers.idle = 0  # an hour later
+    assert catfile.readers.close_idle() == 1
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert reading.object_at(bare, "main", "README.md")[1] == "blob"
+
+
+def test_the_history_read_through_cat_file_is_git_logs(repo):
+    bare, work = repo
+    for number in range(60):
+        commit(work, {"count.txt": f"{number}\n".encode()}, f"Count {number}\n\nBody {number}")
+    git("push", "-q", str(bare), "main", cwd=work)
+    head = git("rev-parse", "main", cwd=bare)
+    fmt = "\x1f".join(["%H", "%an", "%ae", "%at", "%s", "%P"])
+    expected = [line.split("\x1f") for line in git(
+        "log", "--first-parent", "-n70", f"--format={fmt}", head, cwd=bare).splitlines()]
+    got = reading.log(bare, head, "", 70)
+    assert [(e.sha, e.author_name, e.author_email, str(int(e.authored_at.timestamp())),
+             e.summary, " ".join(e.parents)) for e in got] == [
+        tuple(x + [""] * (6 - len(x))) for x in expected]  # the root's empty %P was stripped
+    assert len(reading.log(bare, head, "", 50)) == 50
+    with pytest.raises(reading.NotInRepository):
+        reading.log(bare, "0" * 40, "", 50)
