@@ -19,9 +19,11 @@ alternates, and the refs as they are at each command.
   fails as a git that ran out of time would (``GitError``, returncode
   None).
 - **Bounds.** At most ``limit`` processes per worker (least recently used
-  closed first); one unused for ``idle`` seconds is closed at the next
-  read; all are closed at exit. A repository replaced on disk (restored
-  from a backup, deleted and made again) gets a new process.
+  closed first); one unused for ``idle`` seconds is closed; all are closed
+  at exit. A repository replaced on disk (restored from a backup, deleted
+  and made again) or whose packs changed (pushed, repacked, pruned: the
+  pack folder's time) gets a new process, so a pruned object is not read
+  from a pack git still holds open.
 
 Names sent to git go one per line: a name with a newline or NUL in it is
 refused (``NotFound``), so no one can slip a second command in."""
@@ -59,7 +61,7 @@ class Info:
 class Reader:
     """One ``git cat-file --batch-command --buffer`` process and its lock."""
 
-    def __init__(self, path: Path, key: tuple[int, int]):
+    def __init__(self, path: Path, key: tuple[int, ...]):
         self.path = path
         self.key = key
         self.lock = threading.Lock()
@@ -220,7 +222,14 @@ class Readers:
     def get(self, path: Path) -> Reader:
         """The reader of the repository at *path* (started on its first read)."""
         stat = path.stat()  # FileNotFoundError for a repository that is not there
-        key = (stat.st_dev, stat.st_ino)
+        try:
+            packs = (path / "objects" / "pack").stat().st_mtime_ns
+        except FileNotFoundError:
+            packs = 0
+        # Another folder at the path (a restored backup), or packs added or
+        # removed (a push, gc, a prune: see ``packs_changed``): a new process,
+        # so nothing is read from a pack that is gone.
+        key = (stat.st_dev, stat.st_ino, packs)
         now = time.monotonic()
         closing: list[Reader] = []
         with self._lock:
@@ -294,6 +303,16 @@ class Readers:
 
 readers = Readers()
 atexit.register(readers.close_all)
+
+
+def packs_changed(path: Path) -> None:
+    """Tell every worker's reader of *path* to start afresh (objects were
+    removed: pruned). The pack folder's time is what they compare."""
+    try:
+        os.utime(path / "objects" / "pack")
+    except FileNotFoundError:
+        pass
+    readers.forget(path)
 
 
 def configure(limit: int, idle: float) -> None:

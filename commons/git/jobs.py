@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 def reconcile_project(project_id: int) -> None:
     """Record, index and announce what git's reflogs show of project
     *project_id* that has no push record yet (enqueued after each push and
-    each decision that moves a ref)."""
+    each decision that moves a ref); then bring the commit-graph and its
+    Bloom filters up to date if commits came or it has none."""
     project = db.session.get(Project, project_id)
     if project is None:
         return  # deleted since
@@ -38,24 +39,13 @@ def reconcile_project(project_id: int) -> None:
     if result.recorded or (path.is_dir() and not sweeping.has_changed_paths(path)
                            and not reading.is_empty(path)):
         # New commits, or a repository without Bloom filters (new, or a
-        # backup restored without its commit-graph): path history wants them.
-        enqueue("git.commit_graph", project_id=project_id)
+        # backup restored without its commit-graph): a file's history wants
+        # them. In this job, not one of its own, so the push's follow-up is
+        # one job; a new layer of a few commits costs milliseconds.
+        sweeping.write_commit_graph(path)
     if result.failed:
         # Raised so the queue tries again later; what was done stands.
         raise RuntimeError(f"{result.failed} push(es) of {project.slug} could not be indexed")
-
-
-@job("git.commit_graph")
-def commit_graph(project_id: int) -> None:
-    """Bring project *project_id*'s commit-graph up to date, with the
-    changed-path Bloom filters that make a file's history fast (enqueued
-    by the reconciler after pushes and for a repository without them)."""
-    project = db.session.get(Project, project_id)
-    if project is None:
-        return  # deleted since
-    path = repository_path(current_app.config["REPOS_DIR"], project.slug)
-    if path.is_dir():
-        sweeping.write_commit_graph(path)
 
 
 @job("git.reconcile_all", periodic=crontab(minute="*/5"), at_start=True)

@@ -174,14 +174,24 @@ def test_the_reader_sees_what_is_pushed_after_it_started(repo, unpack_limit):
     bare, work = repo
     git("config", "receive.unpackLimit", str(unpack_limit), cwd=bare)
     git("config", "transfer.unpackLimit", str(unpack_limit), cwd=bare)
-    pid = _reader_pid(bare)
+    reading.object_at(bare, "main", "")
+    # One process, started before the push (git looks for new packs and
+    # loose objects when an object is missing; refs are read at each command).
+    own = catfile.Reader(bare, (0,))
+    assert own.info(["refs/heads/main"])[0] is not None
+    pid = own.pid
     new = commit(work, {"docs/new.md": b"pushed later\n" * 10}, "Later")
     git("push", "-q", str(bare), "main", cwd=work)
+    assert own.info(["refs/heads/main"])[0].sha == new
+    found = own.contents(f"{new}:docs/new.md")
+    assert found is not None and found[1] == b"pushed later\n" * 10
+    assert own.pid == pid
+    own.close()
+    # And through the pages' reads.
     assert reading.locate(bare, "main/docs/new.md")[1] == new  # the moved ref
     assert reading.read_commit(bare, new).entry.summary == "Later"
     blob = reading.object_at(bare, new, "docs/new.md")[0]
     assert reading.blob_head(bare, blob, 100) == (b"pushed later\n" * 10)[:100]
-    assert catfile.readers.get(bare).pid == pid  # the same process saw it
 
 
 def test_reads_from_many_threads_get_their_own_answers(repo):
