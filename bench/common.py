@@ -175,8 +175,11 @@ def remove(path: Path) -> None:
 def cgit_server(repo: Path, name: str, workdir: Path):
     """Debian's cgit behind nginx and fcgiwrap, serving *repo* as /cgit/<name>/."""
     socket_path = workdir / "cgit-fcgiwrap.sock"
+    # A session of its own: fcgiwrap's -c children outlive a TERM to their
+    # parent, so the whole group is stopped.
     fcgi = subprocess.Popen(["fcgiwrap", "-c", "4", "-s", f"unix:{socket_path}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     cgitrc = workdir / "cgitrc"
     cgitrc.write_text(f"cache-size=0\nvirtual-root=/cgit/\nenable-index-links=1\n"
                       f"repo.url={name}\nrepo.path={repo}\n")
@@ -194,7 +197,7 @@ def cgit_server(repo: Path, name: str, workdir: Path):
         yield f"http://127.0.0.1:{port}/cgit/{name}"
     finally:
         nginx.terminate()
-        fcgi.terminate()
+        os.killpg(fcgi.pid, signal.SIGTERM)
         nginx.wait(10)
         fcgi.wait(10)
 
