@@ -115,6 +115,13 @@ GIT_RECONCILE_SLACK = 3600
 # once nothing in it changed for this many seconds.
 GIT_QUARANTINE_GRACE = 3600
 
+# The browse pages read git objects through one long-lived `git cat-file`
+# per repository in each web worker (commons/git/catfile.py): at most
+# GIT_READERS of them per worker (the least recently used is closed first),
+# each closed once unused for GIT_READER_IDLE seconds.
+GIT_READERS = 32
+GIT_READER_IDLE = 300
+
 # A commit's .patch larger than this is refused with a note saying how to
 # make it locally, instead of being streamed whole.
 MAX_PATCH_BYTES = 20 * 1024 * 1024

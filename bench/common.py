@@ -78,22 +78,23 @@ def pack_size(path: Path) -> int:
 
 @contextmanager
 def commons_server(workdir: Path, workers: int = 2, threads: int = 8,
-                   extra_env: dict | None = None):
+                   extra_env: dict | None = None, root: Path = ROOT):
     """commons under gunicorn as `make run` starts it; yields (base, env, pid).
-    *extra_env* adds COMMONS_* settings."""
+    *extra_env* adds COMMONS_* settings; *root* is the checkout served (another
+    one, e.g. an export of main, measures before against after)."""
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("COMMONS_")},
            "COMMONS_SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir}/commons.sqlite3",
            "COMMONS_REPOS_DIR": str(workdir / "repos"), "COMMONS_SECRET_KEY": "bench",
            "COMMONS_LOGIN_RATE_LIMIT": "100000 per minute",
            "COMMONS_ACCOUNT_LOGIN_RATE_LIMIT": "100000 per minute", **(extra_env or {})}
-    subprocess.run([str(BIN / "flask"), "--app", "commons", "db", "upgrade"], env=env, cwd=ROOT,
+    subprocess.run([str(BIN / "flask"), "--app", "commons", "db", "upgrade"], env=env, cwd=root,
                    check=True, capture_output=True)
     port = free_port()
     log = open(workdir / "gunicorn.log", "w")
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "--worker-class", "gthread", "--workers", str(workers),
          "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--timeout", "600",
-         "commons:create_app()"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+         "commons:create_app()"], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(base + "/projects")
@@ -174,8 +175,11 @@ def remove(path: Path) -> None:
 def cgit_server(repo: Path, name: str, workdir: Path):
     """Debian's cgit behind nginx and fcgiwrap, serving *repo* as /cgit/<name>/."""
     socket_path = workdir / "cgit-fcgiwrap.sock"
+    # A session of its own: fcgiwrap's -c children outlive a TERM to their
+    # parent, so the whole group is stopped.
     fcgi = subprocess.Popen(["fcgiwrap", "-c", "4", "-s", f"unix:{socket_path}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     cgitrc = workdir / "cgitrc"
     cgitrc.write_text(f"cache-size=0\nvirtual-root=/cgit/\nenable-index-links=1\n"
                       f"repo.url={name}\nrepo.path={repo}\n")
@@ -193,7 +197,7 @@ def cgit_server(repo: Path, name: str, workdir: Path):
         yield f"http://127.0.0.1:{port}/cgit/{name}"
     finally:
         nginx.terminate()
-        fcgi.terminate()
+        os.killpg(fcgi.pid, signal.SIGTERM)
         nginx.wait(10)
         fcgi.wait(10)
 

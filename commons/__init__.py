@@ -107,6 +107,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.cli.add_command(jobs_cli.jobs)
     app.cli.add_command(mail_cli.group)
     _connect_reactions()
+    from commons.git import catfile
+
+    catfile.configure(int(app.config["GIT_READERS"]), float(app.config["GIT_READER_IDLE"]))
     return app
 
 

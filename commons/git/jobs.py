@@ -1,6 +1,6 @@
 """The git domain's jobs: the one path by which moved refs become push
 records (``git.reconcile``), and the care of the repositories (sweeping
-what crashed pushes leave, git's own maintenance, pruning)."""
+what crashed pushes leave, git's own maintenance, commit-graphs, pruning)."""
 
 import logging
 import time
@@ -13,7 +13,7 @@ from huey import crontab
 
 from commons import clock
 from commons.extensions import db
-from commons.git import pruning, reconcile, sweeping
+from commons.git import pruning, reading, reconcile, sweeping
 from commons.git.repositories import repository_path
 from commons.jobs import enqueue, job
 from commons.projects.models import Project
@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 def reconcile_project(project_id: int) -> None:
     """Record, index and announce what git's reflogs show of project
     *project_id* that has no push record yet (enqueued after each push and
-    each decision that moves a ref)."""
+    each decision that moves a ref); then bring the commit-graph and its
+    Bloom filters up to date if commits came or it has none."""
     project = db.session.get(Project, project_id)
     if project is None:
         return  # deleted since
@@ -35,6 +36,13 @@ def reconcile_project(project_id: int) -> None:
                                  wall=time.time())
     if result.recorded:
         log.info("%s: %d push(es) recorded from the reflogs", project.slug, result.recorded)
+    if result.recorded or (path.is_dir() and not sweeping.has_changed_paths(path)
+                           and not reading.is_empty(path)):
+        # New commits, or a repository without Bloom filters (new, or a
+        # backup restored without its commit-graph): a file's history wants
+        # them. In this job, not one of its own, so the push's follow-up is
+        # one job; a new layer of a few commits costs milliseconds.
+        sweeping.write_commit_graph(path)
     if result.failed:
         # Raised so the queue tries again later; what was done stands.
         raise RuntimeError(f"{result.failed} push(es) of {project.slug} could not be indexed")

@@ -161,10 +161,9 @@ def commits(slug: str, spec: str):
         if not reading.is_commit_id(after):
             abort(404, description="?after= takes a full commit id from the previous page.")
         try:
-            start = reading.git(path, "rev-parse", "--verify", "--quiet",
-                                f"{after}^1").decode().strip()
+            start = reading.parent(path, after)  # None after the root commit
         except NotInRepository:
-            start = None  # the root commit: nothing after it
+            start = None  # no such commit: nothing after it
     entries = reading.log(path, start, subpath, PAGE + 1) if start else []
     more = len(entries) > PAGE
     return render_template("git/commits.html", project=project, ref=ref, sha=sha,
@@ -196,7 +195,7 @@ def commit(slug: str, sha: str):
         abort(404, description="A commit page takes a full commit id.")
     try:
         # The metadata only: the diff is read below, within the page's caps.
-        view = reading.commit(path, sha, max_diff_bytes=0)
+        view = reading.read_commit(path, sha)
     except (NotInRepository, ValueError):
         abort(404, description=f"There is no commit {sha} in {project.name}.")
     base = view.entry.parents[0] if view.entry.parents else _empty_tree(path)

@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from commons.git import reading, runner
+from commons.git import catfile, reading, runner
 from commons.git.repositories import repository_path
 from commons.governance.queries import pinned_commits
 from commons.projects.models import Project
@@ -54,6 +54,7 @@ def prune(path: Path, cutoff: datetime, keep: Iterable[str] = ()) -> Pruned:
     # limit: only the command line waits for it, never a web request.
     _git(path, "-c", f"gc.reflogExpireUnreachable={entries_before}", "gc", "--quiet",
          f"--prune={when}", timeout=None)
+    catfile.packs_changed(path)  # the web workers' readers forget what was dropped
     return Pruned(before, _object_count(path))
 
 

@@ -1,17 +1,27 @@
-"""Reading a bare repository for the browse pages, with git's own plumbing
-(each call is one short process; nothing is read outside the repository:
-paths are looked up in git trees, never on disk)."""
+"""Reading a bare repository for the browse pages, with git's own plumbing:
+objects and names through the worker's long-lived ``git cat-file`` of the
+repository (``catfile``), walks and diffs as one short git process each.
+Nothing is read outside the repository: paths are looked up in git trees,
+never on disk."""
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from commons.git import runner
+from commons.git import catfile, runner
 
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _FIELD, _RECORD = "\x1f", "\x1e"
+# Blobs up to this size are read through cat-file; larger ones are streamed
+# by a git of their own, so nothing reads a huge blob to show its head.
+BATCH_BLOB_LIMIT = 4 * 1024 * 1024
+_TREE_KINDS = {b"40000": "tree", b"160000": "commit"}
+# What no ref name may hold (git check-ref-format): such a candidate is
+# not asked about, so "main:secret" or "main^" never reach cat-file as names.
+_NOT_IN_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|/\.|\.lock(?:/|$)|^\.|\.$|^/|/$|^@$")
 
 
 def is_commit_id(text: str) -> bool:
@@ -94,7 +104,36 @@ def has_branch(path: Path, branch: str) -> bool:
 
 def has_commit(path: Path, sha: str) -> bool:
     """Whether the commit *sha* is in the repository."""
-    return runner.succeeds(path, "cat-file", "-e", f"{sha}^{{commit}}")
+    found = _info(path, f"{sha}^{{commit}}") if _SHA.fullmatch(sha or "") else None
+    return found is not None
+
+
+def parent(path: Path, sha: str) -> str | None:
+    """The first parent of commit *sha* (None for a root commit);
+    NotInRepository when there is no such commit."""
+    if not has_commit(path, sha):
+        raise NotInRepository(f"there is no commit {sha}")
+    found = _info(path, f"{sha}^1")
+    return found.sha if found is not None else None
+
+
+def _info(path: Path, name: str) -> catfile.Info | None:
+    return _infos(path, [name])[0]
+
+
+def _infos(path: Path, names: list[str]) -> list[catfile.Info | None]:
+    try:
+        return catfile.infos(path, names)
+    except (catfile.NotFound, FileNotFoundError, NotADirectoryError) as error:
+        raise NotInRepository(str(error)) from error
+
+
+def _contents(path: Path, name: str, limit: int | None = None
+              ) -> tuple[catfile.Info, bytes] | None:
+    try:
+        return catfile.contents(path, name, limit)
+    except (catfile.NotFound, FileNotFoundError, NotADirectoryError) as error:
+        raise NotInRepository(str(error)) from error
 
 
 def refs(path: Path, kind: str) -> list[Ref]:
@@ -130,31 +169,30 @@ def locate(path: Path, spec: str) -> tuple[str, str, str]:
     parts = spec.split("/")
     if parts and _SHA.fullmatch(parts[0]):
         return parts[0], resolve_commit(path, parts[0]), _clean_path("/".join(parts[1:]))
-    # Ask git only about the names the URL could mean, so a repository with
-    # thousands of tags costs what one with three costs.
-    candidates = ["/".join(parts[:cut]) for cut in range(len(parts), 0, -1)]
-    patterns = [f"refs/{kind}/{name}" for name in candidates[:20] for kind in ("heads", "tags")]
-    output = git(path, "for-each-ref", "--format=%(refname)\x1f%(*objectname)\x1f%(objectname)",
-                 *patterns).decode("utf-8", "replace")
-    names: dict[str, str] = {}
-    for line in output.splitlines():
-        full, peeled, sha = line.split(_FIELD)
-        name = full.removeprefix("refs/heads/").removeprefix("refs/tags/")
-        # Branches win over tags of the same name, as in git.
-        if full.startswith("refs/heads/") or name not in names:
-            names[name] = peeled or sha
-    for cut in range(len(parts), 0, -1):
-        candidate = "/".join(parts[:cut])
-        if candidate in names:
-            return candidate, names[candidate], _clean_path("/".join(parts[cut:]))
+    # Ask git only about the names the URL could mean (longest first, the
+    # branch before the tag of the same name, as in git), all in one
+    # exchange with cat-file, so a repository with thousands of tags costs
+    # what one with three costs. A tag is peeled to what it tags.
+    candidates = [name for name in ("/".join(parts[:cut]) for cut in range(len(parts), 0, -1))
+                  if not _NOT_IN_REF.search(name)][:20]
+    names = [f"refs/{kind}/{name}{peel}" for name in candidates
+             for kind, peel in (("heads", ""), ("tags", "^{}"))]
+    found = _infos(path, names) if names else []
+    for index, candidate in enumerate(candidates):
+        hit = found[2 * index] or found[2 * index + 1]
+        if hit is not None:
+            rest = "/".join(parts[len(candidate.split("/")):])
+            return candidate, hit.sha, _clean_path(rest)
     raise NotInRepository(f"no branch or tag named in {spec!r}")
 
 
 def resolve_commit(path: Path, ref: str) -> str:
     """The commit id *ref* names (a branch, a tag or a full id)."""
     if _SHA.fullmatch(ref):
-        return git(path, "rev-parse", "--verify", "--quiet", "--end-of-options",
-                   f"{ref}^{{commit}}").decode().strip()
+        found = _info(path, f"{ref}^{{commit}}")
+        if found is None:
+            raise NotInRepository(f"there is no commit {ref}")
+        return found.sha
     name, sha, subpath = locate(path, ref)
     if name != ref or subpath:
         raise NotInRepository(f"no branch or tag {ref!r}")
@@ -164,30 +202,43 @@ def resolve_commit(path: Path, ref: str) -> str:
 def object_at(path: Path, commit: str, subpath: str) -> tuple[str, str, int]:
     """(id, type, size) of what *subpath* names in *commit*."""
     spec = f"{commit}:{subpath}" if subpath else f"{commit}^{{tree}}"
-    line = git(path, "cat-file", "--batch-check", input=spec.encode() + b"\n").decode().strip()
-    if line.endswith("missing") or line.endswith("ambiguous") or " " not in line:
+    found = _info(path, spec)
+    if found is None:
         raise NotInRepository(f"{subpath!r} is not in {commit[:12]}")
-    sha, kind, size = line.split(" ")
-    return sha, kind, int(size)
+    return found.sha, found.kind, found.size
 
 
 def tree(path: Path, tree_sha: str, subpath: str) -> list[Entry]:
-    """The entries of a tree, folders first, then by name."""
-    output = git(path, "ls-tree", "-z", "--long", tree_sha)
-    entries = []
-    for record in output.split(b"\0"):
-        if not record:
-            continue
-        meta, _, name_bytes = record.partition(b"\t")
-        mode, kind, sha, size = meta.decode().split()
-        name = name_bytes.decode("utf-8", "replace")
-        entries.append(Entry(name, f"{subpath}/{name}" if subpath else name, kind, mode, sha,
-                             int(size) if size.isdigit() else None))
+    """The entries of a tree, folders first, then by name: the tree object
+    read once, then the sizes of its files in one more exchange."""
+    found = _contents(path, tree_sha)
+    if found is None or found[0].kind != "tree":
+        raise NotInRepository(f"{tree_sha} is not a tree")
+    data, width = found[1], len(found[0].sha) // 2
+    listed: list[tuple[str, str, str, str]] = []
+    at = 0
+    while at < len(data):
+        space = data.index(b" ", at)
+        nul = data.index(b"\0", space)
+        mode = data[at:space]
+        sha = data[nul + 1:nul + 1 + width].hex()
+        listed.append((data[space + 1:nul].decode("utf-8", "replace"),
+                       _TREE_KINDS.get(mode, "blob"), mode.decode().rjust(6, "0"), sha))
+        at = nul + 1 + width
+    blobs = [sha for _, kind, _, sha in listed if kind == "blob"]
+    found_blobs = _infos(path, blobs) if blobs else []
+    sizes = {sha: info.size for sha, info in zip(blobs, found_blobs, strict=True) if info}
+    entries = [Entry(name, f"{subpath}/{name}" if subpath else name, kind, mode, sha,
+                     sizes.get(sha) if kind == "blob" else None)
+               for name, kind, mode, sha in listed]
     return sorted(entries, key=lambda e: (e.kind != "tree", e.name.lower()))
 
 
 def blob_head(path: Path, sha: str, limit: int) -> bytes:
     """The first *limit* bytes of a blob (the page never holds more)."""
+    found = _contents(path, sha, BATCH_BLOB_LIMIT)
+    if found is not None and found[0].kind == "blob":
+        return found[1][:limit]
     with runner.start(path, "cat-file", "blob", sha) as process:
         data = process.stdout.read(limit)
         process.kill()
@@ -235,11 +286,35 @@ def output_exceeds(path: Path, limit: int, *args: str, chunk: int = 64 * 1024) -
 def log(path: Path, start: str, subpath: str = "", limit: int = 50) -> list[LogEntry]:
     """Up to *limit* commits of the first-parent history from *start*: each
     step as it landed on the branch. Continuing from any commit is exact and
-    costs the same at page 500 as at page 1."""
+    costs the same at page 500 as at page 1.
+
+    Without a path, the commits are read one by one through cat-file
+    (following first parents is all a walk does then: about a millisecond
+    for 50, against several for starting `git log`); a path's history is
+    `git log`'s, which skips commits with the commit-graph's Bloom filters."""
+    if not subpath:
+        entries: list[LogEntry] = []
+        sha: str | None = start
+        while sha is not None and len(entries) < limit:
+            entry = read_commit(path, sha).entry
+            entries.append(entry)
+            sha = entry.parents[0] if entry.parents else None
+        return entries
+    if _SHA.fullmatch(start):
+        # From a commit id the answer never changes: kept, so a file's
+        # history is walked once per worker until its branch moves.
+        return list(_path_log(path, start, subpath, limit))
+    return _git_log(path, start, subpath, limit)
+
+
+@functools.lru_cache(maxsize=512)
+def _path_log(path: Path, start: str, subpath: str, limit: int) -> tuple[LogEntry, ...]:
+    return tuple(_git_log(path, start, subpath, limit))
+
+
+def _git_log(path: Path, start: str, subpath: str, limit: int) -> list[LogEntry]:
     fmt = _RECORD + _FIELD.join(["%H", "%an", "%ae", "%at", "%s", "%P"])
-    args = ["log", "--first-parent", f"-n{limit}", f"--format={fmt}", start]
-    if subpath:
-        args += ["--", subpath]
+    args = ["log", "--first-parent", f"-n{limit}", f"--format={fmt}", start, "--", subpath]
     return [_log_entry(record) for record in git(path, *args).decode("utf-8", "replace")
             .split(_RECORD) if record.strip()]
 
@@ -250,14 +325,8 @@ def commit(path: Path, sha: str, max_diff_bytes: int = 512 * 1024,
     *max_diff_bytes* (then marked truncated). Files changing more than
     *max_file_lines* lines are left out of the diff, so one generated file
     does not hide the rest."""
-    fmt = _FIELD.join(["%H", "%an", "%ae", "%at", "%s", "%P", "%cn", "%ct", "%B"])
-    # ^{commit}: any other object id would make `git show` print it whole.
-    head = git(path, "show", "-s", f"--format={fmt}", "--end-of-options",
-               f"{sha}^{{commit}}").decode("utf-8", "replace")
-    *meta, message = head.split(_FIELD, 8)
-    entry = _log_entry(_FIELD.join(meta[:6]))
-    view = CommitView(entry, meta[6], datetime.fromtimestamp(int(meta[7]), UTC),
-                      message.strip())
+    view = read_commit(path, sha)
+    entry = view.entry
     base = entry.parents[0] if entry.parents else None
     against = [base, sha] if base else ["--root", sha]
     numstat = git(path, "diff-tree", "-r", "-z", "--numstat", "--no-renames", *against)
@@ -274,6 +343,56 @@ def commit(path: Path, sha: str, max_diff_bytes: int = 512 * 1024,
     view.diff_truncated = len(diff) > max_diff_bytes
     view.diff = diff[:max_diff_bytes].decode("utf-8", "replace")
     return view
+
+
+_IDENT = re.compile(rb"^(.*?) ?<([^<>]*)> (\d+)(?: [-+]\d+)?$")
+
+
+def read_commit(path: Path, sha: str) -> CommitView:
+    """A commit's metadata and message (no changes), from the commit object
+    itself; NotInRepository unless *sha* names a commit."""
+    found = _contents(path, f"{sha}^{{commit}}")
+    if found is None:
+        raise NotInRepository(f"there is no commit {sha}")
+    raw = found[1]
+    headers, _, body = raw.partition(b"\n\n")
+    fields: dict[bytes, bytes] = {}
+    parents = []
+    for line in headers.split(b"\n"):
+        if line.startswith(b" "):
+            continue  # the continuation of a multi-line header (gpgsig, mergetag)
+        key, _, value = line.partition(b" ")
+        if key == b"parent":
+            parents.append(value.decode("ascii", "replace"))
+        else:
+            fields.setdefault(key, value)
+    encoding = fields.get(b"encoding", b"utf-8").decode("ascii", "replace")
+
+    def text(data: bytes) -> str:
+        try:
+            return data.decode(encoding, "replace")
+        except LookupError:
+            return data.decode("utf-8", "replace")
+
+    def ident(key: bytes) -> tuple[str, str, datetime]:
+        match = _IDENT.match(fields.get(key, b""))
+        if match is None:
+            return "", "", datetime.fromtimestamp(0, UTC)
+        return (text(match[1]), text(match[2]),
+                datetime.fromtimestamp(int(match[3]), UTC))
+
+    message = text(body)
+    subject = []
+    for line in message.split("\n"):
+        if not line.strip():
+            if subject:
+                break
+            continue
+        subject.append(line.strip())
+    author, email, authored = ident(b"author")
+    committer, _, committed = ident(b"committer")
+    entry = LogEntry(found[0].sha, author, email, authored, " ".join(subject), tuple(parents))
+    return CommitView(entry, committer, committed, message.strip())
 
 
 def _log_entry(record: str) -> LogEntry:

@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from commons.git import runner
+from commons.git import catfile, runner
+
+# Files up to this size are read through the worker's cat-file (catfile).
+_READ_FILE_LIMIT = 4 * 1024 * 1024
 
 # Every ref write keeps a reflog entry, which git writes in the same ref
 # transaction, before it reports success: the durable record of who moved
@@ -92,13 +95,23 @@ def create_repository(path: Path, files: dict[str, bytes], *, author: Identity,
 
 def remove_repository(path: Path) -> None:
     """Delete a repository folder (used to undo a creation)."""
+    catfile.readers.forget(path)
     shutil.rmtree(path, ignore_errors=True)
 
 
 def read_file(path: Path, ref: str, name: str) -> bytes | None:
     """The bytes of *name* at *ref*, or None when either is missing."""
-    result = runner.run(path, "cat-file", "blob", f"{ref}:{name}", ok=None)
-    return result.stdout if result.returncode == 0 else None
+    try:
+        found = catfile.info(path, f"{ref}:{name}")
+        if found is None or found.kind != "blob":
+            return None
+        if found.size <= _READ_FILE_LIMIT:
+            read = catfile.contents(path, found.sha)
+            return read[1] if read is not None else None
+    except (catfile.NotFound, OSError):
+        return None
+    # A large file: streamed by a git of its own, not through cat-file.
+    return runner.run(path, "cat-file", "blob", found.sha).stdout
 
 
 def _first_commit(path: Path, files: dict[str, bytes], *, author: Identity,

@@ -87,8 +87,62 @@ def _stale_incoming(path: Path, cutoff: float) -> int:
 
 def maintain(path: Path) -> None:
     """``git maintenance run --auto``: git packs loose objects and refs
-    once there are enough to be worth it, and does nothing otherwise."""
+    once there are enough to be worth it, and does nothing otherwise; then
+    the commit-graph takes in whatever it lacks."""
     try:
         runner.run(path, "maintenance", "run", "--auto", "--quiet", timeout=None)
     except runner.GitError as error:
         log.warning("git maintenance failed in %s: %s", path, error)
+    write_commit_graph(path)
+
+
+# --- Commit-graphs with changed-path Bloom filters ---------------------------
+# `git log -- <path>` on a long history tests each commit for a change to
+# the path; a commit-graph's Bloom filters answer "not this path" without
+# reading the commit's trees (about ten times faster on 80,000 commits).
+# Written in split layers, so after a push only the new commits are added.
+
+def _graph_files(path: Path) -> list[Path]:
+    info = path / "objects" / "info"
+    chain = info / "commit-graphs" / "commit-graph-chain"
+    if chain.is_file():
+        return [info / "commit-graphs" / f"graph-{line.strip()}.graph"
+                for line in chain.read_text().split() if line.strip()]
+    single = info / "commit-graph"
+    return [single] if single.is_file() else []
+
+
+def _has_bloom_chunks(graph: Path) -> bool:
+    """Whether a commit-graph file holds Bloom filters (its table of
+    contents, right after the 8-byte header, names a BDAT chunk)."""
+    try:
+        with graph.open("rb") as file:
+            header = file.read(8)
+            if header[:4] != b"CGPH":
+                return False
+            table = file.read((header[6] + 1) * 12)
+    except OSError:
+        return False
+    return any(table[at:at + 4] == b"BDAT" for at in range(0, len(table), 12))
+
+
+def has_changed_paths(path: Path) -> bool:
+    """Whether the repository has a commit-graph with Bloom filters in
+    every layer (none: a new repository, or a backup restored without)."""
+    files = _graph_files(path)
+    return bool(files) and all(_has_bloom_chunks(graph) for graph in files)
+
+
+def write_commit_graph(path: Path) -> bool:
+    """Add the commits reachable from any ref to the repository's
+    commit-graph, with changed-path Bloom filters: a new layer for what is
+    new, or all of it anew when a layer lacks the filters. False (logged)
+    when git could not (another writer holds the lock: it writes the same)."""
+    split = "--split" if has_changed_paths(path) else "--split=replace"
+    try:
+        runner.run(path, "-c", "commitGraph.readChangedPaths=true", "commit-graph", "write",
+                   "--reachable", "--changed-paths", split, "--no-progress", timeout=None)
+    except runner.GitError as error:
+        log.warning("git commit-graph write failed in %s: %s", path, error)
+        return False
+    return True
