@@ -73,25 +73,24 @@ def verify_since_checkpoint(session: Session, project: Project, now: datetime,
     Without a checkpoint, this is ``verify``. If intact, the head becomes
     the checkpoint (verified at *now*)."""
     checkpoint = session.get(LedgerCheckpoint, project.id)
-    if checkpoint is None:
+    if checkpoint is None or checkpoint.seq == 0:  # from the start: the whole verify
         return verify(session, project, now, batch)
     seq, digest = checkpoint.seq, checkpoint.hash
-    if seq > 0:
-        entry = session.execute(
-            sa.select(LedgerEntry.payload, LedgerEntry.prev_hash, LedgerEntry.hash)
-            .where(LedgerEntry.project_id == project.id, LedgerEntry.seq == seq)).first()
-        problem = ""
-        if entry is None:
-            problem = "the checkpointed entry is missing"
-        elif entry.hash != digest:
-            problem = (f"its hash is no longer the one verified at the checkpoint "
-                       f"({digest[:12]}, now {entry.hash[:12]})")
-        elif rules.chain(entry.prev_hash, entry.payload.encode("utf-8")) != digest:
-            problem = "its hash does not match its content"
-        if problem:
-            found = session.get(LedgerHead, project.id)
-            head = (found.seq, found.hash) if found else (0, rules.GENESIS)
-            return Verification(0, head, seq, problem, since=seq)
+    entry = session.execute(
+        sa.select(LedgerEntry.payload, LedgerEntry.prev_hash, LedgerEntry.hash)
+        .where(LedgerEntry.project_id == project.id, LedgerEntry.seq == seq)).first()
+    problem = ""
+    if entry is None:
+        problem = "the checkpointed entry is missing"
+    elif entry.hash != digest:
+        problem = (f"its hash is no longer the one verified at the checkpoint "
+                   f"({digest[:12]}, now {entry.hash[:12]})")
+    elif rules.chain(entry.prev_hash, entry.payload.encode("utf-8")) != digest:
+        problem = "its hash does not match its content"
+    if problem:
+        found = session.get(LedgerHead, project.id)
+        head = (found.seq, found.hash) if found else (0, rules.GENESIS)
+        return Verification(0, head, seq, problem, since=seq)
     result = _walk(session, project, (seq, digest), None, batch)
     if result.intact:
         _keep_checkpoint(session, project, result.head, now)

@@ -118,3 +118,12 @@ def test_a_tampered_entry_before_the_checkpoint_is_left_to_the_full_verify(check
     assert full.exit_code == 1
     assert "dryer: entry 3 is bad: its hash does not match its content." in full.output
     assert checkpoint(checked)[0] == 8  # the full verify failed: it did not move it
+
+
+def test_a_checkpoint_at_an_empty_journal_leads_to_the_whole_verify(ledger):
+    assert run(ledger).exit_code == 0
+    assert checkpoint(ledger) == (0, rules.GENESIS)
+    ledger.need()
+    result = run(ledger, "--since-last")
+    assert result.exit_code == 0, result.output
+    assert "dryer: 1 entries, chain intact, balances match." in result.output
