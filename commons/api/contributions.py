@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import current_app
 from flask_smorest import Blueprint
 
-from commons import clock
+from commons import clock, paging
 from commons.accounts import services as accounts
 from commons.api import schemas
 from commons.api.auth import require_api_user, token_required
@@ -17,6 +17,7 @@ from commons.extensions import db
 from commons.git.repositories import repository_path
 from commons.problems import NotFound
 from commons.projects import services as projects
+from commons.urls import absolute_url
 
 blp = Blueprint("api_contributions", __name__,
                 description="Contributor records: commits, decisions, hours of work, inputs "
@@ -31,19 +32,35 @@ def _project(slug: str):
 
 
 @blp.route("/projects/<slug>/contributors", methods=["GET"])
-@blp.arguments(schemas.PeriodQuery, location="query")
+@blp.arguments(schemas.ContributorsQuery, location="query")
 @blp.response(200)
 def contributors(query, slug: str):
     """One record per person, every dimension apart (no score), ordered by
-    name. ?period=90d for the last 90 days. Commit identities with no
-    account have a null username and a masked email."""
+    name, ?limit at a time (100 by default, at most 500); `total` counts
+    everyone, and `next` (also a `Link: <...>; rel="next"` header, absent
+    on the last page) is the next page. ?period=90d for the last 90 days.
+    Commit identities with no account have a null username and a masked
+    email."""
     project = _project(slug)
+    after = paging.decode(query["cursor"], (str, str)) if query.get("cursor") else None
     records = services.project_records(
         db.session, project, repository_path(current_app.config["REPOS_DIR"], slug),
         query["period"], clock.now().date())
-    return {"project": project.slug, "period": query["period"],
-            "contributors": [exports.record_json(record)
-                             for record in rules.ordered(records, "name", False)]}
+    # Keyset over the name order (casefolded name, then the record's key),
+    # so a person added between two pages is neither skipped nor repeated.
+    everyone = rules.ordered(records, "name", False)
+    page = [record for record in everyone
+            if after is None or (record.name.casefold(), record.key) > after]
+    limit = query["limit"]
+    following = None
+    if len(page) > limit:
+        last = page[limit - 1]
+        following = absolute_url(
+            "api_contributions.contributors", slug=project.slug, period=query["period"],
+            limit=limit, cursor=paging.encode((last.name.casefold(), last.key)))
+    return ({"project": project.slug, "period": query["period"], "total": len(everyone),
+             "contributors": [exports.record_json(record) for record in page[:limit]],
+             "next": following}, 200, paging.link_next(following))
 
 
 @blp.route("/users/<username>", methods=["GET"])

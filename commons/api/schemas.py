@@ -406,3 +406,11 @@ class PeriodQuery(Schema):
 
     period = fields.String(load_default="all", validate=validate.OneOf(["all", "90d"]),
                            metadata={"description": "all (the default) or 90d."})
+
+
+class ContributorsQuery(PeriodQuery):
+    cursor = fields.String(validate=validate.Length(max=2000), metadata={
+        "description": "Where the page starts: the opaque cursor of the previous page's "
+                       "`next` (also in its `Link: <...>; rel=\"next\"` header)."})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500),
+                           metadata={"description": "People per page (100 by default)."})

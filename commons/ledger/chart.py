@@ -70,11 +70,12 @@ def scales(inputs) -> dict[str, Decimal]:
     return found
 
 
-def progress(inputs) -> list[Progress]:
+def progress(inputs, by_unit: dict[str, Decimal] | None = None) -> list[Progress]:
     """A progress bar for each of *inputs* (objects with number, title,
-    unit, needed, pledged, received), each unit on its own shared scale."""
+    unit, needed, pledged, received), each unit on its own shared scale:
+    *by_unit* if given (a wider list's ``scales``), else theirs."""
     inputs = list(inputs)
-    by_unit = scales(inputs)
+    by_unit = scales(inputs) if by_unit is None else by_unit
     bars = []
     for need in inputs:
         scale = by_unit[need.unit]
@@ -161,31 +162,29 @@ def figure(amount: Decimal | None, unit: str | None = None) -> str:
 
 @dataclass
 class Resource:
-    """One resource on the needs board and the projects that need it."""
+    """One resource on a page of the needs board and the projects that
+    need it; *projects* and *still_needed* count the whole board, not the
+    page (a resource's needs may go on over the next page)."""
 
     key: str
     title: str
     kind: str
+    projects: int
+    still_needed: dict[str, Decimal]  # per unit, never mixed
     needs: list = field(default_factory=list)  # (input, project), earliest date first
 
-    @property
-    def projects(self) -> int:
-        return len({project.id for _, project in self.needs})
 
-    @property
-    def still_needed(self) -> dict[str, Decimal]:
-        """What all of them still need together, per unit (never mixed)."""
-        sums: dict[str, Decimal] = {}
-        for need, _ in self.needs:
-            sums[need.unit] = sums.get(need.unit, Decimal(0)) + need.still_needed
-        return sums
-
-
-def needs_board(rows) -> list[Resource]:
-    """Open needs (input, project), in resource order, grouped by resource;
-    the resources most projects compete for first."""
+def needs_board(rows, projects: dict[str, int],
+                still_needed: dict[str, dict[str, Decimal]]) -> list[Resource]:
+    """A page of open needs (input, project), in board order (the resources
+    most projects compete for first, then by key, each earliest date
+    first), grouped by resource."""
     board: dict[str, Resource] = {}
     for need, project in rows:
-        group = board.setdefault(need.resource, Resource(need.resource, need.title, need.kind))
+        group = board.get(need.resource)
+        if group is None:
+            group = board[need.resource] = Resource(
+                need.resource, need.title, need.kind, projects[need.resource],
+                still_needed.get(need.resource, {}))
         group.needs.append((need, project))
-    return sorted(board.values(), key=lambda g: (-g.projects, g.title.casefold(), g.key))
+    return list(board.values())

@@ -19,23 +19,36 @@ ledger = AppGroup("ledger", help="The inputs ledger.")
 
 @ledger.command("verify")
 @click.argument("slug")
-def verify(slug: str) -> None:
+@click.option("--since-last", is_flag=True,
+              help="Check only from the last entry a verify found intact (after checking "
+                   "that entry still has the hash it had); the balances are not rebuilt.")
+def verify(slug: str, since_last: bool) -> None:
     """Recompute SLUG's hash chain from the first entry and rebuild its
     balances from the journal alone. Exit 0 if intact; 1 and the first bad
-    entry if not."""
+    entry if not. Each intact verify keeps the head as the checkpoint
+    --since-last starts from."""
     try:
         project = projects.get_project(db.session, slug, with_members=False)
     except NotFound as error:
         raise click.ClickException(error.message) from None
-    result = services.verify(db.session, project)
+    if since_last:
+        result = services.verify_since_checkpoint(db.session, project, clock.now())
+    else:
+        result = services.verify(db.session, project, clock.now())
+    db.session.commit()
     seq, digest = result.head
     if result.intact:
-        click.echo(f"{slug}: {result.entries} entries, chain intact, balances match. "
-                   f"Head: entry {seq} {digest}")
+        if result.since:
+            click.echo(f"{slug}: {result.entries} entries after the checkpoint at entry "
+                       f"{result.since}, chain intact. Head: entry {seq} {digest}")
+        else:
+            click.echo(f"{slug}: {result.entries} entries, chain intact, balances match. "
+                       f"Head: entry {seq} {digest}")
         return
     click.echo(f"{slug}: entry {result.bad_seq} is bad: {result.problem}.", err=True)
-    click.echo(f"Checked {result.entries} entries; the head row says entry {seq} {digest}.",
-               err=True)
+    where = f" after the checkpoint at entry {result.since}" if result.since else ""
+    click.echo(f"Checked {result.entries} entries{where}; the head row says entry {seq} "
+               f"{digest}.", err=True)
     sys.exit(1)
 
 

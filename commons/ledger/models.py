@@ -84,6 +84,19 @@ class LedgerHead(db.Model):
     inputs: Mapped[int] = mapped_column(sa.Integer, default=0)
 
 
+class LedgerCheckpoint(db.Model):
+    """The last entry a verify found intact, with its hash: ``ledger verify
+    --since-last`` starts there, after checking the entry still has it."""
+
+    __tablename__ = "ledger_checkpoints"
+
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.Integer)
+    hash: Mapped[str] = mapped_column(sa.String(64))
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Input(db.Model):
     """An input requirement and its balance."""
 

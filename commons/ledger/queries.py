@@ -2,13 +2,15 @@
 and what pages show beside them. Nothing here writes."""
 
 import json
+from collections import OrderedDict
+from threading import Lock
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from commons.ledger import rules
 from commons.ledger.checks import MAX_NUMBER
-from commons.ledger.models import EvidenceFile, Input, LedgerEntry, Pledge, WorkLog
+from commons.ledger.models import EvidenceFile, Input, LedgerEntry, LedgerHead, Pledge, WorkLog
 from commons.problems import NotFound
 from commons.projects.models import Project
 
@@ -88,12 +90,55 @@ def entry_data(entry: LedgerEntry) -> dict:
     return json.loads(entry.payload)["data"]
 
 
-def totals(session: Session, project: Project) -> dict[str, rules.Totals]:
+def totals(session: Session, project: Project,
+           head: tuple[int, str] | None = None) -> dict[str, rules.Totals]:
     """Per-currency totals over every input, from plain rows (a project may
-    have thousands of inputs; only these columns are needed)."""
-    return rules.totals(session.execute(
+    have thousands of inputs; only these columns are needed).
+
+    They change only when the journal does, so they are kept per worker by
+    the journal's head (seq and hash): a page read between two appends
+    costs one primary-key lookup instead of folding every input again.
+    *head* is the head the caller read just before, if it did. The answer
+    is shared: read it, never change it."""
+    before = head or _head_of(session, project)
+    found = _TOTALS.get((project.id, *before))
+    if found is not None:
+        return found
+    computed = rules.totals(session.execute(
         sa.select(Input.unit, Input.unit_cost, Input.currency, Input.still_needed,
                   Input.pledged, Input.received, Input.closed).where(Input.project_id == project.id)))
+    # Kept only if no append landed between the two reads of the head: on
+    # PostgreSQL each statement may see a newer commit than the one before.
+    if _head_of(session, project) == before:
+        _TOTALS.put((project.id, *before), computed)
+    return computed
+
+
+def _head_of(session: Session, project: Project) -> tuple[int, str]:
+    row = session.execute(sa.select(LedgerHead.seq, LedgerHead.hash)
+                          .where(LedgerHead.project_id == project.id)).first()
+    return (row[0], row[1]) if row else (0, rules.GENESIS)
+
+
+class _Kept:
+    """A small map of the most recently stored values, safe across threads."""
+
+    def __init__(self, size: int):
+        self.size, self.values, self.lock = size, OrderedDict[tuple, dict](), Lock()
+
+    def get(self, key: tuple) -> dict | None:
+        with self.lock:
+            return self.values.get(key)
+
+    def put(self, key: tuple, value: dict) -> None:
+        with self.lock:
+            self.values[key] = value
+            while len(self.values) > self.size:
+                self.values.popitem(last=False)
+
+
+# Totals are a few currencies each: 512 projects' worth is a few hundred KB.
+_TOTALS = _Kept(512)
 
 
 def open_needs(session: Session, limit: int = 2000) -> list[tuple[Input, Project]]:

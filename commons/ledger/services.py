@@ -49,6 +49,7 @@ from commons.ledger.verifying import (
     rebuild_balances,
     stored_balances,
     verify,
+    verify_since_checkpoint,
 )
 from commons.ledger.work import log_work
 
@@ -69,5 +70,6 @@ __all__ = [
     "input_closed", "input_pending", "input_supplied", "inputs_numbered", "journal",
     "list_inputs", "log_work", "no_pledge", "no_receipt", "open_clause", "open_needs",
     "pledge", "rebuild_balances", "recent_work", "record_consumption", "record_need",
-    "record_receipt", "stored_balances", "totals", "verify", "withdraw_pledge",
+    "record_receipt", "stored_balances", "totals", "verify",
+    "verify_since_checkpoint", "withdraw_pledge",
 ]

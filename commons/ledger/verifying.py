@@ -1,9 +1,13 @@
 """Verify and rebuild: recompute the hash chain, rebuild the balances from
 the journal alone and compare them with the stored ones."""
 
+import dataclasses
 import gc
 import json
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -11,7 +15,14 @@ from sqlalchemy.orm import Session, selectinload
 from commons.accounts.models import User
 from commons.ledger import rules
 from commons.ledger.journal import balance_of
-from commons.ledger.models import Input, LedgerEntry, LedgerHead, Pledge, WorkLog
+from commons.ledger.models import (
+    Input,
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerHead,
+    Pledge,
+    WorkLog,
+)
 from commons.projects.models import Project
 
 
@@ -21,50 +32,156 @@ class Verification:
     head: tuple[int, str]
     bad_seq: int | None
     problem: str
+    since: int = 0  # the checkpoint it started after; 0: the whole journal
 
     @property
     def intact(self) -> bool:
         return self.bad_seq is None
 
 
-def verify(session: Session, project: Project, batch: int = 20000) -> Verification:
+def verify(session: Session, project: Project, now: datetime | None = None,
+           batch: int = 20000) -> Verification:
     """Recompute the chain from the first entry, then rebuild the balances
-    from the journal alone and compare them with the stored ones."""
-    stored_head = session.get(LedgerHead, project.id)
-    head_pair = (stored_head.seq, stored_head.hash) if stored_head else None
-    found = head_pair or (0, rules.GENESIS)
+    from the journal alone and compare them with the stored ones. If all is
+    intact and *now* is given, the head becomes the project's checkpoint."""
     balances = rules.Balances()
+    apply = rules.apply
 
-    def fold(entry: rules.StoredEntry, said: dict) -> str | None:
+    def fold(seq: int, action: str, said: dict) -> str | None:
         try:
-            rules.apply(balances, entry.seq, entry.action, said["data"])
+            apply(balances, seq, action, said["data"])
         except (KeyError, TypeError, ValueError, ArithmeticError) as error:
             return f"its data cannot be applied ({error!r})"
         return None
 
+    result = _walk(session, project, (0, rules.GENESIS), fold, batch)
+    if result.intact:
+        if mismatch := _compare_balances(session, project, balances):
+            return dataclasses.replace(result, bad_seq=mismatch[0], problem=mismatch[1])
+        if now is not None:
+            _keep_checkpoint(session, project, result.head, now)
+    return result
+
+
+def verify_since_checkpoint(session: Session, project: Project, now: datetime,
+                            batch: int = 20000) -> Verification:
+    """The chain from the project's checkpoint on: first the checkpointed
+    entry itself (still there, its hash still the one verified, and still
+    sha256 of its prev_hash and payload, so a rewritten past cannot hide
+    behind the checkpoint), then every entry after it, and the head. The
+    balances are not rebuilt (that needs the whole journal: ``verify``).
+    Without a checkpoint, this is ``verify``. If intact, the head becomes
+    the checkpoint (verified at *now*)."""
+    checkpoint = session.get(LedgerCheckpoint, project.id)
+    if checkpoint is None or checkpoint.seq == 0:  # from the start: the whole verify
+        return verify(session, project, now, batch)
+    seq, digest = checkpoint.seq, checkpoint.hash
+    entry = session.execute(
+        sa.select(LedgerEntry.payload, LedgerEntry.prev_hash, LedgerEntry.hash)
+        .where(LedgerEntry.project_id == project.id, LedgerEntry.seq == seq)).first()
+    problem = ""
+    if entry is None:
+        problem = "the checkpointed entry is missing"
+    elif entry.hash != digest:
+        problem = (f"its hash is no longer the one verified at the checkpoint "
+                   f"({digest[:12]}, now {entry.hash[:12]})")
+    elif rules.chain(entry.prev_hash, entry.payload.encode("utf-8")) != digest:
+        problem = "its hash does not match its content"
+    if problem:
+        found = session.get(LedgerHead, project.id)
+        head = (found.seq, found.hash) if found else (0, rules.GENESIS)
+        return Verification(0, head, seq, problem, since=seq)
+    result = _walk(session, project, (seq, digest), None, batch)
+    if result.intact:
+        _keep_checkpoint(session, project, result.head, now)
+    return result
+
+
+def _walk(session: Session, project: Project, start: tuple[int, str], fold, batch: int
+          ) -> Verification:
+    """The chain after *start* (seq, hash), as plain tuples: only the
+    columns checked, the time already in its canonical text, no ORM
+    objects."""
+    # The head and the journal's last seq in one statement, so one snapshot:
+    # an append landing between two reads would look like a broken head.
+    head_seq, head_hash, last = session.execute(sa.select(
+        sa.select(LedgerHead.seq).where(LedgerHead.project_id == project.id).scalar_subquery(),
+        sa.select(LedgerHead.hash).where(LedgerHead.project_id == project.id)
+        .scalar_subquery(),
+        sa.select(sa.func.max(LedgerEntry.seq)).where(LedgerEntry.project_id == project.id)
+        .scalar_subquery())).one()
+    head_pair = (head_seq, head_hash) if head_seq is not None else None
+    found = head_pair or (0, rules.GENESIS)
     # A million entries make millions of short-lived objects and no cycles;
     # the cyclic collector would spend a third of the time finding none.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        rows = session.execute(
-            sa.select(LedgerEntry.seq, LedgerEntry.at, User.username, LedgerEntry.action,
-                      LedgerEntry.payload, LedgerEntry.prev_hash, LedgerEntry.hash,
-                      LedgerEntry.input_number)
-            .outerjoin(User, User.id == LedgerEntry.actor_id)
-            .where(LedgerEntry.project_id == project.id).order_by(LedgerEntry.seq)
-            .execution_options(yield_per=batch))
-        count, bad, problem = rules.verify_chain(
-            project.slug, (rules.StoredEntry(*row) for row in rows), head_pair, fold)
-        rows.close()
-        if bad is not None:
-            return Verification(count, found, bad, problem)
-        if mismatch := _compare_balances(session, project, balances):
-            return Verification(count, found, mismatch[0], mismatch[1])
-        return Verification(count, found, None, "")
+        with closing(_entries(session, project, start[0], max(last or 0, found[0]),
+                              batch)) as rows:
+            count, bad, problem = rules.verify_chain(project.slug, rows, head_pair, fold,
+                                                     start=start)
     finally:
         if collecting:
             gc.enable()
+    return Verification(count, found, bad, problem, since=start[0])
+
+
+def _entries(session: Session, project: Project, after: int, last: int, batch: int):
+    """Entries after seq *after* up to *last*, in order, read in ranges of
+    *batch* seqs: each read is an index range scan of the (project, seq)
+    key, whatever the planner knows of the table, with no cursor held open
+    and no sort of the whole journal. The next range is read by a second
+    connection in a thread while this one is checked, so the database's
+    work and ours overlap (the driver waits without the GIL)."""
+    low, high = sa.bindparam("low"), sa.bindparam("high")
+    statement = (
+        sa.select(LedgerEntry.seq, _timestamp_text(session), User.username,
+                  LedgerEntry.action, LedgerEntry.payload, LedgerEntry.prev_hash,
+                  LedgerEntry.hash, LedgerEntry.input_number)
+        .outerjoin(User, User.id == LedgerEntry.actor_id)
+        .where(LedgerEntry.project_id == project.id, LedgerEntry.seq > low,
+               LedgerEntry.seq <= high)
+        .order_by(LedgerEntry.seq))
+    ranges = range(after, last, batch)
+    engine = session.get_bind()
+    if len(ranges) < 2 or engine.url.database in (None, "", ":memory:"):
+        # One range, or a database a second connection would not see.
+        for lower in ranges:
+            yield from session.execute(statement, {"low": lower, "high": lower + batch})
+        return
+    with engine.connect() as connection, ThreadPoolExecutor(1) as reader:
+        def read(lower: int) -> list:
+            return connection.execute(statement, {"low": lower, "high": lower + batch}).all()
+
+        coming = reader.submit(read, ranges[0])
+        for lower in ranges[1:]:
+            rows = coming.result()
+            coming = reader.submit(read, lower)
+            yield from rows
+        yield from coming.result()
+
+
+def _timestamp_text(session: Session):
+    """The entry's time as ``rules.timestamp`` writes it, formatted by the
+    database: parsing a million times into datetimes only to print them
+    again is a fifth of a verify. SQLite keeps the time as the text
+    "2026-03-01 12:00:00.000005" (UTC); rules.verify_chain reads any other
+    form of the same instant as that instant."""
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.func.to_char(sa.func.timezone("UTC", LedgerEntry.at),
+                               sa.literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"))
+    return sa.func.replace(sa.cast(LedgerEntry.at, sa.Text), " ", "T").concat("Z")
+
+
+def _keep_checkpoint(session: Session, project: Project, head: tuple[int, str],
+                     now: datetime) -> None:
+    checkpoint = session.get(LedgerCheckpoint, project.id)
+    if checkpoint is None:
+        checkpoint = LedgerCheckpoint(project_id=project.id)
+        session.add(checkpoint)
+    checkpoint.seq, checkpoint.hash, checkpoint.verified_at = head[0], head[1], now
+    session.flush()
 
 
 def rebuild_balances(session: Session, project: Project) -> rules.Balances:
@@ -133,10 +250,11 @@ def _compare_balances(session: Session, project: Project,
 
 
 def _balance_view(need: rules.InputBalance) -> tuple:
+    pledged, still_needed, status = need.derived()
     return (need.title, need.kind, rules.resource_key(need.kind, need.title), need.unit,
             need.needed, need.unit_cost, need.currency, need.needed_by, need.description,
-            need.approved, need.closed, need.received, need.consumed, need.pledged,
-            need.still_needed, need.status,
+            need.approved, need.closed, need.received, need.consumed, pledged,
+            still_needed, status,
             sorted((p.seq, p.pledger, p.quantity, p.received, p.withdrawn, p.note)
                    for p in need.pledges.values()))
 

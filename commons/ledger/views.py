@@ -6,12 +6,13 @@ when the worker decides it, never when a page is read."""
 
 import dataclasses
 
-from flask import render_template, request
+from flask import abort, render_template, request, url_for
 
+from commons import paging
 from commons.extensions import db
 
 # Imported for their routes: they join the one ledger blueprint.
-from commons.ledger import chart, input_pages, journal_pages, services  # noqa: F401
+from commons.ledger import board, chart, input_pages, journal_pages, services  # noqa: F401
 from commons.ledger.blueprint import MAX_INT, bp, is_member, load_project
 
 __all__ = ["bp"]
@@ -37,9 +38,10 @@ def ledger_page(slug: str):
     if len(charted) == chart.MAX_ROWS:
         drawn = dataclasses.replace(drawn, omitted=services.count_inputs(
             db.session, project, not_closed=True) - len(drawn.rows))
+    head = services.head(db.session, project)
     return render_template(
         "ledger/ledger.html", project=project, inputs=inputs, member=is_member(project),
-        totals=services.totals(db.session, project), head=services.head(db.session, project),
+        totals=services.totals(db.session, project, head), head=head,
         chart=drawn, series=chart.SERIES, after=after,
         next_after=inputs[-1].number if more else None)
 
@@ -48,9 +50,18 @@ def ledger_page(slug: str):
 
 @bp.route("/needs")
 def needs():
-    rows = services.open_needs(db.session)
-    # Progress bars on one scale per unit across the board: what 5 kg is
-    # beside 20 kg is the same whichever project needs it.
+    cursor = request.args.get("cursor")
+    try:
+        after = paging.decode(cursor, board.CURSOR) if cursor else None
+    except paging.BadCursor as problem:
+        abort(400, description=problem.message)
+    page = board.board_page(db.session, after, board.PER_PAGE)
+    # Progress bars on one scale per unit across the whole board, not the
+    # page: what 5 kg is beside 20 kg is the same whichever project needs it.
     bars = {need.id: bar for (need, _), bar in zip(
-        rows, chart.progress(need for need, _ in rows), strict=True)}
-    return render_template("ledger/needs.html", groups=chart.needs_board(rows), bars=bars)
+        page.rows, chart.progress((need for need, _ in page.rows), page.scales), strict=True)}
+    following = url_for("ledger.needs", cursor=paging.encode(page.next_key)) \
+        if page.next_key else None
+    return render_template("ledger/needs.html", page=page, bars=bars, following=following,
+                           later=cursor is not None,
+                           groups=chart.needs_board(page.rows, page.projects, page.still_needed))

@@ -139,3 +139,46 @@ def test_contributors_of_an_unknown_project_and_bad_period(client, tokens):
     bad = client.get(f"{API}/projects/dryer/contributors?period=1y")
     assert bad.status_code == 422
     assert "error" in bad.get_json()
+
+
+def pages_of(client, url):
+    """Every page from *url* on, following the Link header: (bodies, links)."""
+    bodies, links = [], []
+    while url:
+        answer = client.get(url)
+        assert answer.status_code == 200, answer.get_json()
+        bodies.append(answer.get_json())
+        link = answer.headers.get("Link")
+        links.append(link)
+        url = link[1:link.index(">")] if link else None
+        assert url == bodies[-1]["next"]
+    return bodies, links
+
+
+def test_contributors_are_paged_with_a_cursor_each_person_once_in_order(app, client, tokens,
+                                                                         token_for):
+    for name in ("dee", "eve", "Fay", "gus", "bo"):
+        if name != "bo":
+            token_for(name)
+        credited = client.post(f"{API}/projects/dryer/credits", headers=bearer(tokens["ada"]),
+                               json={"username": name, "kind": "design", "date": "2026-01-02",
+                                     "evidence_url": "https://example.org/sketch"})
+        assert credited.status_code == 201, credited.get_json()
+    whole = client.get(f"{API}/projects/dryer/contributors?limit=500").get_json()
+    everyone = [record["name"] for record in whole["contributors"]]
+    assert len(everyone) == whole["total"] >= 6 and whole["next"] is None
+    assert everyone == sorted(everyone, key=str.casefold)
+    bodies, links = pages_of(client, f"{API}/projects/dryer/contributors?limit=2")
+    assert [name for body in bodies for name in
+            (record["name"] for record in body["contributors"])] == everyone
+    assert all(len(body["contributors"]) == 2 for body in bodies[:-1])
+    assert {body["total"] for body in bodies} == {len(everyone)}
+    assert links[-1] is None and all(link.endswith('>; rel="next"') for link in links[:-1])
+    assert links[0].startswith("<http://") and "period=all" in links[0]
+
+
+def test_a_cursor_this_list_did_not_give_is_a_clear_400(client, tokens):
+    for cursor in ("nonsense!", "WzFd", "eyJhIjoxfQ"):  # not base64 JSON; [1]; {"a":1}
+        answer = client.get(f"{API}/projects/dryer/contributors?cursor={cursor}")
+        assert answer.status_code == 400, (cursor, answer.get_json())
+        assert "The cursor is not one this list gave out" in str(answer.get_json())

@@ -4,7 +4,6 @@ real database and the CLI are in test_verify.py."""
 
 import hashlib
 import json
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -12,6 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from commons.ledger import rules
+
+
+def replace(entry: rules.StoredEntry, **changes) -> rules.StoredEntry:
+    return entry._replace(**changes)
 
 T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 FAST = settings(max_examples=60, deadline=None)

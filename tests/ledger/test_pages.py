@@ -557,3 +557,39 @@ def test_work_from_long_ago_comes_back_filled_in_with_what_to_do(app, people, cl
         "hours": "24", "category": "care", "description": "a very long shift",
         "date": "2026-04-10"}).status_code == 302
     assert head(app) == 1
+
+
+def board_needs(html: str) -> list[str]:
+    return [unescape(link) for link in re.findall(
+        r'<td><a href="(/projects/[^"]+/inputs/\d+)">', html)]
+
+
+def test_the_needs_board_pages_every_need_once_in_board_order(app, people, monkeypatch):
+    add_need(people.ada, title="Plywood 12 mm", quantity="3", unit="m2", unit_cost="",
+             currency="")
+    for title in ("PLA filament", "Screws", "Glue", "Hinges"):
+        add_need(people.ada, title=title)
+    people.bo.create_project(name="Greenhouse", slug="greenhouse")
+    add_need(people.bo, slug="greenhouse", title="pla  Filament!", quantity="2",
+             needed_by="2026-03-15")
+    whole = html_of(people.anon, "/needs")
+    order = board_needs(whole)
+    assert len(order) == 6 and 'rel="next"' not in whole
+    assert order[:2] == ["/projects/greenhouse/inputs/1", "/projects/dryer/inputs/2"]
+    assert "6 open needs for 5 resources." in whole
+    monkeypatch.setattr("commons.ledger.board.PER_PAGE", 4)
+    seen, pages, url = [], [], "/needs"
+    while url:
+        page = html_of(people.anon, url)
+        pages.append(page)
+        seen += board_needs(page)
+        found = re.search(r'<a href="([^"]+)" rel="next">Next</a>', page)
+        url = unescape(found.group(1)) if found else None
+    assert seen == order  # each once, in the same order
+    assert len(pages) == 2 and "6 open needs for 5 resources, 4 on this page." in pages[0]
+    assert 'href="/needs">First page</a>' in pages[1]
+    # What spans pages counts the whole board: both kg needs share one scale.
+    assert "2 projects need this" in pages[0] and "Together they still need 22 kg." in pages[0]
+    bad = people.anon.client.get("/needs?cursor=bm9wZQ")
+    assert bad.status_code == 400
+    assert "The cursor is not one this list gave out" in bad.get_data(as_text=True)

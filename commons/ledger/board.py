@@ -1,0 +1,99 @@
+"""The needs board, a page at a time: every project's open needs
+(``rules.is_open``), grouped by resource, the resources most projects
+compete for first, read with a keyset cursor so the thousandth page costs
+what the first does and only one page of needs is loaded and drawn.
+
+What spans pages is computed in SQL over every open need, never from the
+page alone: how many projects need each resource on the page, what they
+still need together, each unit's bar scale, and the board's totals."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from commons.ledger.models import Input
+from commons.ledger.queries import open_clause
+from commons.projects.models import Project
+
+PER_PAGE = 100
+# An undated need sorts after every dated one of its resource.
+UNDATED = date(9999, 12, 31)
+# The cursor: (-projects, resource, needed by or UNDATED as ISO text, input id).
+CURSOR = (int, str, str, int)
+
+
+@dataclass
+class BoardPage:
+    rows: list[tuple[Input, Project]]
+    projects: dict[str, int]                       # resource -> projects needing it
+    still_needed: dict[str, dict[str, Decimal]]    # resource -> unit -> together
+    scales: dict[str, Decimal]                     # unit -> the board's bar scale
+    needs: int = 0                                 # open needs on the whole board
+    resources: int = 0
+    next_key: tuple | None = None
+
+
+def _binary(column, session: Session):
+    """*column* compared by code point on both databases: PostgreSQL's
+    default collation follows the locale, SQLite's is already binary."""
+    return column.collate("C") if session.get_bind().dialect.name == "postgresql" else column
+
+
+def board_page(session: Session, after: Sequence | None = None,
+               limit: int = PER_PAGE) -> BoardPage:
+    """*limit* open needs after the cursor key *after* (from a previous
+    page's ``next_key``), with what the page's groups and bars need."""
+    groups = (sa.select(Input.resource.label("resource"),
+                        sa.func.count(sa.distinct(Input.project_id)).label("projects"))
+              .where(open_clause()).group_by(Input.resource).subquery())
+    rank = (0 - groups.c.projects)
+    resource = _binary(Input.resource, session)
+    due = sa.func.coalesce(Input.needed_by, UNDATED)
+    statement = (sa.select(Input, Project, groups.c.projects)
+                 .join(groups, groups.c.resource == Input.resource)
+                 .join(Project, Project.id == Input.project_id).where(open_clause()))
+    if after is not None:
+        neg, key, when, last_id = after
+        statement = statement.where(sa.tuple_(rank, resource, due, Input.id) >
+                                    sa.tuple_(sa.literal(neg), sa.literal(key),
+                                              sa.literal(date.fromisoformat(when), sa.Date),
+                                              sa.literal(last_id)))
+    found = session.execute(statement.order_by(rank, resource, due, Input.id)
+                            .limit(limit + 1)).all()
+    more = len(found) > limit
+    found = found[:limit]
+    page = BoardPage(rows=[(need, project) for need, project, _ in found],
+                     projects={need.resource: count for need, _, count in found},
+                     still_needed={}, scales=_scales(session))
+    if more:
+        need, _, count = found[-1]
+        page.next_key = (-count, need.resource, (need.needed_by or UNDATED).isoformat(), need.id)
+    keys = sorted(page.projects)
+    if keys:
+        for key, unit, amount in session.execute(
+                sa.select(Input.resource, Input.unit, Input.still_needed)
+                .where(open_clause(), Input.resource.in_(keys))):
+            sums = page.still_needed.setdefault(key, {})
+            sums[unit] = sums.get(unit, Decimal(0)) + amount
+        page.still_needed = {key: dict(sorted(sums.items()))
+                             for key, sums in page.still_needed.items()}
+    page.needs, page.resources = session.execute(
+        sa.select(sa.func.count(), sa.func.count(sa.distinct(Input.resource)))
+        .where(open_clause())).one()
+    return page
+
+
+def _scales(session: Session) -> dict[str, Decimal]:
+    """Each unit's scale across the whole board (``chart.scales`` over every
+    open need): the largest of needed, or received plus pledged."""
+    number = sa.Numeric(38, 12)
+    rows = session.execute(
+        sa.select(Input.unit, sa.func.max(sa.cast(Input.needed, number)),
+                  sa.func.max(sa.cast(Input.received, number) + sa.cast(Input.pledged, number)))
+        .where(open_clause()).group_by(Input.unit))
+    return {unit: max(Decimal(str(needed or 0)), Decimal(str(supplied or 0)))
+            for unit, needed, supplied in rows}
