@@ -35,6 +35,8 @@ import subprocess
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +70,10 @@ class Reader:
         self.used = time.monotonic()
         self._process: subprocess.Popen | None = None
         self._pending = bytearray()
+        # Set once the registry let go of it (evicted, idle, replaced): a
+        # thread that got it just before must get the current one instead
+        # of starting a process nobody would close.
+        self.retired = False
 
     @property
     def pid(self) -> int | None:
@@ -112,13 +118,20 @@ class Reader:
         (killed, or its repository replaced) before answering. Reads are
         idempotent, so asking again is safe."""
         try:
-            return exchange()
-        except _Gone:
-            self._start()
             try:
                 return exchange()
-            except _Gone as error:
-                raise runner.GitError(["git", "cat-file"], 128, str(error)) from None
+            except _Gone:
+                self._start()
+                try:
+                    return exchange()
+                except _Gone as error:
+                    raise runner.GitError(["git", "cat-file"], 128, str(error)) from None
+        except BaseException:
+            # Whatever broke off an exchange (an error, an interrupt) may
+            # leave its answers unread: the next read would take them for
+            # its own, so the process goes and the next read starts afresh.
+            self.close()
+            raise
 
     def close(self) -> None:
         process, self._process = self._process, None
@@ -185,8 +198,9 @@ class Reader:
     def _fill(self, wanted: int = _CHUNK) -> None:
         assert self._process is not None and self._process.stdout is not None
         fd = self._process.stdout.fileno()
-        ready, _, _ = select.select([fd], [], [], TIMEOUT)
-        if not ready:
+        waiting = select.poll()  # select() refuses descriptors past 1024
+        waiting.register(fd, select.POLLIN)
+        if not waiting.poll(TIMEOUT * 1000):
             self._process.kill()
             self.close()
             raise runner.GitError(["git", "cat-file"], None,
@@ -248,7 +262,7 @@ class Readers:
             name = str(path)
             reader = self._open.get(name)
             if reader is not None and reader.key != key:
-                closing.append(self._open.pop(name))
+                closing.append(self._retire(name))
                 reader = None
             if reader is None:
                 reader = self._open[name] = Reader(path, key)
@@ -257,10 +271,16 @@ class Readers:
             for other_name, other in list(self._open.items()):
                 if len(self._open) > self.limit or now - other.used > self.idle:
                     if other is not reader:
-                        closing.append(self._open.pop(other_name))
+                        closing.append(self._retire(other_name))
         for old in closing:
             with old.lock:
                 old.close()
+        return reader
+
+    def _retire(self, name: str) -> Reader:
+        """Take *name*'s reader out of the registry (under ``_lock``)."""
+        reader = self._open.pop(name)
+        reader.retired = True
         return reader
 
     def close_idle(self) -> int:
@@ -270,7 +290,7 @@ class Readers:
             if self._pid != os.getpid():
                 return 0
             idle = [name for name, reader in self._open.items() if now - reader.used > self.idle]
-            closing = [self._open.pop(name) for name in idle]
+            closing = [self._retire(name) for name in idle]
         for reader in closing:
             with reader.lock:
                 reader.close()
@@ -284,14 +304,15 @@ class Readers:
     def forget(self, path: Path) -> None:
         """Close the reader of *path*, if any (its repository is going away)."""
         with self._lock:
-            reader = self._open.pop(str(path), None)
+            reader = self._retire(str(path)) if str(path) in self._open else None
         if reader is not None:
             with reader.lock:
                 reader.close()
 
     def close_all(self) -> None:
         with self._lock:
-            readers = list(self._open.values()) if self._pid == os.getpid() else []
+            readers = ([self._retire(name) for name in list(self._open)]
+                       if self._pid == os.getpid() else [])
             self._open.clear()
         for reader in readers:
             with reader.lock:
@@ -329,14 +350,23 @@ def info(path: Path, name: str) -> Info | None:
 
 def infos(path: Path, names: list[str]) -> list[Info | None]:
     """``info`` of each of *names*, in one exchange with git."""
-    reader = readers.get(path)
-    with reader.lock:
+    with _current(path) as reader:
         return reader.info(names)
 
 
 def contents(path: Path, name: str, limit: int | None = None) -> tuple[Info, bytes] | None:
     """The object *name* names and its bytes (None: nothing, or larger than
     *limit*)."""
-    reader = readers.get(path)
-    with reader.lock:
+    with _current(path) as reader:
         return reader.contents(name, limit)
+
+
+@contextmanager
+def _current(path: Path) -> Iterator[Reader]:
+    """The reader of *path*, locked; never one retired meanwhile."""
+    while True:
+        reader = readers.get(path)
+        with reader.lock:
+            if not reader.retired:
+                yield reader
+                return

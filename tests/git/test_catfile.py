@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -251,6 +252,29 @@ def test_readers_are_bounded_and_a_replaced_repository_gets_a_new_one(repo, tmp_
     assert _reader_pid(copies[2]) not in (pid, first_pid)
     catfile.readers.close_all()
     assert len(catfile.readers) == 0
+
+
+def test_a_reader_retired_while_a_thread_waited_for_it_is_not_started_again(repo,
+                                                                            monkeypatch):
+    """A thread that got a reader just before another thread evicted it
+    (limit, idle, a push's new key) reads through the current one: the old
+    one, started again, would be a git nobody ever closes."""
+    bare, _ = repo
+    monkeypatch.setattr(catfile, "readers", catfile.Readers(limit=8, idle=3600))
+    old = catfile.readers.get(bare)
+    answers = []
+    reader = threading.Thread(
+        target=lambda: answers.append(reading.object_at(bare, "main", "README.md")))
+    with old.lock:
+        reader.start()
+        time.sleep(0.3)  # the thread has the old reader and waits for its lock
+        with catfile.readers._lock:
+            catfile.readers._retire(str(bare))
+    reader.join(30)
+    assert answers and answers[0][1] == "blob"
+    assert old.pid is None  # never started again
+    assert catfile.readers.get(bare) is not old
+    catfile.readers.close_all()
 
 
 def test_an_unused_reader_is_closed(repo, monkeypatch):
