@@ -49,7 +49,10 @@ def _fits(part, kind) -> bool:
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if part is None:
         return None in kinds
-    # bool is an int to Python, never a key part here.
+    # bool is an int to Python, never a key part here; an int past 64 bits
+    # is no key either (SQLite cannot even compare with it).
+    if isinstance(part, int) and not isinstance(part, bool) and not -2**63 <= part < 2**63:
+        return False
     return not isinstance(part, bool) and isinstance(part, tuple(k for k in kinds if k))
 
 

@@ -7,8 +7,10 @@ source; a cached page costs a read and a decompression.
 Everything here escapes what it is given: pygments and ``plain`` escape the
 text, markdown is cleaned by nh3 (commons.markdown)."""
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 import pygments
@@ -19,15 +21,19 @@ from pygments.lexers import TextLexer, guess_lexer_for_filename
 from pygments.util import ClassNotFound
 
 from commons import render_cache
-from commons.git import diffing, reading
+from commons.git import diffing, reading, runner
 from commons.git.diff_rules import Caps
 from commons.markdown import render_markdown
 
 # Bump when the HTML any function below produces changes (markup, options,
 # the markdown rules): every entry kept under the old number is then unused.
 RENDERER_VERSION = 1
-# Pygments' own output changes with its version, so that is in keys too.
+# Pygments' own output changes with its version, so that is in keys too;
+# so do the Markdown renderer's and the sanitiser's (an nh3 upgrade that
+# closes a hole must not leave READMEs cleaned by the old one in the cache).
 _PYGMENTS = pygments.__version__
+_MARKDOWN = f"{version('markdown-it-py')}-{version('nh3')}"
+log = logging.getLogger(__name__)
 
 
 def _formatter() -> HtmlFormatter:
@@ -92,7 +98,7 @@ def plain(text: str) -> str:
 
 def markdown_key(blob_id: str, heading_offset: int, origin: str | None) -> str:
     # The origin is in the key: images from elsewhere than it are dropped.
-    return f"markdown:{RENDERER_VERSION}:{heading_offset}:{origin or ''}:{blob_id}"
+    return f"markdown:{RENDERER_VERSION}:{_MARKDOWN}:{heading_offset}:{origin or ''}:{blob_id}"
 
 
 def markdown(blob_id: str, read: Callable[[], str], heading_offset: int,
@@ -111,6 +117,11 @@ def readme(path: Path, commit: str, name: str, heading_offset: int, origin: str 
     try:
         blob_id, kind, _ = reading.object_at(path, commit, name)
     except reading.NotInRepository:
+        return None
+    except runner.GitError as error:
+        # A broken repository or a git that timed out costs the README,
+        # never the page around it.
+        log.warning("README %s of %s not read: %s", name, path, error)
         return None
     if kind != "blob":
         return None

@@ -15,6 +15,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from commons import paging
 from commons.ledger.models import Input
 from commons.ledger.queries import open_clause
 from commons.projects.models import Project
@@ -41,6 +42,16 @@ def _binary(column, session: Session):
     """*column* compared by code point on both databases: PostgreSQL's
     default collation follows the locale, SQLite's is already binary."""
     return column.collate("C") if session.get_bind().dialect.name == "postgresql" else column
+
+
+def check_cursor(after: Sequence) -> None:
+    """A BadCursor unless *after*, shaped as CURSOR, holds a real date."""
+    try:
+        date.fromisoformat(after[2])
+    except ValueError:
+        raise paging.BadCursor("The cursor is not one this list gave out. Follow the "
+                               "\"Next\" link as given, or leave the cursor out to start "
+                               "from the first page.", field="cursor") from None
 
 
 def board_page(session: Session, after: Sequence | None = None,

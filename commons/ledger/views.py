@@ -53,6 +53,8 @@ def needs():
     cursor = request.args.get("cursor")
     try:
         after = paging.decode(cursor, board.CURSOR) if cursor else None
+        if after is not None:
+            board.check_cursor(after)
     except paging.BadCursor as problem:
         abort(400, description=problem.message)
     page = board.board_page(db.session, after, board.PER_PAGE)

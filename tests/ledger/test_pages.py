@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from commons import paging
 from commons.extensions import db
 from commons.ledger import chart as charts
 from commons.ledger import services
@@ -590,6 +591,9 @@ def test_the_needs_board_pages_every_need_once_in_board_order(app, people, monke
     assert 'href="/needs">First page</a>' in pages[1]
     # What spans pages counts the whole board: both kg needs share one scale.
     assert "2 projects need this" in pages[0] and "Together they still need 22 kg." in pages[0]
-    bad = people.anon.client.get("/needs?cursor=bm9wZQ")
-    assert bad.status_code == 400
-    assert "The cursor is not one this list gave out" in bad.get_data(as_text=True)
+    # Made up, or well formed but holding no date or an integer past 64 bits.
+    for cursor in ("bm9wZQ", paging.encode([-1, "x", "not a day", 1]),
+                   paging.encode([-1, "x", "2026-01-01", 2**70])):
+        bad = people.anon.client.get(f"/needs?cursor={cursor}")
+        assert bad.status_code == 400, cursor
+        assert "The cursor is not one this list gave out" in bad.get_data(as_text=True)
