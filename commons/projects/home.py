@@ -58,7 +58,7 @@ class Home:
 
 def project_home(session: Session, project: Project, viewer: User | None) -> Home:
     """Everything the home of *project* shows *viewer* (None: anonymous)
-    beside its README: at most ten queries whatever its size. The project
+    beside its README: at most nine queries whatever its size. The project
     comes without its memberships: they are read here as plain rows."""
     # Plain rows of the columns the page shows (a Row reads like the object),
     # from statements built once (bench/README.md, "Under load").
