@@ -125,11 +125,11 @@ def recent_activity(session: Session, project: Project, members: Sequence[sa.Row
                     limit: int = ACTIVITY) -> tuple[list[Event], dict[int, Input]]:
     """The newest *limit* events of four kinds, newest first, and the
     inputs the ledger entries among them name (*members*: the project's
-    members, who joined when). Each kind is read newest
-    first and cut at *limit*, so the merge reads at most 4 × *limit* rows:
-    pushes, decisions and ledger entries in one statement of plain rows
-    (ORM objects cost the page more than the queries did: bench/README.md,
-    "Under load"), then the refs of the pushes shown."""
+    members, who joined when). Each kind is read newest first and cut at
+    *limit*, so the merge reads at most 4 × *limit* rows: pushes, decisions
+    and ledger entries in one statement of plain rows (ORM objects cost the
+    page more than the queries did: bench/README.md, "Under load"), then
+    the refs of the pushes shown."""
     rows = session.execute(_activity_statement(), {"project_id": project.id, "limit": limit})
     # Each kind in its own order (newest first, then by id), then merged by
     # time with a stable sort: pushes, decisions, ledger entries, members.
