@@ -15,13 +15,13 @@ time (each decision is its own transaction)."""
 
 from commons.governance.claims import propose_claim
 from commons.governance.deciding import Decision, decide_due, due
-from commons.governance.kinds.claim import open_claim_proposal
 from commons.governance.inputs import (
     input_changed,
     propose_input,
     refresh_input_parties,
     withdraw_input_proposal,
 )
+from commons.governance.kinds.claim import open_claim_proposal
 from commons.governance.kinds.input import open_input_proposal
 from commons.governance.notices import record_notices
 from commons.governance.opening import open_proposal, request_membership
