@@ -18,7 +18,6 @@ from commons.governance.models import Proposal
 from commons.governance.settings import Settings
 from commons.ledger import rules as ledger_rules
 from commons.ledger import services as ledger
-from commons.ledger.models import Claim
 from commons.problems import Conflict, Invalid, NotFound
 from commons.projects.models import Project
 
