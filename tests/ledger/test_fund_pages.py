@@ -103,3 +103,13 @@ def test_a_member_claims_and_the_treasurer_pays_through_the_pages(app, people, c
     served = anon.client.get(f"/projects/dryer/evidence/{hashlib.sha256(SCAN).hexdigest()}")
     assert served.status_code == 200 and served.data == SCAN
     served.close()
+
+
+def test_the_journal_says_what_claims_and_payouts_did(app, people, clock):
+    test_a_member_claims_and_the_treasurer_pays_through_the_pages(app, people, clock)
+    journal = re.sub(r"<[^>]+>", "",
+                     error_text(people.anon.client.get("/projects/dryer/ledger/journal")))
+    assert "bo claims 10.00 EUR paid on 2026-03-01 for input #2 (PLA filament)" in journal
+    assert "approved at once (expense claim #5)" in journal
+    assert ("Paid 10.00 EUR to bo on 2026-03-05 by bank transfer (reference SEPA 2026-03-05), "
+            "settling expense claim #5 for input #2 (PLA filament)") in journal
