@@ -113,3 +113,22 @@ def test_the_journal_says_what_claims_and_payouts_did(app, people, clock):
     assert "approved at once (expense claim #5)" in journal
     assert ("Paid 10.00 EUR to bo on 2026-03-05 by bank transfer (reference SEPA 2026-03-05), "
             "settling expense claim #5 for input #2 (PLA filament)") in journal
+
+
+def test_a_claim_above_the_threshold_links_its_proposal(app, people, clock):
+    ada, bo = people.ada, people.bo
+    assert add_need(ada, title="Kiln", kind="equipment", quantity="2", unit="piece",
+                    unit_cost="60").status_code == 302  # 120 EUR: proposal #1 decides
+    clock.advance(days=4)
+    worker_decides(app)
+    assert on_input(bo, "receipt", {"quantity": "2", "provider": "bo",
+                                    "pledge": ""}).status_code == 302
+    made = claim_form(bo, {"amount": "120", "currency": "EUR",
+                           "evidence_url": "https://example.org/kiln.pdf"}, number=1)
+    assert made.status_code == 302, error_text(made)
+    page = html_of(bo, "/projects/dryer/inputs/1")
+    assert "above the approval threshold, so a proposal asks the members first" in page
+    assert "awaiting approval" in html_of(people.anon, "/projects/dryer/ledger/claims")
+    proposal = html_of(people.anon, "/projects/dryer/proposals/2")
+    assert ('expense claim #4</a> on <a href="/projects/dryer/inputs/1">input #1</a>'
+            in proposal)
