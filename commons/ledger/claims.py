@@ -7,6 +7,7 @@ journal entry folded into the stored funds and claims with ``rules.apply``."""
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -92,7 +93,7 @@ def record_claim(session: Session, project: Project, actor: User, number: int,
 
 
 def _claim_refusal(session: Session, need: Input, currency: str,
-                   amount) -> tuple[str, str] | None:
+                   amount: Decimal) -> tuple[str, str] | None:
     """(why, the field to fix) if the claim is refused."""
     priced = fund_rules.priced_in(need.unit, need.unit_cost, need.currency)
     is_money = need.unit in rules.currencies()
