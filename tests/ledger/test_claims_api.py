@@ -7,11 +7,13 @@ JSON-LD."""
 import json
 
 import pytest
+from rdflib import RDF, Graph, URIRef
 
 from commons.extensions import db
 from commons.governance import services as governance
 from tests.conftest import worker_decides
 from tests.ledger.test_api import FILAMENT, Api, api  # noqa: F401 (the fixture)
+from tests.ledger.test_exports import RDFLIB_WARNING, VF
 
 GRANT = {"title": "Grant", "kind": "money", "quantity": "90", "unit": "EUR"}
 
@@ -36,6 +38,7 @@ def funded(api, clock):  # noqa: F811
     return api
 
 
+@pytest.mark.filterwarnings(RDFLIB_WARNING)
 def test_claim_pay_and_read_back(funded: Api):
     made = funded.ok("/inputs/2/claims", "bo", {
         "amount": "10.00", "currency": "EUR", "description": "4 kg",
@@ -72,6 +75,12 @@ def test_claim_pay_and_read_back(funded: Api):
     assert claim["vf:receiver"] == {"@id": "http://commons.test/users/bo"}
     assert payout["vf:settles"] == {"@id": claim["@id"]}
     assert payout["vf:receiver"] == {"@id": "http://commons.test/users/bo"}
+    # As RDF: the payout settles the claim, the claim is a vf:Claim.
+    rdf = Graph().parse(data=funded.get("/ledger.jsonld").get_data(as_text=True),
+                        format="json-ld")
+    claim_iri, payout_iri = URIRef(claim["@id"]), URIRef(payout["@id"])
+    assert (claim_iri, RDF.type, VF.Claim) in rdf
+    assert (payout_iri, VF.settles, claim_iri) in rdf
 
 
 def test_refusals_write_nothing(funded: Api):
