@@ -11,6 +11,7 @@ from rdflib import RDF, Graph, URIRef
 
 from commons.extensions import db
 from commons.governance import services as governance
+from commons.projects import services as projects
 from tests.conftest import worker_decides
 from tests.ledger.test_api import FILAMENT, Api, api  # noqa: F401 (the fixture)
 from tests.ledger.test_exports import RDFLIB_WARNING, VF
@@ -26,7 +27,6 @@ def funded(api, clock):  # noqa: F811
     api.ok("/inputs", "ada", FILAMENT)  # 2
     api.ok("/inputs/2/receipts", "bo", {"quantity": "4", "provider": "bo", "pledge": None})
     with api.app.app_context():
-        from commons.projects import services as projects
         project = projects.get_project(db.session, "dryer")
         ada = next(m.user for m in project.memberships if m.user.username == "ada")
         governance.open_proposal(db.session, project, ada, "policy", "ada treasurer", "",

@@ -4,6 +4,7 @@ file, a treasurer named by a policy proposal pays it on the claims page,
 the ledger shows the funds per currency and the member's page what the
 project owes them and paid."""
 
+import hashlib
 import io
 import re
 
@@ -99,7 +100,6 @@ def test_a_member_claims_and_the_treasurer_pays_through_the_pages(app, people, c
     assert re.search(r"Dryer</a></th>\s*<td class=\"num\">—</td>\s*<td class=\"num\">—</td>\s*"
                      r"<td class=\"num\">10.00 EUR</td>", profile)
     # The evidence file is served for the claim's entry.
-    import hashlib
     served = anon.client.get(f"/projects/dryer/evidence/{hashlib.sha256(SCAN).hexdigest()}")
     assert served.status_code == 200 and served.data == SCAN
     served.close()

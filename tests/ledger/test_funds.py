@@ -10,11 +10,13 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from commons.accounts.models import User
 from commons.extensions import db
 from commons.governance import services as governance
 from commons.ledger import services
 from commons.ledger.models import Claim, Fund
 from commons.problems import Conflict, Forbidden, Invalid
+from commons.projects.models import Project
 from tests.ledger.test_verify import tamper, verify
 
 EVIDENCE = "https://example.org/invoice.pdf"
@@ -211,8 +213,6 @@ def test_two_treasurers_paying_one_claim_at_once_pay_it_once(funded):
 
     def pay_as(username):
         with app.app_context():
-            from commons.accounts.models import User
-            from commons.projects.models import Project
             project = db.session.get(Project, project_id)
             person = db.session.scalar(sa.select(User).where(User.username == username))
             barrier.wait()
