@@ -108,3 +108,21 @@ def test_refusals_write_nothing(funded: Api):
 
 def _bearer(client: Api, who: str) -> dict:
     return {"Authorization": f"Bearer {client.tokens[who]}"}
+
+
+def test_a_claim_names_an_uploaded_evidence_file(funded: Api):
+    scan = b"%PDF-1.4 invoice for 4 kg"
+    uploaded = funded.post("/evidence?name=invoice.pdf", "bo", data=scan,
+                           content_type="application/pdf")
+    assert uploaded.status_code == 201, uploaded.get_json()
+    sha256 = uploaded.get_json()["sha256"]
+    made = funded.ok("/inputs/2/claims", "bo", {
+        "amount": "10", "currency": "EUR", "evidence_sha256": sha256,
+        "evidence_name": "invoice.pdf", "evidence_type": "application/pdf"})
+    assert made["data"]["evidence"] == {"sha256": sha256, "size": len(scan),
+                                        "name": "invoice.pdf", "type": "application/pdf"}
+    served = funded.client.get(f"/projects/dryer/evidence/{sha256}")
+    assert served.status_code == 200 and served.data == scan
+    served.close()
+    funded.refused("/inputs/2/claims", "bo", 422, "Upload it first",
+                   json={"amount": "1", "currency": "EUR", "evidence_sha256": "0" * 64})
