@@ -98,7 +98,7 @@ def open_allocation_proposal(session: Session, pool: Pool, round_: PoolRound,
             f"“{pool.title}” has. This proposal allocates it in proportion to what each asked; "
             "when it passes, each project's share is pledged to the inputs its request named.\n\n"
             + "\n".join(lines))
-    details = {"pool": pool.id, "round": round_.id,
+    details = {"pool": pool.id, "round": round_.id, "round_number": round_.number,
                "allocation": {str(pid): ledger_rules.text(q)
                               for pid, q in sorted(allocation.items())}}
     opened = Opened(details, allocation_parties(session, sorted(allocation)))
