@@ -76,7 +76,7 @@ def decided_allocation(session: Session, round_: PoolRound
 
 def allocate_round(session: Session, round_id: int, now: datetime) -> int:
     """Write the pledges of every project of a settled round not written
-    yet, each project committed on its own, then mark the round allocated.
+    yet, BATCH projects a transaction, then mark the round allocated.
     Commits. How many projects this call wrote."""
     round_ = session.get(PoolRound, round_id)
     if round_ is None or round_.status != PoolRound.SETTLING:
@@ -97,7 +97,7 @@ def allocate_round(session: Session, round_id: int, now: datetime) -> int:
     done = set(session.scalars(sa.select(PoolAllocation.project_id).where(
         PoolAllocation.round_id == round_.id)))
     session.commit()
-    written = 0
+    written = pending = 0
     for request in requests:
         if request.project_id in done:
             continue
@@ -105,15 +105,18 @@ def allocate_round(session: Session, round_id: int, now: datetime) -> int:
             if allocate_project(session, round_, projects[request.project_id], request,
                                 allocation.get(request.project_id, Decimal(0)), pledger,
                                 note, now):
-                written += 1
-                if written % BATCH == 0:
-                    session.commit()
+                pending += 1
+            if pending == BATCH:
+                session.commit()
+                written, pending = written + pending, 0
         except IntegrityError:
             # Another writer wrote a row of this batch first (its head lock
             # normally makes this one wait and skip): the batch is undone,
             # and the next run (the minute's sweep) writes what is missing.
             session.rollback()
+            pending = 0
     session.commit()
+    written += pending
     finish_round(session, round_.id, allocation, how, now)
     session.commit()
     return written
