@@ -3,7 +3,7 @@ its claims (with their payouts) folded from the journal, and the treasurer
 role on memberships
 
 Revision ID: 0023
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-01 20:20:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0023'
-down_revision = '0019'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

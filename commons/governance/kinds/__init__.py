@@ -4,6 +4,7 @@ changes. Opening and deciding look a kind up here instead of branching on
 its name, so a new kind is one new module and one line below."""
 
 from commons.governance.kinds import (
+    allocation,
     claim,
     decision,
     input,
@@ -18,7 +19,7 @@ __all__ = ["KINDS", "Details", "Kind", "Opened", "lookup"]
 
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (
     decision.KIND, membership.KIND, merge.KIND, input.KIND, license.KIND, policy.KIND,
-    claim.KIND)}
+    claim.KIND, allocation.KIND)}
 
 
 def lookup(name: str) -> Kind:
