@@ -5,12 +5,14 @@ change. Parsing is in ``diff_rules``; this module runs git and highlights."""
 
 import functools
 import hashlib
+import io
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from markupsafe import Markup, escape
 from pygments import highlight
@@ -75,13 +77,10 @@ _numstat_bytes = 0
 
 
 def _numstat_output(path: str, base: str, head: str) -> tuple[bytes, bool]:
-    global _numstat_bytes
     key = (path, base, head)
-    with _cache_lock:
-        found = _numstats.get(key)
-        if found is not None:
-            _numstats.move_to_end(key)
-            return found
+    found = _kept_numstat(key)
+    if found is not None:
+        return found
     with runner.start(Path(path), *_DIFF, "--numstat", "-z", base, head, "--") as process:
         assert process.stdout is not None
         output = process.stdout.read(NUMSTAT_BYTES + 1)
@@ -89,43 +88,130 @@ def _numstat_output(path: str, base: str, head: str) -> tuple[bytes, bool]:
     complete = len(output) <= NUMSTAT_BYTES
     if not complete:
         output = output[:output[:NUMSTAT_BYTES].rfind(b"\0") + 1]
+    _keep_numstat(key, output, complete)
+    return output, complete
+
+
+def _kept_numstat(key: tuple[str, str, str]) -> tuple[bytes, bool] | None:
+    with _cache_lock:
+        found = _numstats.get(key)
+        if found is not None:
+            _numstats.move_to_end(key)
+        return found
+
+
+def _keep_numstat(key: tuple[str, str, str], output: bytes, complete: bool) -> None:
+    global _numstat_bytes
     with _cache_lock:
         if key not in _numstats and len(output) <= NUMSTAT_CACHE_BYTES:
             _numstats[key] = (output, complete)
             _numstat_bytes += len(output)
             while _numstat_bytes > NUMSTAT_CACHE_BYTES:
                 _numstat_bytes -= len(_numstats.popitem(last=False)[1][0])
-    return output, complete
 
 
 def read_change(path: Path, base: str, head: str, caps: Caps) -> Change:
     """The change from *base* to *head* (commit ids) within *caps*: git is
-    stopped as soon as a cap is reached."""
+    stopped as soon as a cap is reached.
+
+    One git gives the summary and then the patch (``--numstat -z -p``);
+    only when a file is folded (over the per-file cap) is the patch asked
+    again of a second git, without those files, so their text is never
+    read. Starting git is most of a small change's cost."""
+    key = (str(path), base, head)
+    if _kept_numstat(key) is None:
+        with runner.start(path, *_DIFF, "--numstat", "-z", "-p", base, head, "--") as process:
+            assert process.stdout is not None
+            section = _numstat_section(process.stdout)
+            if section is not None:
+                output, rest = section
+                _keep_numstat(key, output, True)
+                files = parse_numstat(output)
+                if not _fold(files, caps):
+                    diff = _read_patch(_Lines(rest, process.stdout), files, caps)
+                    process.kill()
+                    return _finished(base, head, diff, True)
+            process.kill()
     files, complete = numstat(path, base, head)
+    pathspec = _fold(files, caps)
+    with runner.start(path, *_DIFF, "-p", base, head, "--", *pathspec) as process:
+        assert process.stdout is not None
+        diff = _read_patch(process.stdout, files, caps)
+        process.kill()
+    return _finished(base, head, diff, complete)
+
+
+def _fold(files: list[FileDiff], caps: Caps) -> list[str]:
+    """Mark the files over the per-file cap collapsed; the pathspec that
+    leaves them out of the patch ([] when none is, or too many to name)."""
     folded = [f for f in files if f.changed_lines > caps.max_file_lines]
     for change in folded:
         change.collapsed = True
-    pathspec: list[str] = []
-    if folded and len(folded) <= _EXCLUDED_MAX:
-        names = {name for f in folded for name in (f.path, f.old_path)}
-        pathspec = [".", *(f":(exclude,literal){name}" for name in sorted(names))]
+    if not folded or len(folded) > _EXCLUDED_MAX:
+        return []
+    names = {name for f in folded for name in (f.path, f.old_path)}
+    return [".", *(f":(exclude,literal){name}" for name in sorted(names))]
+
+
+def _read_patch(stdout: "_Lines | IO[bytes]", files: list[FileDiff], caps: Caps) -> Diff:
     reader = PatchReader(files, caps)
-    with runner.start(path, *_DIFF, "-p", base, head, "--", *pathspec) as process:
-        stdout = process.stdout
-        assert stdout is not None
-        while line := stdout.readline(_READ_LINE):
-            if not line.endswith(b"\n"):
-                # Part of a very long line: skip what is left of it.
-                while (rest := stdout.readline(_READ_LINE)) and not rest.endswith(b"\n"):
-                    pass
-            if not reader.feed(line):
-                break
-        process.kill()
-    diff = reader.finish()
+    while line := stdout.readline(_READ_LINE):
+        if not line.endswith(b"\n"):
+            # Part of a very long line: skip what is left of it.
+            while (rest := stdout.readline(_READ_LINE)) and not rest.endswith(b"\n"):
+                pass
+        if not reader.feed(line):
+            break
+    return reader.finish()
+
+
+def _finished(base: str, head: str, diff: Diff, complete: bool) -> Change:
     if not complete:
         diff.truncated = True
     _highlight_all(diff)
     return Change(base, head, diff, complete)
+
+
+def _numstat_section(stdout: IO[bytes]) -> tuple[bytes, bytes] | None:
+    """Read ``--numstat -z -p``'s summary: (its records, what came after
+    it); None when it is over NUMSTAT_BYTES. The records end with an empty
+    one (the patch follows) or with git's output."""
+    buffer = bytearray()
+    at = 0   # where the next record starts
+    while True:
+        while at < len(buffer) and at <= NUMSTAT_BYTES:
+            if buffer[at] == 0:   # the empty record: the summary is over
+                return bytes(buffer[:at]), bytes(buffer[at + 1:])
+            end = buffer.find(b"\0", at)
+            if end < 0:
+                break
+            if buffer[at:end].split(b"\t", 2)[2:] == [b""]:
+                # A rename: its old and new paths follow as fields of their own.
+                end = buffer.find(b"\0", end + 1)
+                end = buffer.find(b"\0", end + 1) if end >= 0 else -1
+                if end < 0:
+                    break
+            at = end + 1
+        if at > NUMSTAT_BYTES or len(buffer) > 2 * NUMSTAT_BYTES:
+            return None
+        chunk = stdout.read1(64 * 1024)  # type: ignore[attr-defined]
+        if not chunk:
+            return bytes(buffer[:at]), b""
+        buffer += chunk
+
+
+class _Lines:
+    """*first* (bytes already read), then the rest of *stream*, by lines."""
+
+    def __init__(self, first: bytes, stream: IO[bytes]):
+        self._first = io.BytesIO(first)
+        self._stream = stream
+
+    def readline(self, limit: int) -> bytes:
+        line = self._first.readline(limit)
+        if line.endswith(b"\n") or len(line) >= limit:
+            return line
+        return line + self._stream.readline(limit - len(line))
 
 
 def _highlight_all(diff: Diff) -> None:
