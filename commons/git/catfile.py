@@ -113,6 +113,26 @@ class Reader:
 
         return self._retried(exchange)
 
+    def contents_of(self, names: list[str]) -> list[tuple[Info, bytes] | None]:
+        """The objects *names* name and their bytes, asked in one exchange
+        (None where there is none). For small objects (commits): all of
+        them are held at once. The commands go before any answer is read;
+        _BATCH of them fit in the pipe, so git never waits on them."""
+        if len(names) > _BATCH:
+            raise ValueError(f"at most {_BATCH} objects at once")
+        commands = b"".join(b"contents " + _line(name) for name in names)
+
+        def exchange() -> list[tuple[Info, bytes] | None]:
+            self._send(commands)
+            found: list[tuple[Info, bytes] | None] = []
+            for _ in names:
+                header = self._header()
+                found.append(None if header is None else
+                             (header, self._read(header.size + 1)[:-1]))
+            return found
+
+        return self._retried(exchange)
+
     def _retried(self, exchange):
         """*exchange*'s answer; once more with a new process if git was gone
         (killed, or its repository replaced) before answering. Reads are
@@ -359,6 +379,13 @@ def contents(path: Path, name: str, limit: int | None = None) -> tuple[Info, byt
     *limit*)."""
     with _current(path) as reader:
         return reader.contents(name, limit)
+
+
+def contents_of(path: Path, names: list[str]) -> list[tuple[Info, bytes] | None]:
+    """``contents`` of each of *names* (small objects, at most a few
+    hundred), in one exchange with git."""
+    with _current(path) as reader:
+        return reader.contents_of(names)
 
 
 @contextmanager
