@@ -251,3 +251,39 @@ def test_unset_is_a_folder_and_the_environment_s_null_is_no_cache(monkeypatch, t
     monkeypatch.setenv("COMMONS_CACHE_URL", "redis://127.0.0.1:6379/2")
     assert read()["CACHE_TYPE"] == "RedisCache"
 
+
+def test_highlighting_large_files_is_limited_per_client(make_app, repo):
+    """?highlight=1 on a large file costs up to half a second of a worker:
+    counted per client (BLOB_HIGHLIGHT_RATE_LIMIT); past it the page is the
+    plain text, a 429 that says how long to wait. Plain views and
+    highlightings the cache already holds are not counted."""
+    client = make_app(CACHE_URL="null", BLOB_HIGHLIGHT_RATE_LIMIT="2 per minute").test_client()
+    url = "/projects/dryer/blob/main/large.c"
+    for _ in range(3):
+        assert "Highlight</a>" in page(client, url)                     # plain: not counted
+    for _ in range(2):
+        assert '<span class="kt">int</span>' in page(client, url + "?highlight=1")
+    refused = client.get(url + "?highlight=1")
+    html = " ".join(refused.get_data(as_text=True).split())
+    assert refused.status_code == 429 and 0 < int(refused.headers["Retry-After"]) <= 60
+    assert "more often than the site allows (2 per minute from one address)" in html
+    assert f"Wait {refused.headers['Retry-After']} second" in html
+    assert '<span class="kt">int</span>' not in html                    # the plain text
+    assert f'id="L-{LARGE_LINES}"' in html and "Highlight</a>" in html
+
+    cached = make_app(BLOB_HIGHLIGHT_RATE_LIMIT="1 per minute").test_client()
+    for _ in range(4):   # highlighted once, then from the cache: never refused
+        assert '<span class="kt">int</span>' in page(cached, url + "?highlight=1")
+
+
+def test_a_readme_git_cannot_read_costs_the_readme_not_the_page(app, client, repo, repos_dir,
+                                                                caplog):
+    from commons.git import catfile
+
+    assert "<em>dries</em>" in page(client, "/projects/dryer")
+    broken = repos_dir / "dryer.git"
+    (broken / "HEAD").unlink()   # git no longer takes the folder for a repository
+    catfile.readers.forget(broken)   # as a worker started since would find it
+    html = page(client, "/projects/dryer")
+    assert "<h1>Dryer</h1>" in html and "<em>dries</em>" not in html
+    assert "README README.md of" in caplog.text and "not read" in caplog.text
