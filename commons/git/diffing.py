@@ -21,7 +21,7 @@ from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_for_filename
 from pygments.util import ClassNotFound
 
-from commons.git import runner
+from commons.git import catfile, difftree, runner
 from commons.git.diff_rules import Caps, Diff, FileDiff, Hunk, PatchReader, parse_numstat
 from commons.git.reading import LogEntry
 
@@ -34,6 +34,9 @@ _DIFF = ("-c", "core.quotePath=true", "-c", "diff.noprefix=false",
 # The file list itself is capped: beyond this much numstat, the summary says
 # it is incomplete rather than hold it all.
 NUMSTAT_BYTES = 8 * 1024 * 1024
+# What the long-lived diff-tree's answer may hold beyond the patch's cap
+# (the summary) before it is left for a git that can be stopped at the caps.
+_SUMMARY_BOUND = 1024 * 1024
 # Longest line read at once from git; the rest of a longer line is skipped.
 _READ_LINE = 64 * 1024
 # Files folded before git runs are left out of the patch by pathspec; past
@@ -114,12 +117,30 @@ def read_change(path: Path, base: str, head: str, caps: Caps) -> Change:
     """The change from *base* to *head* (commit ids) within *caps*: git is
     stopped as soon as a cap is reached.
 
-    One git gives the summary and then the patch (``--numstat -z -p``);
-    only when a file is folded (over the per-file cap) is the patch asked
-    again of a second git, without those files, so their text is never
-    read. Starting git is most of a small change's cost."""
+    One git gives the summary and then the patch (``--numstat -z -p``):
+    between two commits the worker's long-lived diff-tree (``difftree``),
+    else a git of its own. Only when a file is folded (over the per-file
+    cap), or the answer is longer than the caps allow, is the patch asked
+    again of a git of its own, stopped at the caps and without the folded
+    files, so their text is never read. Starting git is most of a small
+    change's cost."""
     key = (str(path), base, head)
-    if _kept_numstat(key) is None:
+    answer = None
+    kinds = catfile.infos(path, [base, head])
+    if all(found is not None and found.kind == "commit" for found in kinds):
+        # Between two commits, the worker's long-lived diff-tree answers.
+        answer = difftree.change(path, base, head, caps.max_bytes + _SUMMARY_BOUND)
+    if answer is not None:
+        stream = io.BytesIO(answer)
+        section = _numstat_section(stream)
+        if section is not None:
+            output, rest = section
+            _keep_numstat(key, output, True)
+            files = parse_numstat(output)
+            if not _fold(files, caps):
+                diff = _read_patch(_Lines(rest, stream), files, caps)
+                return _finished(base, head, diff, True)
+    elif _kept_numstat(key) is None:
         with runner.start(path, *_DIFF, "--numstat", "-z", "-p", base, head, "--") as process:
             assert process.stdout is not None
             section = _numstat_section(process.stdout)

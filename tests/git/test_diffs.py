@@ -315,9 +315,12 @@ def _shown(change) -> list:
 
 @pytest.mark.parametrize("fold", [False, True])
 def test_one_git_reads_the_summary_and_the_patch(work, monkeypatch, fold):
-    """A change nothing has read yet costs one git (--numstat -z -p), which
-    reads the same files, hunks and lines as a patch read after the summary
-    is known; a folded file costs a second git that leaves it out."""
+    """Between two commits the worker's long-lived diff-tree answers (no
+    git started); a folded file costs a git that leaves it out. An answer
+    longer than the caps allow closes that process and costs one git of
+    its own (--numstat -z -p), or two with a folded file. Every way reads
+    the same files, hunks and lines, and the long-lived process stays in
+    step from one change to the next."""
     monkeypatch.setattr(diffing, "_numstats", type(diffing._numstats)())
     body = "".join(f"line {i}\n" for i in range(40))
     (work / "my old notes.txt").write_text(body)
@@ -331,18 +334,29 @@ def test_one_git_reads_the_summary_and_the_patch(work, monkeypatch, fold):
     (work / "big.txt").write_text("y\n" * 50)
     head = commit_all(work, "Change")
     caps = Caps(max_lines=1000, max_bytes=1024 * 1024, max_file_lines=60 if fold else 1000)
-
     started = _spawned_gits(monkeypatch)
-    fresh = diffing.read_change(work, base, head, caps)
-    assert ["--numstat" in args and "-p" in args for args in started][0]
-    assert len(started) == (2 if fold else 1)
-    assert any(":(exclude,literal)big.txt" in args for args in started) == fold
+
+    through_diff_tree = diffing.read_change(work, base, head, caps)
+    assert len(started) == (1 if fold else 0)
+    assert all(":(exclude,literal)big.txt" in args for args in started)
+    backwards = diffing.read_change(work, head, base, caps)   # the same process, in step
+    undone = {f.path: f for f in backwards.diff.files}["my old notes.txt"]
+    assert (undone.status, undone.old_path) == ("renamed", "our new notes.txt")
 
     started.clear()
-    again = diffing.read_change(work, base, head, caps)   # the summary is kept now
+    monkeypatch.setattr(diffing, "_numstats", type(diffing._numstats)())
+    monkeypatch.setattr(diffing, "_SUMMARY_BOUND", -caps.max_bytes)   # every answer too long
+    apart = diffing.read_change(work, base, head, caps)
+    assert "--numstat" in started[0] and "-p" in started[0]
+    assert len(started) == (2 if fold else 1)
+    started.clear()
+    kept = diffing.read_change(work, base, head, caps)   # the summary is kept now
     assert len(started) == 1 and "--numstat" not in started[0]
-    assert _shown(fresh) == _shown(again)
-    files = {f.path: f for f in fresh.diff.files}
+
+    assert _shown(through_diff_tree) == _shown(apart) == _shown(kept)
+    monkeypatch.undo()
+    assert _shown(diffing.read_change(work, base, head, caps)) == _shown(through_diff_tree)
+    files = {f.path: f for f in through_diff_tree.diff.files}
     assert files["our new notes.txt"].status == "renamed"
     assert files["our new notes.txt"].old_path == "my old notes.txt"
     assert files["logo.png"].binary and files["caf\ufffd\tmenu.txt"].added == 1
