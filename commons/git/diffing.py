@@ -131,28 +131,16 @@ def read_change(path: Path, base: str, head: str, caps: Caps) -> Change:
         # Between two commits, the worker's long-lived diff-tree answers.
         answer = difftree.change(path, base, head, caps.max_bytes + _SUMMARY_BOUND)
     if answer is not None:
-        stream = io.BytesIO(answer)
-        section = _numstat_section(stream)
-        if section is not None:
-            output, rest = section
-            _keep_numstat(key, output, True)
-            files = parse_numstat(output)
-            if not _fold(files, caps):
-                diff = _read_patch(_Lines(rest, stream), files, caps)
-                return _finished(base, head, diff, True)
+        diff = _at_once(key, io.BytesIO(answer), caps)
+        if diff is not None:
+            return _finished(base, head, diff, True)
     elif _kept_numstat(key) is None:
         with runner.start(path, *_DIFF, "--numstat", "-z", "-p", base, head, "--") as process:
             assert process.stdout is not None
-            section = _numstat_section(process.stdout)
-            if section is not None:
-                output, rest = section
-                _keep_numstat(key, output, True)
-                files = parse_numstat(output)
-                if not _fold(files, caps):
-                    diff = _read_patch(_Lines(rest, process.stdout), files, caps)
-                    process.kill()
-                    return _finished(base, head, diff, True)
+            diff = _at_once(key, process.stdout, caps)
             process.kill()
+        if diff is not None:
+            return _finished(base, head, diff, True)
     files, complete = numstat(path, base, head)
     pathspec = _fold(files, caps)
     with runner.start(path, *_DIFF, "-p", base, head, "--", *pathspec) as process:
@@ -160,6 +148,21 @@ def read_change(path: Path, base: str, head: str, caps: Caps) -> Change:
         diff = _read_patch(process.stdout, files, caps)
         process.kill()
     return _finished(base, head, diff, complete)
+
+
+def _at_once(key: tuple[str, str, str], answer: IO[bytes], caps: Caps) -> Diff | None:
+    """The diff from one ``--numstat -z -p`` *answer* (its summary kept by
+    *key*), or None when the patch must be asked apart: a file is folded,
+    or the summary is over NUMSTAT_BYTES."""
+    section = _numstat_section(answer)
+    if section is None:
+        return None
+    output, rest = section
+    _keep_numstat(key, output, True)
+    files = parse_numstat(output)
+    if _fold(files, caps):
+        return None
+    return _read_patch(_Lines(rest, answer), files, caps)
 
 
 def _fold(files: list[FileDiff], caps: Caps) -> list[str]:
