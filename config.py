@@ -163,6 +163,10 @@ CACHE_KEY_PREFIX = "commons:render:"
 # link; once highlighted (by that link) it is served highlighted from the
 # cache. Files past 256 KB are always plain.
 BLOB_HIGHLIGHT_BYTES = 32 * 1024
+# Highlightings of such a file (?highlight=1, not yet cached) per client:
+# each costs up to half a second of a worker (256 KB). Past it the page is
+# the plain text, answered 429 with when to try again.
+BLOB_HIGHLIGHT_RATE_LIMIT = "20 per minute"
 
 # The job queue (README, "Jobs"): where work done off the request path waits.
 # Unset: a SQLite file, jobs.sqlite3, in the instance folder (`make run`

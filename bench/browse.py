@@ -214,7 +214,9 @@ def main() -> None:
             for name, root in roots:
                 folder = work / name
                 folder.mkdir()
-                extra = {"COMMONS_QUEUE_URL": f"sqlite:///{folder}/jobs.sqlite3"}
+                # The rendering cache of this run only: a first view is one.
+                extra = {"COMMONS_QUEUE_URL": f"sqlite:///{folder}/jobs.sqlite3",
+                         "COMMONS_CACHE_URL": f"file://{folder}/render-cache"}
                 base, env, _ = stack.enter_context(
                     commons_server(folder, extra_env=extra, root=root))
                 commons_project(base, env, "big")
@@ -246,6 +248,16 @@ def main() -> None:
                 print(f"{name:<24}" + "".join(f"{f:>12.1f}" for f in ours) + f"{theirs:>10.1f}"
                       + "".join(f"{f / theirs:>13.2f}" for f in ours) + note)
 
+            # Workers as a running server's are: templates compiled, modules
+            # imported, cat-file started, by other pages than those measured
+            # (each asked a few times, so that both workers serve it).
+            ordinary = git("rev-list", "--no-merges", "-n2", "main", cwd=source).stdout.decode().split()
+            for url in ("/tree/main", "/blob/main/README.md", "/blob/main/src/module3/file3.c",
+                        f"/commit/{ordinary[0]}", f"/commit/{ordinary[1]}", "/commits/main",
+                        "/commits/main/src/module3/file3.c"):
+                for base in bases:
+                    for _ in range(4):
+                        timed(base + url)
             # First views (nothing cached yet): other large files, other
             # paths' histories, other merges, each asked once.
             others = [f"src/core/big{n}.c" for n in range(BIG_FILES) if f"src/core/big{n}.c" != big]

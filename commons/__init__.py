@@ -77,6 +77,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commons.ledger import views as ledger_views
     from commons.mail import cli as mail_cli
     from commons.notifications import views as notifications_views
+    from commons.pools import cli as pools_cli
     from commons.projects.views import bp as projects_bp
     from commons.search import bp as search_bp
     from commons.search import views as search_views  # noqa: F401 (routes on search's bp)
@@ -106,6 +107,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.cli.add_command(jobs_cli.worker)
     app.cli.add_command(jobs_cli.jobs)
     app.cli.add_command(mail_cli.group)
+    app.cli.add_command(pools_cli.pools)
     _connect_reactions()
     from commons.git import catfile
 
@@ -122,6 +124,7 @@ def _init_jobs(app: Flask) -> None:
     from commons.governance import jobs as governance_jobs  # noqa: F401
     from commons.mail import jobs as mail_jobs  # noqa: F401
     from commons.notifications import jobs as notifications_jobs  # noqa: F401
+    from commons.pools import jobs as pools_jobs  # noqa: F401
     from commons.webhooks import jobs as webhooks_jobs  # noqa: F401
 
     jobs.init_app(app)

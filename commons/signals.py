@@ -66,6 +66,13 @@ input_closed = _signals.signal("input-closed", doc="""A member closed an input (
 Sender: the project. Carries ``need=``, ``actor=``, ``now=``. Receivers run
 inside the ledger's transaction; governance withdraws its open proposal.""")
 
+claim_pending = _signals.signal("claim-pending", doc="""An expense claim awaits a decision.
+
+Sent when a member claims more than the project's approval threshold (or in
+another currency). Sender: the project. Carries ``claim=``, ``actor=``,
+``now=``. Receivers run inside the ledger's transaction; governance opens
+the ``claim`` proposal.""")
+
 entry_appended = _signals.signal("entry-appended", doc="""An entry was appended to a project's journal.
 
 Sender: the project. Carries ``session=``, ``entry=``, ``data=``. Receivers

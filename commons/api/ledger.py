@@ -8,6 +8,7 @@ from flask import Response, current_app, request, stream_with_context
 
 # Imported for its routes: they join the one ledger blueprint.
 from commons.api import (
+    ledger_claims,  # noqa: F401
     ledger_writes,  # noqa: F401
     schemas,
 )
@@ -132,10 +133,12 @@ def inputs_csv(slug: str):
 @refuses(409)
 def ledger_json(slug: str):
     """{"project", "head", "entries" (oldest first), "inputs" (balances as
-    of the head)}."""
+    of the head), "funds" (per currency) and "claims" (expense claims with
+    their payouts)}; amounts are exact decimal strings."""
     project = load_project(slug)
     head, inputs = exports.snapshot(db.session, project)
-    return _download(exports.ledger_json(db.session, project, head, inputs),
+    money = exports.money_snapshot(db.session, project, head)
+    return _download(exports.ledger_json(db.session, project, head, inputs, money),
                      "application/json", f"{project.slug}-ledger.json", head)
 
 

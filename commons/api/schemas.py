@@ -414,3 +414,70 @@ class ContributorsQuery(PeriodQuery):
                        "`next` (also in its `Link: <...>; rel=\"next\"` header)."})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500),
                            metadata={"description": "People per page (100 by default)."})
+
+
+# ---------------------------------------------------------------- funds, claims, payouts
+
+class FundOut(Schema):
+    currency = fields.String(metadata={"example": "EUR"})
+    received = fields.String(metadata={"description": "Money received (receipts of money)."})
+    paid = fields.String(metadata={"description": "Paid out to expense claims."})
+    balance = fields.String(metadata={"description": "received - paid; never negative."})
+
+
+class FundsOut(Schema):
+    project = fields.String()
+    funds = fields.List(fields.Nested(FundOut))
+
+
+class PayoutOut(Schema):
+    seq = fields.Integer(metadata={"description": "The payout's journal entry."})
+    method = fields.String()
+    reference = fields.String(allow_none=True)
+    date = fields.String(allow_none=True)
+
+
+class ClaimOut(Schema):
+    seq = fields.Integer(metadata={"description": "The claim's journal entry; its number."})
+    input = fields.Integer()
+    claimant = fields.String(allow_none=True)
+    amount = fields.String(metadata={"example": "24.50"})
+    currency = fields.String()
+    description = fields.String()
+    status = fields.String(metadata={"enum": ["pending", "approved", "paid"],
+                                     "description": "pending: the members decide (its claim "
+                                                    "proposal); approved: owed; paid."})
+    payout = fields.Nested(PayoutOut, allow_none=True)
+    proposal = fields.Integer(allow_none=True, metadata={
+        "description": "The open claim proposal deciding a pending claim."})
+
+
+class ClaimsOut(Schema):
+    project = fields.String()
+    claims = fields.List(fields.Nested(ClaimOut))
+
+
+class ClaimCreate(Schema):
+    amount = _amount("What you paid.", required=True)
+    currency = fields.String(required=True, metadata={
+        "example": "EUR", "description": "The input's currency (never converted)."})
+    description = fields.String(load_default="", metadata={
+        "description": "What you paid for, where."})
+    date = _optional_text("YYYY-MM-DD paid; today if left out.")
+    evidence_url = _optional_text("A link to the receipt or invoice (https://...).")
+    evidence_sha256 = _optional_text(
+        "The sha256 of a file uploaded with POST /projects/<slug>/evidence.")
+    evidence_name = _optional_text("The evidence file's name, as shown on the page.")
+    evidence_type = _optional_text("The evidence file's media type, e.g. application/pdf.")
+
+
+class PayoutCreate(Schema):
+    method = fields.String(required=True, metadata={
+        "example": "bank transfer", "description": "How it was paid."})
+    reference = fields.String(load_default="", metadata={
+        "description": "The bank's or the receipt's reference, if any."})
+    date = _optional_text("YYYY-MM-DD paid; today if left out.")
+
+
+class ClaimCreated(EntryOut):
+    claim = fields.Nested(ClaimOut)

@@ -26,6 +26,7 @@ from commons.contributions.forms import CreditForm
 from commons.extensions import db
 from commons.forms import ConfirmForm, attempt, form_page_on_get, press_button
 from commons.git.repositories import repository_path
+from commons.ledger import services as ledger
 from commons.ledger.rules import WORK_CATEGORIES
 from commons.problems import Invalid, NotFound, Problem
 from commons.projects import services as projects
@@ -200,4 +201,5 @@ def profile(username: str):
     return render_template("contributions/profile.html", person=user, period=period,
                            found=found, categories=WORK_CATEGORIES, kinds=rules.KINDS,
                            amounts=rules.amounts_text, period_endpoint="contributions.profile",
+                           claims=ledger.owed_and_paid(db.session, user),
                            own=current_user.is_authenticated and current_user.id == user.id)

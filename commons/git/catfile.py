@@ -63,6 +63,10 @@ class Info:
 class Reader:
     """One ``git cat-file --batch-command --buffer`` process and its lock."""
 
+    # What runs, and what ends a batch of commands (subclasses run another git).
+    ARGS: tuple[str, ...] = ("cat-file", "--batch-command", "--buffer")
+    FLUSH = b"flush\n"
+
     def __init__(self, path: Path, key: tuple[int, ...]):
         self.path = path
         self.key = key
@@ -113,6 +117,26 @@ class Reader:
 
         return self._retried(exchange)
 
+    def contents_of(self, names: list[str]) -> list[tuple[Info, bytes] | None]:
+        """The objects *names* name and their bytes, asked in one exchange
+        (None where there is none). For small objects (commits): all of
+        them are held at once. The commands go before any answer is read;
+        _BATCH of them fit in the pipe, so git never waits on them."""
+        if len(names) > _BATCH:
+            raise ValueError(f"at most {_BATCH} objects at once")
+        commands = b"".join(b"contents " + _line(name) for name in names)
+
+        def exchange() -> list[tuple[Info, bytes] | None]:
+            self._send(commands)
+            found: list[tuple[Info, bytes] | None] = []
+            for _ in names:
+                header = self._header()
+                found.append(None if header is None else
+                             (header, self._read(header.size + 1)[:-1]))
+            return found
+
+        return self._retried(exchange)
+
     def _retried(self, exchange):
         """*exchange*'s answer; once more with a new process if git was gone
         (killed, or its repository replaced) before answering. Reads are
@@ -160,7 +184,7 @@ class Reader:
             self._start()
         assert self._process is not None and self._process.stdin is not None
         try:
-            self._process.stdin.write(commands + b"flush\n")
+            self._process.stdin.write(commands + self.FLUSH)
         except OSError as error:
             self.close()
             raise _Gone(f"git cat-file is gone: {error}") from None
@@ -168,7 +192,7 @@ class Reader:
     def _start(self) -> None:
         self.close()
         self._process = subprocess.Popen(
-            runner.command(self.path, "cat-file", "--batch-command", "--buffer"),
+            runner.command(self.path, *self.ARGS),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
 
     def _header(self) -> Info | None:
@@ -225,7 +249,8 @@ def _line(name: str) -> bytes:
 class Readers:
     """This process's readers, least recently used first."""
 
-    def __init__(self, limit: int = 32, idle: float = 300.0):
+    def __init__(self, limit: int = 32, idle: float = 300.0, kind: type[Reader] = Reader):
+        self.kind = kind
         self.limit = limit
         self.idle = idle
         self._lock = threading.Lock()
@@ -265,7 +290,7 @@ class Readers:
                 closing.append(self._retire(name))
                 reader = None
             if reader is None:
-                reader = self._open[name] = Reader(path, key)
+                reader = self._open[name] = self.kind(path, key)
             self._open.move_to_end(name)
             reader.used = now
             for other_name, other in list(self._open.items()):
@@ -323,7 +348,21 @@ class Readers:
 
 
 readers = Readers()
-atexit.register(readers.close_all)
+_registries = [readers]
+
+
+def registry(kind: type[Reader]) -> Readers:
+    """The processes of another long-lived git (*kind*), one per repository
+    and worker, bounded, closed and started afresh as the readers are."""
+    made = Readers(readers.limit, readers.idle, kind)
+    _registries.append(made)
+    return made
+
+
+@atexit.register
+def _close_all() -> None:
+    for registered in _registries:
+        registered.close_all()
 
 
 def packs_changed(path: Path) -> None:
@@ -333,14 +372,16 @@ def packs_changed(path: Path) -> None:
         os.utime(path / "objects" / "pack")
     except FileNotFoundError:
         pass
-    readers.forget(path)
+    for registered in _registries:
+        registered.forget(path)
 
 
 def configure(limit: int, idle: float) -> None:
     """At most *limit* processes per worker, each closed after *idle*
     seconds unused (COMMONS_GIT_READERS, COMMONS_GIT_READER_IDLE)."""
-    readers.limit = max(1, limit)
-    readers.idle = idle
+    for registered in _registries:
+        registered.limit = max(1, limit)
+        registered.idle = idle
 
 
 def info(path: Path, name: str) -> Info | None:
@@ -350,22 +391,29 @@ def info(path: Path, name: str) -> Info | None:
 
 def infos(path: Path, names: list[str]) -> list[Info | None]:
     """``info`` of each of *names*, in one exchange with git."""
-    with _current(path) as reader:
+    with locked(path) as reader:
         return reader.info(names)
 
 
 def contents(path: Path, name: str, limit: int | None = None) -> tuple[Info, bytes] | None:
     """The object *name* names and its bytes (None: nothing, or larger than
     *limit*)."""
-    with _current(path) as reader:
+    with locked(path) as reader:
         return reader.contents(name, limit)
 
 
+def contents_of(path: Path, names: list[str]) -> list[tuple[Info, bytes] | None]:
+    """``contents`` of each of *names* (small objects, at most a few
+    hundred), in one exchange with git."""
+    with locked(path) as reader:
+        return reader.contents_of(names)
+
+
 @contextmanager
-def _current(path: Path) -> Iterator[Reader]:
+def locked(path: Path, registered: Readers | None = None) -> Iterator[Reader]:
     """The reader of *path*, locked; never one retired meanwhile."""
     while True:
-        reader = readers.get(path)
+        reader = (readers if registered is None else registered).get(path)
         with reader.lock:
             if not reader.retired:
                 yield reader

@@ -5,12 +5,14 @@ change. Parsing is in ``diff_rules``; this module runs git and highlights."""
 
 import functools
 import hashlib
+import io
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from markupsafe import Markup, escape
 from pygments import highlight
@@ -19,7 +21,7 @@ from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_for_filename
 from pygments.util import ClassNotFound
 
-from commons.git import runner
+from commons.git import catfile, difftree, runner
 from commons.git.diff_rules import Caps, Diff, FileDiff, Hunk, PatchReader, parse_numstat
 from commons.git.reading import LogEntry
 
@@ -32,6 +34,9 @@ _DIFF = ("-c", "core.quotePath=true", "-c", "diff.noprefix=false",
 # The file list itself is capped: beyond this much numstat, the summary says
 # it is incomplete rather than hold it all.
 NUMSTAT_BYTES = 8 * 1024 * 1024
+# What the long-lived diff-tree's answer may hold beyond the patch's cap
+# (the summary) before it is left for a git that can be stopped at the caps.
+_SUMMARY_BOUND = 1024 * 1024
 # Longest line read at once from git; the rest of a longer line is skipped.
 _READ_LINE = 64 * 1024
 # Files folded before git runs are left out of the patch by pathspec; past
@@ -75,13 +80,10 @@ _numstat_bytes = 0
 
 
 def _numstat_output(path: str, base: str, head: str) -> tuple[bytes, bool]:
-    global _numstat_bytes
     key = (path, base, head)
-    with _cache_lock:
-        found = _numstats.get(key)
-        if found is not None:
-            _numstats.move_to_end(key)
-            return found
+    found = _kept_numstat(key)
+    if found is not None:
+        return found
     with runner.start(Path(path), *_DIFF, "--numstat", "-z", base, head, "--") as process:
         assert process.stdout is not None
         output = process.stdout.read(NUMSTAT_BYTES + 1)
@@ -89,43 +91,151 @@ def _numstat_output(path: str, base: str, head: str) -> tuple[bytes, bool]:
     complete = len(output) <= NUMSTAT_BYTES
     if not complete:
         output = output[:output[:NUMSTAT_BYTES].rfind(b"\0") + 1]
+    _keep_numstat(key, output, complete)
+    return output, complete
+
+
+def _kept_numstat(key: tuple[str, str, str]) -> tuple[bytes, bool] | None:
+    with _cache_lock:
+        found = _numstats.get(key)
+        if found is not None:
+            _numstats.move_to_end(key)
+        return found
+
+
+def _keep_numstat(key: tuple[str, str, str], output: bytes, complete: bool) -> None:
+    global _numstat_bytes
     with _cache_lock:
         if key not in _numstats and len(output) <= NUMSTAT_CACHE_BYTES:
             _numstats[key] = (output, complete)
             _numstat_bytes += len(output)
             while _numstat_bytes > NUMSTAT_CACHE_BYTES:
                 _numstat_bytes -= len(_numstats.popitem(last=False)[1][0])
-    return output, complete
 
 
 def read_change(path: Path, base: str, head: str, caps: Caps) -> Change:
     """The change from *base* to *head* (commit ids) within *caps*: git is
-    stopped as soon as a cap is reached."""
+    stopped as soon as a cap is reached.
+
+    One git gives the summary and then the patch (``--numstat -z -p``):
+    between two commits the worker's long-lived diff-tree (``difftree``),
+    else a git of its own. Only when a file is folded (over the per-file
+    cap), or the answer is longer than the caps allow, is the patch asked
+    again of a git of its own, stopped at the caps and without the folded
+    files, so their text is never read. Starting git is most of a small
+    change's cost."""
+    key = (str(path), base, head)
+    answer = None
+    kinds = catfile.infos(path, [base, head])
+    if all(found is not None and found.kind == "commit" for found in kinds):
+        # Between two commits, the worker's long-lived diff-tree answers.
+        answer = difftree.change(path, base, head, caps.max_bytes + _SUMMARY_BOUND)
+    if answer is not None:
+        diff = _at_once(key, io.BytesIO(answer), caps)
+        if diff is not None:
+            return _finished(base, head, diff, True)
+    elif _kept_numstat(key) is None:
+        with runner.start(path, *_DIFF, "--numstat", "-z", "-p", base, head, "--") as process:
+            assert process.stdout is not None
+            diff = _at_once(key, process.stdout, caps)
+            process.kill()
+        if diff is not None:
+            return _finished(base, head, diff, True)
     files, complete = numstat(path, base, head)
+    pathspec = _fold(files, caps)
+    with runner.start(path, *_DIFF, "-p", base, head, "--", *pathspec) as process:
+        assert process.stdout is not None
+        diff = _read_patch(process.stdout, files, caps)
+        process.kill()
+    return _finished(base, head, diff, complete)
+
+
+def _at_once(key: tuple[str, str, str], answer: IO[bytes], caps: Caps) -> Diff | None:
+    """The diff from one ``--numstat -z -p`` *answer* (its summary kept by
+    *key*), or None when the patch must be asked apart: a file is folded,
+    or the summary is over NUMSTAT_BYTES."""
+    section = _numstat_section(answer)
+    if section is None:
+        return None
+    output, rest = section
+    _keep_numstat(key, output, True)
+    files = parse_numstat(output)
+    if _fold(files, caps):
+        return None
+    return _read_patch(_Lines(rest, answer), files, caps)
+
+
+def _fold(files: list[FileDiff], caps: Caps) -> list[str]:
+    """Mark the files over the per-file cap collapsed; the pathspec that
+    leaves them out of the patch ([] when none is, or too many to name)."""
     folded = [f for f in files if f.changed_lines > caps.max_file_lines]
     for change in folded:
         change.collapsed = True
-    pathspec: list[str] = []
-    if folded and len(folded) <= _EXCLUDED_MAX:
-        names = {name for f in folded for name in (f.path, f.old_path)}
-        pathspec = [".", *(f":(exclude,literal){name}" for name in sorted(names))]
+    if not folded or len(folded) > _EXCLUDED_MAX:
+        return []
+    names = {name for f in folded for name in (f.path, f.old_path)}
+    return [".", *(f":(exclude,literal){name}" for name in sorted(names))]
+
+
+def _read_patch(stdout: "_Lines | IO[bytes]", files: list[FileDiff], caps: Caps) -> Diff:
     reader = PatchReader(files, caps)
-    with runner.start(path, *_DIFF, "-p", base, head, "--", *pathspec) as process:
-        stdout = process.stdout
-        assert stdout is not None
-        while line := stdout.readline(_READ_LINE):
-            if not line.endswith(b"\n"):
-                # Part of a very long line: skip what is left of it.
-                while (rest := stdout.readline(_READ_LINE)) and not rest.endswith(b"\n"):
-                    pass
-            if not reader.feed(line):
-                break
-        process.kill()
-    diff = reader.finish()
+    while line := stdout.readline(_READ_LINE):
+        if not line.endswith(b"\n"):
+            # Part of a very long line: skip what is left of it.
+            while (rest := stdout.readline(_READ_LINE)) and not rest.endswith(b"\n"):
+                pass
+        if not reader.feed(line):
+            break
+    return reader.finish()
+
+
+def _finished(base: str, head: str, diff: Diff, complete: bool) -> Change:
     if not complete:
         diff.truncated = True
     _highlight_all(diff)
     return Change(base, head, diff, complete)
+
+
+def _numstat_section(stdout: IO[bytes]) -> tuple[bytes, bytes] | None:
+    """Read ``--numstat -z -p``'s summary: (its records, what came after
+    it); None when it is over NUMSTAT_BYTES. The records end with an empty
+    one (the patch follows) or with git's output."""
+    buffer = bytearray()
+    at = 0   # where the next record starts
+    while True:
+        while at < len(buffer) and at <= NUMSTAT_BYTES:
+            if buffer[at] == 0:   # the empty record: the summary is over
+                return bytes(buffer[:at]), bytes(buffer[at + 1:])
+            end = buffer.find(b"\0", at)
+            if end < 0:
+                break
+            if buffer[at:end].split(b"\t", 2)[2:] == [b""]:
+                # A rename: its old and new paths follow as fields of their own.
+                end = buffer.find(b"\0", end + 1)
+                end = buffer.find(b"\0", end + 1) if end >= 0 else -1
+                if end < 0:
+                    break
+            at = end + 1
+        if at > NUMSTAT_BYTES or len(buffer) > 2 * NUMSTAT_BYTES:
+            return None
+        chunk = stdout.read1(64 * 1024)  # type: ignore[attr-defined]
+        if not chunk:
+            return bytes(buffer[:at]), b""
+        buffer += chunk
+
+
+class _Lines:
+    """*first* (bytes already read), then the rest of *stream*, by lines."""
+
+    def __init__(self, first: bytes, stream: IO[bytes]):
+        self._first = io.BytesIO(first)
+        self._stream = stream
+
+    def readline(self, limit: int) -> bytes:
+        line = self._first.readline(limit)
+        if line.endswith(b"\n") or len(line) >= limit:
+            return line
+        return line + self._stream.readline(limit - len(line))
 
 
 def _highlight_all(diff: Diff) -> None:

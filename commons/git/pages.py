@@ -1,6 +1,9 @@
 """Browse pages: tree, blob, raw, history, commit, branches, tags and
 archives. Open to everyone, no login."""
 
+import logging
+import math
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -13,9 +16,10 @@ from flask import (
     request,
     url_for,
 )
+from limits import parse as parse_limit
 from markupsafe import Markup
 
-from commons.extensions import db
+from commons.extensions import db, limiter
 from commons.git import diffing, reading, rendering
 from commons.git.diff_rules import line_anchor
 from commons.git.reading import NotInRepository
@@ -26,6 +30,7 @@ from commons.projects import services as projects
 from commons.urls import absolute_url, base_url
 
 bp = Blueprint("browse", __name__, url_prefix="/projects/<slug>")
+log = logging.getLogger(__name__)
 
 SHOW_LIMIT = 1024 * 1024          # larger files: offer the raw download only
 HIGHLIGHT_LIMIT = 256 * 1024      # larger text: shown plain, not highlighted, even when asked
@@ -115,20 +120,44 @@ def blob(slug: str, spec: str):
     binary = b"\0" in head[:8000]
     too_large = size > SHOW_LIMIT
     shown = None
+    wait = 0   # seconds before this client may ask for highlighting again
     if not binary and not too_large:
         text = head.decode("utf-8", "replace")
         if size > HIGHLIGHT_LIMIT:
             shown = rendering.Blob(rendering.plain(text), False, False)
         else:
             # Past BLOB_HIGHLIGHT_BYTES the first view is plain (fast) unless
-            # the reader asks (?highlight=1) or someone asked before (cached).
-            asked = request.args.get("highlight") == "1"
-            shown = rendering.blob(blob_sha, subpath, text, highlight=asked or
-                                   size <= current_app.config["BLOB_HIGHLIGHT_BYTES"])
-    return render_template("git/blob.html", project=project, ref=ref, sha=sha, subpath=subpath,
+            # someone asked before (cached) or the reader asks (?highlight=1),
+            # which is counted per client: it costs up to half a second.
+            shown = rendering.blob(blob_sha, subpath, text, highlight=size <= current_app
+                                   .config["BLOB_HIGHLIGHT_BYTES"])
+            if (request.args.get("highlight") == "1" and not shown.highlighted
+                    and shown.can_highlight):
+                wait = _highlighting_refused()
+                if not wait:
+                    shown = rendering.blob(blob_sha, subpath, text, highlight=True)
+    page = render_template("git/blob.html", project=project, ref=ref, sha=sha, subpath=subpath,
                            crumbs=_crumbs(subpath), size=size, binary=binary,
-                           too_large=too_large, shown=shown,
+                           too_large=too_large, shown=shown, wait=wait,
                            code=Markup(shown.html) if shown else None)
+    return (page, 429, {"Retry-After": str(wait)}) if wait else page
+
+
+def _highlighting_refused() -> int:
+    """Count one highlighting of a large file for this client against
+    BLOB_HIGHLIGHT_RATE_LIMIT: 0 if allowed, else the seconds to wait."""
+    item = parse_limit(current_app.config["BLOB_HIGHLIGHT_RATE_LIMIT"])
+    client = request.remote_addr or "unknown"
+    try:
+        if limiter.limiter.hit(item, "blob-highlight", client):
+            return 0
+        reset = limiter.limiter.get_window_stats(item, "blob-highlight", client).reset_time
+    except Exception:  # noqa: BLE001 - each storage client raises its own errors
+        # The limiter's storage failing must not cost the page; it falls
+        # back to counting in memory by itself on the next requests.
+        log.warning("Could not count a highlighting; highlighting anyway", exc_info=True)
+        return 0
+    return max(1, math.ceil(reset - time.time()))
 
 
 @bp.route("/raw/<path:spec>")

@@ -57,6 +57,12 @@ class ProposalForm(FlaskForm):
     threshold_amount = StringField("Approval threshold", validators=[Optional(), Length(max=32)])
     threshold_currency = SelectField("Currency", choices=currency_choices, validate_choice=False,
                                      validators=[Optional(), Length(max=3)])
+    treasurer_grant = StringField("Name a treasurer (username)",
+                                  validators=[Optional(), Length(max=39)],
+                                  description="A member who will record payouts of expense "
+                                              "claims.")
+    treasurer_remove = StringField("Remove a treasurer (username)",
+                                   validators=[Optional(), Length(max=39)])
 
 
 class StanceForm(FlaskForm):

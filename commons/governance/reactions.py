@@ -26,6 +26,7 @@ def connect_reactions() -> None:
     signals.input_supplied.connect(give_suppliers_standing, weak=False)
     signals.input_changed.connect(revise_changed_input, weak=False)
     signals.input_closed.connect(withdraw_closed_input_proposal, weak=False)
+    signals.claim_pending.connect(propose_pending_claim, weak=False)
     signals.proposal_opened.connect(give_notice, weak=False)
     signals.member_joined.connect(give_new_member_notice, weak=False)
 
@@ -74,3 +75,9 @@ def revise_changed_input(project: Project, need, actor, now: datetime) -> None:
 def withdraw_closed_input_proposal(project: Project, need, actor, now: datetime) -> None:
     """A closed input needs no decision any more."""
     services.withdraw_input_proposal(db.session, project, need, now)
+
+
+def propose_pending_claim(project: Project, claim, actor, now: datetime) -> None:
+    """An expense claim above the approval threshold asks the project: its
+    ``claim`` proposal opens in the same transaction as the entry."""
+    services.propose_claim(db.session, project, claim, actor, _settings(), now)

@@ -8,10 +8,12 @@ name says:
 - ``deciding``: decide what is due, carrying out what passed exactly once;
 - ``queries``: read proposals, standing, tallies, what waits for a stance;
 - ``inputs``: the proposal that follows an input through the ledger.
+- ``claims``: the proposal that approves an expense claim (issue 20).
 
 Session first; these flush, and ``decide_due`` commits one proposal at a
 time (each decision is its own transaction)."""
 
+from commons.governance.claims import propose_claim
 from commons.governance.deciding import Decision, decide_due, due
 from commons.governance.inputs import (
     input_changed,
@@ -19,6 +21,7 @@ from commons.governance.inputs import (
     refresh_input_parties,
     withdraw_input_proposal,
 )
+from commons.governance.kinds.claim import open_claim_proposal
 from commons.governance.kinds.input import open_input_proposal
 from commons.governance.notices import record_notices
 from commons.governance.opening import open_proposal, request_membership
@@ -54,4 +57,5 @@ __all__ = [
     "take_stance", "withdraw_input_proposal", "withdraw_membership_requests",
     "withdraw_proposal", "withdraw_stance",
     "proposed_branches", "record_notices", "waiting_for_stance",
+    "open_claim_proposal", "propose_claim",
 ]

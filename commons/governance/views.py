@@ -273,5 +273,8 @@ def _details(form: ProposalForm) -> dict:
         if form.threshold_amount.data:
             details["approval_threshold"] = {"amount": form.threshold_amount.data,
                                              "currency": form.threshold_currency.data or "EUR"}
+        for key in ("treasurer_grant", "treasurer_remove"):
+            if getattr(form, key).data:
+                details[key] = getattr(form, key).data
         return details
     return {}

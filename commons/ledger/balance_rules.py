@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from commons.ledger.fund_rules import CLAIM_ACTIONS, ClaimBalance, FundBalance, apply_claim, credit
 from commons.ledger.need_rules import is_open, status_of
 from commons.ledger.quantity_rules import EXACT, cost, decimals_of
 from commons.money import currencies
@@ -92,6 +93,8 @@ class WorkBalance:
 class Balances:
     inputs: dict[int, InputBalance] = field(default_factory=dict)
     work: dict[int, WorkBalance] = field(default_factory=dict)
+    funds: dict[str, FundBalance] = field(default_factory=dict)
+    claims: dict[int, ClaimBalance] = field(default_factory=dict)
 
 
 def apply(balances: Balances, seq: int, action: str, data: dict[str, Any]) -> None:
@@ -121,6 +124,8 @@ def apply(balances: Balances, seq: int, action: str, data: dict[str, Any]) -> No
         need.received += amount
         if data.get("pledge") is not None:
             need.pledges[data["pledge"]].received += amount
+        if need.unit in currencies():  # money received is the project's funds
+            credit(balances.funds, need.unit, amount)
     elif action == "consume":
         balances.inputs[data["input"]].consumed += Decimal(data["quantity"])
     elif action == "work":
@@ -129,6 +134,8 @@ def apply(balances: Balances, seq: int, action: str, data: dict[str, Any]) -> No
                                          description=data.get("description", ""))
     elif action == "correct":
         _apply_correction(balances, data)
+    elif action in CLAIM_ACTIONS:
+        apply_claim(balances.funds, balances.claims, seq, action, data)
     else:
         raise ValueError(f"unknown ledger action {action!r}")
 
@@ -153,6 +160,8 @@ def _apply_correction(balances: Balances, data: dict[str, Any]) -> None:
         need.received += change
         if data.get("pledge") is not None:
             need.pledges[data["pledge"]].received += change
+        if need.unit in currencies():
+            credit(balances.funds, need.unit, change)
     elif original == "consume":
         need.consumed += change
 

@@ -34,7 +34,7 @@ def allow_evidence_uploads(endpoint: str | None, values: dict | None) -> None:
     limit. The limit has to change before anything reads the body, and the
     request guards and the CSRF check read it before any view runs; URL
     value preprocessors run before both."""
-    if endpoint != "ledger.receipt" or request.method != "POST":
+    if endpoint not in ("ledger.receipt", "ledger.claim") or request.method != "POST":
         return
     most = int(current_app.config["EVIDENCE_MAX_BYTES"])
     request.max_content_length = most + 64 * 1024  # the file and the form around it

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from commons.ledger import rules
-from commons.ledger.models import Input, LedgerEntry, LedgerHead, Pledge
+from commons.ledger.models import Claim, Fund, Input, LedgerEntry, LedgerHead, Pledge
 from commons.problems import Conflict
 from commons.projects.models import Project
 
@@ -209,6 +209,8 @@ def _summary(action: str, data: dict, units: dict[int, str]) -> tuple[str, str]:
         return data["quantity"], units.get(data["input"], "")
     if action == "work":
         return data["hours"], "hour"
+    if action in ("claim", "payout"):  # money, in its currency
+        return data["amount"], data["currency"]
     if action == "correct":
         deltas = data["deltas"]
         if "quantity" in deltas:
@@ -259,9 +261,10 @@ def inputs_csv(head: Head, inputs: Iterable[dict]) -> Iterator[str]:
 # ---------------------------------------------------------------- JSON
 
 def ledger_json(session: Session, project: Project, head: Head,
-                inputs: Iterable[dict]) -> Iterator[str]:
+                inputs: Iterable[dict], money: dict | None = None) -> Iterator[str]:
     """{"project", "head", "entries": [...oldest first], "inputs": [the
-    records of ``snapshot``]}, written as it is read."""
+    records of ``snapshot``], and with *money* (``money_snapshot``) "funds"
+    and "claims"}, written as it is read."""
     dumps = _dumps
     yield f'{{"project":{dumps(project.slug)},"head":{dumps(head.record())},"entries":['
     first = True
@@ -272,7 +275,42 @@ def ledger_json(session: Session, project: Project, head: Head,
         first = False
     yield '],"inputs":['
     yield ",".join(dumps(record) for record in inputs)
-    yield "]}"
+    if money is not None:
+        yield f'],"funds":{dumps(money["funds"])},"claims":{dumps(money["claims"])}}}'
+    else:
+        yield "]}"
+
+
+def fund_record(fund: Fund) -> dict:
+    """A currency's funds; amounts exact, as strings."""
+    return {"currency": fund.currency, "received": rules.text(fund.received),
+            "paid": rules.text(fund.paid), "balance": rules.text(fund.balance)}
+
+
+def claim_record(claim: Claim) -> dict:
+    """An expense claim and, once paid, its payout; amounts exact."""
+    return {"seq": claim.seq, "input": claim.input.number,
+            "claimant": claim.claimant.username if claim.claimant else None,
+            "amount": rules.text(claim.amount), "currency": claim.currency,
+            "description": claim.description, "status": claim.status,
+            "payout": None if claim.paid_seq is None else {
+                "seq": claim.paid_seq, "method": claim.method, "reference": claim.reference,
+                "date": claim.paid_on.isoformat() if claim.paid_on else None}}
+
+
+def money_snapshot(session: Session, project: Project, head: Head) -> dict:
+    """The funds and claims as of *head*, read right after ``snapshot``
+    read the inputs at that head; Conflict if an entry landed meanwhile."""
+    funds = [fund_record(fund) for fund in session.scalars(
+        sa.select(Fund).where(Fund.project_id == project.id).order_by(Fund.currency)
+        .execution_options(populate_existing=True))]
+    claims = [claim_record(claim) for claim in session.scalars(
+        sa.select(Claim).where(Claim.project_id == project.id).order_by(Claim.seq)
+        .options(selectinload(Claim.input), selectinload(Claim.claimant))
+        .execution_options(populate_existing=True))]
+    if read_head(session, project) == head:
+        return {"funds": funds, "claims": claims}
+    raise Conflict("The ledger kept changing while it was being read; try again in a moment.")
 
 
 def _dumps(value) -> str:

@@ -105,3 +105,33 @@ class WorkForm(FlaskForm):
     description = TextAreaField("What you did",
                                 validators=[_required("what you did"), Length(max=2000)])
     date = StringField("Date", validators=[Optional(), Length(max=10)])
+
+
+class ClaimForm(FlaskForm):
+    """An expense claim: what a member paid for an input, with evidence."""
+
+    amount = StringField("Amount you paid", validators=[_required("the amount"), Length(max=40)],
+                         description="e.g. 24.50, in the input's currency.")
+    currency = SelectField("Currency", choices=currency_choices, validate_choice=False,
+                           validators=[_required("the currency"), Length(max=3)])
+    date = StringField("Paid on", validators=[Optional(), Length(max=10)],
+                       description="Today if empty.")
+    description = TextAreaField("What you paid for", validators=[Length(max=2000)],
+                                description="Optional: where you bought it, what it covers.")
+    evidence_url = StringField("Evidence link", validators=[Optional(), Length(max=2000)],
+                               description="The receipt or invoice online (https://...).")
+    evidence_file = FileField("Or upload evidence",
+                              description="A photo, scan or PDF of the receipt or invoice.")
+
+
+class PayoutForm(FlaskForm):
+    """A treasurer's record that a claim was paid."""
+
+    method = SelectField("How it was paid", choices=[
+        SelectChoice(method, method) for method in rules.PAYOUT_METHODS],
+        default="bank transfer", validate_choice=False,
+        validators=[_required("how it was paid"), Length(max=40)])
+    reference = StringField("Reference", validators=[Optional(), Length(max=200)],
+                            description="The bank's or the receipt's reference, if any.")
+    date = StringField("Paid on", validators=[Optional(), Length(max=10)],
+                       description="Today if empty.")

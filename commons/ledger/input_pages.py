@@ -22,7 +22,14 @@ from commons.ledger.blueprint import (
     members_only,
     page_before,
 )
-from commons.ledger.forms import CloseForm, ConsumptionForm, InputForm, PledgeForm, ReceiptForm
+from commons.ledger.forms import (
+    ClaimForm,
+    CloseForm,
+    ConsumptionForm,
+    InputForm,
+    PledgeForm,
+    ReceiptForm,
+)
 from commons.ledger.uploads import store_upload
 from commons.problems import NotFound
 
@@ -91,6 +98,7 @@ def _input_page(project, number: int, bound: dict | None = None, status: int = 2
         "receipt": ReceiptForm(prefix="receipt", formdata=None),
         "consumption": ConsumptionForm(prefix="consumption", formdata=None),
         "close": CloseForm(prefix="close", formdata=None),
+        "claim": ClaimForm(prefix="claim", formdata=None, currency=need.currency),
         **bound,
     }
     to_come = [p for p in need.pledges if not p.withdrawn and p.received < p.quantity]
@@ -113,7 +121,8 @@ def _input_page(project, number: int, bound: dict | None = None, status: int = 2
         no_pledge=services.no_pledge(need), no_receipt=services.no_receipt(need),
         proposal=_open_proposal(project, need), history=history, data=services.entry_data,
         inputs={need.number: need}, correctable=rules.CORRECTABLE,
-        older=history[-1].seq if len(history) == PAGE else None), status
+        older=history[-1].seq if len(history) == PAGE else None,
+        claims=services.list_claims(db.session, project, input_id=need.id)), status
 
 
 def _submit(project, number: int, key: str, form, action, message):

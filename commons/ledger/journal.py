@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from commons.accounts.models import User
-from commons.ledger import rules
+from commons.ledger import funds, rules
 from commons.ledger.models import Input, LedgerEntry, LedgerHead, Pledge, WorkLog
 from commons.projects.models import Project
 from commons.signals import entry_appended
@@ -85,7 +85,10 @@ def fold_entry(session: Session, project: Project, entry: LedgerEntry, data: dic
     if work is not None:
         balances.work[work.seq] = rules.WorkBalance(work.seq, "", work.date.isoformat(),
                                                     work.hours, work.category, work.description)
+    if need is not None and need.unit in rules.currencies():  # money in: the funds
+        funds.load_fund(session, project, balances, need.unit)
     rules.apply(balances, entry.seq, entry.action, data)
+    funds.store_funds(session, project, balances)
     if entry.action == "work":
         folded = balances.work[entry.seq]
         session.add(WorkLog(project_id=project.id, seq=entry.seq, user=worker,

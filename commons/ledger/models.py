@@ -145,6 +145,9 @@ class Pledge(db.Model):
     received: Mapped[Decimal] = mapped_column(DecimalText)
     withdrawn: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     note: Mapped[str] = mapped_column(sa.Text, default="")
+    # The pool round whose allocation this pledge carries (issue 19), if any.
+    pool_round_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("pool_rounds.id", ondelete="SET NULL"), index=True)
 
     input: Mapped[Input] = relationship(back_populates="pledges")
     pledger: Mapped[User | None] = relationship()
@@ -170,3 +173,50 @@ class WorkLog(db.Model):
     description: Mapped[str] = mapped_column(sa.Text, default="")
 
     user: Mapped[User | None] = relationship()
+
+
+class Fund(db.Model):
+    """A project's money in one currency, folded from the journal: what
+    receipts of money brought in and what payouts took out."""
+
+    __tablename__ = "ledger_funds"
+
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    currency: Mapped[str] = mapped_column(sa.String(3), primary_key=True)
+    received: Mapped[Decimal] = mapped_column(DecimalText)
+    paid: Mapped[Decimal] = mapped_column(DecimalText)
+
+    @property
+    def balance(self) -> Decimal:
+        return self.received - self.paid
+
+
+class Claim(db.Model):
+    """An expense claim (numbered by its entry's seq) and, once paid, its
+    payout, folded from the journal."""
+
+    __tablename__ = "ledger_claims"
+    __table_args__ = (sa.UniqueConstraint("project_id", "seq"),
+                      # A person's claims across projects, for their page.
+                      sa.Index("ix_ledger_claims_claimant", "claimant_id", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(sa.Integer)
+    input_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ledger_inputs.id", ondelete="CASCADE"), index=True)
+    claimant_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"))
+    amount: Mapped[Decimal] = mapped_column(DecimalText)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[str] = mapped_column(sa.String(16))  # pending, approved, paid
+    paid_seq: Mapped[int | None] = mapped_column(sa.Integer)
+    method: Mapped[str | None] = mapped_column(sa.String(40))
+    reference: Mapped[str | None] = mapped_column(sa.String(200))
+    paid_on: Mapped[date | None] = mapped_column(sa.Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    input: Mapped[Input] = relationship()
+    claimant: Mapped[User | None] = relationship()

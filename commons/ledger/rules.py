@@ -8,6 +8,7 @@ its seam:
 - ``balance_rules``: the fold from a journal to balances, and totals
 - ``work_rules``: work categories and the days hours may be logged for
 - ``correction_rules``: what a correction may change
+- ``fund_rules``: funds per currency, expense claims and payouts
 
 Plain values only; no Flask, no database."""
 
@@ -22,6 +23,7 @@ from commons.ledger.balance_rules import (
     totals,
 )
 from commons.ledger.correction_rules import CORRECTABLE, check_correction
+from commons.ledger.fund_rules import PAYOUT_METHODS
 from commons.ledger.journal_rules import (
     GENESIS,
     StoredEntry,
@@ -73,4 +75,5 @@ __all__ = [
     "document", "estimated_total", "is_open", "money", "needs_proposal", "parse_number",
     "pledge_refusal", "quantise", "quantity", "rebuild", "receipt_refusal", "resource_key",
     "shown", "status_of", "text", "timestamp", "totals", "unit_named", "verify_chain",
+    "PAYOUT_METHODS",
 ]

@@ -9,6 +9,8 @@ import these names from here; each lives in the module of its seam:
 - ``supply``: pledges, receipts (with evidence), consumption
 - ``work``: hours a member logs
 - ``corrections``: entries that fix earlier ones
+- ``claims``: expense claims and their payouts; ``funds``: what they and
+  receipts of money keep per currency
 - ``verifying``: the chain and the balances recomputed from the journal
 - ``queries``: what pages and the API read
 
@@ -19,7 +21,16 @@ with the same ``rules.apply`` that rebuilds them. Session first; these
 flush, never commit."""
 
 from commons.ledger.checks import MAX_NUMBER, no_pledge, no_receipt
+from commons.ledger.claims import ClaimForm, approve_claim, record_claim, record_payout
 from commons.ledger.corrections import correct
+from commons.ledger.funds import (
+    get_claim,
+    is_treasurer,
+    list_claims,
+    owed_and_paid,
+    project_funds,
+    treasurers,
+)
 from commons.ledger.journal import head, hold_journal
 from commons.ledger.needs import NeedForm, approve_input, close_input, record_need
 from commons.ledger.queries import (
@@ -72,4 +83,7 @@ __all__ = [
     "pledge", "rebuild_balances", "recent_work", "record_consumption", "record_need",
     "record_receipt", "stored_balances", "totals", "verify",
     "verify_since_checkpoint", "withdraw_pledge",
+    # funds, expense claims and payouts (issue 20)
+    "ClaimForm", "approve_claim", "get_claim", "is_treasurer", "list_claims", "owed_and_paid",
+    "project_funds", "record_claim", "record_payout", "treasurers",
 ]

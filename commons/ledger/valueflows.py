@@ -34,6 +34,12 @@ journal. The entries that are economic flows are typed as Valueflows says:
   because the journal never edits anything.
 - approve, close, withdraw: ``commons:Entry`` only, with
   ``commons:concerns`` the Intent (a withdrawal: the Commitment).
+- claim (an expense claim): ``vf:Claim``, action vf:transfer, vf:provider
+  the project (who owes), vf:receiver the member who paid, vf:resourceQuantity
+  the amount in ``commons:currency-<code>``, vf:created the day paid, its
+  evidence as a receipt's; claim_approve: ``commons:Entry`` concerning it.
+- payout: ``vf:EconomicEvent``, action vf:transfer from the project to the
+  claimant, that ``vf:settles`` the Claim; commons:method, commons:reference.
 
 Every amount is an ``om2:Measure`` whose om2:hasNumericalValue is typed
 xsd:decimal and written exactly as the journal has it ("12.50" stays
@@ -181,6 +187,9 @@ class _Graph:
                      "vf:hasPointInTime": _date(data["date"])})
         if data.get("pledge") is not None:
             node["vf:fulfills"] = self.entry(data["pledge"])
+        self._evidence(node, data)
+
+    def _evidence(self, node: dict, data: dict) -> None:
         evidence = []
         if data.get("evidence_url"):
             evidence.append({"@id": quote(data["evidence_url"], safe=_IRI_SAFE)})
@@ -228,6 +237,38 @@ class _Graph:
                 node["commons:estimatedUnitCost"] = self.measure(deltas["unit_cost"], currency)
         if "approval" in data:
             node["commons:approval"] = data["approval"]
+
+    def _claim(self, node: dict, data: dict) -> None:
+        """An expense claim: what the project owes the member who paid."""
+        node["@type"].insert(0, "vf:Claim")
+        node.update({"vf:action": {"@id": "vf:transfer"},
+                     "vf:provider": {"@id": self.project_iri},
+                     "vf:receiver": self.person(data["claimant"]),
+                     "vf:resourceQuantity": self.measure(data["amount"], data["currency"]),
+                     "vf:created": _date(data["date"]),
+                     "commons:approval": data["approval"]})
+        if data.get("description"):
+            node["vf:note"] = data["description"]
+        self._evidence(node, data)
+
+    def _claim_approve(self, node: dict, data: dict) -> None:
+        node["commons:concerns"] = self.entry(data["claim"])
+        node["commons:proposal"] = {"@id": f"{self.project_iri}/proposals/{data['proposal']}"}
+
+    def _payout(self, node: dict, data: dict) -> None:
+        """A payout: money from the project to the claimant that settles
+        the claim."""
+        node["@type"].insert(0, "vf:EconomicEvent")
+        node.update({"vf:action": {"@id": "vf:transfer"},
+                     "vf:provider": {"@id": self.project_iri},
+                     "vf:resourceQuantity": self.measure(data["amount"], data["currency"]),
+                     "vf:settles": self.entry(data["claim"]),
+                     "vf:hasPointInTime": _date(data["date"]),
+                     "commons:method": data["method"]})
+        if data.get("payee"):
+            node["vf:receiver"] = self.person(data["payee"])
+        if data.get("reference"):
+            node["commons:reference"] = data["reference"]
 
     def closing_nodes(self) -> list[dict]:
         people = [{**self.person(name), "@type": "vf:Person", "vf:name": name}

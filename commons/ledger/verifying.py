@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from commons.accounts.models import User
-from commons.ledger import rules
+from commons.ledger import funds, rules
 from commons.ledger.journal import balance_of
 from commons.ledger.models import (
     Input,
@@ -206,6 +206,7 @@ def stored_balances(session: Session, project: Project) -> rules.Balances:
         balances.work[work.seq] = rules.WorkBalance(work.seq, username or "",
                                                     work.date.isoformat(), work.hours,
                                                     work.category, work.description)
+    funds.stored(session, project, balances)
     return balances
 
 
@@ -246,7 +247,7 @@ def _compare_balances(session: Session, project: Project,
                 (have[0], have[1], have[2].isoformat(), have[3], have[4]) != \
                 (want.worker, want.hours, want.date, want.category, want.description):
             return seq, f"the stored work log of entry #{seq} differs from the journal"
-    return None
+    return funds.compare(session, project, rebuilt)
 
 
 def _balance_view(need: rules.InputBalance) -> tuple:

@@ -12,7 +12,14 @@ from commons import paging
 from commons.extensions import db
 
 # Imported for their routes: they join the one ledger blueprint.
-from commons.ledger import board, chart, input_pages, journal_pages, services  # noqa: F401
+from commons.ledger import (  # noqa: F401
+    board,
+    chart,
+    claim_pages,
+    input_pages,
+    journal_pages,
+    services,
+)
 from commons.ledger.blueprint import MAX_INT, bp, is_member, load_project
 
 __all__ = ["bp"]
@@ -42,6 +49,7 @@ def ledger_page(slug: str):
     return render_template(
         "ledger/ledger.html", project=project, inputs=inputs, member=is_member(project),
         totals=services.totals(db.session, project, head), head=head,
+        funds=services.project_funds(db.session, project),
         chart=drawn, series=chart.SERIES, after=after,
         next_after=inputs[-1].number if more else None)
 

@@ -41,10 +41,15 @@ class Event:
     refs: tuple[str, ...] = ()    # the refs a push updated, in order
     data: dict | None = None      # a ledger entry's data
 
+    @property
+    def seq(self) -> int | None:
+        """A ledger entry's number, as the journal's summary macro reads it."""
+        return self.key if self.kind == "ledger" else None
+
 
 @dataclass(frozen=True)
 class Home:
-    members: Sequence[sa.Row]          # user_id, username, status, joined_at; as they joined
+    members: Sequence[sa.Row]          # user_id, username, status, joined_at, treasurer
     membership: sa.Row | None          # the viewer's, if any (a member, pending, or left)
     proposals: Sequence[sa.Row]        # id, number, title, kind, status, closes_at, revision
     open_proposals: int
@@ -104,7 +109,7 @@ def _list_statements() -> _Lists:
     open_need = sa.and_(Input.project_id == project_id, open_clause())
     return _Lists(
         memberships=sa.select(Membership.user_id, User.username, Membership.status,
-                              Membership.joined_at)
+                              Membership.joined_at, Membership.treasurer)
         .join(User, User.id == Membership.user_id)
         .where(Membership.project_id == project_id).order_by(Membership.id),
         proposals=sa.select(Proposal.id, Proposal.number, Proposal.title, Proposal.kind,

@@ -90,6 +90,9 @@ class Membership(db.Model):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Records payouts of expense claims; granted and removed by policy proposals.
+    treasurer: Mapped[bool] = mapped_column(sa.Boolean, default=False,
+                                            server_default=sa.false())
 
     project: Mapped[Project] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship()

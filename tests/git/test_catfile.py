@@ -291,17 +291,28 @@ def test_an_unused_reader_is_closed(repo, monkeypatch):
 
 def test_the_history_read_through_cat_file_is_git_logs(repo):
     bare, work = repo
-    for number in range(60):
-        commit(work, {"count.txt": f"{number}\n".encode()}, f"Count {number}\n\nBody {number}")
-    git("push", "-q", str(bare), "main", cwd=work)
+    # Past 100 commits the walk asks cat-file again, from the last one read.
+    stream = []
+    for number in range(160):
+        message = f"Count {number}\n\nBody {number}".encode()
+        stream.append(b"commit refs/heads/main\nauthor Zo\xc3\xab Tester <zoe@example.org> "
+                      b"1700000000 +0200\ncommitter Com Mitter <c@example.org> 1700000100 +0000\n"
+                      b"data %d\n%s\n" % (len(message), message))
+        if number == 0:
+            stream.append(b"from %s\n" % git("rev-parse", "main", cwd=bare).encode())
+        stream.append(b"M 100644 inline count.txt\ndata %d\n%d\n\n" % (len(str(number)) + 1,
+                                                                       number))
+    git("fast-import", "--quiet", cwd=bare, input=b"".join(stream))
     head = git("rev-parse", "main", cwd=bare)
     fmt = "\x1f".join(["%H", "%an", "%ae", "%at", "%s", "%P"])
     expected = [line.split("\x1f") for line in git(
-        "log", "--first-parent", "-n70", f"--format={fmt}", head, cwd=bare).splitlines()]
-    got = reading.log(bare, head, "", 70)
-    assert [(e.sha, e.author_name, e.author_email, str(int(e.authored_at.timestamp())),
-             e.summary, " ".join(e.parents)) for e in got] == [
-        tuple(x + [""] * (6 - len(x))) for x in expected]  # the root's empty %P was stripped
-    assert len(reading.log(bare, head, "", 50)) == 50
+        "log", "--first-parent", "-n250", f"--format={fmt}", head, cwd=bare).splitlines()]
+    for start in (head, "main"):   # from an id (kept per worker) or a branch (read each time)
+        got = reading.log(bare, start, "", 250)
+        assert [(e.sha, e.author_name, e.author_email, str(int(e.authored_at.timestamp())),
+                 e.summary, " ".join(e.parents)) for e in got] == [
+            tuple(x + [""] * (6 - len(x))) for x in expected]  # the root's empty %P was stripped
+    assert len(expected) == 164
+    assert [e.sha for e in reading.log(bare, head, "", 50)] == [x[0] for x in expected[:50]]
     with pytest.raises(reading.NotInRepository):
         reading.log(bare, "0" * 40, "", 50)

@@ -292,3 +292,86 @@ def test_numstat_answers_are_kept_within_a_bound_and_parsed_afresh(work, monkeyp
     monkeypatch.setattr(diffing, "NUMSTAT_CACHE_BYTES", 10)   # smaller than one answer
     diffing.numstat(work, head, base)
     assert (str(work), head, base) not in diffing._numstats
+
+
+def _spawned_gits(monkeypatch) -> list[list[str]]:
+    """The git commands diffing starts from now on (the real ones run)."""
+    started: list[list[str]] = []
+    real = diffing.runner.start
+
+    def counted(path, *args, **options):
+        started.append(list(args))
+        return real(path, *args, **options)
+
+    monkeypatch.setattr(diffing.runner, "start", counted)
+    return started
+
+
+def _shown(change) -> list:
+    return [(f.path, f.old_path, f.status, f.similarity, f.binary, f.added, f.removed,
+             f.collapsed, f.rendered, [(h.header, h.lines) for h in f.hunks])
+            for f in change.diff.files]
+
+
+@pytest.mark.parametrize("fold", [False, True])
+def test_one_git_reads_the_summary_and_the_patch(work, monkeypatch, fold):
+    """Between two commits the worker's long-lived diff-tree answers (no
+    git started); a folded file costs a git that leaves it out. An answer
+    longer than the caps allow closes that process and costs one git of
+    its own (--numstat -z -p), or two with a folded file. Every way reads
+    the same files, hunks and lines, and the long-lived process stays in
+    step from one change to the next."""
+    monkeypatch.setattr(diffing, "_numstats", type(diffing._numstats)())
+    body = "".join(f"line {i}\n" for i in range(40))
+    (work / "my old notes.txt").write_text(body)
+    (work / "logo.png").write_bytes(b"\x89PNG\x00\x01" * 50)
+    (work / "big.txt").write_text("x\n" * 50)
+    base = commit_all(work, "Start")
+    git("mv", "my old notes.txt", "our new notes.txt", cwd=work)
+    (work / "our new notes.txt").write_text(body.replace("line 3\n", "line three\n"))
+    (work / "logo.png").write_bytes(b"\x89PNG\x00\x02" * 50)
+    (work / os.fsdecode(b"caf\xe9\tmenu.txt")).write_text("a tab and latin-1\n")
+    (work / "big.txt").write_text("y\n" * 50)
+    head = commit_all(work, "Change")
+    caps = Caps(max_lines=1000, max_bytes=1024 * 1024, max_file_lines=60 if fold else 1000)
+    started = _spawned_gits(monkeypatch)
+
+    through_diff_tree = diffing.read_change(work, base, head, caps)
+    assert len(started) == (1 if fold else 0)
+    assert all(":(exclude,literal)big.txt" in args for args in started)
+    backwards = diffing.read_change(work, head, base, caps)   # the same process, in step
+    undone = {f.path: f for f in backwards.diff.files}["my old notes.txt"]
+    assert (undone.status, undone.old_path) == ("renamed", "our new notes.txt")
+
+    started.clear()
+    monkeypatch.setattr(diffing, "_numstats", type(diffing._numstats)())
+    monkeypatch.setattr(diffing, "_SUMMARY_BOUND", -caps.max_bytes)   # every answer too long
+    apart = diffing.read_change(work, base, head, caps)
+    assert "--numstat" in started[0] and "-p" in started[0]
+    assert len(started) == (2 if fold else 1)
+    started.clear()
+    kept = diffing.read_change(work, base, head, caps)   # the summary is kept now
+    assert len(started) == 1 and "--numstat" not in started[0]
+
+    assert _shown(through_diff_tree) == _shown(apart) == _shown(kept)
+    monkeypatch.undo()
+    assert _shown(diffing.read_change(work, base, head, caps)) == _shown(through_diff_tree)
+    files = {f.path: f for f in through_diff_tree.diff.files}
+    assert files["our new notes.txt"].status == "renamed"
+    assert files["our new notes.txt"].old_path == "my old notes.txt"
+    assert files["logo.png"].binary and files["caf\ufffd\tmenu.txt"].added == 1
+    assert files["big.txt"].collapsed == fold and bool(files["big.txt"].hunks) != fold
+
+
+def test_a_summary_over_its_cap_is_read_apart(work, monkeypatch):
+    monkeypatch.setattr(diffing, "_numstats", type(diffing._numstats)())
+    (work / "a.txt").write_text("one\n")
+    base = commit_all(work, "One")
+    for n in range(30):
+        (work / f"file{n}.txt").write_text(f"{n}\n")
+    head = commit_all(work, "Thirty")
+    monkeypatch.setattr(diffing, "NUMSTAT_BYTES", 100)
+    change = diffing.read_change(work, base, head, WIDE)
+    # Said incomplete, as when git's summary was read by a git of its own.
+    assert not change.files_complete and change.diff.truncated
+    assert len(diffing.numstat(work, base, head)[0]) < 30

@@ -103,32 +103,60 @@ def test_content_is_escaped_highlighted_or_plain(client, repo):
     assert "<script>alert" not in home and "<em>dries</em>" in home
 
 
+def _anchor(line: int) -> str:
+    """Line *line*'s number: a link to itself, its id the anchor (#L-n)."""
+    return f'<a id="L-{line}" href="#L-{line}">{line}</a>'
+
+
 def test_a_large_file_is_plain_first_with_anchors_and_a_highlight_link(app, client, repo):
     plain = page(client, "/projects/dryer/blob/main/large.c")
     assert '<span class="kt">int</span>' not in plain                  # not highlighted
     for line in (1, LARGE_LINES // 2, LARGE_LINES):
-        assert f'<a id="L-{line}" name="L-{line}"></a>' in plain       # every line anchored
-        assert f'<a href="#L-{line}">{line:>4}</a>' in plain           # and numbered
+        assert _anchor(line) in plain                                  # every line anchored
     assert f'id="L-{LARGE_LINES + 1}"' not in plain
     link = re.search(r'<a href="([^"]+)" rel="nofollow">Highlight</a>', plain)
     assert link and link.group(1) == "/projects/dryer/blob/main/large.c?highlight=1"
 
     highlighted = page(client, link.group(1).replace("&amp;", "&"))
     assert '<span class="kt">int</span>' in highlighted
-    assert f'<a id="L-{LARGE_LINES}" name="L-{LARGE_LINES}"></a>' in highlighted
+    assert _anchor(LARGE_LINES) in highlighted and f'id="L-{LARGE_LINES + 1}"' not in highlighted
     assert "Highlight</a>" not in highlighted
     # Highlighted once, it is served highlighted to everyone after.
     again = page(client, "/projects/dryer/blob/main/large.c")
     assert '<span class="kt">int</span>' in again and "Highlight</a>" not in again
 
 
-def test_plain_and_highlighted_tables_have_the_same_lines():
-    """The plain table is pygments' table without the colours."""
-    from pygments import highlight
-    from pygments.lexers import TextLexer
+def _code(html: str) -> str:
+    return html.split("<code>", 1)[1].split("</code>", 1)[0]
 
-    for text in (LARGE, "a\n\nb", "", "<&>\n"):
-        assert rendering.plain(text) == highlight(text, TextLexer(), rendering._formatter())
+
+@pytest.mark.parametrize("text", [LARGE, "a\n\nb", "", "<&>\n", "\n\nint x;\n\n\n",
+                                  "one\r\ntwo\rthree\n", "no newline at the end"])
+def test_plain_and_highlighted_text_have_the_same_numbered_lines(text):
+    """Plain and highlighted, a file shows the same lines, numbered and
+    anchored alike, empty ones at either end included (pygments drops
+    those unless told); the code is one block whose lines are the file's."""
+    import html as entities
+
+    lexer = rendering.lexer_for("x.c", text)
+    plain, highlighted = rendering.plain(text), rendering.highlighted(text, lexer)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")
+    count = lines.count("\n") + (not lines.endswith("\n"))
+    for html in (plain, highlighted):
+        assert f"<pre>{rendering.numbers(count)}</pre>" in html
+        assert f'id="L-{count + 1}"' not in html
+        shown = entities.unescape(re.sub(r"<[^>]+>", "", _code(html)))
+        # pygments ends the last line with a newline if the file did not
+        assert shown == lines or (html is highlighted and shown == lines + "\n")
+    assert '<span class="' in highlighted or not text.strip()
+
+
+def test_line_numbers_are_one_column_for_any_length():
+    """The column is cut from the longest one a process made; past what it
+    keeps it is made for the file alone: the same either way."""
+    for count in (1, 9, 10, 99, 100, 12_345, rendering._NUMBERS_KEPT + 5, 7):
+        column = rendering.numbers(count)
+        assert column == "\n".join(_anchor(n) for n in range(1, count + 1))
 
 
 def test_readmes_are_cached_on_the_home_and_tree_pages(app, client, repo):
@@ -222,3 +250,40 @@ def test_unset_is_a_folder_and_the_environment_s_null_is_no_cache(monkeypatch, t
     assert read()["CACHE_TYPE"] == "NullCache"
     monkeypatch.setenv("COMMONS_CACHE_URL", "redis://127.0.0.1:6379/2")
     assert read()["CACHE_TYPE"] == "RedisCache"
+
+
+def test_highlighting_large_files_is_limited_per_client(make_app, repo):
+    """?highlight=1 on a large file costs up to half a second of a worker:
+    counted per client (BLOB_HIGHLIGHT_RATE_LIMIT); past it the page is the
+    plain text, a 429 that says how long to wait. Plain views and
+    highlightings the cache already holds are not counted."""
+    client = make_app(CACHE_URL="null", BLOB_HIGHLIGHT_RATE_LIMIT="2 per minute").test_client()
+    url = "/projects/dryer/blob/main/large.c"
+    for _ in range(3):
+        assert "Highlight</a>" in page(client, url)                     # plain: not counted
+    for _ in range(2):
+        assert '<span class="kt">int</span>' in page(client, url + "?highlight=1")
+    refused = client.get(url + "?highlight=1")
+    html = " ".join(refused.get_data(as_text=True).split())
+    assert refused.status_code == 429 and 0 < int(refused.headers["Retry-After"]) <= 60
+    assert "more often than the site allows (2 per minute from one address)" in html
+    assert f"Wait {refused.headers['Retry-After']} second" in html
+    assert '<span class="kt">int</span>' not in html                    # the plain text
+    assert f'id="L-{LARGE_LINES}"' in html and "Highlight</a>" in html
+
+    cached = make_app(BLOB_HIGHLIGHT_RATE_LIMIT="1 per minute").test_client()
+    for _ in range(4):   # highlighted once, then from the cache: never refused
+        assert '<span class="kt">int</span>' in page(cached, url + "?highlight=1")
+
+
+def test_a_readme_git_cannot_read_costs_the_readme_not_the_page(app, client, repo, repos_dir,
+                                                                caplog):
+    from commons.git import catfile
+
+    assert "<em>dries</em>" in page(client, "/projects/dryer")
+    broken = repos_dir / "dryer.git"
+    (broken / "HEAD").unlink()   # git no longer takes the folder for a repository
+    catfile.readers.forget(broken)   # as a worker started since would find it
+    html = page(client, "/projects/dryer")
+    assert "<h1>Dryer</h1>" in html and "<em>dries</em>" not in html
+    assert "README README.md of" in caplog.text and "not read" in caplog.text

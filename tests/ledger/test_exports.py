@@ -306,7 +306,7 @@ def test_an_empty_ledger_exports_its_genesis_head(ledger):
         ["seq,at,actor,action,input,quantity,unit,payload,prev_hash,hash"]
     assert json.loads(get(ledger, "ledger.json").get_data()) == {
         "project": "dryer", "head": {"seq": 0, "hash": rules.GENESIS}, "entries": [],
-        "inputs": []}
+        "inputs": [], "funds": [], "claims": []}
     graph = Graph().parse(data=get(ledger, "ledger.jsonld").get_data(as_text=True),
                           format="json-ld")
     assert graph.value(URIRef(LEDGER), COMMONS.headSeq).toPython() == 0

@@ -1,5 +1,6 @@
 """Policy: admission, push, outside, review window, approval threshold or
-notify_outside_authors change.
+notify_outside_authors change, or a treasurer named or removed (issue 20:
+treasurers record payouts of expense claims).
 Only the fields the proposal names change; the whole policy that results
 must still be valid."""
 
@@ -15,7 +16,7 @@ from commons.governance.settings import Settings
 from commons.money import parse_amount
 from commons.problems import Invalid
 from commons.projects import rules as project_rules
-from commons.projects.models import Project
+from commons.projects.models import Membership, Project
 from commons.projects.rules import Policy, Threshold
 
 
@@ -23,10 +24,14 @@ def read_details(session: Session, project: Project, author: User, details: Deta
                  settings: Settings) -> Opened:
     changes = {k: v for k, v in details.items() if v not in (None, "")}
     allowed = {"admission", "push", "outside", "review_window", "approval_threshold",
-               "notify_outside_authors"}
+               "notify_outside_authors", *TREASURER_KEYS}
     if not changes or set(changes) - allowed:
         raise Invalid("A policy proposal changes admission, push, outside, review_window, "
-                      "approval_threshold or notify_outside_authors.", field="policy")
+                      "approval_threshold or notify_outside_authors, or names a treasurer "
+                      "(treasurer_grant) or removes one (treasurer_remove).", field="policy")
+    roles = _treasurer_changes(project, changes)
+    if set(changes) <= set(TREASURER_KEYS):
+        return Opened(roles)
     notify = changes.get("notify_outside_authors", project.notify_outside_authors)
     if not isinstance(notify, bool):
         raise Invalid("notify_outside_authors is true or false.", field="notify_outside_authors")
@@ -56,7 +61,35 @@ def read_details(session: Session, project: Project, author: User, details: Deta
               "notify_outside_authors": policy.notify_outside_authors,
               "approval_threshold": {"amount": str(threshold.amount),
                                      "currency": threshold.currency}}
-    return Opened({k: v for k, v in result.items() if k in changes})
+    return Opened({**{k: v for k, v in result.items() if k in changes}, **roles})
+
+
+TREASURER_KEYS = ("treasurer_grant", "treasurer_remove")
+
+
+def _treasurer_changes(project: Project, changes: Details) -> Details:
+    """The treasurer named or removed, checked: a member who is not one
+    yet, or a treasurer."""
+    found: Details = {}
+    for key in TREASURER_KEYS:
+        if key not in changes:
+            continue
+        name = str(changes[key]).strip().lstrip("@").lower()
+        membership = next((m for m in project.memberships
+                           if m.user.username == name and m.status == Membership.MEMBER), None)
+        if membership is None:
+            raise Invalid(f"{name} is not a member of {project.name}; a treasurer is a member.",
+                          field=key)
+        if key == "treasurer_grant" and membership.treasurer:
+            raise Invalid(f"{name} is a treasurer already.", field=key)
+        if key == "treasurer_remove" and not membership.treasurer:
+            raise Invalid(f"{name} is not a treasurer.", field=key)
+        found[key] = name
+    if found.get("treasurer_grant") and found.get("treasurer_grant") == \
+            found.get("treasurer_remove"):
+        raise Invalid("Name one person to grant and another to remove.",
+                      field="treasurer_remove")
+    return found
 
 
 def carry_out(session: Session, proposal: Proposal, project: Project, settings: Settings,
@@ -79,6 +112,14 @@ def carry_out(session: Session, proposal: Proposal, project: Project, settings: 
             raise EffectError(f"{threshold['amount']!r} is not an amount")
         project.approval_amount = amount
         project.approval_currency = threshold["currency"]
+    for key in TREASURER_KEYS:
+        if key in details:
+            membership = next((m for m in project.memberships
+                               if m.user.username == details[key]
+                               and m.status == Membership.MEMBER), None)
+            if membership is None:
+                raise EffectError(f"{details[key]} is no longer a member of {project.name}.")
+            membership.treasurer = key == "treasurer_grant"
     return "The policy changed: " + ", ".join(f"{k} = {v}" for k, v in details.items()) + "."
 
 

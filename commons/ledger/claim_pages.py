@@ -1,0 +1,93 @@
+"""Expense claims' pages: claiming on an input's page (with evidence), the
+project's claims and funds with the treasurer's payout form."""
+
+from pathlib import Path
+
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from commons import clock
+from commons.extensions import db
+from commons.forms import attempt, form_page_on_get
+from commons.ledger import chart, retention, services
+from commons.ledger.blueprint import bp, form_status, is_member, load_project
+from commons.ledger.forms import ClaimForm, PayoutForm
+from commons.ledger.input_pages import INPUT, _submit
+from commons.ledger.uploads import store_upload
+
+SEQ = "<int(max=2147483647):seq>"
+
+
+@bp.route(INPUT + "/claims", methods=["GET", "POST"], endpoint="claim")
+@form_page_on_get("ledger.input", "#claim-form")
+@login_required
+def claim(slug: str, number: int):
+    project = load_project(slug)
+    form = ClaimForm(prefix="claim")
+
+    def record():
+        upload = store_upload(form.evidence_file.data, Path(current_app.config["EVIDENCE_DIR"]),
+                              int(current_app.config["EVIDENCE_MAX_BYTES"]))
+        try:
+            if upload:
+                retention.record_upload(
+                    db.session, project, current_user, upload.evidence.sha256,
+                    upload.evidence.size, quota=retention.Quota.from_config(current_app.config),
+                    now=clock.now())
+            made = services.record_claim(
+                db.session, project, current_user, number, services.ClaimForm(
+                    amount=form.amount.data, currency=form.currency.data,
+                    description=form.description.data or "", paid_on=form.date.data,
+                    evidence_url=form.evidence_url.data),
+                evidence=upload.evidence if upload else None, now=clock.now())
+        except BaseException:
+            if upload:
+                upload.discard()
+            raise
+        if upload:
+            upload.keep()  # before the commit: a committed claim's file exists
+        return made
+
+    return _submit(project, number, "claim", form, record, _claimed)
+
+
+def _claimed(made) -> str:
+    amount = f"{chart.figure(made.amount, made.currency)} {made.currency}"
+    if made.status == "pending":
+        return (f"Expense claim #{made.seq} ({amount}) is recorded. It is above the approval "
+                "threshold, so a proposal asks the members first.")
+    return f"Expense claim #{made.seq} ({amount}) is recorded; a treasurer will pay it."
+
+
+@bp.route("/projects/<slug>/ledger/claims", endpoint="claims")
+def claims_page(slug: str, bound: tuple[int, PayoutForm] | None = None, status: int = 200):
+    project = load_project(slug)
+    treasurer = current_user.is_authenticated and services.is_treasurer(project, current_user)
+    return render_template(
+        "ledger/claims.html", project=project, member=is_member(project), treasurer=treasurer,
+        claims=services.list_claims(db.session, project),
+        funds={fund.currency: fund for fund in services.project_funds(db.session, project)},
+        treasurers=services.treasurers(project), bound=bound,
+        payout_form=lambda seq: bound[1] if bound and bound[0] == seq
+        else PayoutForm(prefix=f"payout-{seq}", formdata=None)), status
+
+
+@bp.route(f"/projects/<slug>/claims/{SEQ}/payouts", methods=["GET", "POST"], endpoint="payout")
+@form_page_on_get("ledger.claims")
+@login_required
+def payout(slug: str, seq: int):
+    project = load_project(slug)
+    form = PayoutForm(prefix=f"payout-{seq}")
+    problem = None
+    if form.validate_on_submit():
+        done = attempt(lambda: services.record_payout(
+            db.session, project, current_user, seq, form.method.data, form.reference.data or "",
+            form.date.data, now=clock.now()), show_on=form)
+        problem = done.problem
+        if done.ok:
+            paid = done.result
+            flash(f"Claim #{seq} is paid: {chart.figure(paid.amount, paid.currency)} "
+                  f"{paid.currency} to {paid.claimant.username if paid.claimant else 'a former account'}.",
+                  "success")
+            return redirect(url_for("ledger.claims", slug=slug) + f"#claim-{seq}")
+    return claims_page(slug, (seq, form), form_status(form, problem))
