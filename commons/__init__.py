@@ -122,6 +122,7 @@ def _init_jobs(app: Flask) -> None:
     from commons.governance import jobs as governance_jobs  # noqa: F401
     from commons.mail import jobs as mail_jobs  # noqa: F401
     from commons.notifications import jobs as notifications_jobs  # noqa: F401
+    from commons.pools import jobs as pools_jobs  # noqa: F401
     from commons.webhooks import jobs as webhooks_jobs  # noqa: F401
 
     jobs.init_app(app)

@@ -145,6 +145,9 @@ class Pledge(db.Model):
     received: Mapped[Decimal] = mapped_column(DecimalText)
     withdrawn: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     note: Mapped[str] = mapped_column(sa.Text, default="")
+    # The pool round whose allocation this pledge carries (issue 19), if any.
+    pool_round_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("pool_rounds.id", ondelete="SET NULL"), index=True)
 
     input: Mapped[Input] = relationship(back_populates="pledges")
     pledger: Mapped[User | None] = relationship()
