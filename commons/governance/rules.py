@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-KINDS = ("decision", "membership", "merge", "input", "license", "policy")
+KINDS = ("decision", "membership", "merge", "input", "license", "policy", "allocation")
 STANCES = ("support", "abstain", "object")
 OPEN, PASSED, BLOCKED, FAILED, WITHDRAWN = "open", "passed", "blocked", "failed", "withdrawn"
 CONSENSUS, MAJORITY = "consensus", "majority"

@@ -3,13 +3,22 @@ how its details are checked when it is opened, and what passing it
 changes. Opening and deciding look a kind up here instead of branching on
 its name, so a new kind is one new module and one line below."""
 
-from commons.governance.kinds import decision, input, license, membership, merge, policy
+from commons.governance.kinds import (
+    allocation,
+    decision,
+    input,
+    license,
+    membership,
+    merge,
+    policy,
+)
 from commons.governance.kinds.base import Details, Kind, Opened
 
 __all__ = ["KINDS", "Details", "Kind", "Opened", "lookup"]
 
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (
-    decision.KIND, membership.KIND, merge.KIND, input.KIND, license.KIND, policy.KIND)}
+    decision.KIND, membership.KIND, merge.KIND, input.KIND, license.KIND, policy.KIND,
+    allocation.KIND)}
 
 
 def lookup(name: str) -> Kind:
