@@ -14,6 +14,7 @@ from commons.extensions import db
 # Imported for their routes: they join the one ledger blueprint.
 from commons.ledger import board, chart, input_pages, journal_pages, services  # noqa: F401
 from commons.ledger.blueprint import MAX_INT, bp, is_member, load_project
+from commons.pools import reading as pools
 
 __all__ = ["bp"]
 
@@ -43,7 +44,8 @@ def ledger_page(slug: str):
         "ledger/ledger.html", project=project, inputs=inputs, member=is_member(project),
         totals=services.totals(db.session, project, head), head=head,
         chart=drawn, series=chart.SERIES, after=after,
-        next_after=inputs[-1].number if more else None)
+        next_after=inputs[-1].number if more else None,
+        from_pools=pools.received_from_pools(db.session, project))
 
 
 # ---------------------------------------------------------------- needs board
@@ -64,6 +66,10 @@ def needs():
         page.rows, chart.progress((need for need, _ in page.rows), page.scales), strict=True)}
     following = url_for("ledger.needs", cursor=paging.encode(page.next_key)) \
         if page.next_key else None
+    groups = chart.needs_board(page.rows, page.projects, page.still_needed)
+    # A contested resource links to the open rounds on pools in its unit:
+    # where the projects that wait for it can share it out instead.
+    rounds = pools.open_rounds_for_units(db.session, sorted(
+        {unit for group in groups if group.projects > 1 for unit in group.still_needed}))
     return render_template("ledger/needs.html", page=page, bars=bars, following=following,
-                           later=cursor is not None,
-                           groups=chart.needs_board(page.rows, page.projects, page.still_needed))
+                           later=cursor is not None, groups=groups, rounds=rounds)

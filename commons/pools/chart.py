@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from commons.ledger.chart import figure
+from commons.pools.rules import excess_demand
 
 LABEL = 20      # px: the line naming the iteration
 BAR = 16        # px: the bar
@@ -23,7 +24,6 @@ ROW_GAP = 12    # px: between iterations
 # The longest bar takes this share of the width, so the mark at the end of
 # a track and the excess past it stay inside the drawing.
 BAR_AREA = 96.0
-RATIO_PLACES = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -71,12 +71,9 @@ class Chart:
 
 
 def excess_ratio(requested: Decimal, available: Decimal) -> Decimal | None:
-    """Requested over available, to two places (1.5 means half as much
-    again as there is); None when nothing is available, where no ratio
-    says anything."""
-    if available <= 0:
-        return None
-    return (requested / available).quantize(RATIO_PLACES)
+    """Requested over available as each close publishes it (1.5 means half
+    as much again as there is); None when nothing is available."""
+    return excess_demand(requested, available)
 
 
 def ratio_text(ratio: Decimal | None) -> str:
