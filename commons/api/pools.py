@@ -65,26 +65,22 @@ def request_json(request: PoolRequest, slug: str) -> dict:
 
 
 def round_json(pool: Pool, found: PoolRound) -> dict:
-    view = reading.round_view(db.session, pool, found)
-    slugs = {str(line.project.id): line.project.slug
-             for iteration in view.iterations for line in iteration.lines}
     figures = []
-    for iteration in reversed(view.iterations):
+    for iteration in reversed(reading.round_figures(db.session, pool, found)):
         published = iteration.published
         figures.append({
             "iteration": iteration.number, "available": text(iteration.available),
             "requested": text(iteration.requested), "ratio": _text(iteration.ratio),
             "closed_at": published.closed_at if published else None,
-            "shares": {slugs.get(key, key): str(value)
-                       for key, value in ((published.shares or {}) if published else {}).items()},
-            "note": published.note if published else ""})
+            "shares": reading.shares_by_slug(db.session, published) if published else {},
+            "note": iteration.note})
     return {"pool": pool.id, "number": found.number, "status": found.status,
             "iterations": found.iterations, "iteration_seconds": found.iteration_seconds,
             "iteration": found.iteration, "iteration_closes_at": found.iteration_closes_at,
             "opened_at": found.opened_at, "settled_at": found.settled_at,
             "proposal": _proposal_url(found), "figures": figures,
-            "allocations": [_allocation_json(allocation, project.slug)
-                            for allocation, project in view.allocations],
+            "allocations": [_allocation_json(allocation, project.slug) for allocation, project
+                            in reading.allocations_of(db.session, found)],
             "web_url": absolute_url("pools.round", pool_id=pool.id, number=found.number)}
 
 
@@ -248,14 +244,13 @@ def get_round(pool_id: int, number: int):
 @blp.arguments(schemas.RequestsQuery, location="query")
 @blp.response(200, schemas.RequestOut(many=True))
 def list_requests(query, pool_id: int, number: int):
-    """The round's requests, iteration by iteration, largest first."""
+    """The round's requests, iteration by iteration, by project name."""
     pool = _load(pool_id)
-    view = reading.round_view(db.session, pool, reading.get_round(db.session, pool, number))
+    found = reading.get_round(db.session, pool, number)
     wanted = query.get("iteration")
-    return [request_json(line.request, line.project.slug)
-            for iteration in reversed(view.iterations)
-            if wanted is None or iteration.number == wanted
-            for line in iteration.lines]
+    return [request_json(request, project.slug)
+            for request, project in reading.every_request(db.session, found)
+            if wanted is None or request.iteration == wanted]
 
 
 @blp.route(ROUND + "/requests", methods=["POST"])
@@ -312,5 +307,6 @@ def list_allocations(pool_id: int, number: int):
     """What each project receives from the round, once it is allocated, and
     the pledges written in its journal."""
     pool = _load(pool_id)
-    view = reading.round_view(db.session, pool, reading.get_round(db.session, pool, number))
-    return [_allocation_json(allocation, project.slug) for allocation, project in view.allocations]
+    found = reading.get_round(db.session, pool, number)
+    return [_allocation_json(allocation, project.slug)
+            for allocation, project in reading.allocations_of(db.session, found)]

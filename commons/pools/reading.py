@@ -106,40 +106,61 @@ def requesting_projects(session: Session, user, pool: Pool) -> list[Project]:
     return [project for project in mine if project.id in listed]
 
 
-@dataclass
-class Line:
-    """One project's request in one iteration."""
-
-    request: PoolRequest
-    project: Project
-    share: Decimal | None = None  # its indicative share, published at the close
-
-    @property
-    def quantity(self) -> Decimal:
-        return Decimal(0) if self.request.withdrawn else self.request.quantity
+ROWS_PER_PAGE = 100
+# The round page's cursor: the last project's (name, id).
+CURSOR = (str, int)
 
 
 @dataclass
 class Iteration:
+    """One iteration's figures: what its close published, or for the open
+    one, the requests as they stand."""
+
     number: int
-    lines: list[Line]
     published: PoolIteration | None  # None while it is open
     requested: Decimal
     available: Decimal
 
     @property
     def ratio(self) -> Decimal | None:
-        if self.published is not None and self.published.ratio is not None:
-            return Decimal(self.published.ratio)
+        if self.published is not None:
+            return None if self.published.ratio is None else Decimal(self.published.ratio)
         return chart.excess_ratio(self.requested, self.available)
+
+    @property
+    def note(self) -> str:
+        return self.published.note if self.published is not None else ""
 
 
 @dataclass
-class RoundView:
+class ProjectRow:
+    """A project's requests in a round, one per iteration it asked in, with
+    the indicative share each close published and what it was allocated."""
+
+    project: Project
+    requests: dict[int, PoolRequest] = field(default_factory=dict)
+    shares: dict[int, Decimal] = field(default_factory=dict)
+    allocation: PoolAllocation | None = None
+
+    @property
+    def latest(self) -> PoolRequest:
+        return self.requests[max(self.requests)]
+
+
+@dataclass
+class RoundPage:
     pool: Pool
     round: PoolRound
     iterations: list[Iteration]  # newest first
-    allocations: Sequence[tuple[PoolAllocation, Project]] = field(default_factory=list)
+    rows: list[ProjectRow]       # a page of the requesting projects, by name
+    projects: int                # requesting projects in all
+    allocated: Decimal | None    # in all, once allocated
+    next_key: tuple | None = None
+
+    @property
+    def numbers(self) -> list[int]:
+        """The iterations, oldest first: the table's columns."""
+        return [i.number for i in reversed(self.iterations)]
 
     @property
     def chart(self) -> chart.Chart:
@@ -147,48 +168,100 @@ class RoundView:
                                          closed=i.published is not None)
                              for i in reversed(self.iterations)], unit_of(self.pool))
 
-    def current_line(self, project: Project) -> Line | None:
-        """*project*'s request as it stands: in the open iteration, else the
-        latest it filed."""
-        for iteration in self.iterations:
-            for line in iteration.lines:
-                if line.project.id == project.id:
-                    return line
-        return None
 
-
-def round_view(session: Session, pool: Pool, found: PoolRound) -> RoundView:
-    """The round's requests per iteration (newest iteration first, each
-    largest request first), with what each close published, and the
-    final allocation."""
+def round_figures(session: Session, pool: Pool, found: PoolRound) -> list[Iteration]:
+    """Each iteration's figures, newest first: what each close published,
+    and the open iteration summed from its standing requests."""
     published = {row.iteration: row for row in session.scalars(
         sa.select(PoolIteration).where(PoolIteration.round_id == found.id))}
-    lines: dict[int, list[Line]] = {}
-    for request, project in session.execute(
-            sa.select(PoolRequest, Project).join(Project, Project.id == PoolRequest.project_id)
-            .where(PoolRequest.round_id == found.id)
-            .order_by(PoolRequest.iteration, PoolRequest.quantity.desc(), Project.name)):
-        lines.setdefault(request.iteration, []).append(Line(request, project))
-    iterations = []
-    last = found.iteration if found.status == "open" else max(
-        [found.iteration, *published, *lines], default=1)
+    last = max([found.iteration, *published])
+    figures = []
     for number in range(last, 0, -1):
         row = published.get(number)
-        mine = lines.get(number, [])
         if row is not None:
-            shares = _shares(row)
-            for line in mine:
-                line.share = shares.get(str(line.project.id))
-            iterations.append(Iteration(number, mine, row, Decimal(row.requested),
-                                        Decimal(row.available)))
-        elif number == found.iteration and found.status == "open":
-            iterations.append(Iteration(number, mine, None,
-                                        sum((line.quantity for line in mine), Decimal(0)),
-                                        Decimal(pool.available)))
-    allocations = list(session.execute(
+            figures.append(Iteration(number, row, Decimal(row.requested),
+                                     Decimal(row.available)))
+        elif number == found.iteration and found.status == PoolRound.OPEN:
+            # Amounts are exact decimal text: summed here, not by SQL.
+            standing = session.scalars(sa.select(PoolRequest.quantity).where(
+                PoolRequest.round_id == found.id, PoolRequest.iteration == number,
+                PoolRequest.withdrawn.is_(False)))
+            figures.append(Iteration(number, None, sum(standing, Decimal(0)),
+                                     Decimal(pool.available)))
+    return figures
+
+
+def round_page(session: Session, pool: Pool, found: PoolRound,
+               after: Sequence | None = None, limit: int = ROWS_PER_PAGE) -> RoundPage:
+    """The round's figures and a page of its requesting projects (by name,
+    after the cursor key *after*), each with its requests in every
+    iteration, its published shares and its allocation: four queries
+    whatever the number of projects, and only a page of them drawn."""
+    figures = round_figures(session, pool, found)
+    requesting = (sa.select(PoolRequest.project_id).where(PoolRequest.round_id == found.id)
+                  .distinct().subquery())
+    statement = sa.select(Project).join(requesting, requesting.c.project_id == Project.id)
+    if after is not None:
+        statement = statement.where(sa.tuple_(Project.name, Project.id) >
+                                    sa.tuple_(sa.literal(after[0]), sa.literal(after[1])))
+    found_projects = list(session.scalars(statement.order_by(Project.name, Project.id)
+                                          .limit(limit + 1)))
+    more = len(found_projects) > limit
+    rows = {project.id: ProjectRow(project) for project in found_projects[:limit]}
+    if rows:
+        for request in session.scalars(sa.select(PoolRequest).where(
+                PoolRequest.round_id == found.id, PoolRequest.project_id.in_(list(rows)))):
+            rows[request.project_id].requests[request.iteration] = request
+        for allocation in session.scalars(sa.select(PoolAllocation).where(
+                PoolAllocation.round_id == found.id, PoolAllocation.project_id.in_(list(rows)))):
+            rows[allocation.project_id].allocation = allocation
+    for iteration in figures:
+        if iteration.published is not None:
+            for key, share in _shares(iteration.published).items():
+                if (row := rows.get(int(key))) is not None:
+                    row.shares[iteration.number] = share
+    count = session.scalar(sa.select(sa.func.count()).select_from(requesting)) or 0
+    allocated = None
+    if found.status == PoolRound.ALLOCATED:
+        allocated = sum(session.scalars(sa.select(PoolAllocation.quantity).where(
+            PoolAllocation.round_id == found.id)), Decimal(0))
+    last = found_projects[limit - 1] if more else None
+    return RoundPage(pool, found, figures, list(rows.values()), count, allocated,
+                     (last.name, last.id) if last is not None else None)
+
+
+def request_of(session: Session, found: PoolRound, project: Project) -> PoolRequest | None:
+    """*project*'s latest request in the round."""
+    return session.scalar(sa.select(PoolRequest).where(
+        PoolRequest.round_id == found.id, PoolRequest.project_id == project.id)
+        .order_by(PoolRequest.iteration.desc()).limit(1))
+
+
+def every_request(session: Session, found: PoolRound
+                  ) -> Sequence[tuple[PoolRequest, Project]]:
+    """Every request of the round with its project, iteration by iteration,
+    by project name: for the API and the export."""
+    return session.execute(
+        sa.select(PoolRequest, Project).join(Project, Project.id == PoolRequest.project_id)
+        .where(PoolRequest.round_id == found.id)
+        .order_by(PoolRequest.iteration, Project.name, Project.id)).all()
+
+
+def allocations_of(session: Session, found: PoolRound
+                   ) -> Sequence[tuple[PoolAllocation, Project]]:
+    return session.execute(
         sa.select(PoolAllocation, Project).join(Project, Project.id == PoolAllocation.project_id)
-        .where(PoolAllocation.round_id == found.id).order_by(Project.name)))
-    return RoundView(pool, found, iterations, allocations)
+        .where(PoolAllocation.round_id == found.id).order_by(Project.name)).all()
+
+
+def shares_by_slug(session: Session, row: PoolIteration) -> dict[str, str]:
+    """The shares a close published, keyed by project slug (the API's)."""
+    shares = _shares(row)
+    if not shares:
+        return {}
+    slugs = dict(session.execute(sa.select(Project.id, Project.slug)
+                                 .where(Project.id.in_([int(k) for k in shares]))).all())
+    return {slugs.get(int(key), key): str(value) for key, value in shares.items()}
 
 
 def _shares(row: PoolIteration) -> dict[str, Decimal]:

@@ -74,31 +74,29 @@ def pool_jsonld(session: Session, pool: Pool, base_url: str) -> dict:
                       "dcterms:created": _stamp(each.opened_at), "commons:status": each.status,
                       "commons:iterations": each.iterations,
                       "commons:shares": {"@id": pool_iri}})
-        view = reading.round_view(session, pool, each)
         last: dict[int, str] = {}
-        for iteration in reversed(view.iterations):
-            for line in iteration.lines:
-                project_iri = f"{base_url}/projects/{line.project.slug}"
-                agents[project_iri] = {"@id": project_iri, "@type": "vf:Organization",
-                                       "vf:name": line.project.name}
-                intent_iri = f"{plan_iri}#request-{iteration.number}-{line.project.slug}"
-                last[line.project.id] = intent_iri
-                intent = {"@id": intent_iri, "@type": "vf:Intent",
-                          "vf:action": {"@id": "vf:transfer"},
-                          "vf:receiver": {"@id": project_iri},
-                          "vf:resourceInventoriedAs": {"@id": pool_iri},
-                          "vf:resourceQuantity": _measure(line.request.quantity, unit),
-                          "vf:plannedWithin": {"@id": plan_iri},
-                          "commons:iteration": iteration.number,
-                          "commons:withdrawn": line.request.withdrawn,
-                          "dcterms:created": _stamp(line.request.filed_at)}
-                if line.request.justification:
-                    intent["vf:note"] = line.request.justification
-                if line.request.input_numbers:
-                    intent["commons:serves"] = [
-                        {"@id": f"{project_iri}/inputs/{n}"} for n in line.request.input_numbers]
-                graph.append(intent)
-        for allocation, project in view.allocations:
+        for request, project in reading.every_request(session, each):  # oldest first
+            project_iri = f"{base_url}/projects/{project.slug}"
+            agents[project_iri] = {"@id": project_iri, "@type": "vf:Organization",
+                                   "vf:name": project.name}
+            intent_iri = f"{plan_iri}#request-{request.iteration}-{project.slug}"
+            last[project.id] = intent_iri
+            intent = {"@id": intent_iri, "@type": "vf:Intent",
+                      "vf:action": {"@id": "vf:transfer"},
+                      "vf:receiver": {"@id": project_iri},
+                      "vf:resourceInventoriedAs": {"@id": pool_iri},
+                      "vf:resourceQuantity": _measure(request.quantity, unit),
+                      "vf:plannedWithin": {"@id": plan_iri},
+                      "commons:iteration": request.iteration,
+                      "commons:withdrawn": request.withdrawn,
+                      "dcterms:created": _stamp(request.filed_at)}
+            if request.justification:
+                intent["vf:note"] = request.justification
+            if request.input_numbers:
+                intent["commons:serves"] = [
+                    {"@id": f"{project_iri}/inputs/{n}"} for n in request.input_numbers]
+            graph.append(intent)
+        for allocation, project in reading.allocations_of(session, each):
             project_iri = f"{base_url}/projects/{project.slug}"
             commitment = {"@id": f"{plan_iri}#allocation-{project.slug}",
                           "@type": "vf:Commitment", "vf:action": {"@id": "vf:transfer"},

@@ -22,7 +22,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from commons import clock
+from commons import clock, paging
 from commons.extensions import db
 from commons.forms import ConfirmForm, attempt, form_page_on_get
 from commons.ledger import services as ledger
@@ -233,7 +233,13 @@ def show_round(pool_id: int, number: int):
 
 
 def _round_page(pool, found, bound: RequestForm | None = None, status: int = 200):
-    view = reading.round_view(db.session, pool, found)
+    cursor = request.args.get("cursor")
+    try:
+        after = paging.decode(cursor, reading.CURSOR) if cursor else None
+    except paging.BadCursor as problem:
+        abort(400, description=problem.message)
+    page = reading.round_page(db.session, pool, found, after)
+    unit = reading.unit_of(pool)
     projects = reading.requesting_projects(db.session, current_user, pool) \
         if found.status == "open" else []
     if bound is not None and all(p.slug != bound.project.data for p in projects):
@@ -248,22 +254,26 @@ def _round_page(pool, found, bound: RequestForm | None = None, status: int = 200
                           projects[0])
             form = RequestForm(prefix="request", formdata=None)
             form.project.data = chosen.slug
-            standing = view.current_line(chosen)
-            if standing is not None and not standing.request.withdrawn:
-                form.quantity.data = figure(standing.request.quantity, reading.unit_of(pool))
-                form.input_numbers.data = list(standing.request.input_numbers or [])
-                form.justification.data = standing.request.justification
+            standing = reading.request_of(db.session, found, chosen)
+            if standing is not None and not standing.withdrawn:
+                form.quantity.data = figure(standing.quantity, unit)
+                form.input_numbers.data = list(standing.input_numbers or [])
+                form.justification.data = standing.justification
         form.project.choices = [(p.slug, p.name) for p in projects]
+        form.quantity.label.text = f"Quantity, in {unit}"
         chosen = next((p for p in projects if p.slug == form.project.data), projects[0])
         needs = ledger.list_inputs(db.session, chosen, not_closed=True, limit=NEEDS_OFFERED)
         form.input_numbers.choices = [
             (need.number, f"#{need.number} {need.title} "
                           f"({figure(need.still_needed, need.unit)} {need.unit} still needed)")
             for need in needs]
+    following = url_for("pools.round", pool_id=pool.id, number=found.number,
+                        cursor=paging.encode(page.next_key)) if page.next_key else None
     return render_template(
-        "pools/round.html", pool=pool, round=found, view=view, chart=view.chart,
-        words=chart.words, form=form, my_projects=projects, unit=reading.unit_of(pool),
-        steward_name=reading.steward_name(pool), withdraw=ConfirmForm()), status
+        "pools/round.html", pool=pool, round=found, page=page, chart=page.chart,
+        words=chart.words, form=form, my_projects=projects, unit=unit,
+        steward_name=reading.steward_name(pool), withdraw=ConfirmForm(),
+        following=following, later=cursor is not None), status
 
 
 @bp.route(ROUND + "/request", methods=["GET", "POST"])

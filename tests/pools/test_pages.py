@@ -165,7 +165,10 @@ def test_requests_show_the_pressure_at_the_close_and_revisions_stay_below(app, c
     html = page.get_data(as_text=True)
     shown = text_of(page)
     assert "Iteration 2 of 2" in shown
-    assert "150 hour requested of 100 hour available: excess demand ratio 1.5" in shown
+    assert "Requested so far: 150 hour of 100 hour available, excess demand ratio 1.5" in shown
+    # Each project's row: what it asked in each iteration, and its share at the close.
+    assert re.search(r'<tr id="request-bikes">.*?60 hour<br><span class="meta">share '
+                     r'40</span>.*?60 hour</td>', html, re.S)
     # The justification is Markdown, made safe.
     assert "<em>thirty</em>" in html and "<script>alert" not in html
     # The chart: its title and description, the excess striped, the figures in a table.
