@@ -77,6 +77,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commons.ledger import views as ledger_views
     from commons.mail import cli as mail_cli
     from commons.notifications import views as notifications_views
+    from commons.pools import cli as pools_cli
     from commons.pools import views as pool_pages
     from commons.projects.views import bp as projects_bp
     from commons.search import bp as search_bp
@@ -108,6 +109,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.cli.add_command(jobs_cli.worker)
     app.cli.add_command(jobs_cli.jobs)
     app.cli.add_command(mail_cli.group)
+    app.cli.add_command(pools_cli.pools)
     _connect_reactions()
     from commons.git import catfile
 

@@ -18,12 +18,11 @@ def rounds(draw):
     """(requests by project id, available, decimals) in one unit's steps."""
     decimals = draw(DECIMALS)
     step = Decimal(1).scaleb(-decimals)
-    ids = draw(st.lists(st.integers(min_value=1, max_value=10_000), min_size=1, max_size=40,
-                        unique=True))
-    requests = {project: draw(st.integers(min_value=1, max_value=10**9)) * step
-                for project in ids}
+    asked = draw(st.dictionaries(st.integers(min_value=1, max_value=10_000),
+                                 st.integers(min_value=1, max_value=10**9),
+                                 min_size=1, max_size=20))
     available = draw(st.integers(min_value=0, max_value=10**10)) * step
-    return requests, available, decimals
+    return {project: steps * step for project, steps in asked.items()}, available, decimals
 
 
 @given(rounds())

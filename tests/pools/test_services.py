@@ -106,3 +106,157 @@ def test_a_lowered_availability_is_used_by_the_next_close_and_said(scene):
     first = db.session.scalar(sa.select(PoolIteration).where(PoolIteration.round_id == round_.id))
     assert first.available == 100 and first.ratio == Decimal("1.5")
     assert "Availability lowered from 120 to 100 hour by the steward" in first.note
+
+
+# ---------------------------------------------------------------- bad input
+
+def refused(scene, problem, call, *, says: str, field: str | None = None):
+    """*call* raises *problem* saying *says*, and nothing is written."""
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(PoolRequest))
+    entries = db.session.scalar(sa.select(sa.func.count()).select_from(PoolEntry))
+    with pytest.raises(problem) as raised:
+        call()
+    db.session.rollback()
+    assert says in raised.value.message
+    if field is not None:
+        assert raised.value.field == field
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PoolRequest)) == before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PoolEntry)) == entries
+
+
+def test_every_bad_request_is_refused_with_a_message_and_nothing_written(scene):
+    pool = scene.pool(available="50", eligibility="listed", eligible=["dryer", "loom"])
+    round_ = scene.open_round(pool, iterations=2)
+    dryer_hours = scene.need(scene.dryer, scene.ada)
+    kiln_hours = scene.need(scene.kiln, scene.cy)
+    dryer_kg = scene.need(scene.dryer, scene.ada, unit="kg", title="Filament")
+    now = scene.clock()
+
+    def file(project, by, quantity, inputs, **extra):
+        return lambda: services.file_request(db.session, by, round_, project, quantity, inputs,
+                                             "", now, **extra)
+
+    refused(scene, Invalid, file(scene.kiln, scene.cy, "10", [kiln_hours.number]),
+            says="Kiln is not among the projects that may request", field="project")
+    refused(scene, Forbidden, file(scene.dryer, scene.outsider, "10", [1]),
+            says="Members of Dryer")
+    refused(scene, Invalid, file(scene.dryer, scene.ada, "0", [1]),
+            says="more than zero", field="quantity")
+    refused(scene, Invalid, file(scene.dryer, scene.ada, "-5", [1]),
+            says="more than zero", field="quantity")
+    refused(scene, Invalid, file(scene.dryer, scene.ada, "10", [dryer_kg.number]),
+            says="is in kg; the pool “Workshop hours, December” shares hour",
+            field="input_numbers")
+    refused(scene, Invalid, file(scene.dryer, scene.ada, "10", [1], unit="kg"),
+            says="ask in hour, not kg", field="unit")
+    refused(scene, Invalid, file(scene.dryer, scene.ada, "10", []),
+            says="Name at least one", field="input_numbers")
+    refused(scene, Invalid, file(scene.dryer, scene.ada, "10", [99]),
+            says="Dryer has no input #99", field="input_numbers")
+    refused(scene, Invalid, file(scene.dryer, scene.ada, "101", [dryer_hours.number]),
+            says="still need 100 hour", field="quantity")
+    refused(scene, Invalid, file(scene.dryer, scene.ada, "1.005", [1]),
+            says="at most 2 decimal places", field="quantity")
+
+    scene.request(round_, scene.dryer, scene.ada, "60", [1])
+    scene.clock.advance(days=3)  # the iteration's time is up, not yet closed
+    later = scene.clock()
+    refused(scene, Conflict, lambda: services.file_request(
+        db.session, scene.ada, round_, scene.dryer, "50", [1], "", later),
+        says="Iteration 1 of round 1 closed at")
+    scene.close_due()
+    refused(scene, Invalid, lambda: services.file_request(
+        db.session, scene.ada, round_, scene.dryer, "61", [1], "", later),
+        says="may not rise above what the project asked in the previous iteration (60 hour)",
+        field="quantity")
+    refused(scene, Invalid, lambda: services.file_request(
+        db.session, scene.bo, round_, scene.loom, "5", [scene.need(scene.loom, scene.bo).number],
+        "", later), says="Requests are filed in the first iteration", field="quantity")
+
+
+def test_a_request_above_the_threshold_needs_the_projects_passed_input_proposal(scene):
+    pool = scene.pool()
+    round_ = scene.open_round(pool)
+    # 20 hours at 10 EUR = 200 EUR, above the 100 EUR threshold: pending.
+    need = scene.need(scene.dryer, scene.ada, quantity="20", unit_cost="10", currency="EUR")
+    assert not need.approved
+    refused(scene, Invalid, lambda: services.file_request(
+        db.session, scene.ada, round_, scene.dryer, "15", [need.number], "", scene.clock()),
+        says="above Dryer's approval threshold (100 EUR), so the inputs it serves must be "
+             "approved first: input #1 (Workshop time) is pending, and its input proposal #1 "
+             "is still open", field="input_numbers")
+    # Up to the threshold (10 hours = 100 EUR) the project asks without a decision.
+    assert scene.request(round_, scene.dryer, scene.ada, "10", [need.number]).quantity == 10
+    ledger.approve_input(db.session, scene.dryer, need.number, 1, scene.clock())
+    db.session.commit()
+    assert scene.request(round_, scene.dryer, scene.ada, "15", [need.number]).quantity == 15
+
+
+def test_pool_and_round_settings_refused_with_a_message(scene):
+    def create(**fields):
+        form = {"title": "Grant", "kind": "money", "currency": "EUR", "available": "1000",
+                **fields}
+        return lambda: services.create_pool(db.session, scene.steward,
+                                            services.PoolForm(**form), scene.clock())
+
+    refused(scene, Invalid, create(kind="gold"), says="Kind is money", field="kind")
+    refused(scene, Invalid, create(currency="EURO"), says="ISO 4217", field="currency")
+    refused(scene, Invalid, create(available="-1"), says="cannot be negative",
+            field="available")
+    refused(scene, Invalid, create(contested_rule="lottery"), says="proportional",
+            field="contested_rule")
+    refused(scene, Invalid, create(steward_project="dryer"), says="Only members of Dryer",
+            field="steward_project")
+    refused(scene, Invalid, create(eligibility="listed"), says="List at least one project",
+            field="eligible")
+    refused(scene, Invalid, create(kind="resource", unit="EUR"), says="kind money",
+            field="unit")
+    pool = scene.pool()
+
+    def open_round(iterations, seconds, by=scene.steward):
+        return lambda: services.open_round(db.session, by, pool, iterations, seconds,
+                                           scene.clock(), min_review_window=scene.min_window())
+
+    refused(scene, Invalid, open_round(11, None), says="1 to 10 iterations",
+            field="iterations")
+    refused(scene, Invalid, open_round(0, None), says="1 to 10 iterations", field="iterations")
+    refused(scene, Invalid, open_round(3, scene.min_window() - 1),
+            says="at least the minimum review window (1 day)", field="iteration_seconds")
+    refused(scene, Forbidden, open_round(3, None, by=scene.ada),
+            says="Only the steward of the pool “Workshop hours, December” may open a round")
+    round_ = scene.open_round(pool, iterations=None, seconds=None)
+    assert (round_.iterations, round_.iteration_seconds) == (3, 3 * DAY)
+    refused(scene, Conflict, open_round(3, None), says="one round at a time")
+    refused(scene, Invalid, lambda: services.change_availability(
+        db.session, scene.steward, pool, "100", "same", scene.clock()),
+        says="100 hour is available already", field="available")
+
+
+def test_a_withdrawn_request_asks_nothing_and_cannot_come_back(scene):
+    pool = scene.pool()
+    round_ = scene.open_round(pool, iterations=3)
+    needs = three_requests(scene, round_)
+    services.withdraw_request(db.session, scene.cy, round_, scene.kiln, scene.clock())
+    db.session.commit()
+    refused(scene, Conflict, lambda: services.withdraw_request(
+        db.session, scene.cy, round_, scene.kiln, scene.clock()), says="nothing to withdraw")
+    scene.clock.advance(days=3)
+    scene.close_due()
+    first = db.session.scalar(sa.select(PoolIteration).where(PoolIteration.round_id == round_.id))
+    assert first.requested == 110 and str(scene.kiln.id) not in first.shares
+    refused(scene, Invalid, lambda: services.file_request(
+        db.session, scene.cy, round_, scene.kiln, "10", [needs["kiln"].number], "",
+        scene.clock()), says="did not ask in the one before")
+
+
+def test_closing_the_pool_cancels_its_open_round_and_takes_no_more(scene):
+    pool = scene.pool()
+    round_ = scene.open_round(pool)
+    services.close_pool(db.session, scene.steward, pool, "The workshop moved.", scene.clock())
+    db.session.commit()
+    db.session.refresh(round_)
+    assert round_.status == PoolRound.CANCELLED and pool.closed_at == scene.clock()
+    refused(scene, Conflict, lambda: services.change_availability(
+        db.session, scene.steward, pool, "90", "x", scene.clock()), says="is closed")
+    scene.clock.advance(days=3)
+    assert scene.close_due() == 0
