@@ -237,3 +237,22 @@ def test_the_allocation_lands_in_each_ledger_and_the_board_links_the_round(app, 
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(PoolEntry)
                                  .where(PoolEntry.action == "round_settled")) == 1
+
+
+def test_the_requests_come_a_page_at_a_time_by_name(app, world):
+    from commons.pools import reading
+
+    world.bo.submit(world.round, request_form("looms", "50"), action=world.round + "/request")
+    world.ada.submit(world.round, request_form("bikes", "60"), action=world.round + "/request")
+    with app.app_context():
+        pool = reading.get_pool(db.session, 1)
+        found = reading.get_round(db.session, pool, 1)
+        first = reading.round_page(db.session, pool, found, limit=1)
+        assert [row.project.slug for row in first.rows] == ["bikes"] and first.projects == 2
+        second = reading.round_page(db.session, pool, found, first.next_key, limit=1)
+        assert [row.project.slug for row in second.rows] == ["looms"]
+        assert second.next_key is None
+        # The figures count every project, whatever the page.
+        assert first.iterations[0].requested == second.iterations[0].requested == 110
+    forged = world.anon.client.get(world.round + "?cursor=not-a-cursor")
+    assert forged.status_code == 400
