@@ -245,7 +245,7 @@ def test_the_requests_come_a_page_at_a_time_by_name(app, world):
     world.bo.submit(world.round, request_form("looms", "50"), action=world.round + "/request")
     world.ada.submit(world.round, request_form("bikes", "60"), action=world.round + "/request")
     with app.app_context():
-        pool = reading.get_pool(db.session, 1)
+        pool = reading.get_pool(db.session, int(world.pool.rsplit("/", 1)[1]))
         found = reading.get_round(db.session, pool, 1)
         first = reading.round_page(db.session, pool, found, limit=1)
         assert [row.project.slug for row in first.rows] == ["bikes"] and first.projects == 2
