@@ -8,6 +8,7 @@ pool is GET /pools/<id>.jsonld."""
 import json
 
 from flask import Response, current_app
+from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from commons import clock
@@ -205,31 +206,33 @@ def pool_jsonld(pool_id: int):
 
 # ---------------------------------------------------------------- rounds
 
-@blp.route(POOL + "/rounds", methods=["GET"])
-@blp.response(200, schemas.RoundOut(many=True))
-def list_rounds(pool_id: int):
-    """The pool's rounds, newest first, each with its figures."""
-    pool = _load(pool_id)
-    return [round_json(pool, each) for each in reading.rounds_of(db.session, pool)]
+# GET and POST on one rule (a MethodView): with two rules, a POST to a path
+# whose number is past the converter's maximum would be 405 (werkzeug
+# checks the method before the converter), not the 404 it is.
+@blp.route(POOL + "/rounds")
+class Rounds(MethodView):
+    @blp.response(200, schemas.RoundOut(many=True))
+    def get(self, pool_id: int):
+        """The pool's rounds, newest first, each with its figures."""
+        pool = _load(pool_id)
+        return [round_json(pool, each) for each in reading.rounds_of(db.session, pool)]
 
-
-@blp.route(POOL + "/rounds", methods=["POST"])
-@token_required
-@blp.arguments(schemas.RoundCreate)
-@blp.response(201, schemas.RoundOut)
-@blp.doc(security=BEARER)
-@refuses(403, 409)
-def open_round(body, pool_id: int):
-    """The steward opens a round: 1 to 10 iterations (3 by default), each
-    3 days long unless iteration_seconds says otherwise."""
-    pool = _load(pool_id)
-    user = require_api_user()
-    _steward(pool, user)
-    found = services.open_round(
-        db.session, user, pool, body["iterations"], body["iteration_seconds"], clock.now(),
-        min_review_window=int(current_app.config["MIN_REVIEW_WINDOW"]))
-    db.session.commit()
-    return round_json(pool, found)
+    @token_required
+    @blp.arguments(schemas.RoundCreate)
+    @blp.response(201, schemas.RoundOut)
+    @blp.doc(security=BEARER)
+    @refuses(403, 409)
+    def post(self, body, pool_id: int):
+        """The steward opens a round: 1 to 10 iterations (3 by default),
+        each 3 days long unless iteration_seconds says otherwise."""
+        pool = _load(pool_id)
+        user = require_api_user()
+        _steward(pool, user)
+        found = services.open_round(
+            db.session, user, pool, body["iterations"], body["iteration_seconds"], clock.now(),
+            min_review_window=int(current_app.config["MIN_REVIEW_WINDOW"]))
+        db.session.commit()
+        return round_json(pool, found)
 
 
 @blp.route(ROUND, methods=["GET"])
@@ -240,38 +243,37 @@ def get_round(pool_id: int, number: int):
     return round_json(pool, reading.get_round(db.session, pool, number))
 
 
-@blp.route(ROUND + "/requests", methods=["GET"])
-@blp.arguments(schemas.RequestsQuery, location="query")
-@blp.response(200, schemas.RequestOut(many=True))
-def list_requests(query, pool_id: int, number: int):
-    """The round's requests, iteration by iteration, by project name."""
-    pool = _load(pool_id)
-    found = reading.get_round(db.session, pool, number)
-    wanted = query.get("iteration")
-    return [request_json(request, project.slug)
-            for request, project in reading.every_request(db.session, found)
-            if wanted is None or request.iteration == wanted]
+@blp.route(ROUND + "/requests")
+class Requests(MethodView):
+    @blp.arguments(schemas.RequestsQuery, location="query")
+    @blp.response(200, schemas.RequestOut(many=True))
+    def get(self, query, pool_id: int, number: int):
+        """The round's requests, iteration by iteration, by project name."""
+        pool = _load(pool_id)
+        found = reading.get_round(db.session, pool, number)
+        wanted = query.get("iteration")
+        return [request_json(request, project.slug)
+                for request, project in reading.every_request(db.session, found)
+                if wanted is None or request.iteration == wanted]
 
-
-@blp.route(ROUND + "/requests", methods=["POST"])
-@token_required
-@blp.arguments(schemas.RequestCreate)
-@blp.response(201, schemas.RequestOut)
-@blp.doc(security=BEARER)
-@refuses(403, 409)
-def file_request(body, pool_id: int, number: int):
-    """File or revise a project's request in the current iteration (members
-    of an eligible project). It may not rise above what the project asked
-    in the previous iteration."""
-    pool = _load(pool_id)
-    found = reading.get_round(db.session, pool, number)
-    user = require_api_user()
-    project = _requesting(pool, user, body["project"])
-    request = services.file_request(db.session, user, found, project, body["quantity"],
-                                    body["input_numbers"], body["justification"], clock.now(),
-                                    unit=body.get("unit"))
-    db.session.commit()
-    return request_json(request, project.slug)
+    @token_required
+    @blp.arguments(schemas.RequestCreate)
+    @blp.response(201, schemas.RequestOut)
+    @blp.doc(security=BEARER)
+    @refuses(403, 409)
+    def post(self, body, pool_id: int, number: int):
+        """File or revise a project's request in the current iteration
+        (members of an eligible project). It may not rise above what the
+        project asked in the previous iteration."""
+        pool = _load(pool_id)
+        found = reading.get_round(db.session, pool, number)
+        user = require_api_user()
+        project = _requesting(pool, user, body["project"])
+        request = services.file_request(db.session, user, found, project, body["quantity"],
+                                        body["input_numbers"], body["justification"],
+                                        clock.now(), unit=body.get("unit"))
+        db.session.commit()
+        return request_json(request, project.slug)
 
 
 @blp.route(ROUND + "/requests/<slug>/withdrawal", methods=["POST"])
