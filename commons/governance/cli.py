@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from commons import clock
 from commons.extensions import db
 from commons.governance import services
+from commons.pools import allocating as pools_allocating
 from commons.pools import closing as pools_closing
 from commons.projects.models import Project
 
@@ -35,6 +36,7 @@ def tick(moment: str | None) -> None:
     settings = services.Settings.from_config(current_app.config)
     closed = pools_closing.close_due_iterations(db.session, now, settings)
     decided = services.decide_due(db.session, settings, now)
+    pools_allocating.allocate_ready(db.session, now)  # what closes and decisions settled
     slugs = dict(db.session.execute(sa.select(Project.id, Project.slug).where(
         Project.id.in_({d.project_id for d in decided}))).all()) if decided else {}
     for decision in decided:

@@ -9,7 +9,7 @@ from commons.problems import Conflict, Forbidden
 
 def stewards(pool: Pool, user: User | None) -> bool:
     """Whether *user* acts for the pool's steward."""
-    if user is None:
+    if user is None or not getattr(user, "is_authenticated", False):
         return False
     if pool.steward_project is not None:
         return pool.steward_project.is_member(user)

@@ -70,7 +70,7 @@ def is_eligible(pool: Pool, project: Project) -> bool:
 def eligible_projects_for(session: Session, user: User | None, pool: Pool) -> list[Project]:
     """The projects *user* is a member of that may request from *pool*,
     by name: the choices of the request form."""
-    if user is None:
+    if user is None or not getattr(user, "is_authenticated", False):
         return []
     statement = (sa.select(Project).join(Membership, Membership.project_id == Project.id)
                  .where(Membership.user_id == user.id, Membership.status == Membership.MEMBER)

@@ -3,6 +3,7 @@ check passes before anything is written; the pool's journal head is held
 first, so a request and an iteration's close never cross: a request lands
 in the iteration it was checked against, or is refused as late."""
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -128,7 +129,9 @@ def _named_inputs(session: Session, project: Project, pool: Pool,
                   input_numbers: Sequence[object] | object) -> list[Input]:
     """The inputs a request names, in its order: the project's own, open,
     in the pool's unit or currency."""
-    if isinstance(input_numbers, (str, int)):
+    if isinstance(input_numbers, str):  # as a form sends it: "1, 3" or "#1 #3"
+        input_numbers = [part for part in re.split(r"[\s,]+", input_numbers) if part]
+    elif isinstance(input_numbers, int):
         input_numbers = [input_numbers]
     if not isinstance(input_numbers, Sequence):
         raise Invalid("Name the inputs the request would serve by their numbers.",

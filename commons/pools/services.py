@@ -173,8 +173,11 @@ def close_pool(session: Session, actor: User, pool: Pool, reason: object,
     require_open_pool(pool)
     current = open_round_of(session, pool)
     if current is not None and current.status == PoolRound.SETTLING:
-        raise Conflict(f"Round {current.number}'s allocation is being decided by a proposal; "
-                       "close the pool once it is decided.")
+        if current.proposal_id is not None:
+            raise Conflict(f"Round {current.number}'s allocation is being decided by a "
+                           "proposal; close the pool once it is decided.")
+        raise Conflict(f"Round {current.number}'s allocation is being written as pledges; "
+                       "close the pool in a minute, once it is done.")
     if current is not None:
         session.refresh(current)
         current.status, current.iteration_closes_at = PoolRound.CANCELLED, None

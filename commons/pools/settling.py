@@ -1,7 +1,8 @@
 """Settling a round: the allocation is the requests in full when demand
-fits, else the pool's rule decides it: the proportional cut, written at
-once (``pools.allocating``), or an `allocation` proposal among the
-requesting projects, written when it passes."""
+fits, else the pool's rule decides it: the proportional cut, or an
+`allocation` proposal among the requesting projects. Either way the
+pledges are written by the job ``pools.allocate`` (``pools.allocating``)
+once the allocation is decided and committed."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -13,9 +14,10 @@ from commons.governance.kinds.base import Opened
 from commons.governance.models import AffectedParty, Proposal
 from commons.governance.opening import add_proposal
 from commons.governance.settings import Settings
+from commons.jobs import enqueue_after_commit
 from commons.ledger import rules as ledger_rules
 from commons.pools import rules
-from commons.pools.allocating import allocate, pledger_of
+from commons.pools.allocating import ALLOCATE, pledger_of
 from commons.pools.models import Pool, PoolHead, PoolRequest, PoolRound
 from commons.projects.models import Membership, Project
 
@@ -23,20 +25,21 @@ from commons.projects.models import Membership, Project
 def settle_round(session: Session, pool: Pool, round_: PoolRound, held: PoolHead,
                  requests: list[PoolRequest], now: datetime,
                  settings: Settings | None = None) -> None:
-    """After the round's last close (or an early one, when demand fits):
-    allocate. Uncontested, or under the proportional rule, the allocation
-    is written now; under the proposal rule a contested round opens an
-    `allocation` proposal and waits for it (status "settling")."""
-    asked = {request.project_id: request.quantity for request in requests}
-    decimals = ledger_rules.decimals_of(pool.unit_or_currency)
-    allocation = rules.proportional_cut(asked, pool.available, decimals)
-    fits = rules.demand_fits(sum(asked.values(), Decimal(0)), pool.available)
-    if fits or pool.contested_rule == rules.PROPORTIONAL:
-        allocate(session, pool, round_, held, requests, allocation,
-                 "requests met in full" if fits else rules.PROPORTIONAL, now)
+    """After the round's last close (or an early one, when demand fits),
+    the round is "settling". Uncontested, or under the proportional rule,
+    the allocation is the close's published shares, written by the job
+    ``pools.allocate`` once this commits; under the proposal rule a
+    contested round opens an `allocation` proposal and the job runs when
+    it passes."""
+    asked = sum((request.quantity for request in requests), Decimal(0))
+    if rules.demand_fits(asked, pool.available) or pool.contested_rule == rules.PROPORTIONAL:
+        enqueue_after_commit(session, ALLOCATE, round_id=round_.id)
         return
     if settings is None:
         raise ValueError("settling by proposal needs the governance settings")
+    decimals = ledger_rules.decimals_of(pool.unit_or_currency)
+    allocation = rules.proportional_cut({r.project_id: r.quantity for r in requests},
+                                        pool.available, decimals)
     proposal = open_allocation_proposal(session, pool, round_, requests, allocation, settings,
                                         now)
     round_.proposal_id = proposal.id
@@ -95,7 +98,7 @@ def open_allocation_proposal(session: Session, pool: Pool, round_: PoolRound,
             f"“{pool.title}” has. This proposal allocates it in proportion to what each asked; "
             "when it passes, each project's share is pledged to the inputs its request named.\n\n"
             + "\n".join(lines))
-    details = {"pool": pool.id, "round": round_.id,
+    details = {"pool": pool.id, "round": round_.id, "round_number": round_.number,
                "allocation": {str(pid): ledger_rules.text(q)
                               for pid, q in sorted(allocation.items())}}
     opened = Opened(details, allocation_parties(session, sorted(allocation)))

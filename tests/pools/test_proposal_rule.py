@@ -34,6 +34,9 @@ def test_a_contested_round_is_decided_by_a_proposal_among_the_requesting_project
     assert {party.name for party in proposal.affected} == {"ada", "bo", "cy"}
     assert "| Loom | 50 hour | 33.33 hour |" in proposal.body
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PoolAllocation)) == 0
+    page = scene.app.test_client().get(f"/projects/dryer/proposals/{proposal.number}")
+    assert page.status_code == 200
+    assert "<td>Loom</td>" in page.get_data(as_text=True)  # the body's table, rendered
 
     scene.clock.advance(days=30)
     decided = governance.decide_due(db.session, scene.settings(), scene.clock())

@@ -260,3 +260,33 @@ def test_closing_the_pool_cancels_its_open_round_and_takes_no_more(scene):
         db.session, scene.steward, pool, "90", "x", scene.clock()), says="is closed")
     scene.clock.advance(days=3)
     assert scene.close_due() == 0
+
+
+def test_an_allocation_fills_the_named_inputs_in_order_up_to_what_each_still_needs(scene):
+    pool = scene.pool(available="100")
+    round_ = scene.open_round(pool, iterations=1)
+    first = scene.need(scene.dryer, scene.ada, quantity="30", title="Lathe time")
+    second = scene.need(scene.dryer, scene.ada, quantity="100", title="Mill time")
+    # As the form sends it: numbers in one field.
+    row = scene.request(round_, scene.dryer, scene.ada, "50", f"#{first.number}, {second.number}")
+    assert row.input_numbers == [1, 2]
+    scene.clock.advance(days=3)
+    scene.close_due()
+    (allocation,) = services.allocations_for_project(db.session, scene.dryer)
+    assert allocation.quantity == 50
+    assert [(p["input"], p["quantity"]) for p in allocation.pledges] == \
+        [(1, "30.00"), (2, "20.00")]
+    assert ledger.get_input(db.session, scene.dryer, 1).status == "covered"
+
+
+def test_who_may_request_for_which_project(scene):
+    from flask_login import AnonymousUserMixin
+
+    pool = scene.pool(eligibility="listed", eligible=["dryer", "kiln"])
+    assert [p.slug for p in services.eligible_projects_for(db.session, scene.ada, pool)] == \
+        ["dryer"]
+    assert services.eligible_projects_for(db.session, scene.bo, pool) == []  # loom is not listed
+    assert services.eligible_projects_for(db.session, AnonymousUserMixin(), pool) == []
+    assert services.is_steward(pool, scene.steward)
+    assert not services.is_steward(pool, scene.ada)
+    assert not services.is_steward(pool, AnonymousUserMixin())

@@ -4,7 +4,6 @@ opens it at the round's last close). Passing it writes the allocation as
 pledges in each project's journal (``pools.settling.allocate``)."""
 
 from datetime import datetime
-from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -13,10 +12,10 @@ from commons.governance.effects import EffectError
 from commons.governance.kinds.base import Details, Kind, Opened
 from commons.governance.models import Proposal
 from commons.governance.settings import Settings
-from commons.pools.allocating import allocate
+from commons.jobs import enqueue_after_commit
+from commons.pools.allocating import ALLOCATE
 from commons.pools.journal import hold_pool_journal
 from commons.pools.models import Pool, PoolRound
-from commons.pools.queries import standing_requests
 from commons.problems import Forbidden
 from commons.projects.models import Project
 
@@ -38,17 +37,15 @@ def carry_out(session: Session, proposal: Proposal, project: Project, settings: 
     pool = session.get(Pool, proposal.details["pool"])
     if round_ is None or pool is None:
         raise EffectError("The pool round this proposal allocates is gone.")
-    held = hold_pool_journal(session, pool)
+    hold_pool_journal(session, pool)
     session.refresh(round_)
     if round_.status != PoolRound.SETTLING or round_.proposal_id != proposal.id:
         raise EffectError(f"Round {round_.number} of the pool “{pool.title}” is "
                           f"{round_.status}; there is nothing left to allocate.")
-    allocation = {int(pid): Decimal(q) for pid, q in proposal.details["allocation"].items()}
-    requests = standing_requests(session, round_, round_.iteration)
-    allocate(session, pool, round_, held, requests, allocation,
-             f"by proposal #{proposal.number} of {project.name}", now)
-    return (f"Round {round_.number} of the pool “{pool.title}” is allocated: pledges are "
-            "written in each requesting project's ledger.")
+    # The pledges are written once this decision commits (pools.allocating).
+    enqueue_after_commit(session, ALLOCATE, round_id=round_.id)
+    return (f"Round {round_.number} of the pool “{pool.title}” is allocated as listed: the "
+            "pledges are being written in each requesting project's ledger.")
 
 
 KIND = Kind("allocation", read_details, carry_out, may_open=may_open)
