@@ -256,3 +256,30 @@ def test_the_requests_come_a_page_at_a_time_by_name(app, world):
         assert first.iterations[0].requested == second.iterations[0].requested == 110
     forged = world.anon.client.get(world.round + "?cursor=not-a-cursor")
     assert forged.status_code == 400
+
+
+def test_a_contested_round_s_proposal_links_back_to_the_round(app, clock, world):
+    from commons.governance.models import Proposal
+    from commons.pools.models import PoolRound
+
+    # The round of the world is the lathe's; this pool decides by proposal.
+    made = world.maker.submit("/pools/new", pool_form(title="Loom hours",
+                                                      contested_rule="proposal"))
+    assert made.status_code == 302, text_of(made)
+    pool_url = made.headers["Location"]
+    opened = world.maker.submit(pool_url, {"round-iterations": "1", "round-iteration_days": "3"},
+                                action=pool_url + "/rounds")
+    round_url = opened.headers["Location"]
+    for person, slug, quantity in ((world.ada, "bikes", "60"), (world.bo, "looms", "100")):
+        filed = person.submit(round_url, request_form(slug, quantity),
+                              action=round_url + "/request")
+        assert filed.status_code == 302, text_of(filed)
+    closes(app, clock, days=3, minutes=1)
+    with app.app_context():
+        proposal = db.session.scalar(sa.select(Proposal).join(
+            PoolRound, PoolRound.proposal_id == Proposal.id))
+        page = f"/projects/{proposal.project.slug}/proposals/{proposal.number}"
+    assert "a proposal among the requesting projects decides" in text_of(
+        world.anon.client.get(round_url))
+    shown = world.anon.client.get(page).get_data(as_text=True)
+    assert f'href="{round_url}"' in shown
