@@ -9,6 +9,7 @@ here before the service runs (stewards change a pool, members of an
 eligible project file its request) and again by the services."""
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from flask import (
     Blueprint,
@@ -21,12 +22,14 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from commons import clock, paging
 from commons.extensions import db
 from commons.forms import ConfirmForm, attempt, form_page_on_get
 from commons.ledger import services as ledger
 from commons.ledger.chart import figure
+from commons.markdown import render_markdown
 from commons.pools import chart, reading, services
 from commons.pools.forms import (
     MAX_ITERATIONS,
@@ -38,6 +41,7 @@ from commons.pools.forms import (
     WithdrawForm,
 )
 from commons.problems import Invalid, NotFound, Problem
+from commons.urls import base_url
 
 bp = Blueprint("pools", __name__)
 
@@ -50,6 +54,20 @@ ME = "me"
 @bp.app_template_filter("ratio")
 def ratio_filter(value) -> str:
     return chart.ratio_text(None if value is None else Decimal(value))
+
+
+@bp.app_template_filter("justification")
+def justification_filter(text: str) -> Markup:
+    """A request's justification as safe HTML. A round page shows up to 100
+    of them and they change only when revised, so each worker keeps the
+    last renders by their exact text (and the site's address, which decides
+    which images stay images)."""
+    return Markup(_rendered(text, base_url(current_app.config)))
+
+
+@lru_cache(maxsize=2048)
+def _rendered(text: str, origin: str) -> str:
+    return render_markdown(text, 3, origin=origin)
 
 
 def _load_pool(pool_id: int):
