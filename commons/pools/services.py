@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from commons.accounts.models import User
+from commons.governance import rules as governance_rules
+from commons.governance.models import Proposal
 from commons.ledger import rules as ledger_rules
 from commons.ledger.checks import checked_text, rule_problem
 from commons.pools import rules
@@ -164,8 +166,10 @@ def change_availability(session: Session, actor: User, pool: Pool, available: ob
 def close_pool(session: Session, actor: User, pool: Pool, reason: object,
                now: datetime) -> Pool:
     """The steward closes the pool: nothing more is requested from it. An
-    open round is cancelled (its requests stay on record); a round whose
-    allocation a proposal is deciding must be decided first."""
+    open round is cancelled (its requests stay on record), and so is one
+    whose allocation proposal was withdrawn; a round whose allocation a
+    proposal is deciding, or whose pledges are being written, is finished
+    first."""
     require_steward(pool, actor, "close it")
     reason = checked_text(reason, "Reason", "reason", 2000, multiline=True)
     held = hold_pool_journal(session, pool)
@@ -173,11 +177,15 @@ def close_pool(session: Session, actor: User, pool: Pool, reason: object,
     require_open_pool(pool)
     current = open_round_of(session, pool)
     if current is not None and current.status == PoolRound.SETTLING:
-        if current.proposal_id is not None:
-            raise Conflict(f"Round {current.number}'s allocation is being decided by a "
-                           "proposal; close the pool once it is decided.")
-        raise Conflict(f"Round {current.number}'s allocation is being written as pledges; "
-                       "close the pool in a minute, once it is done.")
+        proposal = session.get(Proposal, current.proposal_id) if current.proposal_id else None
+        if proposal is None:
+            raise Conflict(f"Round {current.number}'s allocation is being written as "
+                           "pledges; close the pool in a minute, once it is done.")
+        if proposal.status not in (governance_rules.WITHDRAWN, governance_rules.FAILED):
+            raise Conflict(f"Round {current.number}'s allocation is being decided by "
+                           f"proposal #{proposal.number}; close the pool once it is decided.")
+        # Its proposal was withdrawn or could not be carried out: nothing
+        # will allocate the round, so closing the pool cancels it.
     if current is not None:
         session.refresh(current)
         current.status, current.iteration_closes_at = PoolRound.CANCELLED, None

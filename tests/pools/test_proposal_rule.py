@@ -16,7 +16,7 @@ from commons.ledger import services as ledger
 from commons.pools import services
 from commons.pools.models import PoolAllocation, PoolRound
 from commons.pools.verifying import verify_pool
-from commons.problems import Forbidden
+from commons.problems import Conflict, Forbidden
 from tests.pools.test_services import three_requests
 
 
@@ -88,3 +88,46 @@ def test_a_round_that_fits_needs_no_proposal(scene):
     assert round_.status == PoolRound.ALLOCATED and round_.proposal_id is None
     assert services.allocations_for_project(db.session, scene.dryer)[0].quantity == 60
     assert scene.clock() - round_.opened_at == timedelta(days=3)
+
+
+def test_a_project_stewards_its_pool_hosts_the_proposal_and_its_opener_pledges(scene):
+    makerspace = scene.project(scene.steward, "Makerspace", "makerspace")
+    pool = scene.pool(rule="proposal", steward_project="makerspace")
+    assert pool.steward_project_id == makerspace.id and pool.steward_user_id is None
+    # Any member of the stewarding project acts for it; others do not.
+    assert services.is_steward(pool, scene.steward) and not services.is_steward(pool, scene.ada)
+    round_ = scene.open_round(pool, iterations=1)
+    three_requests(scene, round_)
+    scene.clock.advance(days=3)
+    scene.close_due()
+    db.session.refresh(round_)
+    proposal = db.session.get(Proposal, round_.proposal_id)
+    assert proposal.project_id == makerspace.id
+    assert {party.name for party in proposal.affected} == {"ada", "bo", "cy"}
+    scene.clock.advance(days=30)
+    governance.decide_due(db.session, scene.settings(), scene.clock())
+    db.session.expire_all()
+    (pledge,) = ledger.get_input(db.session, scene.kiln, 1).pledges
+    assert (pledge.pledger.username, pledge.quantity) == ("maker", Decimal("26.67"))
+    assert "by proposal #1 of Makerspace" in pledge.note
+
+
+def test_a_round_whose_proposal_was_withdrawn_is_cancelled_when_the_pool_closes(scene):
+    pool = scene.pool(rule="proposal")
+    round_ = scene.open_round(pool, iterations=1)
+    three_requests(scene, round_)
+    scene.clock.advance(days=3)
+    scene.close_due()
+    db.session.refresh(round_)
+    proposal = db.session.get(Proposal, round_.proposal_id)
+    with pytest.raises(Conflict) as raised:
+        services.close_pool(db.session, scene.steward, pool, "Closing", scene.clock())
+    db.session.rollback()
+    assert f"being decided by proposal #{proposal.number}" in raised.value.message
+    governance.withdraw_proposal(db.session, proposal, scene.steward, scene.clock())
+    db.session.commit()
+    services.close_pool(db.session, scene.steward, pool, "Closing", scene.clock())
+    db.session.commit()
+    db.session.refresh(round_)
+    assert round_.status == PoolRound.CANCELLED
+    assert verify_pool(db.session, pool).intact
