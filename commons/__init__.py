@@ -78,6 +78,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commons.mail import cli as mail_cli
     from commons.notifications import views as notifications_views
     from commons.pools import cli as pools_cli
+    from commons.pools import views as pool_pages
     from commons.projects.views import bp as projects_bp
     from commons.search import bp as search_bp
     from commons.search import views as search_views  # noqa: F401 (routes on search's bp)
@@ -95,6 +96,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(notifications_views.bp)
     app.register_blueprint(webhooks_views.bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(pool_pages.bp)
     init_api(app)
     errors.init_app(app)
     _init_operations(app)

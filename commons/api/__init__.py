@@ -10,6 +10,7 @@ from commons.api import (
     idempotency,
     ledger,
     notifications,
+    pools,
     projects,
     schemas,
     search,
@@ -40,7 +41,7 @@ def init_api(app: Flask) -> CommonsApi:
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     api = CommonsApi(app, spec_kwargs={
         "extra_plugins": [SharedAnswers()],
-        "info": {"description": "Projects, governance, contributions and the inputs ledger of commons."},
+        "info": {"description": "Projects, governance, contributions, the inputs ledger and the pools of commons."},
     })
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer",
@@ -49,7 +50,7 @@ def init_api(app: Flask) -> CommonsApi:
         "basic", {"type": "http", "scheme": "basic",
                   "description": "Username and password; only to create a token."})
     blueprints = [tokens.blp, projects.blp, governance.blp, ledger.blp, contributions.blp,
-                  notifications.blp, search.blp]
+                  notifications.blp, search.blp, pools.blp]
     for blueprint in blueprints:
         # Bearer tokens and Basic auth, never cookies: nothing to forge.
         csrf.exempt(blueprint)

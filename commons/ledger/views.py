@@ -21,6 +21,7 @@ from commons.ledger import (  # noqa: F401
     services,
 )
 from commons.ledger.blueprint import MAX_INT, bp, is_member, load_project
+from commons.pools import reading as pools
 
 __all__ = ["bp"]
 
@@ -51,7 +52,8 @@ def ledger_page(slug: str):
         totals=services.totals(db.session, project, head), head=head,
         funds=services.project_funds(db.session, project),
         chart=drawn, series=chart.SERIES, after=after,
-        next_after=inputs[-1].number if more else None)
+        next_after=inputs[-1].number if more else None,
+        from_pools=pools.received_from_pools(db.session, project))
 
 
 # ---------------------------------------------------------------- needs board
@@ -72,6 +74,10 @@ def needs():
         page.rows, chart.progress((need for need, _ in page.rows), page.scales), strict=True)}
     following = url_for("ledger.needs", cursor=paging.encode(page.next_key)) \
         if page.next_key else None
+    groups = chart.needs_board(page.rows, page.projects, page.still_needed)
+    # A contested resource links to the open rounds on pools in its unit:
+    # where the projects that wait for it can share it out instead.
+    rounds = pools.open_rounds_for_units(db.session, sorted(
+        {unit for group in groups if group.projects > 1 for unit in group.still_needed}))
     return render_template("ledger/needs.html", page=page, bars=bars, following=following,
-                           later=cursor is not None,
-                           groups=chart.needs_board(page.rows, page.projects, page.still_needed))
+                           later=cursor is not None, groups=groups, rounds=rounds)
