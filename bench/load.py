@@ -4,7 +4,7 @@ and `wrk -t2 -c16 -d30s --latency` against each page in turn.
 
     .venv/bin/python bench/load.py --database-uri postgresql+psycopg://postgres@127.0.0.1:5432/test_h4
         [--duration 30] [--connections 16] [--member] [--pages home,contributors]
-        [--profile] [--runs 20] [--keep DIR]
+        [--profile] [--runs 20] [--keep DIR] [--before DIR [--rounds N]]
 
 The PostgreSQL database named is emptied, then filled by `flask demo`
 (repositories in a temporary folder). Targets (issue 18): project home
@@ -12,6 +12,12 @@ The PostgreSQL database named is emptied, then filled by `flask demo`
 errors. Errors are wrk's socket errors and timeouts plus every answer that
 is not 2xx, counted by a small Lua script (a redirect would be an error:
 it is not the page).
+
+`--before DIR` serves another checkout too (`git archive main | tar -x -C
+DIR`, then `ln -s $PWD/.venv DIR/.venv`), on the same demo and database,
+and runs each page against both in turn (`--rounds` times), before first,
+then prints after / before of the requests per second: on a shared
+machine only such a paired comparison says what a change did.
 
 `--member` sends every request with the session cookie of a demo member
 (ada, who has unread notifications), so the header's badge and the
@@ -29,6 +35,7 @@ average is printed at the start and at the end.
 """
 
 import argparse
+import contextlib
 import cProfile
 import http.cookiejar
 import io
@@ -165,30 +172,61 @@ def run_load(args, uri: str, work: Path, pages: list[str]) -> None:
     script = work / "count.lua"
     script.write_text(WRK_SCRIPT)
     engine = sa.create_engine(uri, poolclass=sa.NullPool)
-    with commons_server(work, workers=2, threads=8,
-                        extra_env=settings(uri, work)) as (base, _, master):
-        cookie = session_cookie(base) if args.member else None
-        for name in pages:  # warm each page (imports, templates, git) before measuring it
-            request = urllib.request.Request(base + PAGES[name],
-                                             headers={"Cookie": cookie} if cookie else {})
-            for _ in range(3):
-                urllib.request.urlopen(request).read()
-        print(f"{'page':14} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+    roots = [("after", ROOT)] + ([("before", args.before.resolve())] if args.before else [])
+    with contextlib.ExitStack() as stack:
+        servers = {}
+        for label, root in roots:
+            folder = work / f"server-{label}"
+            folder.mkdir(exist_ok=True)
+            base, _, master = stack.enter_context(commons_server(
+                folder, workers=2, threads=8, extra_env=settings(uri, work), root=root))
+            cookie = session_cookie(base) if args.member else None
+            for name in pages:  # warm each page (imports, templates, git) before measuring it
+                request = urllib.request.Request(base + PAGES[name],
+                                                 headers={"Cookie": cookie} if cookie else {})
+                for _ in range(3):
+                    urllib.request.urlopen(request).read()
+            servers[label] = (base, master, cookie)
+        print(f"{'page':22} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
               f"{'errors':>6} {'CPU ms/request: app':>20} {'git':>5} {'db':>5}  target")
+        rates: dict[tuple[str, str], list[float]] = {}
         for name in pages:
-            before = cpu_snapshot(master, engine)
-            f = wrk(base + PAGES[name], script, args.connections, args.duration, cookie)
-            cpu = cpu_per_request(before, cpu_snapshot(master, engine), f["requests"])
-            errors = f["non2xx"] + f["socket"]
-            wanted = [f"p99 <= {TARGET_P99_MS}"] + (
-                [f">= {TARGET_RATE[name]} req/s"] if name in TARGET_RATE else [])
-            met = (f["p99"] / 1000 <= TARGET_P99_MS and not errors
-                   and f["rate"] >= TARGET_RATE.get(name, 0))
-            print(f"{name:14} {f['rate']:7.1f} {f['p50'] / 1000:7.1f} {f['p99'] / 1000:7.1f} "
-                  f"{f['max'] / 1000:7.1f} {errors:6} {cpu['app']:20.1f} {cpu['git']:5.1f} "
-                  f"{cpu['db']:5.1f}  {', '.join(wanted)}: "
-                  f"{'met' if met else 'MISSED'}", flush=True)
+            # With --before, the two checkouts take turns on each page (before
+            # first), so a change in the machine's load hits both alike.
+            for _ in range(args.rounds):
+                for label, _root in reversed(roots):
+                    base, master, cookie = servers[label]
+                    figures = measure(engine, master, base + PAGES[name], script, args, cookie)
+                    rates.setdefault((name, label), []).append(figures["rate"])
+                    shown = f"{name} ({label})" if args.before else name
+                    print(f"{shown:22} {figure_line(name, figures)}", flush=True)
+        if args.before:
+            print("\nafter / before, requests per second (each round):")
+            for name in pages:
+                ratios = [a / b for a, b in zip(rates[name, "after"], rates[name, "before"],
+                                                strict=True)]
+                print(f"  {name:14} " + " ".join(f"{ratio:.2f}" for ratio in ratios))
     engine.dispose()
+
+
+def measure(engine: sa.Engine, master: int, url: str, script: Path, args,
+            cookie: str | None) -> dict:
+    """wrk's figures for *url*, with the CPU per request of each part."""
+    before = cpu_snapshot(master, engine)
+    figures = wrk(url, script, args.connections, args.duration, cookie)
+    figures["cpu"] = cpu_per_request(before, cpu_snapshot(master, engine), figures["requests"])
+    return figures
+
+
+def figure_line(name: str, f: dict) -> str:
+    cpu, errors = f["cpu"], f["non2xx"] + f["socket"]
+    wanted = [f"p99 <= {TARGET_P99_MS}"] + (
+        [f">= {TARGET_RATE[name]} req/s"] if name in TARGET_RATE else [])
+    met = (f["p99"] / 1000 <= TARGET_P99_MS and not errors
+           and f["rate"] >= TARGET_RATE.get(name, 0))
+    return (f"{f['rate']:7.1f} {f['p50'] / 1000:7.1f} {f['p99'] / 1000:7.1f} "
+            f"{f['max'] / 1000:7.1f} {errors:6} {cpu['app']:20.1f} {cpu['git']:5.1f} "
+            f"{cpu['db']:5.1f}  {', '.join(wanted)}: {'met' if met else 'MISSED'}")
 
 
 def run_profile(args, uri: str, work: Path, pages: list[str]) -> None:
@@ -256,6 +294,12 @@ def main() -> None:
     parser.add_argument("--pages", default=",".join(PAGES), help="a comma-separated subset")
     parser.add_argument("--member", action="store_true", help="as a logged-in demo member")
     parser.add_argument("--profile", action="store_true", help="profile; no gunicorn, no wrk")
+    parser.add_argument("--before", type=Path,
+                        help="another checkout (e.g. `git archive main`, its .venv linked) "
+                             "served beside this one on the same demo; the two take turns "
+                             "on each page")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="turns of each checkout on each page")
     parser.add_argument("--runs", type=int, default=20, help="requests per page with --profile")
     parser.add_argument("--top", type=int, default=30, help="functions shown with --profile")
     parser.add_argument("--keep", type=Path, help="load the demo into this folder and keep it; "

@@ -3,6 +3,7 @@ record for someone, with a link to the evidence."""
 
 import re
 from datetime import date, datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -64,12 +65,22 @@ def remove_credit(session: Session, project: Project, actor: User, credit_id: in
 
 def list_credits(session: Session, project: Project, user: User | None = None,
                  limit: int = 200) -> list[Credit]:
-    query = sa.select(Credit).where(Credit.project_id == project.id).options(
-        joinedload(Credit.user), joinedload(Credit.recorded_by))
+    parameters = {"project_id": project.id, "limit": limit}
     if user is not None:
-        query = query.where(Credit.user_id == user.id)
-    return list(session.scalars(query.order_by(Credit.day.desc(), Credit.id.desc())
-                                .limit(limit)))
+        parameters["user_id"] = user.id
+    return list(session.scalars(_credits_statement(user is not None), parameters))
+
+
+@lru_cache(maxsize=2)
+def _credits_statement(only: bool) -> sa.Select:
+    """The newest credits of a project (of one person), with who they
+    credit and who recorded them: built once (the contributors page lists
+    them on every view)."""
+    query = sa.select(Credit).where(Credit.project_id == sa.bindparam("project_id")).options(
+        joinedload(Credit.user), joinedload(Credit.recorded_by))
+    if only:
+        query = query.where(Credit.user_id == sa.bindparam("user_id"))
+    return query.order_by(Credit.day.desc(), Credit.id.desc()).limit(sa.bindparam("limit"))
 
 
 def check_url(value: object) -> str:

@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session
 from commons.accounts import services as accounts
 from commons.contributions import rules
 from commons.contributions.models import MailmapAddress
-from commons.git import runner
+from commons.git import reading, runner
 from commons.projects.models import Project  # before governance's models, which need it
 
 # isort: split
 from commons.governance import rules as governance_rules
 from commons.governance.models import Proposal
+
+MAILMAP_LIMIT = 1_000_000  # bytes of a .mailmap read
 
 
 def read_mailmap(path: Path, branch: str) -> rules.Mailmap:
@@ -27,10 +29,17 @@ def read_mailmap(path: Path, branch: str) -> rules.Mailmap:
 
 def mailmap_at(path: Path, commit: str) -> rules.Mailmap:
     """The .mailmap in *commit* (a ref or an object name), every line."""
-    result = runner.run(path, "cat-file", "blob", f"{commit}:.mailmap", ok=None)
-    if result.returncode != 0:  # no such commit, or no .mailmap in it
+    # Through the worker's long-lived cat-file reader: the contributors page
+    # reads it on every view, and a git process each time was a tenth of the
+    # page's CPU (bench/README.md, "Under load").
+    try:
+        blob_id, kind, _ = reading.object_at(path, commit, ".mailmap")
+        if kind != "blob":
+            return rules.Mailmap()
+        text = reading.blob_head(path, blob_id, MAILMAP_LIMIT)
+    except (reading.NotInRepository, runner.GitError):  # no such commit, or no .mailmap
         return rules.Mailmap()
-    return rules.parse_mailmap(result.stdout[:1_000_000].decode("utf-8", "replace"))
+    return rules.parse_mailmap(text.decode("utf-8", "replace"))
 
 
 def approved_moves(session: Session, project: Project) -> set[tuple[str, str]]:

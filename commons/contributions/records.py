@@ -51,15 +51,13 @@ def project_records(session: Session, project: Project, path: Path, period: str,
     _governance_dimensions(session, project, start, person, user)
     _ledger_dimensions(session, project, start, person, user)
     for credit_user, kind, count in session.execute(
-            sa.select(Credit.user_id, Credit.kind, sa.func.count())
-            .where(Credit.project_id == project.id, *_since(Credit.day, start),
-                   *_only(Credit.user_id, user))
-            .group_by(Credit.user_id, Credit.kind)):
+            _credits_statement(start is not None, user is not None),
+            _parameters(project, start, user)):
         person(credit_user).kinds[kind] = count
     ids = [int(key[5:]) for key in records if key.startswith("user:")]
     for start_at in range(0, len(ids), CHUNK):
-        usernames.update(session.execute(sa.select(User.id, User.username).where(
-            User.id.in_(ids[start_at:start_at + CHUNK]))).all())
+        usernames.update(session.execute(_USERNAMES, {"ids": ids[start_at:start_at + CHUNK]})
+                         .all())
     for key, record in list(records.items()):
         if key.startswith("user:"):
             user_id = int(key[5:])
@@ -70,12 +68,38 @@ def project_records(session: Session, project: Project, path: Path, period: str,
     return [record for record in records.values() if not record.is_empty]
 
 
-def _since(column, start: date | datetime | None) -> list:
-    return [] if start is None else [column >= start]
+# The statements below are built once per process with the project, the
+# period's start and the person as parameters (bench/README.md, "Under
+# load"): building a statement and its cache key cost more than running it.
+
+def _since(column, since: bool) -> list:
+    return [column >= sa.bindparam("start")] if since else []
 
 
-def _only(column, user: User | None) -> list:
-    return [] if user is None else [column == user.id]
+def _only(column, only: bool) -> list:
+    return [column == sa.bindparam("user_id")] if only else []
+
+
+def _parameters(project: Project, start: date | datetime | None, user: User | None) -> dict:
+    """The parameters of a statement built with ``_since`` and ``_only``."""
+    found: dict = {"project_id": project.id}
+    if start is not None:
+        found["start"] = start
+    if user is not None:
+        found["user_id"] = user.id
+    return found
+
+
+_USERNAMES = sa.select(User.id, User.username).where(
+    User.id.in_(sa.bindparam("ids", expanding=True)))
+
+
+@lru_cache(maxsize=4)
+def _credits_statement(since: bool, only: bool) -> sa.Select:
+    return (sa.select(Credit.user_id, Credit.kind, sa.func.count())
+            .where(Credit.project_id == sa.bindparam("project_id"),
+                   *_since(Credit.day, since), *_only(Credit.user_id, only))
+            .group_by(Credit.user_id, Credit.kind))
 
 
 def _git_dimensions(session: Session, project: Project, path: Path, start: date | None,
@@ -83,24 +107,8 @@ def _git_dimensions(session: Session, project: Project, path: Path, start: date 
     # The account holding each raw address comes in the same query (one
     # round trip, however many identities); the .mailmap's targets are
     # looked up apart, and only those that differ.
-    if start is None:
-        tally = sa.select(
-            GitTotal.email, GitTotal.name, GitTotal.commits, GitTotal.co_authored,
-            GitTotal.lines_added, GitTotal.lines_removed, GitTotal.first_at, GitTotal.last_at,
-        ).where(GitTotal.project_id == project.id).subquery()
-    else:
-        tally = sa.select(
-            GitDay.email, GitDay.name, sa.func.sum(GitDay.commits).label("commits"),
-            sa.func.sum(GitDay.co_authored).label("co_authored"),
-            sa.func.sum(GitDay.lines_added).label("lines_added"),
-            sa.func.sum(GitDay.lines_removed).label("lines_removed"),
-            sa.func.min(GitDay.first_at).label("first_at"),
-            sa.func.max(GitDay.last_at).label("last_at"),
-        ).where(GitDay.project_id == project.id, GitDay.day >= start) \
-            .group_by(GitDay.email, GitDay.name).subquery()
-    # Only a confirmed address maps commits to its holder.
-    rows = session.execute(sa.select(tally, Email.user_id).outerjoin(
-        Email, sa.and_(Email.address == tally.c.email, Email.confirmed))).all()
+    rows = session.execute(_git_statement(start is not None),
+                           _parameters(project, start, None)).all()
     if not rows:
         return
     mailmap = trusted_mailmap(session, project, path)
@@ -129,6 +137,31 @@ def _git_dimensions(session: Session, project: Project, path: Path, start: date 
         records[key].name = rules.display_name(max(sorted(counts), key=lambda name: counts[name]))
 
 
+@lru_cache(maxsize=2)
+def _git_statement(since: bool) -> sa.Select:
+    """Each commit identity's tally (all time, or summed by day since
+    :start) with the account holding its address, if confirmed."""
+    project_id: sa.BindParameter = sa.bindparam("project_id")
+    if not since:
+        tally = sa.select(
+            GitTotal.email, GitTotal.name, GitTotal.commits, GitTotal.co_authored,
+            GitTotal.lines_added, GitTotal.lines_removed, GitTotal.first_at, GitTotal.last_at,
+        ).where(GitTotal.project_id == project_id).subquery()
+    else:
+        tally = sa.select(
+            GitDay.email, GitDay.name, sa.func.sum(GitDay.commits).label("commits"),
+            sa.func.sum(GitDay.co_authored).label("co_authored"),
+            sa.func.sum(GitDay.lines_added).label("lines_added"),
+            sa.func.sum(GitDay.lines_removed).label("lines_removed"),
+            sa.func.min(GitDay.first_at).label("first_at"),
+            sa.func.max(GitDay.last_at).label("last_at"),
+        ).where(GitDay.project_id == project_id, GitDay.day >= sa.bindparam("start")) \
+            .group_by(GitDay.email, GitDay.name).subquery()
+    # Only a confirmed address maps commits to its holder.
+    return sa.select(tally, Email.user_id).outerjoin(
+        Email, sa.and_(Email.address == tally.c.email, Email.confirmed))
+
+
 def _aware(value):
     """SQLite hands aggregate datetimes back as naive text or datetimes."""
     if isinstance(value, str):
@@ -145,32 +178,41 @@ def owners_of(session: Session, emails: Iterable[str]) -> dict[str, int]:
 
 def _governance_dimensions(session: Session, project: Project, start: date | None, person,
                            user: User | None) -> None:
-    start_at = _midnight(start)
-    for author, kind, status, count in session.execute(
-            sa.select(Proposal.author_id, Proposal.kind, Proposal.status, sa.func.count())
-            .where(Proposal.project_id == project.id, Proposal.author_id.is_not(None),
-                   *_since(Proposal.opened_at, start_at), *_only(Proposal.author_id, user))
-            .group_by(Proposal.author_id, Proposal.kind, Proposal.status)):
+    parameters = _parameters(project, _midnight(start), user)
+    proposals, stances = _governance_statements(start is not None, user is not None)
+    for author, kind, status, count in session.execute(proposals, parameters):
         record = person(author)
         record.proposals_opened += count
         if kind == "merge":
             record.merges_proposed += count
             if status == "passed":
                 record.merges_merged += count
-    reviewing = sa.and_(Proposal.kind == "merge",
-                        sa.or_(Proposal.author_id.is_(None), Proposal.author_id != Stance.user_id))
-    for taker, stance, review, count in session.execute(
-            sa.select(Stance.user_id, Stance.stance, reviewing, sa.func.count())
-            .join(Proposal, Proposal.id == Stance.proposal_id)
-            .where(Proposal.project_id == project.id, *_since(Stance.taken_at, start_at),
-                   *_only(Stance.user_id, user))
-            .group_by(Stance.user_id, Stance.stance, reviewing)):
+    for taker, stance, review, count in session.execute(stances, parameters):
         record = person(taker)
         record.stances += count
         if stance == "object":
             record.objections += count
         if review:
             record.reviews += count
+
+
+@lru_cache(maxsize=4)
+def _governance_statements(since: bool, only: bool) -> tuple[sa.Select, sa.Select]:
+    """Proposals opened by author, kind and status; stances taken by
+    person, stance and whether they reviewed someone else's merge."""
+    project_id: sa.BindParameter = sa.bindparam("project_id")
+    proposals = (sa.select(Proposal.author_id, Proposal.kind, Proposal.status, sa.func.count())
+                 .where(Proposal.project_id == project_id, Proposal.author_id.is_not(None),
+                        *_since(Proposal.opened_at, since), *_only(Proposal.author_id, only))
+                 .group_by(Proposal.author_id, Proposal.kind, Proposal.status))
+    reviewing = sa.and_(Proposal.kind == "merge",
+                        sa.or_(Proposal.author_id.is_(None), Proposal.author_id != Stance.user_id))
+    stances = (sa.select(Stance.user_id, Stance.stance, reviewing, sa.func.count())
+               .join(Proposal, Proposal.id == Stance.proposal_id)
+               .where(Proposal.project_id == project_id, *_since(Stance.taken_at, since),
+                      *_only(Stance.user_id, only))
+               .group_by(Stance.user_id, Stance.stance, reviewing))
+    return proposals, stances
 
 
 def _midnight(day: date | None) -> datetime | None:
@@ -181,15 +223,8 @@ def _ledger_dimensions(session: Session, project: Project, start: date | None, p
                        user: User | None) -> None:
     """Hours, pledges and deliveries from the kept tallies: one row per
     person, kind and unit for all time; per day for a recent period."""
-    if start is None:
-        rows = session.execute(
-            sa.select(LedgerTotal.user_id, LedgerTotal.kind, LedgerTotal.key, LedgerTotal.amount)
-            .where(LedgerTotal.project_id == project.id, *_only(LedgerTotal.user_id, user)))
-    else:
-        rows = session.execute(
-            sa.select(LedgerDay.user_id, LedgerDay.kind, LedgerDay.key, LedgerDay.amount)
-            .where(LedgerDay.project_id == project.id, LedgerDay.day >= start,
-                   *_only(LedgerDay.user_id, user)))
+    rows = session.execute(_ledger_statement(start is not None, user is not None),
+                           _parameters(project, start, user))
     summed: dict[tuple[int, str, str], Decimal] = defaultdict(Decimal)
     for user_id, kind, key, amount in rows:
         summed[user_id, kind, key] += amount
@@ -203,6 +238,18 @@ def _ledger_dimensions(session: Session, project: Project, start: date | None, p
             setattr(record, kind, int(amount))
         else:
             getattr(record, kind)[key] = amount
+
+
+@lru_cache(maxsize=4)
+def _ledger_statement(since: bool, only: bool) -> sa.Select:
+    project_id: sa.BindParameter = sa.bindparam("project_id")
+    if not since:
+        return (sa.select(LedgerTotal.user_id, LedgerTotal.kind, LedgerTotal.key,
+                          LedgerTotal.amount)
+                .where(LedgerTotal.project_id == project_id, *_only(LedgerTotal.user_id, only)))
+    return (sa.select(LedgerDay.user_id, LedgerDay.kind, LedgerDay.key, LedgerDay.amount)
+            .where(LedgerDay.project_id == project_id, LedgerDay.day >= sa.bindparam("start"),
+                   *_only(LedgerDay.user_id, only)))
 
 
 def profile(session: Session, user: User, repos_dir: Path, period: str,
@@ -257,10 +304,8 @@ def activity(session: Session, project: Project, today: date, months: int = 12
     labels = [first.isoformat()[:7] for first in firsts]
     index = {label: position for position, label in enumerate(labels)}
     commits = [0] * months
-    for day, count in session.execute(
-            sa.select(GitDay.day, sa.func.sum(GitDay.commits))
-            .where(GitDay.project_id == project.id, GitDay.day >= firsts[0], GitDay.day <= today)
-            .group_by(GitDay.day)):
+    for day, count in session.execute(_DAILY_COMMITS, {"project_id": project.id,
+                                                       "first": firsts[0], "today": today}):
         day = date.fromisoformat(day) if isinstance(day, str) else day
         commits[index[day.isoformat()[:7]]] += int(count)
     hours_statement, stances_statement = _monthly_statements(months)
@@ -272,6 +317,12 @@ def activity(session: Session, project: Project, today: date, months: int = 12
         "project_id": project.id,
         **{name: _midnight(day) for name, day in bounds_at.items()}}).one()
     return labels, commits, hours, [int(value) for value in stances_row]
+
+
+_DAILY_COMMITS = (sa.select(GitDay.day, sa.func.sum(GitDay.commits))
+                  .where(GitDay.project_id == sa.bindparam("project_id"),
+                         GitDay.day >= sa.bindparam("first"), GitDay.day <= sa.bindparam("today"))
+                  .group_by(GitDay.day))
 
 
 @lru_cache(maxsize=4)

@@ -141,15 +141,19 @@ def create_project(session: Session, founder: User, new: NewProject,
     return project
 
 
+# Every project page starts here: built once, as building the statement
+# and its cache key cost more than running it (bench/README.md, "Under load").
+_BY_SLUG = sa.select(Project).where(Project.slug == sa.bindparam("slug"))
+# Each membership's account in the same query: two round trips, not three.
+_BY_SLUG_WITH_MEMBERS = _BY_SLUG.options(
+    selectinload(Project.memberships).joinedload(Membership.user))
+
+
 def get_project(session: Session, slug: str, with_members: bool = True) -> Project:
     """The project named *slug*; raise NotFound. Pages that show no members
     (browsing, fetching) skip loading them."""
-    statement = sa.select(Project).where(Project.slug == slug)
-    if with_members:
-        # Each membership's account in the same query: two round trips, not three.
-        statement = statement.options(
-            selectinload(Project.memberships).joinedload(Membership.user))
-    project = session.scalar(statement)
+    project = session.scalar(_BY_SLUG_WITH_MEMBERS if with_members else _BY_SLUG,
+                             {"slug": slug})
     if project is None:
         raise NotFound(f"There is no project “{slug}”. Check the address, or browse /projects.")
     return project

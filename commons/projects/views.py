@@ -66,17 +66,19 @@ def new():
 
 @bp.route("/<slug>")
 def show(slug: str):
-    project = _project_or_404(slug)
+    # Without its memberships: the home reads them as plain rows.
+    project = _project_or_404(slug, with_members=False)
     readme = rendering.readme(repository_path(current_app.config["REPOS_DIR"], project.slug),
                               f"refs/heads/{project.default_branch}", "README.md", 2,
                               base_url(current_app.config), README_LIMIT)
-    membership = project.membership_of(current_user)
     viewer = current_user if current_user.is_authenticated else None
+    found = home.project_home(db.session, project, viewer)
     return render_template(
-        "projects/show.html", project=project, membership=membership,
+        "projects/show.html", project=project, membership=found.membership,
         readme=Markup(readme) if readme is not None else None,
         licence=licences.find_licence(project.license), clone_url=clone_url(project.slug),
-        Membership=Membership, home=home.project_home(db.session, project, viewer),
+        Membership=Membership, home=found,
+        nav_member=found.membership is not None and found.membership.status == Membership.MEMBER,
     )
 
 
@@ -124,9 +126,9 @@ def _settings() -> "governance.Settings":  # text: governance may be half loaded
     return governance.Settings.from_config(current_app.config)
 
 
-def _project_or_404(slug: str):
+def _project_or_404(slug: str, with_members: bool = True):
     try:
-        return services.get_project(db.session, slug)
+        return services.get_project(db.session, slug, with_members)
     except NotFound as problem:
         abort(404, description=problem.message)
 

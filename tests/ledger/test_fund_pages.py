@@ -132,3 +132,12 @@ def test_a_claim_above_the_threshold_links_its_proposal(app, people, clock):
     proposal = html_of(people.anon, "/projects/dryer/proposals/2")
     assert ('expense claim #4</a> on <a href="/projects/dryer/inputs/1">input #1</a>'
             in proposal)
+
+
+def test_the_project_home_links_a_claim_in_its_recent_activity(app, people, clock):
+    # The home's activity is plain values, not journal entries: the claim's
+    # link still carries the entry's number.
+    test_a_member_claims_and_the_treasurer_pays_through_the_pages(app, people, clock)
+    activity = html_of(people.anon, "/projects/dryer").split('id="activity-heading"', 1)[1]
+    assert ('approved at once (<a href="/projects/dryer/ledger/claims#claim-5">expense claim #5'
+            '</a>)') in activity

@@ -164,9 +164,10 @@ def test_the_home_takes_few_queries_however_many_proposals_and_needs(app, scene)
         sa.event.remove(engine, "before_cursor_execute", count)
     assert "(14 open)" in section(page, "proposals-heading")
     assert "(15 open)" in section(page, "needs-heading")
-    # Login, project with members, 2 for proposals, stances, 2 for needs,
-    # 4 activity kinds (+ users, refs), inputs named: bounded, not per row.
-    assert len(statements) <= 18, "\n".join(statements)
+    # Login, unread count, project, members, 2 for proposals, stances, 2 for
+    # needs, the activity (+ refs of pushes), inputs named: bounded, not per
+    # row (11 here).
+    assert len(statements) <= 12, "\n".join(statements)
 
 
 def test_a_proposal_past_its_close_is_being_carried_out(app, scene):
@@ -197,3 +198,21 @@ def test_pushes_and_decisions_show_in_the_activity_newest_first(app, scene):
     assert 'href="/projects/dryer/proposals/2">#2 Meet on Fridays</a>' in activity
     assert re.search(r'<a href="/users/bo">bo</a>\s+pushed to '
                      r'<a href="/projects/dryer/commits/frame">frame</a>', activity)
+
+
+def test_a_push_shows_its_first_three_refs_in_order_and_an_account_gone_as_someone(app, scene):
+    from commons.git.models import Push, PushedRef
+    from commons.projects.models import Project
+    *_, anon = scene
+    with app.app_context():
+        project = db.session.scalar(sa.select(Project).where(Project.slug == "dryer"))
+        push = Push(project_id=project.id, user_id=None, pushed_at=T0 + timedelta(minutes=5))
+        push.ref_updates = [PushedRef(ref=ref, old_sha="0" * 40, new_sha="a" * 40)
+                            for ref in ("refs/heads/zeta", "refs/tags/v1", "refs/heads/alpha",
+                                        "refs/heads/beta")]
+        db.session.add(push)
+        db.session.commit()
+    activity = section(html(anon), "activity-heading")
+    assert re.search(r'Someone\s+pushed to <a href="/projects/dryer/commits/zeta">zeta</a>, '
+                     r'tag v1, <a href="/projects/dryer/commits/alpha">alpha</a> and 1 more',
+                     activity), activity
