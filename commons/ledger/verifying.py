@@ -57,15 +57,17 @@ def verify(session: Session, project: Project, now: datetime | None = None,
     finds anything wrong, the whole journal is walked again in one process,
     as without the split, so what is reported is exactly the first bad
     entry the single walk finds."""
-    result, balances = None, None
-    if split:
-        found = _split_walk(session, project, batch)
-        if found is not None:
-            result, balances = found
-    if result is None or balances is None:
+    found = _split_walk(session, project, batch) if split else None
+    if found is not None:
+        result, balances, work_mismatch = found
+    else:
         result, balances = _single_walk(session, project, batch)
     if result.intact:
-        if mismatch := _compare_balances(session, project, balances):
+        # The inputs first, then the work logs, as they always were.
+        mismatch = _compare_inputs(session, project, balances) or (
+            work_mismatch if found is not None else compare_work(session, project.id,
+                                                                  balances))
+        if mismatch:
             return dataclasses.replace(result, bad_seq=mismatch[0], problem=mismatch[1])
         if now is not None:
             _keep_checkpoint(session, project, result.head, now)
@@ -89,13 +91,18 @@ def _single_walk(session: Session, project: Project, batch: int
 
 
 def _split_walk(session: Session, project: Project, batch: int
-                ) -> tuple[Verification, rules.Balances] | None:
-    """The chain checked in a second process while this one folds the
-    payloads into balances; both read the journal up to the same last
-    entry. None when the journal is one batch or less, when the database
-    is one a second process cannot open, or when either part found
-    anything wrong (the caller then walks it once more, in one process,
-    to name the first bad entry exactly as the single walk does)."""
+                ) -> tuple[Verification, rules.Balances, tuple[int, str] | None] | None:
+    """The chain checked in a second process, which also folds the work
+    logs (work entries and their corrections) and compares them with the
+    stored ones, while this one folds every other entry into the inputs'
+    balances: the two folds touch disjoint balances, so each sees exactly
+    what the single fold would. Both read the journal up to the same last
+    entry. Returns (the chain's result, the inputs' balances, the first
+    work log that differs or None); None when the journal is one batch or
+    less, when the database is one a second process cannot open, or when
+    either part found the chain or the fold wrong (the caller then walks it
+    once more, in one process, to name the first bad entry exactly as the
+    single walk does)."""
     engine = session.get_bind()
     if engine.url.database in (None, "", ":memory:"):
         return None
@@ -112,10 +119,11 @@ def _split_walk(session: Session, project: Project, batch: int
     # calling program's main module again.
     chain = subprocess.Popen([sys.executable, "-m", "commons.ledger.chain_process"],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert chain.stdin is not None and chain.stdout is not None
     try:
         chain.stdin.write(json.dumps(request))
         chain.stdin.close()
-        balances = _fold_all(session, project.id, last, batch)
+        balances = _fold_inputs(session, project.id, last, batch)
         answer = chain.stdout.read()
     except BaseException:
         chain.kill()  # this side failed: its answer would not be read
@@ -128,17 +136,27 @@ def _split_walk(session: Session, project: Project, batch: int
         logger.warning("the chain's process failed (exit %s); verifying in one process",
                        chain.returncode)
         return None
-    count, bad, _ = json.loads(answer)
+    count, bad, _, work_mismatch = json.loads(answer)
     if bad is not None or balances is None:
         return None
-    return Verification(count, found, None, "", split=True), balances
+    return (Verification(count, found, None, "", split=True), balances,
+            tuple(work_mismatch) if work_mismatch else None)
 
 
-def _fold_all(session: Session, project_id: int, last: int, batch: int
-              ) -> rules.Balances | None:
-    """The balances the payloads of entries 1 to *last* give, folded in
-    order; None at the first entry missing, not a JSON object or not
-    applicable (the chain's walk names it)."""
+def folds_into_work(action: str, data) -> bool:
+    """Whether an entry's fold touches the work logs alone (a work entry or
+    a correction of one) rather than the inputs: how a split verify divides
+    the fold between its two processes."""
+    return action == "work" or (action == "correct" and isinstance(data, dict)
+                                and data.get("action") == "work")
+
+
+def _fold_inputs(session: Session, project_id: int, last: int, batch: int
+                 ) -> rules.Balances | None:
+    """The inputs' balances the payloads of entries 1 to *last* give,
+    folded in order, work logs left out (the chain's process folds them);
+    None at the first entry missing, not a JSON object or not applicable
+    (the single walk names it)."""
     balances = rules.Balances()
     apply, loads = rules.apply, orjson.loads
     expected = 1
@@ -152,8 +170,13 @@ def _fold_all(session: Session, project_id: int, last: int, batch: int
                 if seq != expected:
                     return None
                 expected += 1
+                if action == "work":
+                    continue
                 try:
-                    apply(balances, seq, action, loads(payload)["data"])
+                    data = loads(payload)["data"]
+                    if action == "correct" and folds_into_work(action, data):
+                        continue
+                    apply(balances, seq, action, data)
                 except Exception:  # whatever it is (orjson's refusals too), the single walk names it
                     return None
     finally:
@@ -324,12 +347,12 @@ def stored_balances(session: Session, project: Project) -> rules.Balances:
     return balances
 
 
-def _compare_balances(session: Session, project: Project,
-                      rebuilt: rules.Balances) -> tuple[int, str] | None:
-    """The first stored balance that is not what the journal gives: every
-    column pages read, the derived ones (status, pledged, still needed, the
-    needs board's resource) and who pledged or worked included. Plain rows,
-    not ORM objects: there may be hundreds of thousands of pledges."""
+def _compare_inputs(session: Session, project: Project,
+                    rebuilt: rules.Balances) -> tuple[int, str] | None:
+    """The first stored input balance that is not what the journal gives:
+    every column pages read, the derived ones (status, pledged, still
+    needed, the needs board's resource) and who pledged included. Plain
+    rows, not ORM objects: there may be hundreds of thousands of pledges."""
     # Core rows from the session's connection: no ORM loading per row.
     connection = session.connection()
     pledges: dict[int, dict] = {}
@@ -353,10 +376,16 @@ def _compare_balances(session: Session, project: Project,
             seq = want.seq if want is not None else row.seq
             return seq, (f"the stored balance of input #{number} differs from the one the "
                          "journal gives")
-    work = {row[0]: row[1:] for row in connection.execute(
+    return None
+
+
+def compare_work(session: Session, project_id: int,
+                  rebuilt: rules.Balances) -> tuple[int, str] | None:
+    """The first stored work log that is not what the journal gives."""
+    work = {row[0]: row[1:] for row in session.connection().execute(
         sa.select(WorkLog.seq, User.username, WorkLog.hours, WorkLog.date, WorkLog.category,
                   WorkLog.description).outerjoin(User, User.id == WorkLog.user_id)
-        .where(WorkLog.project_id == project.id))}
+        .where(WorkLog.project_id == project_id))}
     for seq in sorted(set(rebuilt.work) | set(work)):
         have, want = work.get(seq), rebuilt.work.get(seq)
         if have is None or want is None or \

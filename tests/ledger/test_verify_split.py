@@ -121,3 +121,32 @@ def test_a_rechained_journal_still_fails_on_its_balances(journal):  # noqa: F811
     assert (split.intact, split.bad_seq, split.problem) == \
         (False, 1, single.problem)
     assert "the stored balance of input #1 differs" in split.problem
+
+
+def test_work_data_only_the_chains_process_folds_is_caught_there(journal):  # noqa: F811
+    """Entry 5 (an hour of work) re-chained with hours that are no number:
+    work logs are folded in the chain's process, which refuses it."""
+    rechain_from(journal, 5, lambda payload: payload.replace('"hours":"', '"hours":"x'))
+    split, single = both(journal)
+    assert (split.intact, split.bad_seq) == (False, 5)
+    assert split.problem == single.problem
+    assert split.problem.startswith("its data cannot be applied (InvalidOperation")
+
+
+def test_a_correction_turned_into_one_of_work_is_caught(journal):  # noqa: F811
+    """Entry 6 corrects the receipt (entry 3); re-chained to say it corrects
+    work, it moves to the chain's process's fold, which has no work log 3."""
+    rechain_from(journal, 6, lambda payload: payload.replace('"action":"receipt"',
+                                                             '"action":"work"'))
+    split, single = both(journal)
+    assert (split.intact, split.bad_seq) == (False, 6)
+    assert split.problem == single.problem == "its data cannot be applied (KeyError(3))"
+
+
+def test_a_stored_work_log_is_compared_in_the_chains_process(journal):  # noqa: F811
+    tamper(journal, "UPDATE work_logs SET description = 'resting' WHERE project_id = :project "
+                    "AND seq = 5")
+    split, single = both(journal)
+    assert split.split and (split.intact, split.bad_seq) == (False, 5)
+    assert split.problem == single.problem == \
+        "the stored work log of entry #5 differs from the journal"
