@@ -150,3 +150,15 @@ def test_a_stored_work_log_is_compared_in_the_chains_process(journal):  # noqa: 
     assert split.split and (split.intact, split.bad_seq) == (False, 5)
     assert split.problem == single.problem == \
         "the stored work log of entry #5 differs from the journal"
+
+
+def test_the_command_can_walk_in_one_process(journal):  # noqa: F811
+    db.session.commit()
+    runner = journal.app.test_cli_runner()
+    one = runner.invoke(args=["ledger", "verify", "--one-process", "dryer"])
+    assert one.exit_code == 0, one.output
+    assert one.output == runner.invoke(args=["ledger", "verify", "dryer"]).output
+    tamper(journal, ENTRY.format("hash = :hash"), seq=3, hash="e" * 64)
+    bad = runner.invoke(args=["ledger", "verify", "--one-process", "dryer"])
+    assert bad.exit_code == 1
+    assert "dryer: entry 3 is bad: its hash does not match its content." in bad.output
