@@ -310,6 +310,8 @@ def main() -> None:
             measure_appends(app, args.appends, size)
         verify_load = os.getloadavg()[0]
         seconds, said = cli_verify(env)
+        one_load = os.getloadavg()[0]
+        one_process = cli_verify(env, "--one-process")[0]  # as before the split
         since = None
         if args.since_last:
             # The full verify above kept its head as the checkpoint.
@@ -338,7 +340,9 @@ def main() -> None:
         print(f"ledger page median: {page:.1f} ms (target < 40 ms on PostgreSQL, "
               f"load {page_load:.1f})")
         print(f"`flask --app commons ledger verify big`: {seconds:.1f} s wall (target < 10 s, "
-              f"load {verify_load:.1f})\n  {said}")
+              f"load {verify_load:.1f})\n  {said}\n"
+              f"`ledger verify --one-process big` (no second process): {one_process:.1f} s wall "
+              f"(load {one_load:.1f})")
         if since:
             print(f"`ledger verify --since-last big` after {args.since_last:,} new entries: "
                   f"{since[0]:.2f} s wall, of which {since[2]:.2f} s is `flask --help` "
