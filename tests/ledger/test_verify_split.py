@@ -17,7 +17,7 @@ BATCH = 2  # six entries: three ranges, so the split runs
 def both(ledger):
     """(the split verify, the single walk) of the same journal."""
     db.session.commit()
-    split = services.verify(db.session, ledger.project, batch=BATCH)
+    split = services.verify(db.session, ledger.project, batch=BATCH, split=True)
     single = services.verify(db.session, ledger.project, batch=BATCH, split=False)
     db.session.rollback()
     return split, single
@@ -33,7 +33,7 @@ def test_an_intact_journal_is_checked_on_two_processes(journal):  # noqa: F811
 
 def test_one_range_or_less_is_not_split(journal):  # noqa: F811
     db.session.commit()
-    result = services.verify(db.session, journal.project, batch=6)
+    result = services.verify(db.session, journal.project, batch=6, split=True)
     assert result.intact and not result.split
 
 
@@ -162,3 +162,11 @@ def test_the_command_can_walk_in_one_process(journal):  # noqa: F811
     bad = runner.invoke(args=["ledger", "verify", "--one-process", "dryer"])
     assert bad.exit_code == 1
     assert "dryer: entry 3 is bad: its hash does not match its content." in bad.output
+
+
+def test_by_default_it_splits_on_sqlite_only(journal):  # noqa: F811
+    """On PostgreSQL the server's process already takes the second core."""
+    db.session.commit()
+    result = services.verify(db.session, journal.project, batch=BATCH)
+    assert result.intact
+    assert result.split == (db.engine.dialect.name == "sqlite")
