@@ -22,6 +22,7 @@ import cProfile
 import gc
 import os
 import pstats
+import resource
 import statistics
 import subprocess
 import sys
@@ -206,6 +207,13 @@ def append_work(app, count: int) -> None:
         db.session.commit()
 
 
+def cpu_seconds() -> tuple[float, float]:
+    """CPU (user + system) of this process and of its finished children."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), \
+        resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
 def cli_verify(env: dict, *options: str) -> tuple[float, str]:
     start = time.perf_counter()
     done = subprocess.run([str(BIN / "flask"), "--app", "commons", "ledger", "verify", *options,
@@ -276,32 +284,46 @@ def main() -> None:
                     connection.execution_options(isolation_level="AUTOCOMMIT").execute(
                         sa.text("ANALYZE"))
             big = projects.get_project(db.session, "big", with_members=False)
-            start = time.perf_counter()
-            result = services.verify(db.session, big)
-            print(f"  services.verify: {result.entries:,} entries, intact={result.intact} "
-                  f"{result.problem} in {time.perf_counter() - start:.1f} s")
-            assert result.intact, result
-            del result
+            # The full verify split over two processes (the default) and in
+            # one (as before the split), one after the other in the same
+            # minutes: CPU of this process and of the chain's process.
+            for split in (True, False, True, False):
+                gc.collect()
+                load, start, cpu = os.getloadavg()[0], time.perf_counter(), cpu_seconds()
+                result = services.verify(db.session, big, split=split)
+                wall, used = time.perf_counter() - start, cpu_seconds()
+                print(f"  services.verify, {'split' if split else 'one process'}: "
+                      f"{result.entries:,} entries, intact={result.intact} {result.problem} "
+                      f"in {wall:.1f} s wall, CPU {used[0] - cpu[0]:.1f} s here + "
+                      f"{used[1] - cpu[1]:.1f} s in the chain's process (load {load:.1f})")
+                assert result.intact and result.split == split, result
+                del result
             gc.collect()
             if args.profile:
                 profile = cProfile.Profile()
-                profile.runcall(services.verify, db.session, big)
+                profile.runcall(services.verify, db.session, big, split=False)
                 pstats.Stats(profile).sort_stats("tottime").print_stats(18)
             db.session.remove()
         size = f"{entries:,}"
+        page_load = os.getloadavg()[0]
         rows = measure_pages(app, args.runs, args.profile) + \
             measure_appends(app, args.appends, size)
+        verify_load = os.getloadavg()[0]
         seconds, said = cli_verify(env)
+        one_load = os.getloadavg()[0]
+        one_process = cli_verify(env, "--one-process")[0]  # as before the split
         since = None
         if args.since_last:
             # The full verify above kept its head as the checkpoint.
             append_work(app, args.since_last)
+            since_load = os.getloadavg()[0]
             since = cli_verify(env, "--since-last")
             start = time.perf_counter()
             subprocess.run([str(BIN / "flask"), "--app", "commons", "--help"], env=env, cwd=ROOT,
                            capture_output=True, check=True)
             since = (*since, time.perf_counter() - start)
-        print(f"\n{'measure':58} {'median ms':>10} {'p95 ms':>8} {'runs':>5}")
+        print(f"\n{database}, pages from load {page_load:.1f}")
+        print(f"{'measure':58} {'median ms':>10} {'p95 ms':>8} {'runs':>5}")
         for name, median, p95, runs in rows:
             print(f"{name:58} {median:10.1f} {p95:8.1f} {runs:5}")
         by_name = {name: median for name, median, *_ in rows}
@@ -314,12 +336,17 @@ def main() -> None:
         for name, median in by_name.items():
             if first and name.startswith("journal, ?before"):
                 print(f"ratio {name.split(' (')[0]} / first page: {median / first:.2f}")
-        print(f"`flask --app commons ledger verify big`: {seconds:.1f} s wall (target < 10 s)\n"
-              f"  {said}")
+        page = next(m for n, m in by_name.items() if n.startswith("ledger page"))
+        print(f"ledger page median: {page:.1f} ms (target < 40 ms on PostgreSQL, "
+              f"load {page_load:.1f})")
+        print(f"`flask --app commons ledger verify big`: {seconds:.1f} s wall (target < 10 s, "
+              f"load {verify_load:.1f})\n  {said}\n"
+              f"`ledger verify --one-process big` (no second process): {one_process:.1f} s wall "
+              f"(load {one_load:.1f})")
         if since:
             print(f"`ledger verify --since-last big` after {args.since_last:,} new entries: "
                   f"{since[0]:.2f} s wall, of which {since[2]:.2f} s is `flask --help` "
-                  f"(start-up) (target < 1 s)\n  {since[1]}")
+                  f"(start-up) (target < 1 s, load {since_load:.1f})\n  {since[1]}")
         with app.app_context():
             assert db.session.scalar(sa.select(sa.func.count()).select_from(Input)) > args.inputs
             db.engine.dispose()
