@@ -69,10 +69,13 @@ def verify(session: Session, project: Project, now: datetime | None = None,
     else:
         result, balances = _single_walk(session, project, batch)
     if result.intact:
-        # The inputs first, then the work logs, as they always were.
+        # The inputs first, then the work logs, as they always were, then
+        # the funds and claims (folded here in both walks: no work entry
+        # touches them).
         mismatch = _compare_inputs(session, project, balances) or (
             work_mismatch if found is not None else compare_work(session, project.id,
-                                                                  balances))
+                                                                  balances)) or \
+            funds.compare(session, project, balances)
         if mismatch:
             return dataclasses.replace(result, bad_seq=mismatch[0], problem=mismatch[1])
         if now is not None:
@@ -399,7 +402,7 @@ def compare_work(session: Session, project_id: int,
                 (have[0], have[1], have[2].isoformat(), have[3], have[4]) != \
                 (want.worker, want.hours, want.date, want.category, want.description):
             return seq, f"the stored work log of entry #{seq} differs from the journal"
-    return funds.compare(session, project, rebuilt)
+    return None
 
 
 def _balance_view(need: rules.InputBalance) -> tuple:

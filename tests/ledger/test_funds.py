@@ -238,3 +238,20 @@ def test_two_treasurers_paying_one_claim_at_once_pay_it_once(funded):
                              .where(Claim.paid_seq.is_not(None))) == 1
     assert services.project_funds(db.session, funded.project)[0].balance == Decimal("80.00")
     assert verify(funded).exit_code == 0
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE ledger_funds SET paid = '1.00' WHERE project_id = :project",
+    "UPDATE ledger_claims SET amount = '9.00' WHERE project_id = :project"])
+def test_a_split_verify_compares_funds_and_claims_too(funded, sql):
+    # Ranges of two entries force the chain into a second process: the
+    # funds and claims are folded and compared on this side.
+    made = claim(funded, funded.bo, 2, "10")
+    pay(funded, funded.ada, made.seq)
+    db.session.commit()
+    assert services.verify(db.session, funded.project, batch=2, split=True).intact
+    tamper(funded, sql)
+    db.session.commit()
+    result = services.verify(db.session, funded.project, batch=2, split=True)
+    assert result.split and not result.intact
+    assert "funds in EUR" in result.problem or f"claim #{made.seq}" in result.problem
