@@ -12,10 +12,11 @@ from commons.accounts.models import User
 from commons.ledger import rules
 from commons.ledger.checks import checked_text, rule_problem
 from commons.ledger.journal import append_entry, fold_entry, hold_journal
-from commons.ledger.models import Input, LedgerEntry, WorkLog
+from commons.ledger.models import Fund, Input, LedgerEntry, WorkLog
 from commons.ledger.queries import entry_data, get_entry, get_input
 from commons.ledger.rules import RuleError
 from commons.ledger.work import check_day
+from commons.money import currencies
 from commons.problems import Forbidden, Invalid
 from commons.projects.models import Project
 from commons.signals import input_changed
@@ -60,6 +61,8 @@ def correct(session: Session, project: Project, actor: User, seq: int, deltas: d
     data["input"] = need.number
     current = _corrected_quantity(session, project, need.number, seq, said)
     _check_corrected(project, need, original.action, said, seq, changes, data, current)
+    if original.action == "receipt":
+        _check_funds_after(session, project, need, changes.get("quantity", Decimal(0)))
     entry = append_entry(session, project, held, actor, "correct", data, now, need.number)
     fold_entry(session, project, entry, data, need, now)
     if original.action == "need":
@@ -78,6 +81,24 @@ def _corrected_quantity(session: Session, project: Project, number: int, seq: in
         if data["corrects"] == seq:
             amount += Decimal(data["deltas"].get("quantity", "0"))
     return amount
+
+
+def _check_funds_after(session: Session, project: Project, need: Input,
+                       change: Decimal) -> None:
+    """Refuse lowering a receipt of money below what was already paid out
+    of the funds in that currency: the project never pays beyond its
+    means, even after a correction. The journal is held, so no payout can
+    come in between."""
+    if change >= 0 or need.unit not in currencies():
+        return
+    fund = session.get(Fund, (project.id, need.unit), populate_existing=True)
+    if fund is not None and fund.received + change < fund.paid:
+        unit = need.unit
+        raise Invalid(f"{project.name} received {rules.shown(fund.received, unit)} {unit} and "
+                      f"paid out {rules.shown(fund.paid, unit)} {unit}; lowering this receipt "
+                      f"by {rules.shown(-change, unit)} {unit} would leave it having paid out "
+                      "more than it received. Record the money that came back first, or "
+                      "lower the receipt by less.", field="quantity")
 
 
 def _check_corrected(project: Project, need: Input, action: str, said: dict, seq: int,

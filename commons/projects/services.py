@@ -218,6 +218,7 @@ def leave_project(session: Session, project: Project, user: User,
     session.execute(sa.select(Project.id).where(Project.id == project.id).with_for_update())
     membership.status = Membership.LEFT
     membership.left_at = now
+    membership.treasurer = False  # the role ends with the membership; a policy grants it again
     session.flush()
     if was_member and _member_count(session, project) == 0:
         session.rollback()

@@ -65,6 +65,9 @@ def upgrade():
     with op.batch_alter_table('memberships', schema=None) as batch_op:
         batch_op.add_column(sa.Column('treasurer', sa.Boolean(), nullable=False,
                                       server_default=sa.false()))
+    # Money already received is the projects' funds from the start.
+    from commons.ledger.fund_backfill import backfill_funds
+    backfill_funds(op.get_bind())
 
 
 def downgrade():

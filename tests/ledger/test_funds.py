@@ -255,3 +255,53 @@ def test_a_split_verify_compares_funds_and_claims_too(funded, sql):
     result = services.verify(db.session, funded.project, batch=2, split=True)
     assert result.split and not result.intact
     assert "funds in EUR" in result.problem or f"claim #{made.seq}" in result.problem
+
+
+def test_a_receipt_of_money_cannot_be_corrected_below_what_was_paid_out(funded):
+    from commons.ledger.models import LedgerEntry
+    made = claim(funded, funded.bo, 2, "10")
+    pay(funded, funded.ada, made.seq)  # 90 EUR received, 10 paid out
+    receipt = db.session.scalar(sa.select(LedgerEntry.seq).where(
+        LedgerEntry.project_id == funded.project.id, LedgerEntry.action == "receipt",
+        LedgerEntry.input_number == 1))
+
+    def lower(by):
+        return lambda: services.correct(db.session, funded.project, funded.ada, receipt,
+                                        {"quantity": f"-{by}"}, "typo", now=funded.clock())
+
+    message = refused(funded, Invalid, lower("85"))
+    assert "paid out 10" in message and "more than it received" in message
+    lower("80")()  # leaves 10 EUR received, 10 paid out: allowed
+    db.session.commit()
+    fund = db.session.get(Fund, (funded.project.id, "EUR"))
+    assert (fund.received, fund.paid) == (Decimal("10"), Decimal("10"))
+    assert verify(funded).exit_code == 0
+
+
+def test_money_received_before_funds_were_kept_becomes_the_funds(funded):
+    # What migration 0021 does for journals written before it: the rows
+    # are gone, verify objects, and the backfill folds them from the journal.
+    from commons.ledger.fund_backfill import backfill_funds
+    made = claim(funded, funded.bo, 2, "10")
+    pay(funded, funded.ada, made.seq)
+    tamper(funded, "DELETE FROM ledger_funds WHERE project_id = :project")
+    assert verify(funded).exit_code == 1
+    db.session.commit()
+    with db.engine.begin() as connection:
+        assert backfill_funds(connection) == 1
+    fund = db.session.get(Fund, (funded.project.id, "EUR"), populate_existing=True)
+    assert (fund.received, fund.paid) == (Decimal("90"), Decimal("10"))
+    assert verify(funded).exit_code == 0
+
+
+def test_the_treasurer_role_ends_when_its_holder_leaves(funded):
+    from commons.projects import services as projects
+    name_treasurer(funded, "bo")
+    membership = funded.project.membership_of(funded.bo)
+    assert membership.treasurer
+    projects.leave_project(db.session, funded.project, funded.bo, funded.clock())
+    db.session.commit()
+    assert not membership.treasurer
+    projects.join_project(db.session, funded.project, funded.bo, funded.clock())
+    db.session.commit()
+    assert not funded.project.membership_of(funded.bo).treasurer
