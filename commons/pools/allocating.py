@@ -12,6 +12,7 @@ BATCH projects, so any number of writers at once write each project's
 pledges once and never hold 500 journals at a time. Nothing here reaches governance, so the
 `allocation` proposal kind can use it."""
 
+import logging
 from datetime import datetime
 from decimal import Decimal
 
@@ -41,6 +42,9 @@ ALLOCATE = "pools.allocate"
 # Projects written per transaction: a commit each would cost a sync each;
 # all at once would hold every journal head for the whole run.
 BATCH = 20
+
+
+log = logging.getLogger(__name__)
 
 
 def ready_to_allocate(session: Session) -> list[int]:
@@ -125,8 +129,16 @@ def allocate_round(session: Session, round_id: int, now: datetime) -> int:
 def allocate_ready(session: Session, now: datetime) -> int:
     """Write every decided allocation not written yet (the sweep's part:
     a lost ``pools.allocate`` job is made up here). Commits."""
-    return sum(allocate_round(session, round_id, now)
-               for round_id in ready_to_allocate(session))
+    written = 0
+    for round_id in ready_to_allocate(session):
+        try:
+            written += allocate_round(session, round_id, now)
+        except Exception:
+            # As for closes: logged, retried at the next sweep, and no
+            # reason for the other rounds to wait.
+            session.rollback()
+            log.exception("writing the allocation of pool round %s failed", round_id)
+    return written
 
 
 def allocate_project(session: Session, round_: PoolRound, project: Project,

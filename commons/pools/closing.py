@@ -49,8 +49,11 @@ def close_due_iterations(session: Session, now: datetime,
                 closed += 1
             session.commit()
         except Exception:
+            # One round that cannot close must not keep every later round
+            # (and `governance tick`'s decisions) waiting: it is logged and
+            # tried again at the next sweep.
             session.rollback()
-            raise
+            log.exception("closing iteration %s of pool round %s failed", iteration, round_id)
     return closed
 
 

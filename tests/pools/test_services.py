@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from commons.extensions import db
 from commons.ledger import services as ledger
 from commons.ledger.models import Pledge
-from commons.pools import services
+from commons.pools import allocating, services
 from commons.pools.models import PoolAllocation, PoolEntry, PoolIteration, PoolRequest, PoolRound
 from commons.problems import Conflict, Forbidden, Invalid
 from tests.pools.conftest import DAY
@@ -290,3 +290,26 @@ def test_who_may_request_for_which_project(scene):
     assert services.is_steward(pool, scene.steward)
     assert not services.is_steward(pool, scene.ada)
     assert not services.is_steward(pool, AnonymousUserMixin())
+
+
+def test_a_round_that_cannot_be_allocated_keeps_no_other_round_waiting(scene):
+    # Pool A is stewarded by a project whose pledger accounts are gone, so
+    # its allocation cannot be written; pool B's round must still land.
+    broken = scene.pool(available="100", by=scene.ada, steward_project="dryer")
+    first = scene.open_round(broken, iterations=1, by=scene.ada)
+    fine = scene.pool(available="100")
+    second = scene.open_round(fine, iterations=1)
+    loom = scene.need(scene.loom, scene.bo)
+    kiln = scene.need(scene.kiln, scene.cy)
+    scene.request(first, scene.loom, scene.bo, "10", [loom.number])
+    scene.request(second, scene.kiln, scene.cy, "10", [kiln.number])
+    db.session.execute(sa.text("UPDATE pools SET created_by_id = NULL WHERE id = :id"),
+                       {"id": broken.id})
+    db.session.execute(sa.text("UPDATE pool_rounds SET opened_by_id = NULL WHERE id = :id"),
+                       {"id": first.id})
+    db.session.commit()
+    scene.clock.advance(days=3)
+    scene.close_due()
+    allocating.allocate_ready(db.session, scene.clock())
+    statuses = dict(db.session.execute(sa.select(PoolRound.id, PoolRound.status)).all())
+    assert statuses == {first.id: PoolRound.SETTLING, second.id: PoolRound.ALLOCATED}
