@@ -55,6 +55,16 @@ class PolicyBody(Schema):
                        "change always does. Changed by a policy proposal."})
 
 
+class PolicyChange(PolicyBody):
+    """What a policy proposal may change: the policy, and who is treasurer."""
+
+    treasurer_grant = fields.String(metadata={
+        "description": "The username of a member to name treasurer (treasurers record "
+                       "payouts of expense claims)."})
+    treasurer_remove = fields.String(metadata={
+        "description": "The username of a treasurer whose role ends."})
+
+
 class ProjectCreate(Schema):
     name = fields.String(required=True)
     slug = fields.String(required=True)
@@ -103,7 +113,8 @@ class ProposalCreate(Schema):
     username = fields.String(metadata={"description": "membership: who to admit"})
     license = fields.String(metadata={"description": "license: the new SPDX identifier"})
     input = fields.Integer(metadata={"description": "input: the number of the input to approve"})
-    policy = fields.Nested(PolicyBody, metadata={"description": "policy: the fields to change"})
+    policy = fields.Nested(PolicyChange, metadata={
+        "description": "policy: the fields to change, or a treasurer named or removed"})
 
 
 class LinePlace(Schema):

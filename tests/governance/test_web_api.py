@@ -295,3 +295,26 @@ def test_a_comment_cannot_plant_a_tracking_pixel(app, people):
     policy = dict(part.strip().split(" ", 1) for part in
                   response.headers["Content-Security-Policy"].split(";"))
     assert policy["img-src"] == "'self'"
+
+
+def test_a_policy_proposal_through_the_api_names_a_treasurer(app, people, clock):
+    client, tokens = people
+    outsider = client.post("/api/v1/projects/dryer/proposals", headers=bearer(tokens["alice"]),
+                           json={"kind": "policy", "title": "Dave keeps the money",
+                                 "policy": {"treasurer_grant": "dave"}})
+    assert outsider.status_code == 422 and "not a member" in outsider.get_json()["error"]
+    opened = client.post("/api/v1/projects/dryer/proposals", headers=bearer(tokens["alice"]),
+                         json={"kind": "policy", "title": "Bob keeps the money",
+                               "policy": {"treasurer_grant": "bob"}})
+    assert opened.status_code == 201, opened.get_json()
+    clock.advance(hours=72)
+    with app.app_context():
+        import sqlalchemy as sa
+
+        from commons.extensions import db
+        from commons.governance import services as governance
+        from commons.projects.models import Project
+        governance.decide_due(db.session, governance.Settings.from_config(app.config), clock())
+        db.session.commit()
+        project = db.session.scalar(sa.select(Project).where(Project.slug == "dryer"))
+        assert [m.user.username for m in project.memberships if m.treasurer] == ["bob"]
