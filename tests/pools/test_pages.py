@@ -232,7 +232,7 @@ def test_the_allocation_lands_in_each_ledger_and_the_board_links_the_round(app, 
     page = text_of(world.anon.client.get(world.round))
     assert "Allocated" in page
     ledger = text_of(world.anon.client.get("/projects/bikes/ledger"))
-    assert "Received from pools" in ledger
+    assert "Allocated from pools" in ledger
     assert "Workshop hours, December, round 1 50 hour input #1" in ledger
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(PoolEntry)
