@@ -230,6 +230,8 @@ def test_two_treasurers_paying_one_claim_at_once_pay_it_once(funded):
         thread.start()
     for thread in threads:
         thread.join(60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert len(outcomes) == 2, outcomes  # both answered: one paid, one refused
     assert sorted(outcomes.values(), key=len)[0] == "paid", outcomes
     assert sum(1 for said in outcomes.values() if said == "paid") == 1, outcomes
     assert any("paid already" in said for said in outcomes.values()), outcomes
