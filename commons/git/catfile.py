@@ -377,8 +377,10 @@ def packs_changed(path: Path) -> None:
 
 
 def configure(limit: int, idle: float) -> None:
-    """At most *limit* processes per worker, each closed after *idle*
-    seconds unused (COMMONS_GIT_READERS, COMMONS_GIT_READER_IDLE)."""
+    """At most *limit* processes per worker and kind of reader (cat-file
+    readers, and the diff-tree readers of ``difftree.py``: so up to twice
+    *limit* git processes in all), each closed after *idle* seconds unused
+    (COMMONS_GIT_READERS, COMMONS_GIT_READER_IDLE)."""
     for registered in _registries:
         registered.limit = max(1, limit)
         registered.idle = idle
