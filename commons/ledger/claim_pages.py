@@ -1,19 +1,17 @@
 """Expense claims' pages: claiming on an input's page (with evidence), the
 project's claims and funds with the treasurer's payout form."""
 
-from pathlib import Path
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from commons import clock
 from commons.extensions import db
 from commons.forms import attempt, form_page_on_get
-from commons.ledger import chart, retention, services
+from commons.ledger import chart, services
 from commons.ledger.blueprint import bp, form_status, is_member, load_project
 from commons.ledger.forms import ClaimForm, PayoutForm
-from commons.ledger.input_pages import INPUT, _submit
-from commons.ledger.uploads import store_upload
+from commons.ledger.input_pages import INPUT, _submit, with_uploaded_evidence
 
 SEQ = "<int(max=2147483647):seq>"
 
@@ -26,27 +24,12 @@ def claim(slug: str, number: int):
     form = ClaimForm(prefix="claim")
 
     def record():
-        upload = store_upload(form.evidence_file.data, Path(current_app.config["EVIDENCE_DIR"]),
-                              int(current_app.config["EVIDENCE_MAX_BYTES"]))
-        try:
-            if upload:
-                retention.record_upload(
-                    db.session, project, current_user, upload.evidence.sha256,
-                    upload.evidence.size, quota=retention.Quota.from_config(current_app.config),
-                    now=clock.now())
-            made = services.record_claim(
-                db.session, project, current_user, number, services.ClaimForm(
-                    amount=form.amount.data, currency=form.currency.data,
-                    description=form.description.data or "", paid_on=form.date.data,
-                    evidence_url=form.evidence_url.data),
-                evidence=upload.evidence if upload else None, now=clock.now())
-        except BaseException:
-            if upload:
-                upload.discard()
-            raise
-        if upload:
-            upload.keep()  # before the commit: a committed claim's file exists
-        return made
+        return with_uploaded_evidence(project, form, lambda evidence: services.record_claim(
+            db.session, project, current_user, number, services.ClaimForm(
+                amount=form.amount.data, currency=form.currency.data,
+                description=form.description.data or "", paid_on=form.date.data,
+                evidence_url=form.evidence_url.data),
+            evidence=evidence, now=clock.now()))
 
     return _submit(project, number, "claim", form, record, _claimed)
 

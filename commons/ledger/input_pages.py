@@ -158,26 +158,14 @@ def receipt(slug: str, number: int):
     form = ReceiptForm(prefix="receipt")
 
     def record():
-        upload = store_upload(form.evidence_file.data, Path(current_app.config["EVIDENCE_DIR"]),
-                              int(current_app.config["EVIDENCE_MAX_BYTES"]))
-        try:
-            if upload:
-                retention.record_upload(
-                    db.session, project, current_user, upload.evidence.sha256,
-                    upload.evidence.size, quota=retention.Quota.from_config(current_app.config),
-                    now=clock.now())
-            entry = services.record_receipt(
-                db.session, project, current_user, number, form.quantity.data,
-                form.provider.data or "", received_on=form.date.data,
-                evidence_url=form.evidence_url.data, pledge_seq=form.pledge.data,
-                evidence=upload.evidence if upload else None, now=clock.now())
-        except BaseException:
-            if upload:
-                upload.discard()
-            raise
-        if upload:
-            upload.keep()  # before the commit: a committed receipt's file exists
-        return entry
+        return with_uploaded_evidence(project, form, write)
+
+    def write(evidence):
+        return services.record_receipt(
+            db.session, project, current_user, number, form.quantity.data,
+            form.provider.data or "", received_on=form.date.data,
+            evidence_url=form.evidence_url.data, pledge_seq=form.pledge.data,
+            evidence=evidence, now=clock.now())
 
     return _submit(project, number, "receipt", form, record,
                    lambda entry: f"Receipt recorded as entry #{entry.seq}.")
@@ -220,3 +208,25 @@ def withdraw(slug: str, seq: int):
     if number is None:
         return redirect(url_for("ledger.ledger", slug=slug))
     return redirect(url_for("ledger.input", slug=slug, number=number))
+
+
+def with_uploaded_evidence(project, form, write):
+    """*write(evidence)* with the form's uploaded file (if any) stored and
+    counted against the project's quota: the file is kept when *write*
+    returns, discarded when it raises (so a refused entry leaves none)."""
+    upload = store_upload(form.evidence_file.data, Path(current_app.config["EVIDENCE_DIR"]),
+                          int(current_app.config["EVIDENCE_MAX_BYTES"]))
+    try:
+        if upload:
+            retention.record_upload(
+                db.session, project, current_user, upload.evidence.sha256,
+                upload.evidence.size, quota=retention.Quota.from_config(current_app.config),
+                now=clock.now())
+        made = write(upload.evidence if upload else None)
+    except BaseException:
+        if upload:
+            upload.discard()
+        raise
+    if upload:
+        upload.keep()  # before the commit: a committed entry's file exists
+    return made
