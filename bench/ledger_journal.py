@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from commons.extensions import db
 from commons.ledger import rules, services
-from commons.ledger.models import Input, LedgerEntry, LedgerHead, Pledge, WorkLog
+from commons.ledger.models import Fund, Input, LedgerEntry, LedgerHead, Pledge, WorkLog
 
 ZERO = Decimal(0)
 THINGS = ["PLA filament", "PETG filament", "plywood 12 mm", "aluminium profile 20x20",
@@ -363,6 +363,11 @@ def store_balances(project, journal: Journal, people: dict[str, int]) -> None:
                  description=w.description) for w in balances.work.values()]
     for start in range(0, len(work), 20000):
         db.session.execute(sa.insert(WorkLog), work[start:start + 20000])
+    # Money received is the project's funds (issue 20): one row per currency.
+    funds = [dict(project_id=project.id, currency=currency, received=fund.received,
+                  paid=fund.paid) for currency, fund in sorted(balances.funds.items())]
+    if funds:
+        db.session.execute(sa.insert(Fund), funds)
     db.session.add(LedgerHead(project_id=project.id, seq=journal.seq, hash=journal.previous,
                               inputs=journal.inputs))
     db.session.commit()
