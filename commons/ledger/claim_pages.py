@@ -1,7 +1,6 @@
 """Expense claims' pages: claiming on an input's page (with evidence), the
 project's claims and funds with the treasurer's payout form."""
 
-
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
