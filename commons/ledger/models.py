@@ -171,8 +171,17 @@ class WorkLog(db.Model):
     hours: Mapped[Decimal] = mapped_column(DecimalText)
     category: Mapped[str] = mapped_column(sa.String(16))
     description: Mapped[str] = mapped_column(sa.Text, default="")
+    # The worker's own rating of how onerous the work was, 1 to 3 (issue 20).
+    onerous: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    # Another member's confirmation, from a ``work_confirm`` entry (its seq);
+    # cleared again by a ``work_unconfirm`` entry.
+    confirmed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_seq: Mapped[int | None] = mapped_column(sa.Integer)
 
-    user: Mapped[User | None] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
 
 
 class Fund(db.Model):
