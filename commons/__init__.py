@@ -82,6 +82,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commons.pools import cli as pools_cli
     from commons.pools import views as pool_pages
     from commons.projects.views import bp as projects_bp
+    from commons.rotas import views as rota_pages
     from commons.search import bp as search_bp
     from commons.search import views as search_views  # noqa: F401 (routes on search's bp)
     from commons.webhooks import views as webhooks_views
@@ -99,6 +100,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(webhooks_views.bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(pool_pages.bp)
+    app.register_blueprint(rota_pages.bp)
     init_api(app)
     errors.init_app(app)
     _init_operations(app)

@@ -5,6 +5,8 @@ each kind carried by the person who carries most of it. Pure."""
 from dataclasses import dataclass
 from decimal import Decimal
 
+from commons.rotas.rules import MonthShare
+
 # (category, colour): each at least 3:1 against white (WCAG 1.4.11) and
 # told apart by the legend and the table as well as by colour.
 COLOURS = {
@@ -213,3 +215,70 @@ def activity(months: list[str], rows: list[tuple[str, str, str, list[Decimal]]])
     axis_y = top - gap
     return Activity(tuple(series), tuple(months), axis_y + X_AXIS, round(width * 0.8, 3),
                     labels=month_labels(months), axis_y=axis_y)
+
+
+# ---------------------------------------------------------------- busiest share
+
+BUSIEST_WIDTH, BUSIEST_HEIGHT = 600, 180  # the viewBox; the SVG scales to the page
+BUSIEST_LEFT, BUSIEST_TOP, BUSIEST_PLOT = 44, 12, 130
+
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    month: str
+    share: int
+
+
+@dataclass(frozen=True)
+class Line:
+    category: str
+    colour: str
+    points: tuple[Point, ...]
+
+    @property
+    def path(self) -> str:
+        return " ".join(f"{point.x},{point.y}" for point in self.points)
+
+
+@dataclass(frozen=True)
+class BusiestChart:
+    lines: tuple[Line, ...]
+    labels: tuple[MonthLabel, ...]
+    width: int = BUSIEST_WIDTH
+    height: int = BUSIEST_HEIGHT
+    left: int = BUSIEST_LEFT
+    top: int = BUSIEST_TOP
+    plot: int = BUSIEST_PLOT
+
+
+def busiest_lines(months: list[str], shares: dict[str, list[MonthShare]]) -> BusiestChart:
+    """A line per kind of work through the busiest person's share of it
+    each month (0 to 100 %); a month nobody did that work breaks nothing,
+    it is just not a point. A line that falls means the work spread out."""
+    step = (BUSIEST_WIDTH - BUSIEST_LEFT - 8) / max(len(months), 1)
+    lines = []
+    for category, series in shares.items():
+        points = tuple(
+            Point(round(BUSIEST_LEFT + (index + 0.5) * step, 1),
+                  round(BUSIEST_TOP + BUSIEST_PLOT * (100 - share.top_share) / 100, 1),
+                  share.month, share.top_share)
+            for index, share in enumerate(series) if share.top_share is not None)
+        if points:
+            lines.append(Line(category, COLOURS.get(category, "#57606a"), points))
+    return BusiestChart(tuple(lines), _month_positions(months, step))
+
+
+def _month_positions(months: list[str], step: float) -> tuple[MonthLabel, ...]:
+    """Month names under the busiest-share chart in viewBox units, named as
+    the activity chart names them."""
+    named = {label.x: label for label in month_labels(months, 0.0)}
+    width = 100 / max(len(months), 1)
+    found = []
+    for index in range(len(months)):
+        label = named.get(round((index + 0.5) * width, 3))
+        if label is not None:
+            found.append(MonthLabel(round(BUSIEST_LEFT + (index + 0.5) * step, 1), label.name,
+                                    label.year))
+    return tuple(found)

@@ -30,6 +30,8 @@ from commons.ledger import services as ledger
 from commons.ledger.rules import WORK_CATEGORIES
 from commons.problems import Invalid, NotFound, Problem
 from commons.projects import services as projects
+from commons.rotas import services as rotas
+from commons.rotas.forms import RotaForm
 from commons.urls import base_url
 
 bp = Blueprint("contributions", __name__)
@@ -145,11 +147,15 @@ def labour(slug: str):
     people = [(record.name, record.hours)
               for record in services.labour(records_for(project, period))]
     categories = list(WORK_CATEGORIES)
+    busiest = rotas.busiest_by_month(db.session, project, clock.now().date())
     return render_template(
         "contributions/labour.html", project=project, period=period, people=people,
         chart=chart.layout(people, categories), shares=chart.shares(people, categories),
         categories=WORK_CATEGORIES, colours=chart.COLOURS, tab="contributors",
-        period_endpoint="contributions.labour")
+        period_endpoint="contributions.labour", busiest=busiest,
+        busiest_chart=chart.busiest_lines(busiest.months, busiest.shares),
+        rotas=rotas.list_rotas(db.session, project), member=_is_member(project),
+        rota_form=RotaForm(formdata=None))
 
 
 # ---------------------------------------------------------------- exports
