@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 from commons import clock as app_clock
 from commons.accounts import services as accounts
@@ -75,6 +76,17 @@ class Scene:
     def head(self) -> int | None:
         return db.session.scalar(sa.select(sa.func.max(LedgerEntry.seq)).where(
             LedgerEntry.project_id == self.project.id))
+
+
+class FreshClient(FlaskClient):
+    """Each request in an app context of its own, as in production: the
+    scene keeps one open for the tests' own reads, and a request would
+    otherwise share its ``g`` (and so one person's CSRF token) with the
+    next."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
 
 @pytest.fixture
