@@ -137,8 +137,9 @@ def test_opt_in_swap_and_done(scene, browse):
     shown = text_of(bo.client.get(page))
     assert f"work entry #{work.seq}" in shown and "done" in shown
     # ada cannot mark bo's turn done.
+    token = csrf_token(ada.client.get(page).get_data(as_text=True))
     response = ada.client.post(page + "/turns/4/done", data={
-        "turn4-csrf_token": csrf_token(ada.client.get(page).get_data(as_text=True)), "turn4-hours": "", "turn4-date": ""})
+        "turn4-csrf_token": token, "turn4-hours": "", "turn4-date": ""})
     assert response.status_code == 403 and count(WorkLog) == 1
 
 
