@@ -62,6 +62,9 @@ class RotaTurn(db.Model):
     due_on: Mapped[date] = mapped_column(sa.Date)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Holders agreed to it (a confirmed swap): the rule no longer moves it
+    # when people opt in or out.
+    agreed: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hours: Mapped[Decimal | None] = mapped_column(DecimalText)
     work_seq: Mapped[int | None] = mapped_column(sa.Integer)

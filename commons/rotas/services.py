@@ -110,8 +110,23 @@ def opt_in(session: Session, project: Project, rota: Rota, actor: User,
     row = RotaMember(rota_id=rota.id, user_id=actor.id, opted_in_at=now)
     session.add(row)
     session.flush()
+    _release_planned(session, rota, now.date())
     fill_turns(session, project, rota, now=now)
     return row
+
+
+def _release_planned(session: Session, rota: Rota, today: date) -> None:
+    """When who is in the rota changes, the upcoming turns the rule handed
+    out are handed out again by it, so a newcomer takes their fair place
+    (two people opting in one after the other alternate). Turns the holders
+    agreed to by a swap, done ones and those in a swap still asked for
+    stay where they are."""
+    in_swap = {turn_id for swap in _open_swaps(session, rota)
+               for turn_id in (swap.turn_id, swap.other_turn_id) if turn_id is not None}
+    for turn in _upcoming_turns(session, rota, today):
+        if not turn.agreed and turn.id not in in_swap:
+            turn.user_id = None
+    session.flush()
 
 
 def opt_out(session: Session, project: Project, rota: Rota, actor: User,
@@ -126,11 +141,12 @@ def opt_out(session: Session, project: Project, rota: Rota, actor: User,
     today = now.date()
     for turn in _upcoming_turns(session, rota, today):
         if turn.user_id == actor.id:
-            turn.user_id = None
+            turn.user_id, turn.agreed = None, False
     for swap in _open_swaps(session, rota):
         if actor.id in (swap.asked_by_id, swap.asked_to_id):
             swap.status, swap.settled_at, swap.settled_by_id = RotaSwap.CANCELLED, now, actor.id
     session.flush()
+    _release_planned(session, rota, today)
     fill_turns(session, project, rota, now=now)
 
 
@@ -174,7 +190,8 @@ def upcoming_numbers(rota: Rota, today: date) -> list[int]:
 def fill_turns(session: Session, project: Project, rota: Rota, *, now: datetime) -> int:
     """Hand out the next turns nobody holds, in turn order, by the fair
     order (``rules.assign``). Returns how many were handed out. Held turns
-    are never moved: only a swap both confirm moves one."""
+    stay: only opting in or out (``_release_planned``) or a swap both
+    confirm moves one."""
     today = now.date()
     numbers = upcoming_numbers(rota, today)
     existing = {turn.number: turn for turn in session.scalars(
@@ -196,10 +213,10 @@ def fill_turns(session: Session, project: Project, rota: Rota, *, now: datetime)
                                strict=True):
         held_turn = existing.get(number)
         if held_turn is None:
-            held_turn = RotaTurn(rota_id=rota.id, number=number,
+            held_turn = RotaTurn(rota_id=rota.id, number=number, agreed=False,
                                  due_on=rules.due_on(rota.starts_on, rota.every_days, number))
             session.add(held_turn)
-        held_turn.user_id, held_turn.assigned_at = user_id, now
+        held_turn.user_id, held_turn.assigned_at, held_turn.agreed = user_id, now, False
     session.flush()
     return len(open_numbers)
 
@@ -367,9 +384,10 @@ def confirm_swap(session: Session, rota: Rota, actor: User, swap_id: int,
                                    or other_turn.due_on < today):
         raise Conflict(f"Your turn {other_turn.number} changed since the swap was asked; it "
                        "cannot be swapped now. Cancel the swap.")
-    turn.user_id, turn.assigned_at = actor.id, now
+    turn.user_id, turn.assigned_at, turn.agreed = actor.id, now, True
     if other_turn is not None:
-        other_turn.user_id, other_turn.assigned_at = swap.asked_by_id, now
+        other_turn.user_id, other_turn.assigned_at, other_turn.agreed = \
+            swap.asked_by_id, now, True
     swap.status, swap.settled_at, swap.settled_by_id = RotaSwap.CONFIRMED, now, actor.id
     session.flush()
     return swap

@@ -54,6 +54,7 @@ def upgrade():
     sa.Column('due_on', sa.Date(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('assigned_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('agreed', sa.Boolean(), nullable=False),
     sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('hours', sa.String(length=64), nullable=True),
     sa.Column('work_seq', sa.Integer(), nullable=True),
