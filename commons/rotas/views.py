@@ -191,7 +191,7 @@ def done(slug: str, rota_id: int, number: int):
     if not outcome.ok:
         return _show(project, rota, problem=outcome.problem, failed=number, done_form=form)
     turn = outcome.result
-    flash(f"Turn {number} is done: {turn.hours} hours logged as work entry #{turn.work_seq}; "
+    flash(f"Turn {number} is done: {figure(turn.hours)} hours logged as work entry #{turn.work_seq}; "
           "another member confirms it.", "success")
     return redirect(url_for("rotas.show", slug=slug, rota_id=rota.id))
 
