@@ -147,9 +147,12 @@ def _project(slug: str):
     return projects.get_project(db.session, slug, with_members=False)
 
 
-def _rota(project, rota_id: int) -> Rota:
+def _rota(project, rota_id: int, *, refresh: bool = False) -> Rota:
+    """The rota; reading it (*refresh*) hands out the turns that came into
+    view. Writes do not: their own transaction is the only one a POST
+    commits, so an Idempotency-Key refused by a 4xx is freed for a retry."""
     rota = services.get_rota(db.session, project, rota_id)
-    if services.refresh(db.session, project, rota, now=clock.now()):
+    if refresh and services.refresh(db.session, project, rota, now=clock.now()):
         db.session.commit()  # turns that came into view are handed out once, for everyone
     return rota
 
@@ -192,7 +195,7 @@ def get_rota(slug: str, rota_id: int):
     """One rota: who opted in (with their hours of its kind of work in the
     last 90 days), the next turns, past turns done or missed, open swaps."""
     project = _project(slug)
-    return rota_json(project, _rota(project, rota_id))
+    return rota_json(project, _rota(project, rota_id, refresh=True))
 
 
 @blp.route(ROTA + "/members")
