@@ -119,12 +119,12 @@ def _release_planned(session: Session, rota: Rota, today: date) -> None:
     """When who is in the rota changes, the upcoming turns the rule handed
     out are handed out again by it, so a newcomer takes their fair place
     (two people opting in one after the other alternate). Turns the holders
-    agreed to by a swap, done ones and those in a swap still asked for
-    stay where they are."""
+    agreed to by a swap, done ones, those in a swap still asked for and
+    today's (its holder may be at it) stay where they are."""
     in_swap = {turn_id for swap in _open_swaps(session, rota)
                for turn_id in (swap.turn_id, swap.other_turn_id) if turn_id is not None}
     for turn in _upcoming_turns(session, rota, today):
-        if not turn.agreed and turn.id not in in_swap:
+        if not turn.agreed and turn.id not in in_swap and turn.due_on > today:
             turn.user_id = None
     session.flush()
 

@@ -80,10 +80,13 @@ def test_turns_go_first_to_who_did_least(scene):
     scene.opt_in(rota, scene.ada)
     assert scene.holders(rota) == ["ada", "ada", "ada", "ada"]
     scene.opt_in(rota, scene.bo, scene.cy)
-    # Each opt-in hands the planned turns out again: cy (0 h of care), bo
-    # (3 h), ada (10 h), then cy again: a holder goes after those who hold
+    # Each opt-in hands the planned turns out again, but today's: cy (0 h
+    # of care), bo (3 h), then cy again: a holder goes after those who hold
     # nothing.
-    assert scene.holders(rota) == ["cy", "bo", "ada", "cy"]
+    assert scene.holders(rota) == ["ada", "cy", "bo", "cy"]
+    later = scene.rota("Cook", starts_on="2026-06-02")
+    scene.opt_in(later, scene.ada, scene.bo, scene.cy)
+    assert scene.holders(later) == ["cy", "bo", "ada", "cy"]
     assert services.refresh(db.session, scene.project, rota, now=scene.clock()) == 0
 
 
