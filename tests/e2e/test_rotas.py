@@ -74,7 +74,7 @@ def test_two_members_share_the_cleaning(live_server, browser_factory):
     turn.get_by_role("button", name="Mark turn 1 done").click()
     expect(ben.locator(".flash")).to_contain_text("Turn 1 is done")
     expect(ben.locator("#past")).to_be_visible()
-    expect(ben.locator("ol.past #turn-1")).to_contain_text("work entry #")
+    expect(ben.locator("ul.past #turn-1")).to_contain_text("work entry #")
     screenshot(ben, "rota-turn-done")
 
     ana.goto(live_server + "/projects/workshop/contributors/labour")
