@@ -143,3 +143,20 @@ def test_the_busiest_share_is_between_a_fair_split_and_all(rows):
                 continue
             assert 100 // share.people <= share.top_share + 1 and share.top_share <= 100
             assert category in ("care", "routine")
+
+
+def test_busiest_lines_geometry():
+    from commons.contributions.chart import BUSIEST_PLOT, BUSIEST_TOP, busiest_lines
+
+    months = ["2026-04", "2026-05", "2026-06"]
+    shares = rules.busiest_shares([("care", 1, [Decimal(9), Decimal(0), Decimal(1)]),
+                                   ("care", 2, [Decimal(1), Decimal(0), Decimal(1)])], months)
+    drawn = busiest_lines(months, shares)
+    (line,) = drawn.lines
+    # A month nobody did care is no point; 100 % at the top, 50 % half way.
+    assert [(point.month, point.share) for point in line.points] == \
+        [("2026-04", 90), ("2026-06", 50)]
+    assert line.points[1].y == BUSIEST_TOP + BUSIEST_PLOT / 2
+    assert line.points[0].x < line.points[1].x
+    assert [label.name for label in drawn.labels] == ["Apr", "May", "Jun"]
+    assert busiest_lines(months, {}).lines == ()
