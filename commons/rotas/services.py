@@ -19,7 +19,7 @@ from commons.ledger.checks import checked_text, require_member
 from commons.ledger.models import WorkLog
 from commons.ledger.work import log_work
 from commons.problems import Conflict, Forbidden, Invalid, NotFound
-from commons.projects.models import Project
+from commons.projects.models import Membership, Project
 from commons.rotas import rules
 from commons.rotas.models import Rota, RotaMember, RotaSwap, RotaTurn
 from commons.rotas.rules import RotaRuleError
@@ -91,8 +91,14 @@ def _lock(session: Session, rota: Rota) -> None:
 # ---------------------------------------------------------------- members
 
 def members_of(session: Session, rota: Rota) -> list[RotaMember]:
-    return list(session.scalars(sa.select(RotaMember).where(RotaMember.rota_id == rota.id)
-                                .order_by(RotaMember.opted_in_at, RotaMember.user_id)))
+    """Who is in the rota: those who opted in and are still members of the
+    project (someone who left keeps their row, but is handed no turns)."""
+    return list(session.scalars(
+        sa.select(RotaMember).join(Membership, sa.and_(
+            Membership.project_id == rota.project_id, Membership.user_id == RotaMember.user_id,
+            Membership.status == Membership.MEMBER))
+        .where(RotaMember.rota_id == rota.id)
+        .order_by(RotaMember.opted_in_at, RotaMember.user_id)))
 
 
 def _member_row(session: Session, rota: Rota, user: User) -> RotaMember | None:
@@ -196,10 +202,12 @@ def fill_turns(session: Session, project: Project, rota: Rota, *, now: datetime)
     numbers = upcoming_numbers(rota, today)
     existing = {turn.number: turn for turn in session.scalars(
         sa.select(RotaTurn).where(RotaTurn.rota_id == rota.id, RotaTurn.number.in_(numbers)))}
-    open_numbers = [number for number in numbers
-                    if number not in existing or (existing[number].user_id is None
-                                                  and existing[number].done_at is None)]
     members = members_of(session, rota)
+    # A turn held by someone who left the project is open again.
+    in_rota = {member.user_id for member in members}
+    open_numbers = [number for number in numbers
+                    if number not in existing or (existing[number].user_id not in in_rota
+                                                  and existing[number].done_at is None)]
     if not open_numbers or not members:
         return 0
     hours = hours_of_kind(session, project, rota.category, [m.user_id for m in members], today)
@@ -227,9 +235,10 @@ def refresh(session: Session, project: Project, rota: Rota, *, now: datetime) ->
     its page always shows the next turns. Cheap when nothing is open; a
     lock only when something is to be handed out."""
     numbers = upcoming_numbers(rota, now.date())
+    in_rota = [member.user_id for member in members_of(session, rota)]
     held = session.scalar(sa.select(sa.func.count()).select_from(RotaTurn).where(
         RotaTurn.rota_id == rota.id, RotaTurn.number.in_(numbers),
-        sa.or_(RotaTurn.user_id.is_not(None), RotaTurn.done_at.is_not(None))))
+        sa.or_(RotaTurn.user_id.in_(in_rota), RotaTurn.done_at.is_not(None))))
     if held == len(numbers):
         return 0
     _lock(session, rota)
@@ -304,7 +313,8 @@ def _opted_in(session: Session, rota: Rota, user: User | None, username: object)
     if user is None:
         raise Invalid(f"No account is called “{str(username or '').strip()}”; give the "
                       "username of someone in this rota.", field="username")
-    if _member_row(session, rota, user) is None:
+    if _member_row(session, rota, user) is None or user.id not in {
+            member.user_id for member in members_of(session, rota)}:
         raise Invalid(f"{user.username} has not opted in to the rota “{rota.title}”; turns "
                       "go only to those who opted in. Ask them to opt in first.",
                       field="username")

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from commons.extensions import db
 from commons.ledger.models import WorkLog
 from commons.problems import Conflict, Forbidden, Invalid, NotFound
+from commons.projects.services import leave_project
 from commons.rotas import services
 from commons.rotas.models import Rota, RotaMember, RotaSwap, RotaTurn
 
@@ -290,3 +291,16 @@ def test_busiest_share_by_month(scene):
     assert care["2026-06"].top_share is None
     assert list(found.shares) == ["routine", "care"]
     assert found.shares["routine"][-2].top_share == 100
+
+
+def test_someone_who_left_the_project_is_handed_no_turns(scene):
+    rota = two_alternating(scene)
+    assert scene.holders(rota) == ["ada", "bo", "ada", "bo"]
+    leave_project(db.session, scene.project, scene.bo, scene.clock())
+    db.session.commit()
+    assert services.refresh(db.session, scene.project, rota, now=scene.clock()) == 2
+    db.session.commit()
+    assert scene.holders(rota) == ["ada", "ada", "ada", "ada"]
+    refused(scene, Invalid, lambda: services.ask_swap(
+        db.session, scene.project, rota, scene.ada, 1, "bo",
+        now=scene.clock()), "has not opted in")
