@@ -10,7 +10,8 @@ COMMONS_BENCH_DATABASE_URI names another database; that database is
 emptied. Prints the median of `recognition_for` over the month (target:
 at most 1 s: a distribution reads it) and the medians of the contributors
 page (all time, which now reads recognition too: target at most 100 ms),
-the recognition page and the API for the month, through
+the recognition page (its first 100 people) and the API (everyone) for the month, and the
+contributors page without its recognition column (a baseline), through
 `app.test_client()`, each request with its own session.
 
 The work logs are bulk-inserted rows (no journal entries, no contributor
@@ -158,6 +159,14 @@ def main() -> None:
                 db.session.expire_all()
                 queries.recognition_for(db.session, project, first, following)
             show("recognition_for over the month", timed(distribution, args.runs), 1.0)
+            hundred = sorted(p.user_id for p in people)[:100]
+
+            def one_page():
+                db.session.expire_all()
+                queries.recognition_for(db.session, project, date.min, following,
+                                        user_ids=hundred)
+            show("recognition_for, all time, 100 people (what a contributors page reads)",
+                 timed(one_page, args.runs))
             db.session.remove()
         client = app.test_client()
         month = f"{first:%Y-%m}"
@@ -171,6 +180,17 @@ def main() -> None:
                 response = client.get(path)
                 assert response.status_code == 200, response.status_code
             show(label, timed(get, args.runs), target)
+        # The same page without its recognition column, for comparison.
+        from commons.contributions import views
+        with_recognition = views.recognition_by_user
+        views.recognition_by_user = lambda *args: {}
+        try:
+            show("contributors page without recognition (baseline)",
+                 timed(lambda: client.get(f"/projects/{SLUG}/contributors"), args.runs))
+        finally:
+            views.recognition_by_user = with_recognition
+        print(f"  load average while measuring: {os.getloadavg()[0]:.1f} "
+              f"on {os.cpu_count()} cores (a machine shared with other work)")
     finally:
         remove(work)
 
