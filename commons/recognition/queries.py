@@ -86,10 +86,15 @@ def recognition_for(session: Session, project: Project, start: date, end: date,
                       bucket.label("bucket"),
                       sa.func.round(sa.cast(WorkLog.hours, sa.Numeric(12, 2)) * 100)
                       .label("hundredths"))
-            .where(WorkLog.project_id == project.id, WorkLog.user_id.is_not(None),
-                   WorkLog.date >= start, WorkLog.date < end))
+            .where(WorkLog.user_id.is_not(None), WorkLog.date >= start, WorkLog.date < end))
+    if user_ids is None:
+        each = each.where(WorkLog.project_id == project.id)
     if user_ids is not None:
-        each = each.where(WorkLog.user_id.in_(list(user_ids)))
+        # A page of people: their rows through (user_id, date), not a scan
+        # of the whole project's; "+ 0" keeps SQLite (without statistics)
+        # from choosing the (project_id, seq) index instead.
+        each = (each.where(WorkLog.user_id.in_(list(user_ids)))
+                .where((WorkLog.project_id + 0) == project.id))
     rows = each.subquery()
     # Groups as coarse as the arithmetic allows: unconfirmed hours per person
     # alone, ratings only under a rule that counts them.

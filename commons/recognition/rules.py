@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from commons.ledger.quantity_rules import RuleError
 from commons.ledger.work_rules import WORK_CATEGORIES
@@ -178,10 +179,10 @@ class Hours:
     hours: Decimal
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     """One line of a person's arithmetic: confirmed hours of a category
-    under one rule version (and one rating, when ratings count)."""
+    under one rule version (and one rating, when ratings count). A named
+    tuple: a month of a big project makes tens of thousands."""
 
     category: str
     hours: Decimal
