@@ -83,6 +83,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commons.pools import cli as pools_cli
     from commons.pools import views as pool_pages
     from commons.projects.views import bp as projects_bp
+    from commons.recognition import views as recognition_views
     from commons.rotas import views as rota_pages
     from commons.search import bp as search_bp
     from commons.search import views as search_views  # noqa: F401 (routes on search's bp)
@@ -102,6 +103,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(search_bp)
     app.register_blueprint(pool_pages.bp)
     app.register_blueprint(rota_pages.bp)
+    app.register_blueprint(recognition_views.bp)
     init_api(app)
     errors.init_app(app)
     _init_operations(app)

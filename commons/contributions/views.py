@@ -3,6 +3,7 @@ last 90 days), the division of labour, credits, the exports, and a
 person's profile across projects."""
 
 import json
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,6 +31,8 @@ from commons.ledger import services as ledger
 from commons.ledger.rules import WORK_CATEGORIES
 from commons.problems import Invalid, NotFound, Problem
 from commons.projects import services as projects
+from commons.recognition import queries as recognition
+from commons.recognition.rules import PersonRecognition, figure
 from commons.rotas import services as rotas
 from commons.rotas.forms import RotaForm
 from commons.urls import base_url
@@ -64,6 +67,21 @@ def records_for(project, period: str) -> list[rules.Record]:
                                     clock.now().date())
 
 
+def recognition_by_user(project, period: str, records: list[rules.Record]
+                        ) -> dict[str, PersonRecognition]:
+    """The recognition of the people on the page for its period, by record
+    key ("user:<id>"): one aggregate query over their work logs only
+    (commons.recognition.queries)."""
+    ids = [int(record.key[5:]) for record in records if record.key.startswith("user:")]
+    if not ids:
+        return {}
+    today = clock.now().date()
+    start = rules.period_start(period, today) or date.min
+    people = recognition.recognition_for(db.session, project, start, today + timedelta(days=1),
+                                         user_ids=ids)
+    return {f"user:{person.user_id}": person for person in people}
+
+
 def _is_member(project) -> bool:
     return current_user.is_authenticated and project.is_member(current_user)
 
@@ -95,14 +113,15 @@ def _contributors_page(project, form: CreditForm, problem: Problem | None):
         ("Hours of work", "h", "#9a6700", hours),
         ("Stances taken", "stances", "#57606a", [Decimal(n) for n in stances]),
     ] if any(series[3])])  # only what happened: an empty band says nothing
+    shown = records[(page - 1) * PAGE:page * PAGE]
     return render_template(
         "contributions/contributors.html", project=project, period=period, sort=sort,
-        order=order, page=page, pages=pages, total=len(records),
-        records=records[(page - 1) * PAGE:page * PAGE], categories=WORK_CATEGORIES,
+        order=order, page=page, pages=pages, total=len(records), records=shown, categories=WORK_CATEGORIES,
         kinds=rules.KINDS, amounts=rules.amounts_text, form=form, member=_is_member(project),
         credits=services.list_credits(db.session, project, limit=20),
         confirm=ConfirmForm(), tab="contributors", activity=activity,
-        period_endpoint="contributions.contributors"), status
+        period_endpoint="contributions.contributors",
+        recognised=recognition_by_user(project, period, shown), figure=figure), status
 
 
 @bp.route("/projects/<slug>/contributors/credits", methods=["GET", "POST"])
