@@ -57,7 +57,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 # Commands that need the database and the configuration only: run from the
 # command line they get an app without pages, API, mail or jobs, whose
 # imports are most of a command's start-up (`ledger verify --since-last`
-# checks 10,000 entries in a fifth of a second; the whole app takes 1.5 s
+# checks 10,000 entries in a tenth of a second; the whole app takes 2 s
 # of CPU to build). Name: (module, attribute).
 DATABASE_ONLY_COMMANDS = {"ledger": ("commons.ledger.cli", "ledger")}
 
