@@ -1,5 +1,4 @@
-"""Accounts: people, their email addresses, password login and tokens."""
+"""Accounts: people, their email addresses, password login and tokens.
 
-from commons.accounts.views import bp
-
-__all__ = ["bp"]
+The blueprint is ``commons.accounts.views.bp``; importing the models does
+not import the pages (a database-only command needs the models alone)."""

