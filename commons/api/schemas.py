@@ -450,7 +450,13 @@ class PayoutOut(Schema):
 
 class ClaimOut(Schema):
     seq = fields.Integer(metadata={"description": "The claim's journal entry; its number."})
-    input = fields.Integer()
+    input = fields.Integer(allow_none=True, metadata={
+        "description": "The input an expense is claimed on; none for a distribution's share."})
+    share = fields.Integer(metadata={
+        "description": "0 for an expense claim; a distribution's share: its place (1, 2...) "
+                       "in the distribution entry `seq`."})
+    distribution = fields.Integer(allow_none=True, metadata={
+        "description": "The distribution entry a share came from."})
     claimant = fields.String(allow_none=True)
     amount = fields.String(metadata={"example": "24.50"})
     currency = fields.String()

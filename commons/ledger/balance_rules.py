@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from commons.ledger.fund_rules import CLAIM_ACTIONS, ClaimBalance, FundBalance, apply_claim, credit
+from commons.ledger.fund_rules import (
+    CLAIM_ACTIONS,
+    ClaimBalance,
+    ClaimKey,
+    FundBalance,
+    apply_claim,
+    credit,
+)
 from commons.ledger.need_rules import is_open, status_of
 from commons.ledger.quantity_rules import EXACT, cost, decimals_of
 from commons.money import currencies
@@ -98,7 +105,7 @@ class Balances:
     inputs: dict[int, InputBalance] = field(default_factory=dict)
     work: dict[int, WorkBalance] = field(default_factory=dict)
     funds: dict[str, FundBalance] = field(default_factory=dict)
-    claims: dict[int, ClaimBalance] = field(default_factory=dict)
+    claims: dict[ClaimKey, ClaimBalance] = field(default_factory=dict)
 
 
 def apply(balances: Balances, seq: int, action: str, data: dict[str, Any]) -> None:
