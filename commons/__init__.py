@@ -41,9 +41,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commons import guards, mail, render_cache
     from commons.accounts import attempts
     from commons.memory_limits import guard_memory_storage
-    from commons.search import schema as search_schema
+
     # Tables no blueprint imports yet must be in the metadata migrations compare.
     from commons.recognition import models as _recognition_models  # noqa: F401
+    from commons.search import schema as search_schema
 
     guard_memory_storage()  # before any limiter counts in memory
     guards.init_app(app)  # before CSRFProtect: unreadable bodies say so
@@ -82,6 +83,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commons.pools import cli as pools_cli
     from commons.pools import views as pool_pages
     from commons.projects.views import bp as projects_bp
+    from commons.recognition import distribution_pages
     from commons.search import bp as search_bp
     from commons.search import views as search_views  # noqa: F401 (routes on search's bp)
     from commons.webhooks import views as webhooks_views
@@ -99,6 +101,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(webhooks_views.bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(pool_pages.bp)
+    app.register_blueprint(distribution_pages.bp)
     init_api(app)
     errors.init_app(app)
     _init_operations(app)

@@ -496,5 +496,45 @@ class PayoutCreate(Schema):
     date = _optional_text("YYYY-MM-DD paid; today if left out.")
 
 
+class DistributionCreate(Schema):
+    period = fields.String(required=True, metadata={
+        "example": "2026-11", "description": "The month whose confirmed work is shared."})
+    amount = _amount("The amount to share, at most what is available.", required=True)
+    currency = fields.String(required=True, metadata={"example": "EUR"})
+    title = fields.String(load_default="", metadata={
+        "description": "The proposal's title; one is written if empty."})
+    body = fields.String(load_default="")
+
+
+class DistributionShareOut(Schema):
+    user = fields.String()
+    hours = fields.String(metadata={"description": "Confirmed hours in the month."})
+    recognition = fields.String(metadata={"description": "Confirmed hours × the rule."})
+    amount = fields.String(metadata={"example": "120.00"})
+    claim = fields.String(allow_none=True, metadata={
+        "description": "The claim it became (\"12.3\": share 3 of entry 12) once passed."})
+    status = fields.String(allow_none=True, metadata={"enum": ["approved", "paid"]})
+
+
+class DistributionOut(Schema):
+    proposal = fields.Integer()
+    status = fields.String(metadata={"description": "The proposal's status."})
+    period = fields.String()
+    amount = fields.String()
+    currency = fields.String()
+    rule_version = fields.Integer()
+    total_recognition = fields.String()
+    entry = fields.Integer(allow_none=True, metadata={
+        "description": "The `distribution` journal entry, once passed."})
+    shares = fields.List(fields.Nested(DistributionShareOut))
+
+
+class DistributionsOut(Schema):
+    project = fields.String()
+    available = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "Per currency, what a new distribution may share."})
+    distributions = fields.List(fields.Nested(DistributionOut))
+
+
 class ClaimCreated(EntryOut):
     claim = fields.Nested(ClaimOut)

@@ -122,8 +122,13 @@ def compare(session: Session, project: Project, rebuilt: rules.Balances
         if want is None or funds.get(currency) != (want.received, want.paid):
             last = max((c.seq for c in rebuilt.claims.values()), default=0)
             return last, f"the stored funds in {currency} differ from the ones the journal gives"
-    stored_claims = {(claim.seq, claim.share): _claim_balance(claim, number, username)
-                     for claim, number, username in session.execute(_claims_read(project))}
+    stored_claims = {}
+    for claim, number, username in session.execute(_claims_read(project)):
+        balance = _claim_balance(claim, number, username)
+        # The status column must say what the folded fields give (a claim
+        # marked paid without its payout entry is not paid).
+        stored_claims[claim.seq, claim.share] = balance if claim.status == balance.status \
+            else None
     for seq, share in sorted(set(stored_claims) | set(rebuilt.claims)):
         if stored_claims.get((seq, share)) != rebuilt.claims.get((seq, share)):
             if share:

@@ -74,3 +74,11 @@ def amount_refusal(amount: Decimal, currency: str, free: Decimal) -> str | None:
                 f"{currency}, less claims owed and other open distributions); share at most "
                 "that, or record the money received first.")
     return None
+
+
+def exact_part(amount: Decimal, recognition: Decimal, total: Decimal) -> Decimal:
+    """amount × recognition ÷ total, to 6 decimals: the figure each share
+    was rounded from, shown beside it."""
+    if total == 0:
+        return Decimal(0)
+    return EXACT.divide(EXACT.multiply(amount, recognition), total).quantize(Decimal("0.000001"))
