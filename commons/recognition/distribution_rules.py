@@ -13,7 +13,6 @@ unit of its exact part."""
 
 from collections.abc import Mapping
 from decimal import Decimal
-from fractions import Fraction
 
 from commons.ledger.quantity_rules import EXACT, shown
 
@@ -35,23 +34,26 @@ def shares(amount: Decimal, weights: Mapping[int, Decimal],
             f"{amount} is not a whole number of minor units ({minor_digits} decimals).")
     if any(weight < 0 for weight in weights.values()):
         raise DistributionRefused("A recognition is never negative.")
-    people = {person: Fraction(weight) for person, weight in weights.items() if weight > 0}
-    total = sum(people.values(), Fraction(0))
-    if total == 0:
+    people = {person: weight for person, weight in weights.items() if weight > 0}
+    if not people:
         raise DistributionRefused(
             "Nobody has recognition in this period: there is nobody to share among. "
             "Confirm the period's hours first, or choose another period.")
+    # Whole numbers throughout (weights scaled by their most decimals), so
+    # every part and remainder is exact and 2,000 people take milliseconds.
+    places = max(-min(int(weight.as_tuple().exponent) for weight in people.values()), 0)
+    scaled = {person: int(weight.scaleb(places)) for person, weight in people.items()}
+    total = sum(scaled.values())
     whole_units = int(units)
     floors: dict[int, int] = {}
-    fractions: list[tuple[Fraction, int]] = []
-    for person, weight in people.items():
-        exact = whole_units * weight / total
-        floor = exact.numerator // exact.denominator
+    remainders: list[tuple[int, int]] = []
+    for person, weight in scaled.items():
+        floor, remainder = divmod(whole_units * weight, total)
         floors[person] = floor
-        fractions.append((exact - floor, person))
+        remainders.append((-remainder, person))
     left = whole_units - sum(floors.values())
     # Largest remainder first; equal remainders to the lowest id.
-    for _, person in sorted(fractions, key=lambda pair: (-pair[0], pair[1]))[:left]:
+    for _, person in sorted(remainders)[:left]:
         floors[person] += 1
     return {person: Decimal(floors[person]).scaleb(-minor_digits)
             for person in sorted(floors)}
