@@ -78,3 +78,22 @@ def test_refusals_write_nothing(api: Api):  # noqa: F811
 def test_a_bad_limit_is_refused(api: Api):  # noqa: F811
     answer = api.get("/work?limit=0")
     assert answer.status_code == 422 and answer.get_json()["field"] == "limit"
+
+
+def test_the_exports_carry_confirmations(api: Api):  # noqa: F811
+    import json
+    api.ok("/work", "bo", WORK)
+    api.ok("/work/1/confirmation", "ada")
+    assert delete(api, "/work/1/confirmation", "ada").status_code == 200
+    csv = api.get("/ledger.csv").get_data(as_text=True)
+    assert ",work_confirm," in csv and ",work_unconfirm," in csv
+    graph = json.loads(api.get("/ledger.jsonld").get_data(as_text=True))["@graph"]
+    confirm = next(n for n in graph if n.get("commons:action") == "work_confirm")
+    work = next(n for n in graph if n.get("commons:action") == "work")
+    assert confirm["commons:concerns"] == {"@id": work["@id"]}
+    assert confirm["commons:confirmedBy"] == {"@id": "http://commons.test/users/ada"}
+    assert work["commons:onerous"] == 2
+    withdrawal = next(n for n in graph if n.get("commons:action") == "work_unconfirm")
+    assert withdrawal["commons:withdraws"] == {"@id": confirm["@id"]}
+    exported = json.loads(api.get("/ledger.json").get_data(as_text=True))
+    assert [e["action"] for e in exported["entries"]][-2:] == ["work_confirm", "work_unconfirm"]
