@@ -10,6 +10,7 @@ from flask import Response, current_app, request, stream_with_context
 from commons.api import (
     distributions,  # noqa: F401
     ledger_claims,  # noqa: F401
+    ledger_work,  # noqa: F401
     ledger_writes,  # noqa: F401
     schemas,
 )

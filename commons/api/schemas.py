@@ -302,6 +302,32 @@ class WorkCreate(Schema):
         "enum": list(ledger_rules.WORK_CATEGORIES)})
     description = fields.String(required=True)
     date = _optional_text("YYYY-MM-DD worked; today if left out.")
+    onerous = fields.Raw(load_default=None, metadata={
+        "type": "integer", "enum": [1, 2, 3], "nullable": True,
+        "description": "Your own rating of how onerous the work was: 1 (light), 2 (heavy) "
+                       "or 3 (very heavy); leave it out to not rate it."})
+
+
+class WorkOut(Schema):
+    seq = fields.Integer(metadata={"description": "The work entry's seq in the journal."})
+    worker = fields.String(allow_none=True)
+    date = fields.String()
+    period = fields.String(metadata={"description": "The month (YYYY-MM) of the work."})
+    hours = fields.String()
+    category = fields.String()
+    description = fields.String()
+    onerous = fields.Integer(allow_none=True, metadata={
+        "description": "The worker's rating, 1 to 3, or null."})
+    confirmed_by = fields.String(allow_none=True, metadata={
+        "description": "The member who confirmed the hours, or null."})
+    confirmed_at = fields.String(allow_none=True)
+    confirmed_seq = fields.Integer(allow_none=True, metadata={
+        "description": "The `work_confirm` entry's seq."})
+
+
+class WorkList(Schema):
+    project = fields.String()
+    work = fields.List(fields.Nested(WorkOut))
 
 
 class JournalQuery(Schema):
@@ -390,6 +416,10 @@ class InputCreated(InputOut):
 class EntryCreated(EntryOut):
     balance = fields.Nested(InputOut, allow_none=True, metadata={
         "description": "The input's balances after the entry (null for work)."})
+
+
+class WorkConfirmed(EntryOut):
+    work = fields.Nested(WorkOut, metadata={"description": "The work entry as it now is."})
 
 
 class EvidenceOut(Schema):

@@ -29,7 +29,8 @@ KINDS: dict[str, str] = {
 }
 
 PERIODS = {"all": None, "90d": 90}
-SORTS = ("name", "commits", "lines", "proposals", "stances", "hours", "inputs", "kinds")
+SORTS = ("name", "commits", "lines", "proposals", "stances", "hours", "confirmed", "inputs",
+         "kinds")
 _ENTRY = re.compile(r"([^<>]*)<([^<>]*)>")
 
 
@@ -313,6 +314,7 @@ class Record:
             "proposals": self.proposals_opened,
             "stances": self.stances,
             "hours": self.total_hours,
+            "confirmed": self.total_confirmed,
             "inputs": self.pledges + self.deliveries,
             "kinds": sum(self.kinds.values()),
         }

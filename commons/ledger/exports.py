@@ -23,7 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from commons.ledger import rules
-from commons.ledger.models import Claim, Fund, Input, LedgerEntry, LedgerHead, Pledge
+from commons.ledger.confirm_rules import period_of
+from commons.ledger.models import Claim, Fund, Input, LedgerEntry, LedgerHead, Pledge, WorkLog
 from commons.problems import Conflict
 from commons.projects.models import Project
 
@@ -126,6 +127,18 @@ def entry_record(seq: int, payload: str, prev_hash: str, digest: str) -> dict:
 
 def entry_of(entry: LedgerEntry) -> dict:
     return entry_record(entry.seq, entry.payload, entry.prev_hash, entry.hash)
+
+
+def work_record(work: WorkLog) -> dict:
+    """A work log as the API answers it: who, when, how long, what kind,
+    the worker's rating and who confirmed it (issue 20)."""
+    return {"seq": work.seq, "worker": work.user.username if work.user else None,
+            "date": work.date.isoformat(), "period": period_of(work.date),
+            "hours": rules.text(work.hours), "category": work.category,
+            "description": work.description, "onerous": work.onerous,
+            "confirmed_by": work.confirmed_by.username if work.confirmed_by else None,
+            "confirmed_at": rules.timestamp(work.confirmed_at) if work.confirmed_at else None,
+            "confirmed_seq": work.confirmed_seq}
 
 
 def _text(value) -> str | None:

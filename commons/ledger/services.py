@@ -48,6 +48,7 @@ from commons.ledger.queries import (
     open_needs,
     recent_work,
     totals,
+    work_numbered,
 )
 from commons.ledger.supply import (
     PROVIDERS_PLEDGE,
@@ -89,5 +90,5 @@ __all__ = [
     "ClaimForm", "approve_claim", "get_claim", "is_treasurer", "list_claims", "owed_and_paid",
     "project_funds", "record_claim", "record_payout", "treasurers",
     # confirmed work (issue 20)
-    "confirm_work", "get_work", "withdraw_confirmation",
+    "confirm_work", "get_work", "withdraw_confirmation", "work_numbered",
 ]

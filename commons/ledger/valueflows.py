@@ -25,7 +25,11 @@ journal. The entries that are economic flows are typed as Valueflows says:
   receiver the project, vf:note what it was used for.
 - work: ``vf:EconomicEvent``, action vf:work, vf:provider the worker,
   vf:receiver the project, vf:effortQuantity in om2:hour,
-  vf:resourceClassifiedAs the category (``commons:work-care``...).
+  vf:resourceClassifiedAs the category (``commons:work-care``...);
+  ``commons:onerous`` the worker's rating (1 to 3) when given.
+- work_confirm, work_unconfirm (issue 20): ``commons:Entry`` only,
+  ``commons:concerns`` the work's event, ``commons:confirmedBy`` the
+  confirmer (a withdrawal: ``commons:withdraws`` the confirmation).
 - correction: ``vf:EconomicEvent`` that ``vf:corrects`` the corrected
   entry's node, with the action of the flow it corrects and the signed
   deltas as its quantities (vf:resourceQuantity, vf:effortQuantity,
@@ -229,6 +233,18 @@ class _Graph:
                      "vf:hasPointInTime": _date(data["date"])})
         if data.get("description"):
             node["vf:note"] = data["description"]
+        if data.get("onerous"):
+            node["commons:onerous"] = data["onerous"]
+
+    def _work_confirm(self, node: dict, data: dict) -> None:
+        """Another member's word that the work entry's hours were done
+        (issue 20): it concerns that entry; Valueflows has no term of its own."""
+        node.update({"commons:concerns": self.entry(data["work"]),
+                     "commons:confirmedBy": self.person(data["confirmer"])})
+
+    def _work_unconfirm(self, node: dict, data: dict) -> None:
+        node.update({"commons:concerns": self.entry(data["work"]),
+                     "commons:withdraws": self.entry(data["confirmation"])})
 
     def _correct(self, node: dict, data: dict) -> None:
         self._flow(node, "vf:EconomicEvent", data["action"])
