@@ -84,6 +84,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commons.pools import views as pool_pages
     from commons.projects.views import bp as projects_bp
     from commons.recognition import distribution_pages
+    from commons.recognition import views as recognition_views
     from commons.search import bp as search_bp
     from commons.search import views as search_views  # noqa: F401 (routes on search's bp)
     from commons.webhooks import views as webhooks_views
@@ -101,6 +102,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(webhooks_views.bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(pool_pages.bp)
+    app.register_blueprint(recognition_views.bp)
     app.register_blueprint(distribution_pages.bp)
     init_api(app)
     errors.init_app(app)

@@ -12,6 +12,7 @@ from commons.api import (
     notifications,
     pools,
     projects,
+    recognition,
     schemas,
     search,
     tokens,
@@ -50,7 +51,7 @@ def init_api(app: Flask) -> CommonsApi:
         "basic", {"type": "http", "scheme": "basic",
                   "description": "Username and password; only to create a token."})
     blueprints = [tokens.blp, projects.blp, governance.blp, ledger.blp, contributions.blp,
-                  notifications.blp, search.blp, pools.blp]
+                  notifications.blp, search.blp, pools.blp, recognition.blp]
     for blueprint in blueprints:
         # Bearer tokens and Basic auth, never cookies: nothing to forge.
         csrf.exempt(blueprint)

@@ -55,8 +55,26 @@ class PolicyBody(Schema):
                        "change always does. Changed by a policy proposal."})
 
 
+class RecognitionRuleBody(Schema):
+    """A version of the value rule: weights per kind of work (decimal text
+    from 0 to 100, at most 2 decimals; a kind not named weighs 1)."""
+
+    weights = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict,
+                          metadata={"example": {"routine": "1", "care": "1.5", "creative": "1",
+                                                "coordination": "1"},
+                                    "description": "routine, care, creative, coordination"})
+    onerous = fields.Boolean(load_default=False, metadata={
+        "description": "true: the worker's own rating of how onerous the work was (1-3) "
+                       "multiplies the weight"})
+
+
 class PolicyChange(PolicyBody):
-    """What a policy proposal may change: the policy, and who is treasurer."""
+    """What a policy proposal may change: the policy, who is treasurer, and
+    the value rule recognition follows."""
+
+    recognition_rule = fields.Nested(RecognitionRuleBody, metadata={
+        "description": "A new version of the project's value rule, applying to work done "
+                       "from the day it passes (see /projects/{slug}/recognition/rules)."})
 
     treasurer_grant = fields.String(metadata={
         "description": "The username of a member to name treasurer (treasurers record "
@@ -568,3 +586,64 @@ class DistributionsOut(Schema):
 
 class ClaimCreated(EntryOut):
     claim = fields.Nested(ClaimOut)
+
+
+# ---------------------------------------------------------------- recognition (issue 20)
+
+class RecognitionQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    period = fields.String(load_default=None, metadata={
+        "description": "A month, YYYY-MM; the current month if left out.",
+        "example": "2026-03"})
+
+
+class RecognitionRuleOut(Schema):
+    version = fields.Integer(metadata={"description": "0 is the default: every weight 1."})
+    weights = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "example": {"routine": "1", "care": "1.5", "creative": "1", "coordination": "1"}})
+    onerous = fields.Boolean(metadata={
+        "description": "Whether the worker's onerous rating (1-3) multiplies the weight."})
+    adopted_at = fields.String(allow_none=True, metadata={"description": "ISO 8601, UTC."})
+    applies_from = fields.String(allow_none=True, metadata={
+        "description": "The first day of work it applies to: the UTC date of its adoption."})
+    proposal = fields.Integer(allow_none=True, metadata={
+        "description": "The number of the policy proposal that adopted it."})
+
+
+class RecognitionRulesOut(Schema):
+    project = fields.String()
+    in_force = fields.Nested(RecognitionRuleOut)
+    versions = fields.List(fields.Nested(RecognitionRuleOut), metadata={
+        "description": "Every version adopted, newest first."})
+
+
+class RecognitionLineOut(Schema):
+    category = fields.String()
+    hours = fields.String(metadata={"description": "Confirmed hours, exact."})
+    weight = fields.String()
+    onerous = fields.Integer(allow_none=True, metadata={
+        "description": "The rating that multiplies, when the rule counts ratings."})
+    rule_version = fields.Integer()
+    result = fields.String()
+    text = fields.String(metadata={"example": "care (rule v1): 4 h × 1.5 = 6"})
+
+
+class RecognitionPersonOut(Schema):
+    username = fields.String(allow_none=True)
+    confirmed_hours = fields.String()
+    unconfirmed_hours = fields.String(metadata={"description": "Shown apart; never counted."})
+    recognition = fields.String(metadata={"description": "The sum of the lines' results."})
+    lines = fields.List(fields.Nested(RecognitionLineOut))
+
+
+class RecognitionOut(Schema):
+    project = fields.String()
+    period = fields.String(metadata={"example": "2026-03"})
+    start = fields.String(metadata={"description": "The first day of the month."})
+    end = fields.String(metadata={"description": "The last day of the month."})
+    rules = fields.List(fields.Nested(RecognitionRuleOut), metadata={
+        "description": "The versions in force on some day of the month, oldest first."})
+    people = fields.List(fields.Nested(RecognitionPersonOut), metadata={
+        "description": "Most recognition first."})

@@ -3,6 +3,7 @@ last 90 days), the division of labour, credits, the exports, and a
 person's profile across projects."""
 
 import json
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,6 +31,8 @@ from commons.ledger import services as ledger
 from commons.ledger.rules import WORK_CATEGORIES
 from commons.problems import Invalid, NotFound, Problem
 from commons.projects import services as projects
+from commons.recognition import queries as recognition
+from commons.recognition.rules import PersonRecognition, figure
 from commons.urls import base_url
 
 bp = Blueprint("contributions", __name__)
@@ -60,6 +63,15 @@ def _period() -> str:
 def records_for(project, period: str) -> list[rules.Record]:
     return services.project_records(db.session, project, _path(project), period,
                                     clock.now().date())
+
+
+def recognition_by_user(project, period: str) -> dict[str, PersonRecognition]:
+    """Each person's recognition for the page's period, by record key
+    ("user:<id>"): one aggregate query (commons.recognition.queries)."""
+    today = clock.now().date()
+    start = rules.period_start(period, today) or date.min
+    people = recognition.recognition_for(db.session, project, start, today + timedelta(days=1))
+    return {f"user:{person.user_id}": person for person in people}
 
 
 def _is_member(project) -> bool:
@@ -100,7 +112,8 @@ def _contributors_page(project, form: CreditForm, problem: Problem | None):
         kinds=rules.KINDS, amounts=rules.amounts_text, form=form, member=_is_member(project),
         credits=services.list_credits(db.session, project, limit=20),
         confirm=ConfirmForm(), tab="contributors", activity=activity,
-        period_endpoint="contributions.contributors"), status
+        period_endpoint="contributions.contributors",
+        recognised=recognition_by_user(project, period), figure=figure), status
 
 
 @bp.route("/projects/<slug>/contributors/credits", methods=["GET", "POST"])

@@ -2,6 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -63,6 +64,18 @@ class ProposalForm(FlaskForm):
                                               "claims.")
     treasurer_remove = StringField("Remove a treasurer (username)",
                                    validators=[Optional(), Length(max=39)])
+    # The value rule (issue 20): a weight per kind of work; any filled in (or
+    # the box ticked) proposes a whole new rule, the empty ones weighing 1.
+    weight_routine = StringField("Weight of routine and maintenance work",
+                                 validators=[Optional(), Length(max=16)])
+    weight_care = StringField("Weight of care work (cleaning, cooking, support)",
+                              validators=[Optional(), Length(max=16)])
+    weight_creative = StringField("Weight of creative and design work",
+                                  validators=[Optional(), Length(max=16)])
+    weight_coordination = StringField("Weight of coordination work",
+                                      validators=[Optional(), Length(max=16)])
+    rule_onerous = BooleanField("The worker's own rating of how onerous the work was (1 to 3) "
+                                "multiplies the weight")
 
 
 class StanceForm(FlaskForm):

@@ -22,6 +22,7 @@ from commons.forms import attempt, form_page_on_get, press_button
 from commons.governance import changes_pages, choices, notices, outside_pages, rules, services
 from commons.governance.forms import CommentForm, ProposalForm, ReviseForm, StanceForm
 from commons.governance.rules import OPEN, STANCE_WORDS
+from commons.ledger.work_rules import WORK_CATEGORIES
 from commons.notifications import services as notifications
 from commons.notifications.rules import time_left
 from commons.problems import NotFound
@@ -276,5 +277,10 @@ def _details(form: ProposalForm) -> dict:
         for key in ("treasurer_grant", "treasurer_remove"):
             if getattr(form, key).data:
                 details[key] = getattr(form, key).data
+        weights = {category: getattr(form, f"weight_{category}").data
+                   for category in WORK_CATEGORIES if getattr(form, f"weight_{category}").data}
+        if weights or form.rule_onerous.data:
+            details["recognition_rule"] = {"weights": weights,
+                                           "onerous": bool(form.rule_onerous.data)}
         return details
     return {}

@@ -4,12 +4,15 @@ person, kind of work, rating, confirmed or not and the rule version in
 force (dates bucketed at each adoption day), so a distribution over
 100,000 work entries never builds a row per entry in Python."""
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from commons.accounts.models import User
+from commons.governance.models import Proposal
 from commons.ledger.models import WorkLog
 from commons.projects.models import Project
 from commons.recognition.models import RecognitionRule
@@ -92,6 +95,24 @@ def recognition_for(session: Session, project: Project, start: date, end: date,
     return tally(totals)
 
 
+def usernames(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
+    """The username of each id, in one query."""
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    return {user_id: name for user_id, name in session.execute(
+        sa.select(User.id, User.username).where(User.id.in_(wanted)))}
+
+
+def proposal_numbers(session: Session, versions: Iterable[ValueRule]) -> dict[int, int]:
+    """The number (in its project) of each proposal that adopted a version."""
+    wanted = {rule.proposal_id for rule in versions if rule.proposal_id is not None}
+    if not wanted:
+        return {}
+    return {proposal_id: number for proposal_id, number in session.execute(
+        sa.select(Proposal.id, Proposal.number).where(Proposal.id.in_(wanted)))}
+
+
 def month_bounds(period: str) -> tuple[date, date]:
     """The first day of a month "YYYY-MM" and the first day of the next."""
     first = date.fromisoformat(period + "-01")
@@ -99,5 +120,5 @@ def month_bounds(period: str) -> tuple[date, date]:
     return first, following
 
 
-__all__ = ["DEFAULT_RULE", "month_bounds", "next_version", "recognition_for", "rule_in_force",
-           "rule_versions"]
+__all__ = ["DEFAULT_RULE", "month_bounds", "next_version", "proposal_numbers",
+           "recognition_for", "rule_in_force", "rule_versions", "usernames"]

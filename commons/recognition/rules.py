@@ -7,6 +7,7 @@ A version of the rule applies to work dated on or after the UTC day it
 was adopted, never to earlier work: people worked under the rule then in
 force, and a later vote does not rewrite what their hours were worth."""
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,7 +18,7 @@ from commons.ledger.work_rules import WORK_CATEGORIES
 
 __all__ = ["DEFAULT_RULE", "MAX_WEIGHT", "Hours", "Line", "PersonRecognition", "RuleError",
            "ValueRule", "WorkEntry", "figure", "parse_rule", "recognise", "rule_details",
-           "rule_on", "tally", "weighted_hours"]
+           "parse_period", "rule_on", "tally", "weighted_hours"]
 
 # A weight above this is a typo more often than a choice: one hour of a
 # kind of work worth more than a hundred of another.
@@ -253,3 +254,17 @@ def recognise(entries: Iterable[WorkEntry], versions: Sequence[ValueRule]
     rule in force on its day."""
     return tally(Hours(entry.user_id, rule_on(versions, entry.day), entry.category,
                        entry.onerous, entry.confirmed, entry.hours) for entry in entries)
+
+
+_PERIOD = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+
+
+def parse_period(value: object, today: date) -> str:
+    """A month "YYYY-MM" (empty: the month of *today*)."""
+    if value is None or value == "":
+        return today.isoformat()[:7]
+    if not isinstance(value, str) or not _PERIOD.fullmatch(value.strip()) \
+            or value.strip() < "0001-01":
+        raise RuleError(f"period is a month written YYYY-MM, such as "
+                        f"{today.isoformat()[:7]}.", "period")
+    return value.strip()

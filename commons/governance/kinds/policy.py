@@ -1,6 +1,7 @@
 """Policy: admission, push, outside, review window, approval threshold or
-notify_outside_authors change, or a treasurer named or removed (issue 20:
-treasurers record payouts of expense claims).
+notify_outside_authors change, a treasurer named or removed (issue 20:
+treasurers record payouts of expense claims), or a new version of the
+project's value rule (issue 20: weights per kind of work for recognition).
 Only the fields the proposal names change; the whole policy that results
 must still be valid."""
 
@@ -10,27 +11,34 @@ from sqlalchemy.orm import Session
 
 from commons.accounts.models import User
 from commons.governance.effects import EffectError
-from commons.governance.kinds.base import Details, Kind, Opened
+from commons.governance.kinds.base import Details, Kind, Opened, hold_repository
 from commons.governance.models import Proposal
 from commons.governance.settings import Settings
+from commons.ledger.work_rules import WORK_CATEGORIES
 from commons.money import parse_amount
 from commons.problems import Invalid
 from commons.projects import rules as project_rules
 from commons.projects.models import Membership, Project
 from commons.projects.rules import Policy, Threshold
+from commons.recognition import queries as recognition
+from commons.recognition.models import RecognitionRule
+from commons.recognition.rules import RuleError, parse_rule, rule_details
 
 
 def read_details(session: Session, project: Project, author: User, details: Details,
                  settings: Settings) -> Opened:
     changes = {k: v for k, v in details.items() if v not in (None, "")}
     allowed = {"admission", "push", "outside", "review_window", "approval_threshold",
-               "notify_outside_authors", *TREASURER_KEYS}
+               "notify_outside_authors", *TREASURER_KEYS, RULE_KEY}
     if not changes or set(changes) - allowed:
         raise Invalid("A policy proposal changes admission, push, outside, review_window, "
-                      "approval_threshold or notify_outside_authors, or names a treasurer "
-                      "(treasurer_grant) or removes one (treasurer_remove).", field="policy")
+                      "approval_threshold or notify_outside_authors, names a treasurer "
+                      "(treasurer_grant) or removes one (treasurer_remove), or sets the "
+                      "recognition_rule.", field="policy")
     roles = _treasurer_changes(project, changes)
-    if set(changes) <= set(TREASURER_KEYS):
+    if RULE_KEY in changes:
+        roles[RULE_KEY] = _recognition_rule(changes[RULE_KEY])
+    if set(changes) <= {*TREASURER_KEYS, RULE_KEY}:
         return Opened(roles)
     notify = changes.get("notify_outside_authors", project.notify_outside_authors)
     if not isinstance(notify, bool):
@@ -65,6 +73,19 @@ def read_details(session: Session, project: Project, author: User, details: Deta
 
 
 TREASURER_KEYS = ("treasurer_grant", "treasurer_remove")
+RULE_KEY = "recognition_rule"
+
+
+def _recognition_rule(raw: object) -> Details:
+    """The value rule proposed, checked and kept with every weight written
+    out: what people consent to is the whole rule, not a difference."""
+    try:
+        return rule_details(parse_rule(raw))
+    except RuleError as error:
+        # The new-proposal form's field for it: weight_care, rule_onerous.
+        field = (f"weight_{error.field}" if error.field in WORK_CATEGORIES
+                 else "rule_onerous" if error.field == "onerous" else RULE_KEY)
+        raise Invalid(str(error), field=field) from None
 
 
 def _treasurer_changes(project: Project, changes: Details) -> Details:
@@ -120,7 +141,25 @@ def carry_out(session: Session, proposal: Proposal, project: Project, settings: 
             if membership is None:
                 raise EffectError(f"{details[key]} is no longer a member of {project.name}.")
             membership.treasurer = key == "treasurer_grant"
+    if RULE_KEY in details:
+        _adopt_rule(session, proposal, project, now)
     return "The policy changed: " + ", ".join(f"{k} = {v}" for k, v in details.items()) + "."
 
 
-KIND = Kind("policy", read_details, carry_out)
+def _adopt_rule(session: Session, proposal: Proposal, project: Project, now: datetime) -> None:
+    """The next version of the project's value rule, in force for work
+    done from today (UTC) on. The project's lock (taken before the claim)
+    keeps two passing proposals from taking the same version."""
+    try:
+        rule = parse_rule(proposal.details[RULE_KEY])
+    except RuleError as error:  # checked when it was opened
+        raise EffectError(str(error)) from None
+    session.add(RecognitionRule(
+        project_id=project.id, version=recognition.next_version(session, project),
+        weights={name: format(weight, "f") for name, weight in rule.weights.items()},
+        onerous_multiplies=rule.onerous_multiplies, adopted_at=now, proposal_id=proposal.id))
+    session.flush()
+
+
+# The project's lock before the claim: a new rule version is numbered under it.
+KIND = Kind("policy", read_details, carry_out, before_claim=hold_repository)
