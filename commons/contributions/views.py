@@ -65,12 +65,18 @@ def records_for(project, period: str) -> list[rules.Record]:
                                     clock.now().date())
 
 
-def recognition_by_user(project, period: str) -> dict[str, PersonRecognition]:
-    """Each person's recognition for the page's period, by record key
-    ("user:<id>"): one aggregate query (commons.recognition.queries)."""
+def recognition_by_user(project, period: str, records: list[rules.Record]
+                        ) -> dict[str, PersonRecognition]:
+    """The recognition of the people on the page for its period, by record
+    key ("user:<id>"): one aggregate query over their work logs only
+    (commons.recognition.queries)."""
+    ids = [int(record.key[5:]) for record in records if record.key.startswith("user:")]
+    if not ids:
+        return {}
     today = clock.now().date()
     start = rules.period_start(period, today) or date.min
-    people = recognition.recognition_for(db.session, project, start, today + timedelta(days=1))
+    people = recognition.recognition_for(db.session, project, start, today + timedelta(days=1),
+                                         user_ids=ids)
     return {f"user:{person.user_id}": person for person in people}
 
 
@@ -105,15 +111,15 @@ def _contributors_page(project, form: CreditForm, problem: Problem | None):
         ("Hours of work", "h", "#9a6700", hours),
         ("Stances taken", "stances", "#57606a", [Decimal(n) for n in stances]),
     ] if any(series[3])])  # only what happened: an empty band says nothing
+    shown = records[(page - 1) * PAGE:page * PAGE]
     return render_template(
         "contributions/contributors.html", project=project, period=period, sort=sort,
-        order=order, page=page, pages=pages, total=len(records),
-        records=records[(page - 1) * PAGE:page * PAGE], categories=WORK_CATEGORIES,
+        order=order, page=page, pages=pages, total=len(records), records=shown, categories=WORK_CATEGORIES,
         kinds=rules.KINDS, amounts=rules.amounts_text, form=form, member=_is_member(project),
         credits=services.list_credits(db.session, project, limit=20),
         confirm=ConfirmForm(), tab="contributors", activity=activity,
         period_endpoint="contributions.contributors",
-        recognised=recognition_by_user(project, period), figure=figure), status
+        recognised=recognition_by_user(project, period, shown), figure=figure), status
 
 
 @bp.route("/projects/<slug>/contributors/credits", methods=["GET", "POST"])

@@ -4,7 +4,7 @@ person, kind of work, rating, confirmed or not and the rule version in
 force (dates bucketed at each adoption day), so a distribution over
 100,000 work entries never builds a row per entry in Python."""
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -18,12 +18,13 @@ from commons.projects.models import Project
 from commons.recognition.models import RecognitionRule
 from commons.recognition.rules import (
     DEFAULT_RULE,
-    Hours,
+    LineKey,
     PersonRecognition,
     ValueRule,
     parse_rule,
+    person_recognition,
+    ranked,
     rule_on,
-    tally,
 )
 
 
@@ -56,10 +57,12 @@ def next_version(session: Session, project: Project) -> int:
 
 
 def recognition_for(session: Session, project: Project, start: date, end: date,
-                    versions: list[ValueRule] | None = None) -> list[PersonRecognition]:
+                    versions: list[ValueRule] | None = None,
+                    user_ids: Collection[int] | None = None) -> list[PersonRecognition]:
     """Each person's confirmed and unconfirmed hours of work dated
     *start* <= date < *end*, and the recognition the rule in force on each
-    day gives their confirmed hours; most recognition first. Hours of
+    day gives their confirmed hours; most recognition first. Only the
+    people *user_ids* when given (a page of contributors). Hours of
     deleted accounts are left out: nobody is there to recognise."""
     if versions is None:
         versions = rule_versions(session, project)
@@ -83,16 +86,53 @@ def recognition_for(session: Session, project: Project, start: date, end: date,
                       bucket.label("bucket"),
                       sa.func.round(sa.cast(WorkLog.hours, sa.Numeric(12, 2)) * 100)
                       .label("hundredths"))
-            .where(WorkLog.project_id == project.id, WorkLog.user_id.is_not(None),
-                   WorkLog.date >= start, WorkLog.date < end)
-            .subquery())
-    keys = (each.c.user_id, each.c.category, each.c.onerous, each.c.confirmed, each.c.bucket)
-    statement = sa.select(*keys, sa.func.sum(each.c.hundredths)).group_by(*keys)
-    totals = [Hours(int(user_id), rules[int(index)], category, onerous, bool(is_confirmed),
-                    Decimal(int(amount)) / 100)
-              for user_id, category, onerous, is_confirmed, index, amount
-              in session.execute(statement)]
-    return tally(totals)
+            .where(WorkLog.user_id.is_not(None), WorkLog.date >= start, WorkLog.date < end))
+    if user_ids is None:
+        each = each.where(WorkLog.project_id == project.id)
+    if user_ids is not None:
+        # A page of people: their rows through (user_id, date), not a scan
+        # of the whole project's; "+ 0" keeps SQLite (without statistics)
+        # from choosing the (project_id, seq) index instead.
+        each = (each.where(WorkLog.user_id.in_(list(user_ids)))
+                .where((WorkLog.project_id + 0) == project.id))
+    rows = each.subquery()
+    # Groups as coarse as the arithmetic allows: unconfirmed hours per person
+    # alone, ratings only under a rule that counts them.
+    counting = [index for index, rule in enumerate(rules) if rule.onerous_multiplies]
+    rating: sa.ColumnElement = sa.null()
+    if counting:
+        rating = sa.case((sa.and_(rows.c.confirmed, rows.c.bucket.in_(counting)), rows.c.onerous))
+    keyed = sa.select(rows.c.user_id, rows.c.confirmed,
+                      sa.case((rows.c.confirmed, rows.c.bucket), else_=0).label("bucket"),
+                      sa.case((rows.c.confirmed, rows.c.category), else_="").label("category"),
+                      rating.label("rating"), rows.c.hundredths).subquery()
+    keys = (keyed.c.user_id, keyed.c.confirmed, keyed.c.bucket, keyed.c.category,
+            keyed.c.rating)
+    statement = sa.select(*keys, sa.func.sum(keyed.c.hundredths)).group_by(*keys)
+    # Sums in integer hundredths, made Decimal once per line (a person's
+    # lines number a few; their rows may number thousands).
+    confirmed: dict[int, int] = {}
+    unconfirmed: dict[int, int] = {}
+    lines: dict[int, dict[LineKey, int]] = {}
+    versions_of = [rule.version for rule in rules]
+    for user_id, is_confirmed, index, category, rated, amount in session.execute(statement):
+        amount = int(amount)
+        if not is_confirmed:
+            unconfirmed[user_id] = unconfirmed.get(user_id, 0) + amount
+            continue
+        confirmed[user_id] = confirmed.get(user_id, 0) + amount
+        mine = lines.setdefault(user_id, {})
+        key = (versions_of[index], category, None if rated is None else int(rated))
+        mine[key] = mine.get(key, 0) + amount
+    by_version = {rule.version: rule for rule in rules}
+    return ranked(person_recognition(
+        user_id, _hours(confirmed.get(user_id, 0)), _hours(unconfirmed.get(user_id, 0)),
+        {key: _hours(amount) for key, amount in lines.get(user_id, {}).items()}, by_version)
+        for user_id in confirmed.keys() | unconfirmed.keys())
+
+
+def _hours(hundredths: int) -> Decimal:
+    return Decimal(hundredths).scaleb(-2)
 
 
 def usernames(session: Session, user_ids: Iterable[int]) -> dict[int, str]:

@@ -12,13 +12,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from commons.ledger.quantity_rules import RuleError
 from commons.ledger.work_rules import WORK_CATEGORIES
 
 __all__ = ["DEFAULT_RULE", "MAX_WEIGHT", "Hours", "Line", "PersonRecognition", "RuleError",
            "ValueRule", "WorkEntry", "figure", "parse_rule", "recognise", "rule_details",
-           "parse_period", "rule_on", "tally", "weighted_hours"]
+           "parse_period", "person_recognition", "ranked", "rule_on", "tally", "weighted_hours"]
 
 # A weight above this is a typo more often than a choice: one hour of a
 # kind of work worth more than a hundred of another.
@@ -178,10 +179,10 @@ class Hours:
     hours: Decimal
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     """One line of a person's arithmetic: confirmed hours of a category
-    under one rule version (and one rating, when ratings count)."""
+    under one rule version (and one rating, when ratings count). A named
+    tuple: a month of a big project makes tens of thousands."""
 
     category: str
     hours: Decimal
@@ -216,36 +217,55 @@ def tally(totals: Iterable[Hours]) -> list[PersonRecognition]:
     only confirmed hours count; most recognition first."""
     confirmed: dict[int, Decimal] = {}
     unconfirmed: dict[int, Decimal] = {}
-    grouped: dict[int, dict[tuple[int, str, int | None], tuple[ValueRule, Decimal]]] = {}
+    grouped: dict[int, dict[LineKey, Decimal]] = {}
+    rules: dict[int, ValueRule] = {}
     for total in totals:
         if not total.confirmed:
             unconfirmed[total.user_id] = unconfirmed.get(total.user_id, Decimal(0)) + total.hours
             continue
         confirmed[total.user_id] = confirmed.get(total.user_id, Decimal(0)) + total.hours
+        rules[total.rule.version] = total.rule
         rating = total.onerous if total.rule.onerous_multiplies else None
         key = (total.rule.version, total.category, rating)
         mine = grouped.setdefault(total.user_id, {})
-        _rule, hours = mine.get(key, (total.rule, Decimal(0)))
-        mine[key] = (total.rule, hours + total.hours)
-    people = []
-    for user_id in confirmed.keys() | unconfirmed.keys():
-        lines = []
-        for (version, category, rating), (rule, hours) in sorted(
-                grouped.get(user_id, {}).items(), key=_line_order):
-            result = weighted_hours(hours, category, rating, rule)
-            lines.append(Line(category, hours, rule.weight(category), rating, version, result))
-        people.append(PersonRecognition(
-            user_id, confirmed.get(user_id, Decimal(0)), unconfirmed.get(user_id, Decimal(0)),
-            sum((line.result for line in lines), Decimal(0)), tuple(lines)))
-    people.sort(key=lambda person: (-person.recognition, -person.confirmed_hours,
-                                    person.user_id))
-    return people
+        mine[key] = mine.get(key, Decimal(0)) + total.hours
+    return ranked(person_recognition(user_id, confirmed.get(user_id, Decimal(0)),
+                                     unconfirmed.get(user_id, Decimal(0)),
+                                     grouped.get(user_id, {}), rules)
+                  for user_id in confirmed.keys() | unconfirmed.keys())
 
 
-def _line_order(item: tuple[tuple[int, str, int | None], object]) -> tuple[int, int, str, int]:
-    (version, category, rating), _value = item
-    order = list(WORK_CATEGORIES).index(category) if category in WORK_CATEGORIES else 99
-    return version, order, category, rating or 0
+# A line of the arithmetic: (rule version, category, the multiplying rating or None).
+LineKey = tuple[int, str, int | None]
+_ORDER = {category: n for n, category in enumerate(WORK_CATEGORIES)}
+
+
+def person_recognition(user_id: int, confirmed: Decimal, unconfirmed: Decimal,
+                       lines: Mapping[LineKey, Decimal],
+                       rules: Mapping[int, ValueRule]) -> PersonRecognition:
+    """A person's recognition from their confirmed hours per line (the
+    rating in a key only when its rule counts ratings)."""
+    made = []
+    total = Decimal(0)
+    for key in sorted(lines, key=_line_order):
+        version, category, rating = key
+        rule = rules[version]
+        hours = lines[key]
+        result = weighted_hours(hours, category, rating, rule)
+        total += result
+        made.append(Line(category, hours, rule.weight(category), rating, version, result))
+    return PersonRecognition(user_id, confirmed, unconfirmed, total, tuple(made))
+
+
+def ranked(people: Iterable[PersonRecognition]) -> list[PersonRecognition]:
+    """Most recognition first, then most confirmed hours, then by id."""
+    return sorted(people, key=lambda person: (-person.recognition, -person.confirmed_hours,
+                                              person.user_id))
+
+
+def _line_order(key: LineKey) -> tuple[int, int, str, int]:
+    version, category, rating = key
+    return version, _ORDER.get(category, 99), category, rating or 0
 
 
 def recognise(entries: Iterable[WorkEntry], versions: Sequence[ValueRule]

@@ -35,7 +35,10 @@ def test_a_passing_policy_proposal_adopts_the_next_version(team):
     [rule] = queries.rule_versions(db.session, team.project)
     assert (rule.version, rule.weight("care"), rule.proposal_id, rule.adopted_at) == \
         (1, Decimal("1.5"), proposal.id, team.clock())
-    assert db.session.get(Proposal, proposal.id).status == "passed"
+    passed = db.session.get(Proposal, proposal.id)
+    assert passed.status == "passed"
+    assert passed.outcome == "The policy changed: value rule version 1 adopted, for work " \
+        "from 2026-03-05 on."
     team.work(team.bo, "4", "care", confirmed_by=team.ada)  # 5 March, under version 1
     [bo] = queries.recognition_for(db.session, team.project, date(2026, 3, 1),
                                    date(2026, 4, 1))

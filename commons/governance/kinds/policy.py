@@ -141,12 +141,15 @@ def carry_out(session: Session, proposal: Proposal, project: Project, settings: 
             if membership is None:
                 raise EffectError(f"{details[key]} is no longer a member of {project.name}.")
             membership.treasurer = key == "treasurer_grant"
+    changed = [f"{k} = {v}" for k, v in details.items() if k != RULE_KEY]
     if RULE_KEY in details:
-        _adopt_rule(session, proposal, project, now)
-    return "The policy changed: " + ", ".join(f"{k} = {v}" for k, v in details.items()) + "."
+        version = _adopt_rule(session, proposal, project, now)
+        changed.append(f"value rule version {version} adopted, for work from "
+                       f"{now.date().isoformat()} on")
+    return "The policy changed: " + ", ".join(changed) + "."
 
 
-def _adopt_rule(session: Session, proposal: Proposal, project: Project, now: datetime) -> None:
+def _adopt_rule(session: Session, proposal: Proposal, project: Project, now: datetime) -> int:
     """The next version of the project's value rule, in force for work
     done from today (UTC) on. The project's lock (taken before the claim)
     keeps two passing proposals from taking the same version."""
@@ -154,11 +157,13 @@ def _adopt_rule(session: Session, proposal: Proposal, project: Project, now: dat
         rule = parse_rule(proposal.details[RULE_KEY])
     except RuleError as error:  # checked when it was opened
         raise EffectError(str(error)) from None
+    version = recognition.next_version(session, project)
     session.add(RecognitionRule(
-        project_id=project.id, version=recognition.next_version(session, project),
+        project_id=project.id, version=version,
         weights={name: format(weight, "f") for name, weight in rule.weights.items()},
         onerous_multiplies=rule.onerous_multiplies, adopted_at=now, proposal_id=proposal.id))
     session.flush()
+    return version
 
 
 # The project's lock before the claim: a new rule version is numbered under it.
