@@ -61,12 +61,17 @@ class Preview:
         """What the proposal keeps: every figure as exact text."""
         return {"period": self.period, "amount": ledger_rules.text(self.amount),
                 "currency": self.currency, "rule_version": self.rule_version,
-                "total_recognition": ledger_rules.text(self.total_recognition),
+                "total_recognition": _plain(self.total_recognition),
                 "shares": [{"user": share.user.username,
-                            "recognition": ledger_rules.text(share.recognition),
-                            "hours": ledger_rules.text(share.hours),
+                            "recognition": _plain(share.recognition),
+                            "hours": _plain(share.hours),
                             "amount": ledger_rules.text(share.amount)}
                            for share in self.shares]}
+
+
+def _plain(value: Decimal) -> str:
+    """A recognition or hours exactly, without trailing zeros ("6", "4.5")."""
+    return ledger_rules.text(value.normalize()) if value else "0"
 
 
 def period_bounds(period: object, today: date) -> tuple[str, date, date]:

@@ -86,7 +86,7 @@ def test_preview_then_propose_then_pass_and_pay_through_the_pages(month):
                              "show": "1"})
     assert shown.status_code == 200, text(shown)[:2000]
     words = text(shown)
-    assert "bo 4 6.00 150.000000 150.00 EUR" in words, words
+    assert "bo 4 6 150.000000 150.00 EUR" in words, words
     assert "cy 6 6 150.000000 150.00 EUR" in words
     assert "largest fractions" in words and proposals() == 1
     opened = bo.submit(page, {"period": "2026-03", "amount": "300.00", "currency": "EUR",
@@ -94,7 +94,7 @@ def test_preview_then_propose_then_pass_and_pay_through_the_pages(month):
     assert opened.status_code == 302 and opened.location == "/projects/dryer/proposals/2"
     # The proposal page shows the shares before anyone takes a stance.
     words = text(Browser(month.app.test_client()).client.get("/projects/dryer/proposals/2"))
-    assert "bo 4 6.00 150.000000 150.00 EUR" in words and "Stances: 0 support" in words
+    assert "bo 4 6 150.000000 150.00 EUR" in words and "Stances: 0 support" in words
     assert "what you consent to" in words
     # A non-member is refused the page.
     assert browser(month, "dee").client.get(page).status_code == 403
@@ -182,7 +182,7 @@ def test_the_api_proposes_lists_and_pays(month):
     assert [(c["seq"], c["share"], c["claimant"], c["amount"], c["status"]) for c in shares] \
         == [(seq, 1, "bo", "150.00", "approved"), (seq, 2, "cy", "150.00", "paid")]
     entry = next(e for e in exported["entries"] if e["action"] == "distribution")
-    assert entry["data"]["shares"][0] == {"user": "bo", "recognition": "6.00",
+    assert entry["data"]["shares"][0] == {"user": "bo", "recognition": "6",
                                           "amount": "150.00"}
     csv = client.get("/api/v1/projects/dryer/ledger.csv").get_data(as_text=True)
     assert ",distribution,,300.00,EUR," in csv and ",payout,,150.00,EUR," in csv

@@ -88,8 +88,8 @@ def test_opening_fixes_each_share_and_every_member_is_a_party(month):
     # 4 h × 1.5 = 6 and 6 h × 1 = 6: half each.
     assert details == {
         "period": "2026-03", "amount": "300.00", "currency": "EUR", "rule_version": 1,
-        "total_recognition": "12.00",
-        "shares": [{"user": "bo", "recognition": "6.00", "hours": "4", "amount": "150.00"},
+        "total_recognition": "12",
+        "shares": [{"user": "bo", "recognition": "6", "hours": "4", "amount": "150.00"},
                    {"user": "cy", "recognition": "6", "hours": "6", "amount": "150.00"}]}
     assert sum(Decimal(s["amount"]) for s in details["shares"]) == Decimal("300.00")
     assert sorted(p.name for p in proposal.affected) == ["ada", "bo", "cy"]
