@@ -343,6 +343,14 @@ class WorkOut(Schema):
         "description": "The `work_confirm` entry's seq."})
 
 
+class WorkQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200),
+                           metadata={"description": "How many entries, newest first."})
+
+
 class WorkList(Schema):
     project = fields.String()
     work = fields.List(fields.Nested(WorkOut))
