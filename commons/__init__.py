@@ -138,6 +138,7 @@ def _complete(app: Flask) -> None:
     from commons.pools import cli as pools_cli
     from commons.pools import views as pool_pages
     from commons.projects.views import bp as projects_bp
+    from commons.recognition import distribution_pages
     from commons.recognition import views as recognition_views
     from commons.rotas import views as rota_pages
     from commons.search import bp as search_bp
@@ -159,6 +160,7 @@ def _complete(app: Flask) -> None:
     app.register_blueprint(pool_pages.bp)
     app.register_blueprint(rota_pages.bp)
     app.register_blueprint(recognition_views.bp)
+    app.register_blueprint(distribution_pages.bp)
     init_api(app)
     errors.init_app(app)
     _init_operations(app)

@@ -8,7 +8,9 @@ from flask import Response, current_app, request, stream_with_context
 
 # Imported for its routes: they join the one ledger blueprint.
 from commons.api import (
+    distributions,  # noqa: F401
     ledger_claims,  # noqa: F401
+    ledger_work,  # noqa: F401
     ledger_writes,  # noqa: F401
     schemas,
 )

@@ -19,7 +19,7 @@ from commons.projects.models import Project
 def claim_json(project: Project, claim: Claim) -> dict:
     """*claim* as the API answers it, with the proposal deciding it."""
     proposal = governance.open_claim_proposal(db.session, project, claim.seq) \
-        if claim.status == "pending" else None
+        if claim.status == "pending" and not claim.share else None
     return {**exports.claim_record(claim), "proposal": proposal.number if proposal else None}
 
 
@@ -81,6 +81,22 @@ def create_payout(body, slug: str, seq: int):
     project = load_project(slug, members=True)
     paid = services.record_payout(db.session, project, require_api_user(), seq, body["method"],
                                   body["reference"], body["date"], now=clock.now())
+    return _created(project, paid)
+
+
+@blp.route(f"/projects/<slug>/claims/{SEQ}/shares/<int(min=1, max=2147483647):share>/payouts",
+           methods=["POST"])
+@token_required
+@blp.arguments(schemas.PayoutCreate)
+@blp.response(201, schemas.ClaimCreated)
+@blp.doc(security=BEARER)
+@refuses(403, 409)
+def create_share_payout(body, slug: str, seq: int, share: int):
+    """Record that share SHARE of the distribution entry SEQ was paid
+    (treasurers), as for an expense claim."""
+    project = load_project(slug, members=True)
+    paid = services.record_payout(db.session, project, require_api_user(), seq, body["method"],
+                                  body["reference"], body["date"], now=clock.now(), share=share)
     return _created(project, paid)
 
 

@@ -134,12 +134,14 @@ def record_consumption(body, slug: str, number: int):
 @blp.doc(security=BEARER)
 @refuses(403)
 def log_work(body, slug: str):
-    """Log your hours of work (members; at most 24 in a day)."""
+    """Log your hours of work (members; at most 24 in a day), optionally
+    rating how onerous it was (`onerous`, 1 to 3)."""
     project = load_project(slug, members=True)
     work = services.log_work(db.session, project, require_api_user(), body["hours"],
                              body["category"], body["description"], body["date"],
                              now=clock.now(),
-                             max_days_back=current_app.config["WORK_MAX_DAYS_BACK"])
+                             max_days_back=current_app.config["WORK_MAX_DAYS_BACK"],
+                             onerous=body["onerous"])
     return _created(project, services.get_entry(db.session, project, work.seq), None)
 
 

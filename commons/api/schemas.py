@@ -320,6 +320,40 @@ class WorkCreate(Schema):
         "enum": list(ledger_rules.WORK_CATEGORIES)})
     description = fields.String(required=True)
     date = _optional_text("YYYY-MM-DD worked; today if left out.")
+    onerous = fields.Raw(load_default=None, metadata={
+        "type": "integer", "enum": [1, 2, 3], "nullable": True,
+        "description": "Your own rating of how onerous the work was: 1 (light), 2 (heavy) "
+                       "or 3 (very heavy); leave it out to not rate it."})
+
+
+class WorkOut(Schema):
+    seq = fields.Integer(metadata={"description": "The work entry's seq in the journal."})
+    worker = fields.String(allow_none=True)
+    date = fields.String()
+    period = fields.String(metadata={"description": "The month (YYYY-MM) of the work."})
+    hours = fields.String()
+    category = fields.String()
+    description = fields.String()
+    onerous = fields.Integer(allow_none=True, metadata={
+        "description": "The worker's rating, 1 to 3, or null."})
+    confirmed_by = fields.String(allow_none=True, metadata={
+        "description": "The member who confirmed the hours, or null."})
+    confirmed_at = fields.String(allow_none=True)
+    confirmed_seq = fields.Integer(allow_none=True, metadata={
+        "description": "The `work_confirm` entry's seq."})
+
+
+class WorkQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200),
+                           metadata={"description": "How many entries, newest first."})
+
+
+class WorkList(Schema):
+    project = fields.String()
+    work = fields.List(fields.Nested(WorkOut))
 
 
 class JournalQuery(Schema):
@@ -410,6 +444,10 @@ class EntryCreated(EntryOut):
         "description": "The input's balances after the entry (null for work)."})
 
 
+class WorkConfirmed(EntryOut):
+    work = fields.Nested(WorkOut, metadata={"description": "The work entry as it now is."})
+
+
 class EvidenceOut(Schema):
     sha256 = fields.String()
     size = fields.Integer()
@@ -468,7 +506,13 @@ class PayoutOut(Schema):
 
 class ClaimOut(Schema):
     seq = fields.Integer(metadata={"description": "The claim's journal entry; its number."})
-    input = fields.Integer()
+    input = fields.Integer(allow_none=True, metadata={
+        "description": "The input an expense is claimed on; none for a distribution's share."})
+    share = fields.Integer(metadata={
+        "description": "0 for an expense claim; a distribution's share: its place (1, 2...) "
+                       "in the distribution entry `seq`."})
+    distribution = fields.Integer(allow_none=True, metadata={
+        "description": "The distribution entry a share came from."})
     claimant = fields.String(allow_none=True)
     amount = fields.String(metadata={"example": "24.50"})
     currency = fields.String()
@@ -506,6 +550,46 @@ class PayoutCreate(Schema):
     reference = fields.String(load_default="", metadata={
         "description": "The bank's or the receipt's reference, if any."})
     date = _optional_text("YYYY-MM-DD paid; today if left out.")
+
+
+class DistributionCreate(Schema):
+    period = fields.String(required=True, metadata={
+        "example": "2026-11", "description": "The month whose confirmed work is shared."})
+    amount = _amount("The amount to share, at most what is available.", required=True)
+    currency = fields.String(required=True, metadata={"example": "EUR"})
+    title = fields.String(load_default="", metadata={
+        "description": "The proposal's title; one is written if empty."})
+    body = fields.String(load_default="")
+
+
+class DistributionShareOut(Schema):
+    user = fields.String()
+    hours = fields.String(metadata={"description": "Confirmed hours in the month."})
+    recognition = fields.String(metadata={"description": "Confirmed hours × the rule."})
+    amount = fields.String(metadata={"example": "120.00"})
+    claim = fields.String(allow_none=True, metadata={
+        "description": "The claim it became (\"12.3\": share 3 of entry 12) once passed."})
+    status = fields.String(allow_none=True, metadata={"enum": ["approved", "paid"]})
+
+
+class DistributionOut(Schema):
+    proposal = fields.Integer()
+    status = fields.String(metadata={"description": "The proposal's status."})
+    period = fields.String()
+    amount = fields.String()
+    currency = fields.String()
+    rule_version = fields.Integer()
+    total_recognition = fields.String()
+    entry = fields.Integer(allow_none=True, metadata={
+        "description": "The `distribution` journal entry, once passed."})
+    shares = fields.List(fields.Nested(DistributionShareOut))
+
+
+class DistributionsOut(Schema):
+    project = fields.String()
+    available = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "Per currency, what a new distribution may share."})
+    distributions = fields.List(fields.Nested(DistributionOut))
 
 
 class ClaimCreated(EntryOut):

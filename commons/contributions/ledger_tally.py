@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-# (user id, day, kind, key, delta): kind is hours (key: category), pledged,
+# (user id, day, kind, key, delta): kind is hours or confirmed_hours (the
+# part of them another member confirmed; key: category), pledged,
 # delivered (key: unit), pledged_value, delivered_value (key: currency),
 # pledges, deliveries (key: "").
 Change = tuple[int, date, str, str, Decimal]
@@ -56,6 +57,8 @@ class Worked:
     user: int | None
     day: date
     category: str
+    hours: Decimal = Decimal(0)
+    confirmed: bool = False  # by another member (issue 20)
 
 
 @dataclass
@@ -101,12 +104,14 @@ def apply(state: State, seq: int, day: date, actor: int | None, action: str, dat
             data.get("currency"))
         return []
     if action == "work":
-        worked = Worked(users.get(data.get("worker", ""), actor), date.fromisoformat(data["date"]),
-                        data["category"])
-        state.work[seq] = worked
         hours = Decimal(data["hours"])
+        worked = Worked(users.get(data.get("worker", ""), actor), date.fromisoformat(data["date"]),
+                        data["category"], hours)
+        state.work[seq] = worked
         return [(worked.user, worked.day, "hours", worked.category, hours)] \
             if worked.user is not None else []
+    if action in ("work_confirm", "work_unconfirm"):
+        return _confirmation(state.work.get(data["work"]), action == "work_confirm")
     if action == "pledge":
         user = users.get(data.get("pledger", ""), actor)
         pledged = state.pledges[seq] = Pledged(user, day, data["input"], Decimal(0))
@@ -130,6 +135,18 @@ def apply(state: State, seq: int, day: date, actor: int | None, action: str, dat
     return []  # approve, close, consume: no one's contribution changes
 
 
+def _confirmation(worked: Worked | None, confirmed: bool) -> list[Change]:
+    """A work entry confirmed (or no longer): its hours count as confirmed
+    hours (or stop counting)."""
+    if worked is None or worked.confirmed == confirmed:
+        return []
+    worked.confirmed = confirmed
+    if worked.user is None:
+        return []
+    return [(worked.user, worked.day, "confirmed_hours", worked.category,
+             worked.hours if confirmed else -worked.hours)]
+
+
 def _pledge_changes(state: State, pledged: Pledged, **now) -> list[Change]:
     before = pledged.given
     for name, value in now.items():
@@ -149,9 +166,14 @@ def _correct(state: State, data: dict) -> list[Change]:
     original, seq = data["action"], data["corrects"]
     if original == "work":
         worked = state.work.get(seq)
-        if worked is None or worked.user is None:
+        if worked is None:
             return []
-        return [(worked.user, worked.day, "hours", worked.category, deltas["hours"])]
+        # A correction that changes the hours clears their confirmation.
+        changes = _confirmation(worked, False) if deltas["hours"] else []
+        worked.hours += deltas["hours"]
+        if worked.user is None:
+            return changes
+        return changes + [(worked.user, worked.day, "hours", worked.category, deltas["hours"])]
     change = deltas.get("quantity", Decimal(0))
     if original == "pledge":
         pledged = state.pledges[seq]

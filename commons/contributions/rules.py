@@ -29,7 +29,8 @@ KINDS: dict[str, str] = {
 }
 
 PERIODS = {"all": None, "90d": 90}
-SORTS = ("name", "commits", "lines", "proposals", "stances", "hours", "inputs", "kinds")
+SORTS = ("name", "commits", "lines", "proposals", "stances", "hours", "confirmed", "inputs",
+         "kinds")
 _ENTRY = re.compile(r"([^<>]*)<([^<>]*)>")
 
 
@@ -265,6 +266,8 @@ class Record:
     objections: int = 0
     reviews: int = 0
     hours: dict[str, Decimal] = field(default_factory=dict)
+    # The part of *hours* another member confirmed (issue 20), per category.
+    confirmed_hours: dict[str, Decimal] = field(default_factory=dict)
     pledges: int = 0
     pledged: dict[str, Decimal] = field(default_factory=dict)
     pledged_value: dict[str, Decimal] = field(default_factory=dict)
@@ -276,6 +279,16 @@ class Record:
     @property
     def total_hours(self) -> Decimal:
         return sum(self.hours.values(), Decimal(0))
+
+    @property
+    def total_confirmed(self) -> Decimal:
+        """Hours another member of the project confirmed."""
+        return sum(self.confirmed_hours.values(), Decimal(0))
+
+    @property
+    def total_unconfirmed(self) -> Decimal:
+        """Hours nobody confirmed yet: the worker's word alone."""
+        return self.total_hours - self.total_confirmed
 
     @property
     def lines(self) -> int:
@@ -301,6 +314,7 @@ class Record:
             "proposals": self.proposals_opened,
             "stances": self.stances,
             "hours": self.total_hours,
+            "confirmed": self.total_confirmed,
             "inputs": self.pledges + self.deliveries,
             "kinds": sum(self.kinds.values()),
         }

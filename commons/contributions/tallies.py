@@ -77,11 +77,16 @@ def state_for(session: Session, project: Project, action: str, data: dict
     state = ledger_tally.State()
     number = data.get("input")
     if number is None or action == "need":
-        if action == "correct" and data.get("action") == "work":
+        seq = data.get("corrects") if action == "correct" and data.get("action") == "work" \
+            else data.get("work") if action in ("work_confirm", "work_unconfirm") else None
+        if seq is not None:
+            # Read before the entry is folded into the row: as it was.
             work = session.scalar(sa.select(WorkLog).where(WorkLog.project_id == project.id,
-                                                           WorkLog.seq == data["corrects"]))
+                                                           WorkLog.seq == seq))
             if work is not None:
-                state.work[work.seq] = ledger_tally.Worked(work.user_id, work.date, work.category)
+                state.work[work.seq] = ledger_tally.Worked(
+                    work.user_id, work.date, work.category, work.hours,
+                    work.confirmed_seq is not None)
         return state
     need = session.scalar(sa.select(Input).where(Input.project_id == project.id,
                                                  Input.number == number))

@@ -163,12 +163,16 @@ def remove_credit(slug: str, credit_id: int):
 def labour(slug: str):
     project = _project(slug)
     period = _period()
-    people = [(record.name, record.hours)
-              for record in services.labour(records_for(project, period))]
+    records = services.labour(records_for(project, period))
+    people = [(record.name, record.hours) for record in records]
+    # Hours another member confirmed, and the rest (issue 20), per person.
+    confirmed = {record.name: (record.total_confirmed, record.total_unconfirmed)
+                 for record in records}
     categories = list(WORK_CATEGORIES)
     busiest = rotas.busiest_by_month(db.session, project, clock.now().date())
     return render_template(
         "contributions/labour.html", project=project, period=period, people=people,
+        confirmed=confirmed,
         chart=chart.layout(people, categories), shares=chart.shares(people, categories),
         categories=WORK_CATEGORIES, colours=chart.COLOURS, tab="contributors",
         period_endpoint="contributions.labour", busiest=busiest,

@@ -21,6 +21,7 @@ def propose_claim(session: Session, project: Project, claim: Claim, author: User
     """The `claim` proposal a pending claim asks for (none if one is open)."""
     if open_claim_proposal(session, project, claim.seq) is not None:
         return None
+    assert claim.input is not None, "only an expense claim (with its input) is ever pending"
     amount = f"{ledger_rules.shown(claim.amount, claim.currency)} {claim.currency}"
     title = f"Pay back {amount} to {author.username} for {claim.input.title}"[:200]
     body = (f"{author.username} claims {amount} paid for input #{claim.input.number} "

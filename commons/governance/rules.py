@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 KINDS = ("decision", "membership", "merge", "input", "license", "policy", "claim",
-         "allocation")
+         "allocation", "distribution")
 STANCES = ("support", "abstain", "object")
 OPEN, PASSED, BLOCKED, FAILED, WITHDRAWN = "open", "passed", "blocked", "failed", "withdrawn"
 CONSENSUS, MAJORITY = "consensus", "majority"

@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from commons.ledger.fund_rules import CLAIM_ACTIONS, ClaimBalance, FundBalance, apply_claim, credit
+from commons.ledger.fund_rules import (
+    CLAIM_ACTIONS,
+    ClaimBalance,
+    ClaimKey,
+    FundBalance,
+    apply_claim,
+    credit,
+)
 from commons.ledger.need_rules import is_open, status_of
 from commons.ledger.quantity_rules import EXACT, cost, decimals_of
 from commons.money import currencies
@@ -91,6 +98,19 @@ class WorkBalance:
     hours: Decimal
     category: str
     description: str
+    onerous: int | None = None  # the worker's rating, 1 to 3
+    # Another member's confirmation (issue 20): who, the ``work_confirm``
+    # entry's seq and its time (as ``journal_rules.timestamp`` writes it).
+    confirmed_by: str | None = None
+    confirmed_seq: int | None = None
+    confirmed_at: str | None = None
+
+    def unconfirm(self) -> None:
+        self.confirmed_by = self.confirmed_seq = self.confirmed_at = None
+
+
+# Entries that confirm logged work or withdraw a confirmation.
+CONFIRM_ACTIONS = ("work_confirm", "work_unconfirm")
 
 
 @dataclass
@@ -98,7 +118,7 @@ class Balances:
     inputs: dict[int, InputBalance] = field(default_factory=dict)
     work: dict[int, WorkBalance] = field(default_factory=dict)
     funds: dict[str, FundBalance] = field(default_factory=dict)
-    claims: dict[int, ClaimBalance] = field(default_factory=dict)
+    claims: dict[ClaimKey, ClaimBalance] = field(default_factory=dict)
 
 
 def apply(balances: Balances, seq: int, action: str, data: dict[str, Any]) -> None:
@@ -135,7 +155,14 @@ def apply(balances: Balances, seq: int, action: str, data: dict[str, Any]) -> No
     elif action == "work":
         balances.work[seq] = WorkBalance(seq=seq, worker=data["worker"], date=data["date"],
                                          hours=Decimal(data["hours"]), category=data["category"],
-                                         description=data.get("description", ""))
+                                         description=data.get("description", ""),
+                                         onerous=data.get("onerous"))
+    elif action == "work_confirm":
+        work = balances.work[data["work"]]
+        work.confirmed_by, work.confirmed_seq = data["confirmer"], seq
+        work.confirmed_at = data["at"]
+    elif action == "work_unconfirm":
+        balances.work[data["work"]].unconfirm()
     elif action == "correct":
         _apply_correction(balances, data)
     elif action in CLAIM_ACTIONS:
@@ -148,7 +175,12 @@ def _apply_correction(balances: Balances, data: dict[str, Any]) -> None:
     deltas = {key: Decimal(value) for key, value in data["deltas"].items()}
     original = data["action"]
     if original == "work":
-        balances.work[data["corrects"]].hours += deltas["hours"]
+        work = balances.work[data["corrects"]]
+        work.hours += deltas["hours"]
+        # The confirmer confirmed other figures: the corrected hours wait
+        # for a confirmation of their own.
+        if deltas["hours"]:
+            work.unconfirm()
         return
     need = balances.inputs[data["input"]]
     change = deltas.get("quantity", Decimal(0))

@@ -42,7 +42,7 @@ def _claimed(made) -> str:
 
 
 @bp.route("/projects/<slug>/ledger/claims", endpoint="claims")
-def claims_page(slug: str, bound: tuple[int, PayoutForm] | None = None, status: int = 200):
+def claims_page(slug: str, bound: tuple[str, PayoutForm] | None = None, status: int = 200):
     project = load_project(slug)
     treasurer = current_user.is_authenticated and services.is_treasurer(project, current_user)
     return render_template(
@@ -50,26 +50,40 @@ def claims_page(slug: str, bound: tuple[int, PayoutForm] | None = None, status: 
         claims=services.list_claims(db.session, project),
         funds={fund.currency: fund for fund in services.project_funds(db.session, project)},
         treasurers=services.treasurers(project), bound=bound,
-        payout_form=lambda seq: bound[1] if bound and bound[0] == seq
-        else PayoutForm(prefix=f"payout-{seq}", formdata=None)), status
+        payout_form=lambda number: bound[1] if bound and bound[0] == number
+        else PayoutForm(prefix=f"payout-{number}", formdata=None)), status
 
 
 @bp.route(f"/projects/<slug>/claims/{SEQ}/payouts", methods=["GET", "POST"], endpoint="payout")
 @form_page_on_get("ledger.claims")
 @login_required
 def payout(slug: str, seq: int):
+    return _pay(slug, seq, 0)
+
+
+@bp.route(f"/projects/<slug>/claims/{SEQ}/shares/<int(min=1, max=2147483647):share>/payouts",
+          methods=["GET", "POST"], endpoint="share_payout")
+@form_page_on_get("ledger.claims")
+@login_required
+def share_payout(slug: str, seq: int, share: int):
+    """The payout of a distribution's share (issue 20): as an expense claim's."""
+    return _pay(slug, seq, share)
+
+
+def _pay(slug: str, seq: int, share: int):
     project = load_project(slug)
-    form = PayoutForm(prefix=f"payout-{seq}")
+    number = f"{seq}.{share}" if share else str(seq)
+    form = PayoutForm(prefix=f"payout-{number}")
     problem = None
     if form.validate_on_submit():
         done = attempt(lambda: services.record_payout(
             db.session, project, current_user, seq, form.method.data, form.reference.data or "",
-            form.date.data, now=clock.now()), show_on=form)
+            form.date.data, now=clock.now(), share=share), show_on=form)
         problem = done.problem
         if done.ok:
             paid = done.result
-            flash(f"Claim #{seq} is paid: {chart.figure(paid.amount, paid.currency)} "
+            flash(f"Claim #{number} is paid: {chart.figure(paid.amount, paid.currency)} "
                   f"{paid.currency} to {paid.claimant.username if paid.claimant else 'a former account'}.",
                   "success")
-            return redirect(url_for("ledger.claims", slug=slug) + f"#claim-{seq}")
-    return claims_page(slug, (seq, form), form_status(form, problem))
+            return redirect(url_for("ledger.claims", slug=slug) + f"#claim-{number}")
+    return claims_page(slug, (number, form), form_status(form, problem))

@@ -116,6 +116,7 @@ def approve_claim(session: Session, project: Project, seq: int, proposal: int,
     claim = funds.get_claim(session, project, seq)
     if claim.status != fund_rules.PENDING:
         return claim
+    assert claim.input is not None, "an expense claim (share 0) always has its input"
     data = {"input": claim.input.number, "claim": seq, "proposal": proposal}
     entry = append_entry(session, project, held, None, "claim_approve", data, now,
                          claim.input.number)
@@ -125,11 +126,12 @@ def approve_claim(session: Session, project: Project, seq: int, proposal: int,
 
 def record_payout(session: Session, project: Project, actor: User, seq: int,
                   method: object, reference: object = "", paid_on: object = None, *,
-                  now: datetime) -> Claim:
-    """A treasurer records that claim *seq* was paid: how, with what
-    reference, on which day. Once per claim, only when approved, never
-    above the project's funds in its currency (checked under the journal
-    head, so two treasurers paying at once cannot both pass)."""
+                  now: datetime, share: int = 0) -> Claim:
+    """A treasurer records that claim *seq* (or share *share* of
+    distribution entry *seq*) was paid: how, with what reference, on which
+    day. Once per claim, only when approved, never above the project's
+    funds in its currency (checked under the journal head, so two
+    treasurers paying at once cannot both pass)."""
     if not funds.is_treasurer(project, actor):
         raise Forbidden(f"Only a treasurer of {project.name} records payouts. The members "
                         "name treasurers by a policy proposal.")
@@ -141,19 +143,21 @@ def record_payout(session: Session, project: Project, actor: User, seq: int,
     except RuleError as error:
         raise rule_problem(error) from None
     held = hold_journal(session, project)
-    claim = funds.get_claim(session, project, seq)
+    claim = funds.get_claim(session, project, seq, share)
     session.refresh(claim)  # as it is now that the head is held, not as first read
     fund = session.get(Fund, (project.id, claim.currency))
     available = fund.balance if fund is not None else fund_rules.zero(claim.currency)
-    if refusal := fund_rules.payout_refusal(seq, claim.status, claim.amount, claim.currency,
-                                            available):
+    if refusal := fund_rules.payout_refusal(claim.number, claim.status, claim.amount,
+                                            claim.currency, available):
         raise Conflict(refusal)
-    data = {"input": claim.input.number, "claim": seq, "amount": rules.text(claim.amount),
+    number = claim.input.number if claim.input is not None else None
+    data = {"input": number, "claim": seq, "amount": rules.text(claim.amount),
             "currency": claim.currency,
             "payee": claim.claimant.username if claim.claimant else None,
             "method": method, "reference": reference, "date": day}
-    entry = append_entry(session, project, held, actor, "payout", data, now,
-                         claim.input.number)
+    if share:
+        data["share"] = share
+    entry = append_entry(session, project, held, actor, "payout", data, now, number)
     claim.method, claim.reference = method, reference or None
     claim.paid_on = date.fromisoformat(day)
     _fold(session, project, entry, data, claim)
@@ -167,12 +171,13 @@ def _fold(session: Session, project: Project, entry: LedgerEntry, data: dict,
     balances = rules.Balances()
     funds.load_fund(session, project, balances, claim.currency)
     if entry.action != "claim":
-        balances.claims[claim.seq] = fund_rules.ClaimBalance(
-            seq=claim.seq, input=claim.input.number, claimant="", amount=claim.amount,
-            currency=claim.currency, approved=claim.status != fund_rules.PENDING,
-            paid_seq=claim.paid_seq)
+        balances.claims[claim.seq, claim.share] = fund_rules.ClaimBalance(
+            seq=claim.seq, input=claim.input.number if claim.input else None, claimant="",
+            amount=claim.amount, currency=claim.currency,
+            approved=claim.status != fund_rules.PENDING, paid_seq=claim.paid_seq,
+            share=claim.share)
     rules.apply(balances, entry.seq, entry.action, data)
-    folded = balances.claims[claim.seq]
+    folded = balances.claims[claim.seq, claim.share]
     claim.status, claim.paid_seq = folded.status, folded.paid_seq
     funds.store_funds(session, project, balances)
     session.flush()

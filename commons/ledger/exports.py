@@ -23,7 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from commons.ledger import rules
-from commons.ledger.models import Claim, Fund, Input, LedgerEntry, LedgerHead, Pledge
+from commons.ledger.confirm_rules import period_of
+from commons.ledger.models import Claim, Fund, Input, LedgerEntry, LedgerHead, Pledge, WorkLog
 from commons.problems import Conflict
 from commons.projects.models import Project
 
@@ -128,6 +129,18 @@ def entry_of(entry: LedgerEntry) -> dict:
     return entry_record(entry.seq, entry.payload, entry.prev_hash, entry.hash)
 
 
+def work_record(work: WorkLog) -> dict:
+    """A work log as the API answers it: who, when, how long, what kind,
+    the worker's rating and who confirmed it (issue 20)."""
+    return {"seq": work.seq, "worker": work.user.username if work.user else None,
+            "date": work.date.isoformat(), "period": period_of(work.date),
+            "hours": rules.text(work.hours), "category": work.category,
+            "description": work.description, "onerous": work.onerous,
+            "confirmed_by": work.confirmed_by.username if work.confirmed_by else None,
+            "confirmed_at": rules.timestamp(work.confirmed_at) if work.confirmed_at else None,
+            "confirmed_seq": work.confirmed_seq}
+
+
 def _text(value) -> str | None:
     return None if value is None else rules.text(value)
 
@@ -209,7 +222,7 @@ def _summary(action: str, data: dict, units: dict[int, str]) -> tuple[str, str]:
         return data["quantity"], units.get(data["input"], "")
     if action == "work":
         return data["hours"], "hour"
-    if action in ("claim", "payout"):  # money, in its currency
+    if action in ("claim", "payout", "distribution"):  # money, in its currency
         return data["amount"], data["currency"]
     if action == "correct":
         deltas = data["deltas"]
@@ -288,8 +301,11 @@ def fund_record(fund: Fund) -> dict:
 
 
 def claim_record(claim: Claim) -> dict:
-    """An expense claim and, once paid, its payout; amounts exact."""
-    return {"seq": claim.seq, "input": claim.input.number,
+    """An expense claim, or a distribution's share, and once paid its
+    payout; amounts exact. A share has no input, its "share" (1, 2...) and
+    the distribution entry it came from."""
+    return {"seq": claim.seq, "input": claim.input.number if claim.input else None,
+            "share": claim.share, "distribution": claim.distribution_seq,
             "claimant": claim.claimant.username if claim.claimant else None,
             "amount": rules.text(claim.amount), "currency": claim.currency,
             "description": claim.description, "status": claim.status,
@@ -305,7 +321,8 @@ def money_snapshot(session: Session, project: Project, head: Head) -> dict:
         sa.select(Fund).where(Fund.project_id == project.id).order_by(Fund.currency)
         .execution_options(populate_existing=True))]
     claims = [claim_record(claim) for claim in session.scalars(
-        sa.select(Claim).where(Claim.project_id == project.id).order_by(Claim.seq)
+        sa.select(Claim).where(Claim.project_id == project.id)
+        .order_by(Claim.seq, Claim.share)
         .options(selectinload(Claim.input), selectinload(Claim.claimant))
         .execution_options(populate_existing=True))]
     if read_head(session, project) == head:

@@ -105,6 +105,12 @@ class WorkForm(FlaskForm):
     description = TextAreaField("What you did",
                                 validators=[_required("what you did"), Length(max=2000)])
     date = StringField("Date", validators=[Optional(), Length(max=10)])
+    # Checked by the service (``confirm_rules.check_onerous``), not here: a
+    # bad value gets the same message as in the API.
+    onerous = SelectField("How onerous was it?", validate_choice=False, default="", choices=[
+        SelectChoice("", "Not rated"), SelectChoice("1", "1: light"),
+        SelectChoice("2", "2: heavy"), SelectChoice("3", "3: very heavy")],
+        description="Your own rating; a project's recognition rule may weigh it.")
 
 
 class ClaimForm(FlaskForm):

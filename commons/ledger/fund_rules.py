@@ -15,7 +15,11 @@ from typing import Any
 from commons.ledger.quantity_rules import EXACT, cost, shown
 from commons.money import currencies
 
-CLAIM_ACTIONS = ("claim", "claim_approve", "payout")
+CLAIM_ACTIONS = ("claim", "claim_approve", "payout", "distribution")
+
+# A claim's key in the fold: (its entry's seq, its share in a distribution
+# entry, 0 for an expense claim).
+ClaimKey = tuple[int, int]
 PAYOUT_METHODS = ("bank transfer", "cash", "card", "cheque", "online payment", "other")
 
 PENDING, APPROVED, PAID = "pending", "approved", "paid"
@@ -36,15 +40,17 @@ class FundBalance:
 
 @dataclass
 class ClaimBalance:
-    """An expense claim and, once paid, its payout."""
+    """An expense claim, or a distribution's share, and, once paid, its
+    payout."""
 
     seq: int
-    input: int
+    input: int | None
     claimant: str
     amount: Decimal
     currency: str
     approved: bool
     paid_seq: int | None = None
+    share: int = 0
 
     @property
     def status(self) -> str:
@@ -114,7 +120,7 @@ def claim_refusal(number: int, title: str, approved: bool, input_currency: str |
     return None
 
 
-def payout_refusal(seq: int, status: str, amount: Decimal, currency: str,
+def payout_refusal(seq: int | str, status: str, amount: Decimal, currency: str,
                    available: Decimal) -> str | None:
     """Why claim #*seq* cannot be paid now, or None. Never twice, never
     before it is approved, never above the funds in its currency."""
@@ -130,21 +136,34 @@ def payout_refusal(seq: int, status: str, amount: Decimal, currency: str,
     return None
 
 
-def apply_claim(funds: dict[str, FundBalance], claims: dict[int, ClaimBalance], seq: int,
+def claim_key(data: dict[str, Any]) -> ClaimKey:
+    """The claim an approval or payout entry names."""
+    return data["claim"], data.get("share", 0)
+
+
+def apply_claim(funds: dict[str, FundBalance], claims: dict[ClaimKey, ClaimBalance], seq: int,
                 action: str, data: dict[str, Any]) -> None:
-    """Fold a claim, its approval or its payout into *funds* and *claims*."""
+    """Fold a claim, its approval, its payout, or a distribution (one
+    approved claim per share with an amount) into *funds* and *claims*."""
     if action == "claim":
-        claims[seq] = ClaimBalance(seq=seq, input=data["input"], claimant=data["claimant"],
-                                   amount=Decimal(data["amount"]), currency=data["currency"],
-                                   approved=data["approval"] == APPROVED)
+        claims[seq, 0] = ClaimBalance(seq=seq, input=data["input"], claimant=data["claimant"],
+                                      amount=Decimal(data["amount"]), currency=data["currency"],
+                                      approved=data["approval"] == APPROVED)
     elif action == "claim_approve":
-        claims[data["claim"]].approved = True
+        claims[claim_key(data)].approved = True
     elif action == "payout":
-        claim = claims[data["claim"]]
+        claim = claims[claim_key(data)]
         claim.paid_seq = seq
         amount = Decimal(data["amount"])
         fund = funds.setdefault(claim.currency, FundBalance(
             claim.currency, zero(claim.currency), zero(claim.currency)))
         fund.paid = EXACT.add(fund.paid, amount)
+    elif action == "distribution":
+        for place, share in enumerate(data["shares"], start=1):
+            amount = Decimal(share["amount"])
+            if amount > 0:  # a share rounded to nothing owes nothing
+                claims[seq, place] = ClaimBalance(
+                    seq=seq, input=None, claimant=share["user"], amount=amount,
+                    currency=data["currency"], approved=True, share=place)
     else:
         raise ValueError(f"unknown claim action {action!r}")

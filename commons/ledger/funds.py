@@ -40,13 +40,16 @@ def project_funds(session: Session, project: Project) -> list[Fund]:
                                 .order_by(Fund.currency)))
 
 
-def get_claim(session: Session, project: Project, seq: int) -> Claim:
+def get_claim(session: Session, project: Project, seq: int, share: int = 0) -> Claim:
+    """Claim *seq* (an expense claim), or share *share* of distribution entry *seq*."""
     claim = session.scalar(sa.select(Claim).where(Claim.project_id == project.id,
-                                                  Claim.seq == seq)
+                                                  Claim.seq == seq, Claim.share == share)
                            .options(selectinload(Claim.input), selectinload(Claim.claimant))) \
-        if 0 < seq <= 2**31 - 1 else None
+        if 0 < seq <= 2**31 - 1 and 0 <= share <= 2**31 - 1 else None
     if claim is None:
-        raise NotFound(f"{project.name} has no expense claim #{seq}.")
+        name = f"share {share} of distribution entry #{seq}" if share else \
+            f"expense claim #{seq}"
+        raise NotFound(f"{project.name} has no {name}.")
     return claim
 
 
@@ -58,7 +61,7 @@ def list_claims(session: Session, project: Project, *, input_id: int | None = No
         statement = statement.where(Claim.input_id == input_id)
     if status is not None:
         statement = statement.where(Claim.status == status)
-    return list(session.scalars(statement.order_by(Claim.seq.desc()).limit(limit)
+    return list(session.scalars(statement.order_by(Claim.seq.desc(), Claim.share).limit(limit)
                                 .options(selectinload(Claim.input),
                                          selectinload(Claim.claimant))))
 
@@ -100,7 +103,7 @@ def stored(session: Session, project: Project, balances: rules.Balances) -> None
         balances.funds[fund.currency] = fund_rules.FundBalance(fund.currency, fund.received,
                                                                fund.paid)
     for claim, number, username in session.execute(_claims_read(project)):
-        balances.claims[claim.seq] = _claim_balance(claim, number, username)
+        balances.claims[claim.seq, claim.share] = _claim_balance(claim, number, username)
 
 
 def compare(session: Session, project: Project, rebuilt: rules.Balances
@@ -119,24 +122,32 @@ def compare(session: Session, project: Project, rebuilt: rules.Balances
         if want is None or funds.get(currency) != (want.received, want.paid):
             last = max((c.seq for c in rebuilt.claims.values()), default=0)
             return last, f"the stored funds in {currency} differ from the ones the journal gives"
-    stored_claims = {claim.seq: _claim_balance(claim, number, username)
-                     for claim, number, username in session.execute(_claims_read(project))}
-    for seq in sorted(set(stored_claims) | set(rebuilt.claims)):
-        if stored_claims.get(seq) != rebuilt.claims.get(seq):
+    stored_claims = {}
+    for claim, number, username in session.execute(_claims_read(project)):
+        balance = _claim_balance(claim, number, username)
+        # The status column must say what the folded fields give (a claim
+        # marked paid without its payout entry is not paid).
+        stored_claims[claim.seq, claim.share] = balance if claim.status == balance.status \
+            else None
+    for seq, share in sorted(set(stored_claims) | set(rebuilt.claims)):
+        if stored_claims.get((seq, share)) != rebuilt.claims.get((seq, share)):
+            if share:
+                return seq, (f"the stored claim of share {share} of distribution #{seq} "
+                             "differs from the journal")
             return seq, f"the stored expense claim #{seq} differs from the journal"
     return None
 
 
 def _claims_read(project: Project):
     return (sa.select(Claim, Input.number, User.username)
-            .join(Input, Input.id == Claim.input_id)
+            .outerjoin(Input, Input.id == Claim.input_id)
             .outerjoin(User, User.id == Claim.claimant_id)
             .where(Claim.project_id == project.id))
 
 
-def _claim_balance(claim: Claim, number: int, username: str | None
+def _claim_balance(claim: Claim, number: int | None, username: str | None
                    ) -> fund_rules.ClaimBalance:
     return fund_rules.ClaimBalance(seq=claim.seq, input=number, claimant=username or "",
                                    amount=claim.amount, currency=claim.currency,
                                    approved=claim.status != fund_rules.PENDING,
-                                   paid_seq=claim.paid_seq)
+                                   paid_seq=claim.paid_seq, share=claim.share)

@@ -72,6 +72,27 @@ def balance_of(need: Input) -> rules.InputBalance:
                  for p in need.pledges})
 
 
+def work_balance(work: WorkLog) -> rules.WorkBalance:
+    """*work*'s stored row in the shape ``rules.apply`` folds (the worker's
+    and confirmer's names left out: no fold of an existing entry reads them)."""
+    return rules.WorkBalance(work.seq, "", work.date.isoformat(), work.hours, work.category,
+                             work.description, work.onerous, None, work.confirmed_seq,
+                             rules.timestamp(work.confirmed_at) if work.confirmed_at else None)
+
+
+def store_work(work: WorkLog, folded: rules.WorkBalance,
+               confirmer: User | None = None) -> None:
+    """Write a folded work balance's hours and confirmation to its row;
+    *confirmer* is the user a ``work_confirm`` just named."""
+    work.hours = folded.hours
+    if folded.confirmed_seq is None:
+        work.confirmed_by_id = work.confirmed_at = work.confirmed_seq = None
+    elif folded.confirmed_seq != work.confirmed_seq:
+        assert confirmer is not None and folded.confirmed_at is not None
+        work.confirmed_by, work.confirmed_seq = confirmer, folded.confirmed_seq
+        work.confirmed_at = datetime.fromisoformat(folded.confirmed_at)
+
+
 def fold_entry(session: Session, project: Project, entry: LedgerEntry, data: dict,
                need: Input | None, now: datetime, *, pledger: User | None = None,
                worker: User | None = None) -> Input | None:
@@ -83,8 +104,7 @@ def fold_entry(session: Session, project: Project, entry: LedgerEntry, data: dic
                                                    WorkLog.seq == data["corrects"])) \
         if entry.action == "correct" and data["action"] == "work" else None
     if work is not None:
-        balances.work[work.seq] = rules.WorkBalance(work.seq, "", work.date.isoformat(),
-                                                    work.hours, work.category, work.description)
+        balances.work[work.seq] = work_balance(work)
     if need is not None and need.unit in rules.currencies():  # money in: the funds
         funds.load_fund(session, project, balances, need.unit)
     rules.apply(balances, entry.seq, entry.action, data)
@@ -93,10 +113,11 @@ def fold_entry(session: Session, project: Project, entry: LedgerEntry, data: dic
         folded = balances.work[entry.seq]
         session.add(WorkLog(project_id=project.id, seq=entry.seq, user=worker,
                             date=date.fromisoformat(folded.date), hours=folded.hours,
-                            category=folded.category, description=folded.description))
+                            category=folded.category, description=folded.description,
+                            onerous=folded.onerous))
         return None
     if work is not None:
-        work.hours = balances.work[work.seq].hours
+        store_work(work, balances.work[work.seq])
         return None
     folded = balances.inputs[data["input"]]
     if need is None:

@@ -19,6 +19,7 @@ from commons.ledger.blueprint import (
 )
 from commons.ledger.forms import CorrectionForm, WorkForm
 from commons.problems import Invalid, NotFound
+from commons.recognition import periods
 
 # Served inline-safe types only; anything else downloads as bytes.
 SAFE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf",
@@ -31,12 +32,15 @@ SAFE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "application
 def journal(slug: str):
     project = load_project(slug)
     entries = services.journal(db.session, project, before=page_before(), limit=PAGE)
+    work_seqs = [entry.seq for entry in entries if entry.action == "work"]
     return render_template(
         "ledger/journal.html", project=project, entries=entries, data=services.entry_data,
         inputs=services.inputs_numbered(db.session, project,
                                         (e.input_number for e in entries if e.input_number)),
         member=is_member(project), head=services.head(db.session, project),
         correctable=rules.CORRECTABLE,
+        work=services.work_numbered(db.session, project, work_seqs),
+        closed=periods.closed_periods(db.session, project.id) if work_seqs else set(),
         older=entries[-1].seq if len(entries) == PAGE and entries[-1].seq > 1 else None)
 
 
@@ -99,7 +103,8 @@ def work(slug: str):
         done = attempt(lambda: services.log_work(
             db.session, project, current_user, form.hours.data, form.category.data,
             form.description.data, form.date.data, now=clock.now(),
-            max_days_back=current_app.config["WORK_MAX_DAYS_BACK"]), show_on=form)
+            max_days_back=current_app.config["WORK_MAX_DAYS_BACK"],
+            onerous=form.onerous.data), show_on=form)
         problem = done.problem
         if done.ok:
             logged = done.result
@@ -108,7 +113,8 @@ def work(slug: str):
             return redirect(url_for("ledger.work", slug=slug))
     return render_template("ledger/work.html", project=project, form=form,
                            member=is_member(project), categories=rules.WORK_CATEGORIES,
-                           logs=services.recent_work(db.session, project, PAGE)), \
+                           logs=services.recent_work(db.session, project, PAGE),
+                           closed=periods.closed_periods(db.session, project.id)), \
         form_status(form, problem) if request.method == "POST" else 200
 
 

@@ -203,18 +203,23 @@ class Fund(db.Model):
 
 class Claim(db.Model):
     """An expense claim (numbered by its entry's seq) and, once paid, its
-    payout, folded from the journal."""
+    payout, folded from the journal. A passed distribution's entry makes
+    one claim per share: numbered by that entry's seq and the share's
+    place in it (*share* 1, 2...; 0 for an expense claim), with no input."""
 
     __tablename__ = "ledger_claims"
-    __table_args__ = (sa.UniqueConstraint("project_id", "seq"),
+    __table_args__ = (sa.UniqueConstraint("project_id", "seq", "share"),
                       # A person's claims across projects, for their page.
                       sa.Index("ix_ledger_claims_claimant", "claimant_id", "status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(sa.Integer)
-    input_id: Mapped[int] = mapped_column(
+    input_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("ledger_inputs.id", ondelete="CASCADE"), index=True)
+    share: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    # The distribution entry whose fold made this claim (None: an expense).
+    distribution_seq: Mapped[int | None] = mapped_column(sa.Integer)
     claimant_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"))
     amount: Mapped[Decimal] = mapped_column(DecimalText)
@@ -227,5 +232,11 @@ class Claim(db.Model):
     paid_on: Mapped[date | None] = mapped_column(sa.Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    input: Mapped[Input] = relationship()
+    input: Mapped[Input | None] = relationship()
     claimant: Mapped[User | None] = relationship()
+
+    @property
+    def number(self) -> str:
+        """How people name it: "12" (an expense claim) or "12.3" (the
+        third share of distribution entry 12)."""
+        return f"{self.seq}.{self.share}" if self.share else str(self.seq)

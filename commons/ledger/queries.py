@@ -173,4 +173,16 @@ def recent_work(session: Session, project: Project, limit: int = 50) -> list[Wor
     """The project's logged work, newest entry first."""
     return list(session.scalars(
         sa.select(WorkLog).where(WorkLog.project_id == project.id)
-        .order_by(WorkLog.seq.desc()).limit(limit).options(selectinload(WorkLog.user))))
+        .order_by(WorkLog.seq.desc()).limit(limit)
+        .options(selectinload(WorkLog.user), selectinload(WorkLog.confirmed_by))))
+
+
+def work_numbered(session: Session, project: Project, seqs) -> dict[int, WorkLog]:
+    """The work logs a page of the journal lists, by their entry's seq, with
+    the worker and the confirmer loaded."""
+    wanted = sorted(set(seqs))
+    if not wanted:
+        return {}
+    return {work.seq: work for work in session.scalars(
+        sa.select(WorkLog).where(WorkLog.project_id == project.id, WorkLog.seq.in_(wanted))
+        .options(selectinload(WorkLog.user), selectinload(WorkLog.confirmed_by)))}

@@ -8,11 +8,13 @@ its seam:
 - ``balance_rules``: the fold from a journal to balances, and totals
 - ``work_rules``: work categories and the days hours may be logged for
 - ``correction_rules``: what a correction may change
+- ``confirm_rules``: ratings of work, its month, who confirms it
 - ``fund_rules``: funds per currency, expense claims and payouts
 
 Plain values only; no Flask, no database."""
 
 from commons.ledger.balance_rules import (
+    CONFIRM_ACTIONS,
     Balances,
     InputBalance,
     PledgeBalance,
@@ -68,7 +70,7 @@ from commons.ledger.work_rules import (
 from commons.money import currencies
 
 __all__ = [
-    "CORRECTABLE", "EXACT", "GENESIS", "KINDS", "MAX_AMOUNT", "MAX_HOURS_PER_DAY", "UNITS",
+    "CONFIRM_ACTIONS", "CORRECTABLE", "EXACT", "GENESIS", "KINDS", "MAX_AMOUNT", "MAX_HOURS_PER_DAY", "UNITS",
     "WORK_CATEGORIES", "WORK_MAX_DAYS_BACK", "Balances", "InputBalance", "PledgeBalance",
     "RuleError", "StoredEntry", "Totals", "WorkBalance", "apply", "canonical", "chain",
     "check_correction", "check_date", "check_work_date", "cost", "currencies", "decimals_of",

@@ -9,6 +9,7 @@ import these names from here; each lives in the module of its seam:
 - ``supply``: pledges, receipts (with evidence), consumption
 - ``work``: hours a member logs
 - ``corrections``: entries that fix earlier ones
+- ``confirmations``: another member confirms logged work, or withdraws it
 - ``claims``: expense claims and their payouts; ``funds``: what they and
   receipts of money keep per currency
 - ``verifying``: the chain and the balances recomputed from the journal
@@ -22,6 +23,7 @@ flush, never commit."""
 
 from commons.ledger.checks import MAX_NUMBER, no_pledge, no_receipt
 from commons.ledger.claims import ClaimForm, approve_claim, record_claim, record_payout
+from commons.ledger.confirmations import confirm_work, get_work, withdraw_confirmation
 from commons.ledger.corrections import correct
 from commons.ledger.funds import (
     get_claim,
@@ -46,6 +48,7 @@ from commons.ledger.queries import (
     open_needs,
     recent_work,
     totals,
+    work_numbered,
 )
 from commons.ledger.supply import (
     PROVIDERS_PLEDGE,
@@ -86,4 +89,6 @@ __all__ = [
     # funds, expense claims and payouts (issue 20)
     "ClaimForm", "approve_claim", "get_claim", "is_treasurer", "list_claims", "owed_and_paid",
     "project_funds", "record_claim", "record_payout", "treasurers",
+    # confirmed work (issue 20)
+    "confirm_work", "get_work", "withdraw_confirmation", "work_numbered",
 ]

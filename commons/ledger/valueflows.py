@@ -25,7 +25,11 @@ journal. The entries that are economic flows are typed as Valueflows says:
   receiver the project, vf:note what it was used for.
 - work: ``vf:EconomicEvent``, action vf:work, vf:provider the worker,
   vf:receiver the project, vf:effortQuantity in om2:hour,
-  vf:resourceClassifiedAs the category (``commons:work-care``...).
+  vf:resourceClassifiedAs the category (``commons:work-care``...);
+  ``commons:onerous`` the worker's rating (1 to 3) when given.
+- work_confirm, work_unconfirm (issue 20): ``commons:Entry`` only,
+  ``commons:concerns`` the work's event, ``commons:confirmedBy`` the
+  confirmer (a withdrawal: ``commons:withdraws`` the confirmation).
 - correction: ``vf:EconomicEvent`` that ``vf:corrects`` the corrected
   entry's node, with the action of the flow it corrects and the signed
   deltas as its quantities (vf:resourceQuantity, vf:effortQuantity,
@@ -40,6 +44,12 @@ journal. The entries that are economic flows are typed as Valueflows says:
   evidence as a receipt's; claim_approve: ``commons:Entry`` concerning it.
 - payout: ``vf:EconomicEvent``, action vf:transfer from the project to the
   claimant, that ``vf:settles`` the Claim; commons:method, commons:reference.
+- distribution: ``commons:Entry`` with commons:period, the amount shared
+  (vf:resourceQuantity), commons:ruleVersion, commons:proposal, and
+  ``commons:shares``: one ``vf:Claim`` per share with an amount
+  (``#entry-<seq>-share-<n>``), vf:provider the project, vf:receiver the
+  person, vf:resourceQuantity, commons:recognition; a payout of a share
+  settles that Claim.
 
 Every amount is an ``om2:Measure`` whose om2:hasNumericalValue is typed
 xsd:decimal and written exactly as the journal has it ("12.50" stays
@@ -54,6 +64,7 @@ commons:headHash). People are ``vf:Person`` at ``<BASE_URL>/users/<name>``.
 
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from urllib.parse import quote
 
 from sqlalchemy.orm import Session
@@ -134,7 +145,7 @@ class _Graph:
             node["dcterms:creator"] = self.person(document["actor"])
         if action == "need":
             self.inputs[data["input"]] = (node["@id"], data["unit"], data.get("currency"))
-        elif "input" in data:
+        elif data.get("input") is not None:  # a distribution's share has no input
             node["commons:concerns"] = {"@id": self.inputs[data["input"]][0]}
         getattr(self, f"_{action}")(node, data)
         return node
@@ -222,6 +233,18 @@ class _Graph:
                      "vf:hasPointInTime": _date(data["date"])})
         if data.get("description"):
             node["vf:note"] = data["description"]
+        if data.get("onerous"):
+            node["commons:onerous"] = data["onerous"]
+
+    def _work_confirm(self, node: dict, data: dict) -> None:
+        """Another member's word that the work entry's hours were done
+        (issue 20): it concerns that entry; Valueflows has no term of its own."""
+        node.update({"commons:concerns": self.entry(data["work"]),
+                     "commons:confirmedBy": self.person(data["confirmer"])})
+
+    def _work_unconfirm(self, node: dict, data: dict) -> None:
+        node.update({"commons:concerns": self.entry(data["work"]),
+                     "commons:withdraws": self.entry(data["confirmation"])})
 
     def _correct(self, node: dict, data: dict) -> None:
         self._flow(node, "vf:EconomicEvent", data["action"])
@@ -251,6 +274,34 @@ class _Graph:
             node["vf:note"] = data["description"]
         self._evidence(node, data)
 
+    def share(self, seq: int, place: int) -> dict:
+        """The Claim of share *place* of distribution entry *seq*."""
+        return {"@id": f"{self.ledger_iri}#entry-{seq}-share-{place}"}
+
+    def _distribution(self, node: dict, data: dict) -> None:
+        """A passed distribution: the amount shared for a month, decided by
+        its proposal, and one ``vf:Claim`` per share with an amount (the
+        project owes the person), which a payout settles."""
+        seq = node["commons:seq"]
+        node.update({"commons:period": data["period"],
+                     "vf:resourceQuantity": self.measure(data["amount"], data["currency"]),
+                     "commons:ruleVersion": data["rule_version"],
+                     "commons:proposal": {
+                         "@id": f"{self.project_iri}/proposals/{data['proposal']}"}})
+        claims = []
+        for place, share in enumerate(data["shares"], start=1):
+            if Decimal(share["amount"]) == 0:
+                continue  # rounded to nothing: no claim
+            claims.append({**self.share(seq, place), "@type": "vf:Claim",
+                           "vf:action": {"@id": "vf:transfer"},
+                           "vf:provider": {"@id": self.project_iri},
+                           "vf:receiver": self.person(share["user"]),
+                           "vf:resourceQuantity": self.measure(share["amount"],
+                                                               data["currency"]),
+                           "commons:recognition": _decimal(share["recognition"]),
+                           "commons:share": place})
+        node["commons:shares"] = claims
+
     def _claim_approve(self, node: dict, data: dict) -> None:
         node["commons:concerns"] = self.entry(data["claim"])
         node["commons:proposal"] = {"@id": f"{self.project_iri}/proposals/{data['proposal']}"}
@@ -262,7 +313,8 @@ class _Graph:
         node.update({"vf:action": {"@id": "vf:transfer"},
                      "vf:provider": {"@id": self.project_iri},
                      "vf:resourceQuantity": self.measure(data["amount"], data["currency"]),
-                     "vf:settles": self.entry(data["claim"]),
+                     "vf:settles": self.share(data["claim"], data["share"]) if data.get("share")
+                     else self.entry(data["claim"]),
                      "vf:hasPointInTime": _date(data["date"]),
                      "commons:method": data["method"]})
         if data.get("payee"):

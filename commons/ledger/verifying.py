@@ -10,15 +10,15 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from commons.accounts.models import User
 from commons.ledger import funds, rules
-from commons.ledger.journal import balance_of
+from commons.ledger.journal import balance_of, work_balance
 from commons.ledger.models import (
     Input,
     LedgerCheckpoint,
@@ -156,8 +156,8 @@ def folds_into_work(action: str, data) -> bool:
     """Whether an entry's fold touches the work logs alone (a work entry or
     a correction of one) rather than the inputs: how a split verify divides
     the fold between its two processes."""
-    return action == "work" or (action == "correct" and isinstance(data, dict)
-                                and data.get("action") == "work")
+    return action == "work" or action in rules.CONFIRM_ACTIONS or (
+        action == "correct" and isinstance(data, dict) and data.get("action") == "work")
 
 
 def _fold_inputs(session: Session, project_id: int, last: int, batch: int
@@ -179,7 +179,7 @@ def _fold_inputs(session: Session, project_id: int, last: int, batch: int
                 if seq != expected:
                     return None
                 expected += 1
-                if action == "work":
+                if action == "work" or action in rules.CONFIRM_ACTIONS:
                     continue
                 try:
                     data = loads(payload)["data"]
@@ -347,12 +347,14 @@ def stored_balances(session: Session, project: Project) -> rules.Balances:
                                 .options(selectinload(Input.pledges)
                                          .selectinload(Pledge.pledger))):
         balances.inputs[need.number] = balance_of(need)
-    for work, username in session.execute(
-            sa.select(WorkLog, User.username).outerjoin(User, User.id == WorkLog.user_id)
+    confirmer = aliased(User)
+    for work, username, confirmed_by in session.execute(
+            sa.select(WorkLog, User.username, confirmer.username)
+            .outerjoin(User, User.id == WorkLog.user_id)
+            .outerjoin(confirmer, confirmer.id == WorkLog.confirmed_by_id)
             .where(WorkLog.project_id == project.id)):
-        balances.work[work.seq] = rules.WorkBalance(work.seq, username or "",
-                                                    work.date.isoformat(), work.hours,
-                                                    work.category, work.description)
+        balances.work[work.seq] = dataclasses.replace(work_balance(work), worker=username or "",
+                                                      confirmed_by=confirmed_by)
     funds.stored(session, project, balances)
     return balances
 
@@ -391,10 +393,16 @@ def _compare_inputs(session: Session, project: Project,
 
 def compare_work(session: Session, project_id: int,
                   rebuilt: rules.Balances) -> tuple[int, str] | None:
-    """The first stored work log that is not what the journal gives."""
+    """The first stored work log that is not what the journal gives: the
+    worker, hours, day, kind, description, rating and who confirmed it
+    (which entry, when)."""
+    confirmer = aliased(User)
     work = {row[0]: row[1:] for row in session.connection().execute(
         sa.select(WorkLog.seq, User.username, WorkLog.hours, WorkLog.date, WorkLog.category,
-                  WorkLog.description).outerjoin(User, User.id == WorkLog.user_id)
+                  WorkLog.description, WorkLog.onerous, confirmer.username,
+                  WorkLog.confirmed_seq, WorkLog.confirmed_at)
+        .outerjoin(User, User.id == WorkLog.user_id)
+        .outerjoin(confirmer, confirmer.id == WorkLog.confirmed_by_id)
         .where(WorkLog.project_id == project_id))}
     for seq in sorted(set(rebuilt.work) | set(work)):
         have, want = work.get(seq), rebuilt.work.get(seq)
@@ -402,7 +410,18 @@ def compare_work(session: Session, project_id: int,
                 (have[0], have[1], have[2].isoformat(), have[3], have[4]) != \
                 (want.worker, want.hours, want.date, want.category, want.description):
             return seq, f"the stored work log of entry #{seq} differs from the journal"
+        if (have[5], have[6], have[7], _stamp(have[8])) != \
+                (want.onerous, want.confirmed_by, want.confirmed_seq, want.confirmed_at):
+            return seq, (f"the stored rating or confirmation of work entry #{seq} differs "
+                         "from the journal")
     return None
+
+
+def _stamp(at: datetime | None) -> str | None:
+    """A stored time as the journal writes it (SQLite's come back naive: UTC)."""
+    if at is None:
+        return None
+    return rules.timestamp(at if at.tzinfo is not None else at.replace(tzinfo=UTC))
 
 
 def _balance_view(need: rules.InputBalance) -> tuple:

@@ -16,6 +16,7 @@ from commons.ledger import (  # noqa: F401
     board,
     chart,
     claim_pages,
+    confirm_pages,
     input_pages,
     journal_pages,
     services,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from commons.accounts.models import User
 from commons.ledger import rules
 from commons.ledger.checks import checked_text, require_member, rule_problem
+from commons.ledger.confirm_rules import check_onerous
 from commons.ledger.journal import append_entry, fold_entry, hold_journal
 from commons.ledger.models import WorkLog
 from commons.ledger.rules import RuleError
@@ -18,9 +19,11 @@ from commons.projects.models import Project
 
 def log_work(session: Session, project: Project, actor: User, hours: object, category: object,
              description: object, worked_on: object = None,
-             *, now: datetime, max_days_back: int = rules.WORK_MAX_DAYS_BACK) -> WorkLog:
+             *, now: datetime, max_days_back: int = rules.WORK_MAX_DAYS_BACK,
+             onerous: object = None) -> WorkLog:
     """A member logs their own hours: at most 24 in a day, across projects,
-    on a day since they joined and at most *max_days_back* days ago."""
+    on a day since they joined and at most *max_days_back* days ago,
+    optionally rating how onerous the work was (1 to 3, *onerous*)."""
     require_member(project, actor, "log work")
     membership = project.membership_of(actor)
     joined = membership.joined_at if membership is not None else None
@@ -31,6 +34,7 @@ def log_work(session: Session, project: Project, actor: User, hours: object, cat
     description = checked_text(description, "Description", "description", 2000, multiline=True)
     try:
         amount = rules.quantity(hours, "hour", "hours", field_name="hours")
+        rating = check_onerous(onerous)
         day = rules.check_work_date(worked_on, today=now.date(),
                                     joined=joined.date() if joined else None,
                                     max_days_back=max_days_back)
@@ -40,6 +44,8 @@ def log_work(session: Session, project: Project, actor: User, hours: object, cat
     check_day(session, actor, date.fromisoformat(day), amount)
     data = {"worker": actor.username, "hours": rules.text(amount), "category": category,
             "description": description, "date": day}
+    if rating is not None:  # absent, not null: entries before issue 20 hash as they did
+        data["onerous"] = rating
     entry = append_entry(session, project, held, actor, "work", data, now)
     fold_entry(session, project, entry, data, None, now, worker=actor)
     session.flush()

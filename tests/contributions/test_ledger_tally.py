@@ -51,11 +51,11 @@ def test_kept_tallies_equal_a_replay_of_the_journal(team):  # noqa: F811
         for n, (unit, cost) in enumerate([("kg", "2.50"), ("piece", None), ("l", "0.12")])]
     db.session.commit()
     pledges, receipts, work = [], [], []
-    for _step in range(120):
+    for _step in range(160):
         now += timedelta(hours=rng.randint(1, 30))
         who, need = rng.choice(people), rng.choice(needs)
         action = rng.choice(["work", "work", "pledge", "pledge", "receipt", "withdraw",
-                             "correct"])
+                             "correct", "confirm", "confirm", "unconfirm"])
         try:
             if action == "work":
                 work.append(ledger.log_work(db.session, project, who, str(rng.randint(1, 4)),
@@ -73,6 +73,11 @@ def test_kept_tallies_equal_a_replay_of_the_journal(team):  # noqa: F811
             elif action == "withdraw" and pledges:
                 mine = rng.choice(pledges)
                 ledger.withdraw_pledge(db.session, project, mine.pledger, mine.seq, now)
+            elif action == "confirm" and work:  # issue 20: confirmed hours, a kind of their own
+                ledger.confirm_work(db.session, project, who, rng.choice(work).seq, now=now)
+            elif action == "unconfirm" and work:
+                ledger.withdraw_confirmation(db.session, project, who, rng.choice(work).seq,
+                                             now=now)
             elif action == "correct":
                 kind = rng.choice(["pledge", "receipt", "work", "need"])
                 if kind == "pledge" and pledges:
@@ -92,6 +97,8 @@ def test_kept_tallies_equal_a_replay_of_the_journal(team):  # noqa: F811
             db.session.rollback()  # a refused step (over the need, below zero): no change
     assert len(pledges) > 10 and len(receipts) > 5 and len(work) > 20
     before = kept(project.id)
+    assert any(kind == "confirmed_hours" and amount > 0
+               for (_user, kind, _key), amount in before[0].items())
     assert services.rebuild_from_journal(db.session, project)[0] > 100
     db.session.commit()
     assert kept(project.id) == before

@@ -44,7 +44,8 @@ def test_claim_pay_and_read_back(funded: Api):
         "amount": "10.00", "currency": "EUR", "description": "4 kg",
         "evidence_url": "https://example.org/invoice.pdf"})
     assert made["action"] == "claim" and made["data"]["amount"] == "10.00"
-    assert made["claim"] == {"seq": 5, "input": 2, "claimant": "bo", "amount": "10.00",
+    assert made["claim"] == {"seq": 5, "input": 2, "share": 0, "distribution": None,
+                             "claimant": "bo", "amount": "10.00",
                              "currency": "EUR", "description": "4 kg", "status": "approved",
                              "payout": None, "proposal": None}
     paid = funded.client.post("/api/v1/projects/dryer/claims/5/payouts", json={

@@ -7,6 +7,7 @@ from commons.governance.kinds import (
     allocation,
     claim,
     decision,
+    distribution,
     input,
     license,
     membership,
@@ -19,7 +20,7 @@ __all__ = ["KINDS", "Details", "Kind", "Opened", "lookup"]
 
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (
     decision.KIND, membership.KIND, merge.KIND, input.KIND, license.KIND, policy.KIND,
-    claim.KIND, allocation.KIND)}
+    claim.KIND, allocation.KIND, distribution.KIND)}
 
 
 def lookup(name: str) -> Kind:

@@ -38,6 +38,7 @@ def read_details(session: Session, project: Project, author: User, details: Deta
     if open_already is not None:
         raise Conflict(f"Proposal #{open_already.number} already asks to approve claim "
                        f"#{seq}.", field="claim")
+    assert claim.input is not None, "only an expense claim (with its input) is ever pending"
     parties = [party for party in input_parties(session, claim.input)
                if party.user_id != claim.claimant_id]
     return Opened({"claim": seq, "input": claim.input.number}, parties)
