@@ -3,7 +3,7 @@ opted in, the turns handed out (a done turn links to its work entry) and
 the swaps asked for, so the care work can move off one person
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-01 23:38:16
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0024'
-down_revision = '0022'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
