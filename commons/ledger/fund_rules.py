@@ -15,10 +15,14 @@ from typing import Any
 from commons.ledger.quantity_rules import EXACT, cost, shown
 from commons.money import currencies
 
-CLAIM_ACTIONS = ("claim", "claim_approve", "payout")
+CLAIM_ACTIONS = ("claim", "claim_approve", "payout", "claim_refuse")
 PAYOUT_METHODS = ("bank transfer", "cash", "card", "cheque", "online payment", "other")
 
-PENDING, APPROVED, PAID = "pending", "approved", "paid"
+PENDING, APPROVED, PAID, REFUSED = "pending", "approved", "paid", "refused"
+# Why a claim is refused (a ``claim_refuse`` entry's reason): its proposal
+# was decided without passing, withdrawn by its author, or the claimant
+# withdrew the claim itself.
+REFUSAL_REASONS = ("refused", "withdrawn", "withdrawn by the claimant")
 
 
 @dataclass
@@ -45,10 +49,11 @@ class ClaimBalance:
     currency: str
     approved: bool
     paid_seq: int | None = None
+    refused: bool = False
 
     @property
     def status(self) -> str:
-        return claim_status(self.approved, self.paid_seq is not None)
+        return claim_status(self.approved, self.paid_seq is not None, self.refused)
 
 
 def zero(currency: str) -> Decimal:
@@ -56,11 +61,25 @@ def zero(currency: str) -> Decimal:
     return Decimal(0).scaleb(-currencies()[currency])
 
 
-def claim_status(approved: bool, paid: bool) -> str:
-    """pending (the members decide), approved (owed), or paid."""
+def claim_status(approved: bool, paid: bool, refused: bool = False) -> str:
+    """pending (the members decide), approved (owed), paid, or refused
+    (its proposal did not pass, or it was withdrawn: never paid, and no
+    longer counted against what may be claimed)."""
     if paid:
         return PAID
+    if refused:
+        return REFUSED
     return APPROVED if approved else PENDING
+
+
+def withdrawal_refusal(seq: int, status: str) -> str | None:
+    """Why claim #*seq* cannot be withdrawn by its claimant, or None: only
+    a claim not paid yet and not refused already is withdrawn."""
+    if status == PAID:
+        return f"Claim #{seq} is paid already; a paid claim stays in the record."
+    if status == REFUSED:
+        return f"Claim #{seq} is refused or withdrawn already."
+    return None
 
 
 def credit(funds: dict[str, FundBalance], currency: str, amount: Decimal) -> None:
@@ -123,6 +142,9 @@ def payout_refusal(seq: int, status: str, amount: Decimal, currency: str,
     if status == PENDING:
         return (f"Claim #{seq} awaits the members' approval (its proposal); pay it once it "
                 "passes.")
+    if status == REFUSED:
+        return (f"Claim #{seq} was refused or withdrawn; it is not paid. The claimant may "
+                "claim again.")
     if amount > available:
         return (f"Claim #{seq} asks {shown(amount, currency)} {currency}, but the project "
                 f"holds {shown(available, currency)} {currency}; record the money received "
@@ -132,13 +154,17 @@ def payout_refusal(seq: int, status: str, amount: Decimal, currency: str,
 
 def apply_claim(funds: dict[str, FundBalance], claims: dict[int, ClaimBalance], seq: int,
                 action: str, data: dict[str, Any]) -> None:
-    """Fold a claim, its approval or its payout into *funds* and *claims*."""
+    """Fold a claim, its approval, its refusal or its payout into *funds*
+    and *claims*."""
     if action == "claim":
         claims[seq] = ClaimBalance(seq=seq, input=data["input"], claimant=data["claimant"],
                                    amount=Decimal(data["amount"]), currency=data["currency"],
                                    approved=data["approval"] == APPROVED)
     elif action == "claim_approve":
         claims[data["claim"]].approved = True
+    elif action == "claim_refuse":  # no longer owed, whether it was approved or not
+        claim = claims[data["claim"]]
+        claim.approved, claim.refused = False, True
     elif action == "payout":
         claim = claims[data["claim"]]
         claim.paid_seq = seq

@@ -21,7 +21,14 @@ with the same ``rules.apply`` that rebuilds them. Session first; these
 flush, never commit."""
 
 from commons.ledger.checks import MAX_NUMBER, no_pledge, no_receipt
-from commons.ledger.claims import ClaimForm, approve_claim, record_claim, record_payout
+from commons.ledger.claims import (
+    ClaimForm,
+    approve_claim,
+    record_claim,
+    record_payout,
+    refuse_claim,
+    withdraw_claim,
+)
 from commons.ledger.corrections import correct
 from commons.ledger.funds import (
     get_claim,
@@ -85,5 +92,6 @@ __all__ = [
     "verify_since_checkpoint", "withdraw_pledge",
     # funds, expense claims and payouts (issue 20)
     "ClaimForm", "approve_claim", "get_claim", "is_treasurer", "list_claims", "owed_and_paid",
-    "project_funds", "record_claim", "record_payout", "treasurers",
+    "project_funds", "record_claim", "record_payout", "refuse_claim", "treasurers",
+    "withdraw_claim",
 ]
