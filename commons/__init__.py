@@ -41,9 +41,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from commons import guards, mail, render_cache
     from commons.accounts import attempts
     from commons.memory_limits import guard_memory_storage
-    from commons.search import schema as search_schema
+
     # Tables no blueprint imports yet must be in the metadata migrations compare.
     from commons.recognition import models as _recognition_models  # noqa: F401
+    from commons.search import schema as search_schema
 
     guard_memory_storage()  # before any limiter counts in memory
     guards.init_app(app)  # before CSRFProtect: unreadable bodies say so
