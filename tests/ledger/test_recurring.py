@@ -134,14 +134,22 @@ def test_verify_folds_recurring_needs_and_catches_a_tampered_month(ledger):
     rent(ledger, quantity="100")
     services.pledge(db.session, project, ledger.cy, 1, "300", now=clock())
     db.session.commit()
+    services.record_receipt(db.session, project, ledger.bo, 1, "100", "cy", pledge_seq="auto",
+                            evidence_url="https://example.org/r.pdf", now=clock())
+    db.session.commit()
     assert verify(ledger).exit_code == 0
-    for split in (False,):
-        assert services.verify(db.session, project, split=split).intact
+    # Both walks: ranges of one entry put the chain in a second process.
+    for split in (True, False):
+        result = services.verify(db.session, project, batch=1, split=split)
+        assert result.intact and result.split == split
     tamper(ledger, "UPDATE ledger_inputs SET uncovered_from = :month "
                    "WHERE project_id = :project AND number = 1", month="2027-01-01")
     result = verify(ledger)
     assert result.exit_code == 1
     assert "the stored balance of input #1 differs" in result.output
+    db.session.commit()
+    for split in (True, False):
+        assert not services.verify(db.session, project, batch=1, split=split).intact
 
 
 def test_verify_catches_a_need_made_recurring_behind_the_journal(ledger):
