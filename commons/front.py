@@ -41,7 +41,8 @@ def figures(session: Session, now: datetime) -> Figures:
 
     return Figures(
         projects=count(sa.select(sa.func.count()).select_from(Project)),
-        open_needs=count(sa.select(sa.func.count()).select_from(Input).where(open_clause())),
+        open_needs=count(sa.select(sa.func.count()).select_from(Input)
+                         .where(open_clause(now.date()))),
         decisions_this_month=count(
             sa.select(sa.func.count()).select_from(Proposal).where(
                 Proposal.status.in_((PASSED, BLOCKED, FAILED)),

@@ -73,6 +73,13 @@ another currency). Sender: the project. Carries ``claim=``, ``actor=``,
 ``now=``. Receivers run inside the ledger's transaction; governance opens
 the ``claim`` proposal.""")
 
+claim_withdrawn = _signals.signal("claim-withdrawn", doc="""A claimant withdrew their expense claim.
+
+Sent after the ``claim_refuse`` entry is appended. Sender: the project.
+Carries ``claim=``, ``actor=``, ``now=``. Receivers run inside the ledger's
+transaction (the journal head held); governance withdraws the claim's open
+``claim`` proposal.""")
+
 entry_appended = _signals.signal("entry-appended", doc="""An entry was appended to a project's journal.
 
 Sender: the project. Carries ``session=``, ``entry=``, ``data=``. Receivers

@@ -6,6 +6,8 @@ does."""
 
 from flask import Response, current_app, request, stream_with_context
 
+from commons import clock
+
 # Imported for its routes: they join the one ledger blueprint.
 from commons.api import (
     distributions,  # noqa: F401
@@ -48,7 +50,7 @@ def list_inputs(slug: str):
     after = after if after is not None and 0 <= after <= services.MAX_NUMBER else None
     open_only = _flag(request.args.get("open"))
     page = services.list_inputs(db.session, project, after=after, limit=limit + 1,
-                                open_only=open_only)
+                                open_only=clock.now().date() if open_only else None)
     proposals = open_proposals(project)
     answer = [input_json(project, need, proposals, with_pledges=False)
               for need in page[:limit]]
@@ -125,7 +127,7 @@ def ledger_csv(slug: str):
 def inputs_csv(slug: str):
     """Each input with its balances, as of the head named on every row."""
     project = load_project(slug)
-    head, inputs = exports.snapshot(db.session, project)
+    head, inputs = exports.snapshot(db.session, project, clock.now().date())
     return _download(exports.inputs_csv(head, inputs), "text/csv",
                      f"{project.slug}-inputs.csv", head)
 
@@ -138,7 +140,7 @@ def ledger_json(slug: str):
     of the head), "funds" (per currency) and "claims" (expense claims with
     their payouts)}; amounts are exact decimal strings."""
     project = load_project(slug)
-    head, inputs = exports.snapshot(db.session, project)
+    head, inputs = exports.snapshot(db.session, project, clock.now().date())
     money = exports.money_snapshot(db.session, project, head)
     return _download(exports.ledger_json(db.session, project, head, inputs, money),
                      "application/json", f"{project.slug}-ledger.json", head)

@@ -5,6 +5,7 @@ The routes are in ledger.py (reads) and ledger_writes.py (writes)."""
 import sqlalchemy as sa
 from flask_smorest import Blueprint
 
+from commons import clock
 from commons.extensions import db
 from commons.governance import rules as governance_rules
 from commons.governance.models import Proposal
@@ -46,7 +47,7 @@ def input_json(project: Project, need: Input, proposals: dict[int, int],
                with_pledges: bool = True) -> dict:
     """*need* as the API answers it: its record, the proposal deciding it
     (from *proposals*, see open_proposals) and its page's URL."""
-    return {**exports.input_record(need, with_pledges=with_pledges),
+    return {**exports.input_record(need, with_pledges=with_pledges, today=clock.now().date()),
             "proposal": proposals.get(need.number),
             "web_url": absolute_url("ledger.input", slug=project.slug, number=need.number)}
 

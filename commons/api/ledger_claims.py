@@ -100,6 +100,22 @@ def create_share_payout(body, slug: str, seq: int, share: int):
     return _created(project, paid)
 
 
+@blp.route(f"/projects/<slug>/claims/{SEQ}/withdrawal", methods=["POST"])
+@token_required
+@blp.response(201, schemas.ClaimCreated)
+@blp.doc(security=BEARER)
+@refuses(403, 409)
+def withdraw_claim(slug: str, seq: int):
+    """The claimant withdraws their own claim, pending or approved and not
+    paid: a `claim_refuse` entry (reason "withdrawn by the claimant"); its
+    open `claim` proposal, if any, is withdrawn. 403 for anyone else, 409
+    for a claim paid or refused already."""
+    project = load_project(slug, members=True)
+    withdrawn = services.withdraw_claim(db.session, project, require_api_user(), seq,
+                                        now=clock.now())
+    return _created(project, withdrawn)
+
+
 def _created(project: Project, claim: Claim) -> dict:
     answer = {**exports.entry_of(_head_entry(project)), "claim": claim_json(project, claim)}
     db.session.commit()

@@ -266,6 +266,10 @@ class InputCreate(Schema):
     currency = _optional_text("ISO 4217 code of the unit cost, e.g. EUR.")
     needed_by = _optional_text("YYYY-MM-DD; optional.")
     description = fields.String(load_default="")
+    recurs = _optional_text("\"monthly\": the quantity is needed each month from starts (rent, "
+                            "hosting); left out or null: needed once.")
+    starts = _optional_text("YYYY-MM, the first month of a need that recurs; this month if "
+                            "left out.")
 
 
 class PledgeCreate(Schema):
@@ -429,6 +433,20 @@ class InputOut(Schema):
     currency = fields.String(allow_none=True)
     estimated_total = fields.Nested(EstimateOut, allow_none=True)
     needed_by = fields.String(allow_none=True)
+    recurs = fields.String(allow_none=True, metadata={
+        "description": "\"monthly\" for a need that recurs each month, else null. Its "
+                       "needed and still_needed run through this month (the months behind "
+                       "included), status and open are this month's."})
+    starts = fields.String(allow_none=True, metadata={"description": "YYYY-MM, its first month."})
+    per_month = fields.String(allow_none=True, metadata={
+        "description": "What a recurring need needs each month."})
+    covered_through = fields.String(allow_none=True, metadata={
+        "description": "YYYY-MM, the last month what was received and pledged covers; null "
+                       "while its first month is not covered."})
+    months_ahead = fields.Integer(allow_none=True, metadata={
+        "description": "Months after this one already covered (negative: months behind)."})
+    coverage = fields.String(allow_none=True, metadata={
+        "description": "The same in words, as the pages say it."})
     pledges = fields.List(fields.Nested(PledgeOut))
     proposal = fields.Integer(allow_none=True, metadata={
         "description": "The open `input` proposal deciding a pending input."})

@@ -7,11 +7,14 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from commons.accounts.models import User
+from commons.governance import rules
+from commons.governance.guards import withdraw_for
 from commons.governance.kinds.claim import open_claim_proposal
 from commons.governance.models import Proposal
 from commons.governance.opening import open_proposal
 from commons.governance.settings import Settings
 from commons.ledger import rules as ledger_rules
+from commons.ledger import services as ledger
 from commons.ledger.models import Claim
 from commons.projects.models import Project
 
@@ -31,3 +34,24 @@ def propose_claim(session: Session, project: Project, claim: Claim, author: User
             + (f"\n\n{claim.description}" if claim.description else ""))
     return open_proposal(session, project, author, "claim", title, body, {"claim": claim.seq},
                          settings, now)
+
+
+def withdraw_claim_proposal(session: Session, project: Project, claim: Claim, actor: User,
+                            now: datetime) -> None:
+    """A claim its claimant withdrew needs no decision: its open (or
+    blocked) proposal is withdrawn, naming them."""
+    proposal = open_claim_proposal(session, project, claim.seq)
+    if proposal is not None:
+        withdraw_for(session, proposal, f"{actor.username} withdrew expense claim "
+                     f"#{claim.seq}, so there is nothing left to approve.", now, actor=actor)
+
+
+def refuse_claim_not_passed(session: Session, proposal: Proposal, now: datetime) -> None:
+    """A `claim` proposal decided without passing (blocked: a standing
+    objection or a vote that did not carry; failed: it could not be
+    carried out) refuses its claim: a ``claim_refuse`` entry, so the claim
+    stops counting against what may be claimed and is never paid."""
+    if proposal.kind != "claim" or proposal.status not in (rules.BLOCKED, rules.FAILED):
+        return
+    ledger.refuse_claim(session, proposal.project, proposal.details["claim"], "refused",
+                        proposal.number, now)

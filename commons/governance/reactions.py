@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from commons import clock, signals
 from commons.accounts.models import User
 from commons.extensions import db
-from commons.governance import rules, services
+from commons.governance import claims, rules, services
 from commons.projects.models import Project
 
 
@@ -27,6 +27,8 @@ def connect_reactions() -> None:
     signals.input_changed.connect(revise_changed_input, weak=False)
     signals.input_closed.connect(withdraw_closed_input_proposal, weak=False)
     signals.claim_pending.connect(propose_pending_claim, weak=False)
+    signals.claim_withdrawn.connect(withdraw_claim_proposal, weak=False)
+    signals.proposal_decided.connect(refuse_claim_not_passed, weak=False)
     signals.proposal_opened.connect(give_notice, weak=False)
     signals.member_joined.connect(give_new_member_notice, weak=False)
 
@@ -75,6 +77,18 @@ def revise_changed_input(project: Project, need, actor, now: datetime) -> None:
 def withdraw_closed_input_proposal(project: Project, need, actor, now: datetime) -> None:
     """A closed input needs no decision any more."""
     services.withdraw_input_proposal(db.session, project, need, now)
+
+
+def withdraw_claim_proposal(project: Project, claim, actor, now: datetime) -> None:
+    """A claim its claimant withdrew needs no decision any more."""
+    claims.withdraw_claim_proposal(db.session, project, claim, actor, now)
+
+
+def refuse_claim_not_passed(project: Project, *, session: Session, proposal,
+                            now: datetime) -> None:
+    """A `claim` proposal that did not pass refuses its claim, in the
+    decider's transaction."""
+    claims.refuse_claim_not_passed(session, proposal, now)
 
 
 def propose_pending_claim(project: Project, claim, actor, now: datetime) -> None:

@@ -19,6 +19,7 @@ from commons.ledger.fund_rules import (
 )
 from commons.ledger.need_rules import is_open, status_of
 from commons.ledger.quantity_rules import EXACT, cost, decimals_of
+from commons.ledger.recurrence_rules import month_text, months_covered, open_month, parse_month
 from commons.money import currencies
 
 
@@ -54,6 +55,9 @@ class InputBalance:
     received: Decimal = Decimal(0)
     consumed: Decimal = Decimal(0)
     pledges: dict[int, PledgeBalance] = field(default_factory=dict)
+    # A need that recurs ("monthly"): *needed* is per month from *starts* ("YYYY-MM").
+    recurs: str | None = None
+    starts: str | None = None
 
     @property
     def pledged(self) -> Decimal:
@@ -62,8 +66,29 @@ class InputBalance:
 
     @property
     def still_needed(self) -> Decimal:
-        """What nobody has delivered or offered yet."""
-        return max(self.needed - self.received - self.pledged, self._zero)
+        """What nobody has delivered or offered yet (of a recurring need:
+        to cover the month it is open in)."""
+        return self._still_needed(self.pledged)
+
+    def _still_needed(self, pledged: Decimal) -> Decimal:
+        needed = self.needed
+        if self.starts is not None:  # through the first month not covered
+            supplied = self.received + pledged
+            needed = self.needed * (months_covered(self.needed, supplied) + 1)
+        return max(needed - self.received - pledged, self._zero)
+
+    def _status(self, pledged: Decimal) -> str:
+        if self.starts is not None:  # covered or not depends on the month: see ``recurring``
+            return "closed" if self.closed else "approved" if self.approved else "pending"
+        return status_of(self.closed, self.approved, self.needed, self.received, pledged)
+
+    @property
+    def uncovered_from(self) -> str | None:
+        """A recurring need's first month not covered ("YYYY-MM"), else None."""
+        if self.starts is None:
+            return None
+        return month_text(open_month(parse_month(self.starts), self.needed,
+                                     self.received + self.pledged))
 
     def derived(self) -> tuple[Decimal, Decimal, str]:
         """(pledged, still_needed, status), summing the pledges once instead
@@ -73,9 +98,7 @@ class InputBalance:
         for pledge in self.pledges.values():  # ``outstanding``, inline: 280,000 at a verify
             if not pledge.withdrawn:
                 pledged += max(pledge.quantity - pledge.received, nothing)
-        still_needed = max(self.needed - self.received - pledged, self._zero)
-        return pledged, still_needed, status_of(self.closed, self.approved, self.needed,
-                                                self.received, pledged)
+        return pledged, self._still_needed(pledged), self._status(pledged)
 
     @property
     def _zero(self) -> Decimal:
@@ -83,7 +106,7 @@ class InputBalance:
 
     @property
     def status(self) -> str:
-        return status_of(self.closed, self.approved, self.needed, self.received, self.pledged)
+        return self._status(self.pledged)
 
     @property
     def open(self) -> bool:
@@ -131,7 +154,8 @@ def apply(balances: Balances, seq: int, action: str, data: dict[str, Any]) -> No
             unit=data["unit"], needed=Decimal(data["quantity"]),
             unit_cost=_decimal(data.get("unit_cost")), currency=data.get("currency"),
             needed_by=data.get("needed_by"), description=data.get("description", ""),
-            approved=data["approval"] == "approved", received=zero, consumed=zero)
+            approved=data["approval"] == "approved", received=zero, consumed=zero,
+            recurs=data.get("recurs"), starts=data.get("starts"))
     elif action == "approve":
         balances.inputs[data["input"]].approved = True
     elif action == "close":

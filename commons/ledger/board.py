@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from commons import paging
+from commons.ledger import recurring
 from commons.ledger.models import Input
 from commons.ledger.queries import open_clause
 from commons.projects.models import Project
@@ -54,19 +55,23 @@ def check_cursor(after: Sequence) -> None:
                                "from the first page.", field="cursor") from None
 
 
-def board_page(session: Session, after: Sequence | None = None,
+def board_page(session: Session, today: date, after: Sequence | None = None,
                limit: int = PER_PAGE) -> BoardPage:
-    """*limit* open needs after the cursor key *after* (from a previous
-    page's ``next_key``), with what the page's groups and bars need."""
+    """*limit* open needs in the month of *today* after the cursor key
+    *after* (from a previous page's ``next_key``), with what the page's
+    groups and bars need. Recurring needs are on it in the months they
+    are open in, with their figures as of *today*'s month
+    (``recurring.as_of``)."""
+    open_now = open_clause(today)
     groups = (sa.select(Input.resource.label("resource"),
                         sa.func.count(sa.distinct(Input.project_id)).label("projects"))
-              .where(open_clause()).group_by(Input.resource).subquery())
+              .where(open_now).group_by(Input.resource).subquery())
     rank = (0 - groups.c.projects)
     resource = _binary(Input.resource, session)
     due = sa.func.coalesce(Input.needed_by, UNDATED)
     statement = (sa.select(Input, Project, groups.c.projects)
                  .join(groups, groups.c.resource == Input.resource)
-                 .join(Project, Project.id == Input.project_id).where(open_clause()))
+                 .join(Project, Project.id == Input.project_id).where(open_now))
     if after is not None:
         neg, key, when, last_id = after
         statement = statement.where(sa.tuple_(rank, resource, due, Input.id) >
@@ -77,34 +82,49 @@ def board_page(session: Session, after: Sequence | None = None,
                             .limit(limit + 1)).all()
     more = len(found) > limit
     found = found[:limit]
-    page = BoardPage(rows=[(need, project) for need, project, _ in found],
+    page = BoardPage(rows=[(recurring.as_of(need, today), project)
+                           for need, project, _ in found],
                      projects={need.resource: count for need, _, count in found},
-                     still_needed={}, scales=_scales(session))
+                     still_needed={}, scales=_scales(session, today))
     if more:
         need, _, count = found[-1]
         page.next_key = (-count, need.resource, (need.needed_by or UNDATED).isoformat(), need.id)
     keys = sorted(page.projects)
     if keys:
-        for key, unit, amount in session.execute(
-                sa.select(Input.resource, Input.unit, Input.still_needed)
-                .where(open_clause(), Input.resource.in_(keys))):
-            sums = page.still_needed.setdefault(key, {})
-            sums[unit] = sums.get(unit, Decimal(0)) + amount
+        for row in session.execute(
+                sa.select(Input.resource, Input.unit, Input.still_needed, Input.recurs,
+                          Input.starts, Input.needed, Input.received, Input.pledged,
+                          Input.closed, Input.approved)
+                .where(open_now, Input.resource.in_(keys))):
+            sums = page.still_needed.setdefault(row.resource, {})
+            amount = recurring.as_of(row, today).still_needed
+            sums[row.unit] = sums.get(row.unit, Decimal(0)) + amount
         page.still_needed = {key: dict(sorted(sums.items()))
                              for key, sums in page.still_needed.items()}
     page.needs, page.resources = session.execute(
         sa.select(sa.func.count(), sa.func.count(sa.distinct(Input.resource)))
-        .where(open_clause())).one()
+        .where(open_now)).one()
     return page
 
 
-def _scales(session: Session) -> dict[str, Decimal]:
+def _scales(session: Session, today: date) -> dict[str, Decimal]:
     """Each unit's scale across the whole board (``chart.scales`` over every
-    open need): the largest of needed, or received plus pledged."""
+    open need): the largest of needed, or received plus pledged. Needs
+    needed once in SQL; the open recurring ones (few: rent, hosting), whose
+    needed runs through this month, as they stand in it."""
     number = sa.Numeric(38, 12)
+    open_now = open_clause(today)
     rows = session.execute(
         sa.select(Input.unit, sa.func.max(sa.cast(Input.needed, number)),
                   sa.func.max(sa.cast(Input.received, number) + sa.cast(Input.pledged, number)))
-        .where(open_clause()).group_by(Input.unit))
-    return {unit: max(Decimal(str(needed or 0)), Decimal(str(supplied or 0)))
-            for unit, needed, supplied in rows}
+        .where(open_now, Input.recurs.is_(None)).group_by(Input.unit))
+    found = {unit: max(Decimal(str(needed or 0)), Decimal(str(supplied or 0)))
+             for unit, needed, supplied in rows}
+    for row in session.execute(
+            sa.select(Input.unit, Input.recurs, Input.starts, Input.needed, Input.received,
+                      Input.pledged, Input.closed, Input.approved)
+            .where(open_now, Input.recurs.is_not(None))):
+        seen = recurring.as_of(row, today)
+        found[row.unit] = max(found.get(row.unit, Decimal(0)), seen.needed,
+                              row.received + row.pledged)
+    return found

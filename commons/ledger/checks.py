@@ -1,6 +1,8 @@
 """Checks every ledger use case shares: who may record, what an input
 still takes, and a person's text made safe to keep."""
 
+from decimal import Decimal
+
 from commons.accounts.models import User
 from commons.ledger import rules
 from commons.ledger.models import Input
@@ -35,7 +37,11 @@ def require_member(project: Project, actor: User, what: str) -> None:
 
 def no_pledge(need: Input) -> str | None:
     """Why *need* takes no pledge now (closed, arrived or pledged in full),
-    or None."""
+    or None. A recurring need takes pledges until it is closed: a pledge
+    beyond this month covers the months after it."""
+    if need.recurs is not None:
+        return rules.pledge_refusal(need.number, need.title, need.unit, need.closed,
+                                    Decimal(1), Decimal(0), Decimal(0))
     return rules.pledge_refusal(need.number, need.title, need.unit, need.closed, need.needed,
                                 need.received, need.pledged)
 

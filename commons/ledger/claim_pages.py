@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from commons import clock
 from commons.extensions import db
-from commons.forms import attempt, form_page_on_get
+from commons.forms import attempt, form_page_on_get, press_button
 from commons.ledger import chart, services
 from commons.ledger.blueprint import bp, form_status, is_member, load_project
 from commons.ledger.forms import ClaimForm, PayoutForm
@@ -52,6 +52,20 @@ def claims_page(slug: str, bound: tuple[str, PayoutForm] | None = None, status: 
         treasurers=services.treasurers(project), bound=bound,
         payout_form=lambda number: bound[1] if bound and bound[0] == number
         else PayoutForm(prefix=f"payout-{number}", formdata=None)), status
+
+
+@bp.route(f"/projects/<slug>/claims/{SEQ}/withdrawal", methods=["GET", "POST"],
+          endpoint="claim_withdrawal")
+@form_page_on_get("ledger.claims")
+@login_required
+def claim_withdrawal(slug: str, seq: int):
+    """The claimant's button: withdraw their own claim (not yet paid)."""
+    project = load_project(slug)
+    press_button(lambda: services.withdraw_claim(db.session, project, current_user, seq,
+                                                 clock.now()),
+                 lambda _: f"Claim #{seq} is withdrawn; it stays in the journal, refused, "
+                           "and is not paid.")
+    return redirect(url_for("ledger.claims", slug=slug) + f"#claim-{seq}")
 
 
 @bp.route(f"/projects/<slug>/claims/{SEQ}/payouts", methods=["GET", "POST"], endpoint="payout")

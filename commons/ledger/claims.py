@@ -21,7 +21,7 @@ from commons.ledger.rules import RuleError
 from commons.ledger.supply import Evidence
 from commons.problems import Conflict, Forbidden, Invalid
 from commons.projects.models import Project
-from commons.signals import claim_pending
+from commons.signals import claim_pending, claim_withdrawn
 
 # The same shape a receipt's evidence link has (``supply``).
 _URL = re.compile(r"https?://[^\s<>\"]{1,2000}")
@@ -114,6 +114,9 @@ def approve_claim(session: Session, project: Project, seq: int, proposal: int,
     """Carry out a passed `claim` proposal: the claim is owed."""
     held = hold_journal(session, project)
     claim = funds.get_claim(session, project, seq)
+    if claim.status == fund_rules.REFUSED:
+        raise Conflict(f"Claim #{seq} was refused or withdrawn before this proposal passed; "
+                       "the claimant may claim again.")
     if claim.status != fund_rules.PENDING:
         return claim
     assert claim.input is not None, "an expense claim (share 0) always has its input"
@@ -121,6 +124,54 @@ def approve_claim(session: Session, project: Project, seq: int, proposal: int,
     entry = append_entry(session, project, held, None, "claim_approve", data, now,
                          claim.input.number)
     _fold(session, project, entry, data, claim)
+    return claim
+
+
+def refuse_claim(session: Session, project: Project, seq: int, reason: str,
+                 proposal: int | None, now: datetime, actor: User | None = None
+                 ) -> Claim | None:
+    """Append ``claim_refuse`` for claim *seq*: its `claim` proposal
+    (number *proposal*) was decided without passing ("refused") or
+    withdrawn ("withdrawn"), or its claimant withdrew it ("withdrawn by the
+    claimant", *actor*). A refused claim is never paid and no longer counts
+    against what may be claimed on its input. Nothing is appended for a
+    claim paid or refused already (a decision and a withdrawal may cross);
+    returns the claim if it was refused now, else None."""
+    assert reason in fund_rules.REFUSAL_REASONS
+    held = hold_journal(session, project)
+    claim = funds.get_claim(session, project, seq)
+    session.refresh(claim)  # as it is now that the head is held
+    if fund_rules.withdrawal_refusal(seq, claim.status) is not None or claim.input is None:
+        return None
+    data = {"input": claim.input.number, "claim": seq, "reason": reason,
+            "proposal": proposal}
+    entry = append_entry(session, project, held, actor, "claim_refuse", data, now,
+                         claim.input.number)
+    _fold(session, project, entry, data, claim)
+    return claim
+
+
+def withdraw_claim(session: Session, project: Project, actor: User, seq: int,
+                   now: datetime) -> Claim:
+    """The claimant withdraws their own claim while it is pending or
+    approved and unpaid: a ``claim_refuse`` entry ("withdrawn by the
+    claimant"), and its open `claim` proposal, if any, is withdrawn
+    (``claim_withdrawn``, in this transaction, after the journal head)."""
+    held = hold_journal(session, project)
+    claim = funds.get_claim(session, project, seq)
+    session.refresh(claim)
+    if claim.claimant_id is None or claim.claimant_id != actor.id:
+        raise Forbidden("Only the member who made a claim withdraws it.")
+    if refusal := fund_rules.withdrawal_refusal(seq, claim.status):
+        raise Conflict(refusal)
+    if claim.input is None:  # expense claims (share 0) always name their input
+        raise Conflict(f"Claim #{seq} is not an expense claim.")
+    data = {"input": claim.input.number, "claim": seq, "reason": "withdrawn by the claimant",
+            "proposal": None}
+    entry = append_entry(session, project, held, actor, "claim_refuse", data, now,
+                         claim.input.number)
+    _fold(session, project, entry, data, claim)
+    claim_withdrawn.send(project, claim=claim, actor=actor, now=now)
     return claim
 
 
@@ -174,8 +225,9 @@ def _fold(session: Session, project: Project, entry: LedgerEntry, data: dict,
         balances.claims[claim.seq, claim.share] = fund_rules.ClaimBalance(
             seq=claim.seq, input=claim.input.number if claim.input else None, claimant="",
             amount=claim.amount, currency=claim.currency,
-            approved=claim.status != fund_rules.PENDING, paid_seq=claim.paid_seq,
-            share=claim.share)
+            approved=claim.status in (fund_rules.APPROVED, fund_rules.PAID),
+            paid_seq=claim.paid_seq, share=claim.share,
+            refused=claim.status == fund_rules.REFUSED)
     rules.apply(balances, entry.seq, entry.action, data)
     folded = balances.claims[claim.seq, claim.share]
     claim.status, claim.paid_seq = folded.status, folded.paid_seq

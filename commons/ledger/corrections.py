@@ -125,7 +125,7 @@ def _check_corrected(project: Project, need: Input, action: str, said: dict, seq
             data["approval"] = "approved"
     elif action == "pledge":
         row = next(p for p in need.pledges if p.seq == seq)
-        if change > need.still_needed:
+        if need.recurs is None and change > need.still_needed:
             raise Invalid(f"Only {rules.shown(need.still_needed, unit)} {unit} is still needed; the "
                           "pledge can grow by at most that.", field="quantity")
         if row.quantity + change < row.received:

@@ -17,12 +17,13 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from commons.ledger import rules
+from commons.ledger import recurrence_rules, recurring, rules
 from commons.ledger.confirm_rules import period_of
 from commons.ledger.models import Claim, Fund, Input, LedgerEntry, LedgerHead, Pledge, WorkLog
 from commons.problems import Conflict
@@ -34,7 +35,8 @@ LEDGER_COLUMNS = ("seq", "at", "actor", "action", "input", "quantity", "unit", "
                   "prev_hash", "hash")
 INPUT_COLUMNS = ("number", "title", "kind", "status", "unit", "needed", "pledged", "received",
                  "consumed", "still_needed", "unit_cost", "currency", "estimated_total",
-                 "needed_by", "approved", "closed", "description", "head_seq", "head_hash")
+                 "needed_by", "approved", "closed", "description", "recurs", "starts",
+                 "covered_through", "head_seq", "head_hash")
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -71,15 +73,17 @@ def read_head(session: Session, project: Project) -> Head:
     return Head(row.seq, row.hash) if row else Head(0, rules.GENESIS)
 
 
-def snapshot(session: Session, project: Project, attempts: int = 5) -> tuple[Head, list[dict]]:
-    """The head and the input records (``input_record``) as of that head.
+def snapshot(session: Session, project: Project, today: date | None = None,
+             attempts: int = 5) -> tuple[Head, list[dict]]:
+    """The head and the input records (``input_record``) as of that head,
+    recurring needs as they stand in *today*'s month.
     Balances change in the same transaction as the head, so if the head
     reads the same before and after the balances, no entry landed in
     between; else read again. Plain records, not rows that could refresh
     themselves while the file is being written."""
     for _ in range(attempts):
         before = read_head(session, project)
-        inputs = [input_record(need) for need in session.scalars(
+        inputs = [input_record(need, today=today) for need in session.scalars(
             sa.select(Input).where(Input.project_id == project.id).order_by(Input.number)
             .options(selectinload(Input.pledges).selectinload(Pledge.pledger))
             .execution_options(populate_existing=True))]
@@ -168,9 +172,16 @@ def _outstanding(pledge: Pledge) -> Decimal:
                                pledge.withdrawn).outstanding
 
 
-def input_record(need: Input, with_pledges: bool = True) -> dict:
-    """An input with its balances; amounts as exact decimal strings."""
-    estimate = rules.estimated_total(need.needed, need.unit, need.unit_cost, need.currency)
+def input_record(need: Input, with_pledges: bool = True, today: date | None = None) -> dict:
+    """An input with its balances; amounts as exact decimal strings. A
+    recurring need (issue 20) is as it stands in *today*'s month: needed
+    and still needed run through it, its status and ``open`` are this
+    month's; ``needed`` stays the quantity per month in ``per_month``."""
+    if today is not None:
+        need = recurring.as_of(need, today)
+    per_month = need.per_month if isinstance(need, recurring.NeedInMonth) else None
+    estimate = rules.estimated_total(per_month if per_month is not None else need.needed,
+                                     need.unit, need.unit_cost, need.currency)
     places = rules.decimals_of(need.unit)
     return {
         "number": need.number, "seq": need.seq, "title": need.title, "kind": need.kind,
@@ -183,9 +194,29 @@ def input_record(need: Input, with_pledges: bool = True) -> dict:
         "estimated_total": {"amount": rules.text(estimate[0]), "currency": estimate[1]}
         if estimate else None,
         "needed_by": need.needed_by.isoformat() if need.needed_by else None,
+        **_recurrence_record(need, places),
         **({"pledges": [pledge_record(p, places) for p in need.pledges]}
            if with_pledges else {}),
     }
+
+
+def _recurrence_record(need, places: int) -> dict:
+    """How a need recurs: "recurs" ("monthly" or null), its "starts" month,
+    "per_month", the last month "covered_through" (from what was received
+    and pledged; null while none is) and, as of a month, "months_ahead"
+    (negative: months behind) and "coverage" in words."""
+    if need.recurs is None:
+        return {"recurs": None, "starts": None, "per_month": None, "covered_through": None,
+                "months_ahead": None, "coverage": None}
+    per_month = need.per_month if isinstance(need, recurring.NeedInMonth) else need.needed
+    through = recurrence_rules.covered_through(need.starts, per_month,
+                                               need.received + need.pledged)
+    seen = isinstance(need, recurring.NeedInMonth)
+    return {"recurs": need.recurs, "starts": rules.month_text(need.starts),
+            "per_month": _amount(per_month, places),
+            "covered_through": rules.month_text(through) if through else None,
+            "months_ahead": need.months_ahead if seen else None,
+            "coverage": need.coverage if seen else None}
 
 
 # ---------------------------------------------------------------- CSV
@@ -267,6 +298,7 @@ def inputs_csv(head: Head, inputs: Iterable[dict]) -> Iterator[str]:
                 f"{estimate['amount']} {estimate['currency']}" if estimate else "",
                 record["needed_by"] or "", "yes" if record["approved"] else "no",
                 "yes" if record["closed"] else "no", _cell(record["description"]),
+                record["recurs"] or "", record["starts"] or "", record["covered_through"] or "",
                 head.seq, head.hash))
         yield out.lines(lines)
 

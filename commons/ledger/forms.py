@@ -42,6 +42,15 @@ class InputForm(FlaskForm):
                            description="Needed with a cost.")
     needed_by = StringField("Needed by", validators=[Optional(), Length(max=10)],
                             description="Optional.")
+    recurs = SelectField("How often", choices=[SelectChoice("", "Once"),
+                                               SelectChoice("monthly", "Each month")],
+                         default="", validate_choice=False,
+                         validators=[Optional(), Length(max=8)],
+                         description="Each month (rent, hosting, insurance): the quantity is "
+                                     "needed every month, and the need reopens each month "
+                                     "the pledges do not cover.")
+    starts = StringField("First month", validators=[Optional(), Length(max=10)],
+                         description="For a need each month: YYYY-MM; this month if empty.")
     description = TextAreaField("Description", validators=[Length(max=10000)],
                                 description="What it is for, specifications, where it goes. "
                                             "Markdown.")

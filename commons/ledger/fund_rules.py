@@ -15,14 +15,19 @@ from typing import Any
 from commons.ledger.quantity_rules import EXACT, cost, shown
 from commons.money import currencies
 
-CLAIM_ACTIONS = ("claim", "claim_approve", "payout", "distribution")
+CLAIM_ACTIONS = ("claim", "claim_approve", "payout", "distribution",
+                 "claim_refuse")
 
 # A claim's key in the fold: (its entry's seq, its share in a distribution
 # entry, 0 for an expense claim).
 ClaimKey = tuple[int, int]
 PAYOUT_METHODS = ("bank transfer", "cash", "card", "cheque", "online payment", "other")
 
-PENDING, APPROVED, PAID = "pending", "approved", "paid"
+PENDING, APPROVED, PAID, REFUSED = "pending", "approved", "paid", "refused"
+# Why a claim is refused (a ``claim_refuse`` entry's reason): its proposal
+# was decided without passing, withdrawn by its author, or the claimant
+# withdrew the claim itself.
+REFUSAL_REASONS = ("refused", "withdrawn", "withdrawn by the claimant")
 
 
 @dataclass
@@ -51,10 +56,11 @@ class ClaimBalance:
     approved: bool
     paid_seq: int | None = None
     share: int = 0
+    refused: bool = False
 
     @property
     def status(self) -> str:
-        return claim_status(self.approved, self.paid_seq is not None)
+        return claim_status(self.approved, self.paid_seq is not None, self.refused)
 
 
 def zero(currency: str) -> Decimal:
@@ -62,11 +68,25 @@ def zero(currency: str) -> Decimal:
     return Decimal(0).scaleb(-currencies()[currency])
 
 
-def claim_status(approved: bool, paid: bool) -> str:
-    """pending (the members decide), approved (owed), or paid."""
+def claim_status(approved: bool, paid: bool, refused: bool = False) -> str:
+    """pending (the members decide), approved (owed), paid, or refused
+    (its proposal did not pass, or it was withdrawn: never paid, and no
+    longer counted against what may be claimed)."""
     if paid:
         return PAID
+    if refused:
+        return REFUSED
     return APPROVED if approved else PENDING
+
+
+def withdrawal_refusal(seq: int, status: str) -> str | None:
+    """Why claim #*seq* cannot be withdrawn by its claimant, or None: only
+    a claim not paid yet and not refused already is withdrawn."""
+    if status == PAID:
+        return f"Claim #{seq} is paid already; a paid claim stays in the record."
+    if status == REFUSED:
+        return f"Claim #{seq} is refused or withdrawn already."
+    return None
 
 
 def credit(funds: dict[str, FundBalance], currency: str, amount: Decimal) -> None:
@@ -129,6 +149,9 @@ def payout_refusal(seq: int | str, status: str, amount: Decimal, currency: str,
     if status == PENDING:
         return (f"Claim #{seq} awaits the members' approval (its proposal); pay it once it "
                 "passes.")
+    if status == REFUSED:
+        return (f"Claim #{seq} was refused or withdrawn; it is not paid. The claimant may "
+                "claim again.")
     if amount > available:
         return (f"Claim #{seq} asks {shown(amount, currency)} {currency}, but the project "
                 f"holds {shown(available, currency)} {currency}; record the money received "
@@ -143,14 +166,18 @@ def claim_key(data: dict[str, Any]) -> ClaimKey:
 
 def apply_claim(funds: dict[str, FundBalance], claims: dict[ClaimKey, ClaimBalance], seq: int,
                 action: str, data: dict[str, Any]) -> None:
-    """Fold a claim, its approval, its payout, or a distribution (one
-    approved claim per share with an amount) into *funds* and *claims*."""
+    """Fold a claim, its approval, its refusal, its payout, or a
+    distribution (one approved claim per share with an amount) into
+    *funds* and *claims*."""
     if action == "claim":
         claims[seq, 0] = ClaimBalance(seq=seq, input=data["input"], claimant=data["claimant"],
                                       amount=Decimal(data["amount"]), currency=data["currency"],
                                       approved=data["approval"] == APPROVED)
     elif action == "claim_approve":
         claims[claim_key(data)].approved = True
+    elif action == "claim_refuse":  # no longer owed, whether it was approved or not
+        claim = claims[claim_key(data)]
+        claim.approved, claim.refused = False, True
     elif action == "payout":
         claim = claims[claim_key(data)]
         claim.paid_seq = seq

@@ -67,10 +67,11 @@ def list_claims(session: Session, project: Project, *, input_id: int | None = No
 
 
 def claimed_for(session: Session, need_id: int) -> Decimal:
-    """What all claims on an input ask for, together (exact: summed here,
-    the column is text)."""
+    """What all claims on an input ask for, together, refused ones left
+    out (exact: summed here, the column is text)."""
     return sum((amount for amount in session.scalars(
-        sa.select(Claim.amount).where(Claim.input_id == need_id))), Decimal(0))
+        sa.select(Claim.amount).where(Claim.input_id == need_id,
+                                      Claim.status != fund_rules.REFUSED))), Decimal(0))
 
 
 def is_treasurer(project: Project, user: User | None) -> bool:
@@ -92,8 +93,9 @@ def owed_and_paid(session: Session, user: User) -> list[dict]:
         row = found.setdefault(project.id, {"project": project, "owed": defaultdict(Decimal),
                                             "pending": defaultdict(Decimal),
                                             "paid": defaultdict(Decimal)})
-        key = {"approved": "owed", "pending": "pending", "paid": "paid"}[claim.status]
-        row[key][claim.currency] += claim.amount
+        key = {"approved": "owed", "pending": "pending", "paid": "paid"}.get(claim.status)
+        if key is not None:  # a refused claim is neither owed nor paid
+            row[key][claim.currency] += claim.amount
     return list(found.values())
 
 
@@ -149,5 +151,7 @@ def _claim_balance(claim: Claim, number: int | None, username: str | None
                    ) -> fund_rules.ClaimBalance:
     return fund_rules.ClaimBalance(seq=claim.seq, input=number, claimant=username or "",
                                    amount=claim.amount, currency=claim.currency,
-                                   approved=claim.status != fund_rules.PENDING,
-                                   paid_seq=claim.paid_seq, share=claim.share)
+                                   approved=claim.status in (fund_rules.APPROVED,
+                                                             fund_rules.PAID),
+                                   paid_seq=claim.paid_seq, share=claim.share,
+                                   refused=claim.status == fund_rules.REFUSED)

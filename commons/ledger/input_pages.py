@@ -11,7 +11,7 @@ from commons import clock
 from commons.extensions import db
 from commons.forms import attempt, form_page_on_get, press_button
 from commons.governance import services as governance
-from commons.ledger import chart, retention, rules, services
+from commons.ledger import chart, recurring, retention, rules, services
 from commons.ledger.blueprint import (
     PAGE,
     bp,
@@ -55,7 +55,8 @@ def new_input(slug: str):
             db.session, project, current_user, services.NeedForm(
                 title=form.title.data, kind=form.kind.data, quantity=form.quantity.data,
                 unit=form.unit.data, unit_cost=form.unit_cost.data, currency=form.currency.data,
-                needed_by=form.needed_by.data, description=form.description.data or ""),
+                needed_by=form.needed_by.data, description=form.description.data or "",
+                recurs=form.recurs.data, starts=form.starts.data),
             clock.now()), show_on=form)
         problem = done.problem
         if done.ok:
@@ -91,7 +92,7 @@ def show_input(slug: str, number: int):
 
 
 def _input_page(project, number: int, bound: dict | None = None, status: int = 200):
-    need = load_input(project, number)
+    need = recurring.as_of(load_input(project, number), clock.now().date())
     bound = bound or {}
     forms = {
         "pledge": PledgeForm(prefix="pledge", formdata=None),

@@ -64,7 +64,8 @@ def balance_of(need: Input) -> rules.InputBalance:
         needed=need.needed, unit_cost=need.unit_cost, currency=need.currency,
         needed_by=need.needed_by.isoformat() if need.needed_by else None,
         description=need.description, approved=need.approved, closed=need.closed,
-        received=need.received, consumed=need.consumed,
+        received=need.received, consumed=need.consumed, recurs=need.recurs,
+        starts=rules.month_text(need.starts) if need.starts else None,
         pledges={p.seq: rules.PledgeBalance(seq=p.seq, input=need.number,
                                             pledger=p.pledger.username if p.pledger else "",
                                             quantity=p.quantity, received=p.received,
@@ -126,12 +127,15 @@ def fold_entry(session: Session, project: Project, entry: LedgerEntry, data: dic
                      resource=rules.resource_key(folded.kind, folded.title), unit=folded.unit,
                      unit_cost=folded.unit_cost, currency=folded.currency,
                      needed_by=date.fromisoformat(folded.needed_by) if folded.needed_by else None,
-                     description=folded.description)
+                     description=folded.description, recurs=folded.recurs,
+                     starts=rules.parse_month(folded.starts) if folded.starts else None)
         session.add(need)
     need.needed, need.unit_cost = folded.needed, folded.unit_cost
     need.approved, need.closed = folded.approved, folded.closed
     need.received, need.consumed, need.pledged = folded.received, folded.consumed, folded.pledged
     need.status, need.still_needed = folded.status, folded.still_needed
+    uncovered = folded.uncovered_from
+    need.uncovered_from = rules.parse_month(uncovered) if uncovered else None
     need.updated_at = now
     stored = {p.seq: p for p in need.pledges}
     for seq, pledge in folded.pledges.items():

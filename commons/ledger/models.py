@@ -125,6 +125,14 @@ class Input(db.Model):
     status: Mapped[str] = mapped_column(sa.String(16), index=True)
     still_needed: Mapped[Decimal] = mapped_column(DecimalText)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A recurring need (issue 20): "monthly", *needed* per month from the
+    # month *starts* (its first day); *uncovered_from* is the first month
+    # what was received and pledged does not cover, so the needs board
+    # finds the needs open in a month in SQL. All three None for a need
+    # needed once.
+    recurs: Mapped[str | None] = mapped_column(sa.String(8))
+    starts: Mapped[date | None] = mapped_column(sa.Date)
+    uncovered_from: Mapped[date | None] = mapped_column(sa.Date)
 
     pledges: Mapped[list["Pledge"]] = relationship(order_by="Pledge.seq",
                                                    back_populates="input")

@@ -3,12 +3,13 @@ and what pages show beside them. Nothing here writes."""
 
 import json
 from collections import OrderedDict
+from datetime import date
 from threading import Lock
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from commons.ledger import rules
+from commons.ledger import recurring, rules
 from commons.ledger.checks import MAX_NUMBER
 from commons.ledger.models import EvidenceFile, Input, LedgerEntry, LedgerHead, Pledge, WorkLog
 from commons.problems import NotFound
@@ -26,27 +27,38 @@ def get_input(session: Session, project: Project, number: int) -> Input:
     return need
 
 
-def open_clause():
+def open_clause(today):
     """``rules.is_open`` as SQL, for lists that filter before they load:
     not closed, and something still needed. An open input's status is
     pending or approved (covered and fulfilled ones need nothing more), so
     the indexed status narrows the rows first; still needed is stored as
-    exact text, so it is compared as a number. A test checks the SQL and
-    the rule agree."""
+    exact text, so it is compared as a number. A recurring need (issue 20)
+    is open in the month of *today* (a date, or a bound parameter of one)
+    when the first month its supply does not cover has come, or is its
+    start month (``recurrence_rules.is_open_in``): its stored status is
+    pending or approved while it is not closed. Tests check the SQL and
+    the rules agree."""
+    # Months are stored as their first day: "on or before today" is
+    # "in or before today's month".
     return sa.and_(Input.status.in_(("pending", "approved")), Input.closed.is_(False),
-                   sa.cast(Input.still_needed, sa.Numeric) > 0)
+                   sa.or_(sa.and_(Input.recurs.is_(None),
+                                  sa.cast(Input.still_needed, sa.Numeric) > 0),
+                          sa.and_(Input.recurs.is_not(None),
+                                  sa.or_(Input.uncovered_from <= today,
+                                         Input.uncovered_from == Input.starts))))
 
 
 def list_inputs(session: Session, project: Project, *, after: int | None = None,
-                limit: int | None = None, open_only: bool = False,
+                limit: int | None = None, open_only: date | None = None,
                 not_closed: bool = False) -> list[Input]:
     """Inputs by number, *limit* at a time after the number *after*: all,
-    the open ones (``rules.is_open``), or those not closed."""
+    the open ones in the month of *open_only* (``rules.is_open``), or those
+    not closed."""
     statement = sa.select(Input).where(Input.project_id == project.id)
     if after is not None:
         statement = statement.where(Input.number > after)
-    if open_only:
-        statement = statement.where(open_clause())
+    if open_only is not None:
+        statement = statement.where(open_clause(open_only))
     if not_closed:
         statement = statement.where(Input.closed.is_(False))
     statement = statement.order_by(Input.number)
@@ -90,27 +102,32 @@ def entry_data(entry: LedgerEntry) -> dict:
     return json.loads(entry.payload)["data"]
 
 
-def totals(session: Session, project: Project,
-           head: tuple[int, str] | None = None) -> dict[str, rules.Totals]:
+def totals(session: Session, project: Project, head: tuple[int, str] | None = None,
+           today: date | None = None) -> dict[str, rules.Totals]:
     """Per-currency totals over every input, from plain rows (a project may
-    have thousands of inputs; only these columns are needed).
+    have thousands of inputs; only these columns are needed), recurring
+    needs as they stand in the month of *today* (``recurring.as_of``; as
+    stored when None).
 
-    They change only when the journal does, so they are kept per worker by
-    the journal's head (seq and hash): a page read between two appends
-    costs one primary-key lookup instead of folding every input again.
-    *head* is the head the caller read just before, if it did. The answer
-    is shared: read it, never change it."""
+    They change only when the journal (or the month) does, so they are
+    kept per worker by the journal's head (seq and hash) and the month: a
+    page read between two appends costs one primary-key lookup instead of
+    folding every input again. *head* is the head the caller read just
+    before, if it did. The answer is shared: read it, never change it."""
     before = head or _head_of(session, project)
-    found = _TOTALS.get((project.id, *before))
+    month = rules.month_of(today) if today is not None else None
+    found = _TOTALS.get((project.id, month, *before))
     if found is not None:
         return found
-    computed = rules.totals(session.execute(
+    rows = session.execute(
         sa.select(Input.unit, Input.unit_cost, Input.currency, Input.still_needed,
-                  Input.pledged, Input.received, Input.closed).where(Input.project_id == project.id)))
+                  Input.pledged, Input.received, Input.closed, Input.needed, Input.approved,
+                  Input.recurs, Input.starts).where(Input.project_id == project.id))
+    computed = rules.totals(rows if today is None else recurring.all_as_of(rows, today))
     # Kept only if no append landed between the two reads of the head: on
     # PostgreSQL each statement may see a newer commit than the one before.
     if _head_of(session, project) == before:
-        _TOTALS.put((project.id, *before), computed)
+        _TOTALS.put((project.id, month, *before), computed)
     return computed
 
 
@@ -141,11 +158,12 @@ class _Kept:
 _TOTALS = _Kept(512)
 
 
-def open_needs(session: Session, limit: int = 2000) -> list[tuple[Input, Project]]:
-    """Every project's open needs (``rules.is_open``), for the needs board."""
+def open_needs(session: Session, today: date, limit: int = 2000
+               ) -> list[tuple[Input, Project]]:
+    """Every project's open needs in the month of *today* (``rules.is_open``)."""
     rows = session.execute(
         sa.select(Input, Project).join(Project, Project.id == Input.project_id)
-        .where(open_clause())
+        .where(open_clause(today))
         .order_by(Input.resource, Input.needed_by.is_(None), Input.needed_by, Input.id)
         .limit(limit)).all()
     return [(need, project) for need, project in rows]

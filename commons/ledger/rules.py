@@ -10,6 +10,7 @@ its seam:
 - ``correction_rules``: what a correction may change
 - ``confirm_rules``: ratings of work, its month, who confirms it
 - ``fund_rules``: funds per currency, expense claims and payouts
+- ``recurrence_rules``: the months a recurring need's supply covers
 
 Plain values only; no Flask, no database."""
 
@@ -61,6 +62,15 @@ from commons.ledger.quantity_rules import (
     text,
     unit_named,
 )
+from commons.ledger.recurrence_rules import (
+    RECURRENCES,
+    MonthError,
+    coverage_words,
+    month_named,
+    month_of,
+    month_text,
+    parse_month,
+)
 from commons.ledger.work_rules import (
     MAX_HOURS_PER_DAY,
     WORK_CATEGORIES,
@@ -77,5 +87,6 @@ __all__ = [
     "document", "estimated_total", "is_open", "money", "needs_proposal", "parse_number",
     "pledge_refusal", "quantise", "quantity", "rebuild", "receipt_refusal", "resource_key",
     "shown", "status_of", "text", "timestamp", "totals", "unit_named", "verify_chain",
-    "PAYOUT_METHODS",
+    "PAYOUT_METHODS", "RECURRENCES", "MonthError", "coverage_words", "month_named",
+    "month_of", "month_text", "parse_month",
 ]

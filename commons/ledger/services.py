@@ -22,7 +22,14 @@ with the same ``rules.apply`` that rebuilds them. Session first; these
 flush, never commit."""
 
 from commons.ledger.checks import MAX_NUMBER, no_pledge, no_receipt
-from commons.ledger.claims import ClaimForm, approve_claim, record_claim, record_payout
+from commons.ledger.claims import (
+    ClaimForm,
+    approve_claim,
+    record_claim,
+    record_payout,
+    refuse_claim,
+    withdraw_claim,
+)
 from commons.ledger.confirmations import confirm_work, get_work, withdraw_confirmation
 from commons.ledger.corrections import correct
 from commons.ledger.funds import (
@@ -88,7 +95,8 @@ __all__ = [
     "verify_since_checkpoint", "withdraw_pledge",
     # funds, expense claims and payouts (issue 20)
     "ClaimForm", "approve_claim", "get_claim", "is_treasurer", "list_claims", "owed_and_paid",
-    "project_funds", "record_claim", "record_payout", "treasurers",
+    "project_funds", "record_claim", "record_payout", "refuse_claim", "treasurers",
+    "withdraw_claim",
     # confirmed work (issue 20)
     "confirm_work", "get_work", "withdraw_confirmation", "work_numbered",
 ]

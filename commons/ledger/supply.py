@@ -54,7 +54,7 @@ def pledge(session: Session, project: Project, actor: User, number: int, quantit
         amount = rules.quantity(quantity, need.unit)
     except RuleError as error:
         raise rule_problem(error) from None
-    if amount > need.still_needed:
+    if need.recurs is None and amount > need.still_needed:
         raise Invalid(f"Only {rules.shown(need.still_needed, need.unit)} {need.unit} of {need.title} is "
                       f"still needed; pledge at most that.", field="quantity")
     data = {"input": number, "quantity": rules.text(amount), "note": note,

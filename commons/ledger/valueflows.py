@@ -41,7 +41,8 @@ journal. The entries that are economic flows are typed as Valueflows says:
 - claim (an expense claim): ``vf:Claim``, action vf:transfer, vf:provider
   the project (who owes), vf:receiver the member who paid, vf:resourceQuantity
   the amount in ``commons:currency-<code>``, vf:created the day paid, its
-  evidence as a receipt's; claim_approve: ``commons:Entry`` concerning it.
+  evidence as a receipt's; claim_approve and claim_refuse: ``commons:Entry``
+  concerning it (a refusal with its reason).
 - payout: ``vf:EconomicEvent``, action vf:transfer from the project to the
   claimant, that ``vf:settles`` the Claim; commons:method, commons:reference.
 - distribution: ``commons:Entry`` with commons:period, the amount shared
@@ -167,6 +168,9 @@ class _Graph:
             node["commons:estimatedUnitCost"] = self.measure(data["unit_cost"], data["currency"])
         if data.get("needed_by"):
             node["vf:due"] = _date(data["needed_by"])
+        if data.get("recurs"):  # the quantity is per month from the start month (issue 20)
+            node["commons:recurs"] = data["recurs"]
+            node["commons:startsMonth"] = {"@value": data["starts"], "@type": "xsd:gYearMonth"}
 
     def _approve(self, node: dict, data: dict) -> None:
         node["commons:decidedBy"] = {
@@ -305,6 +309,15 @@ class _Graph:
     def _claim_approve(self, node: dict, data: dict) -> None:
         node["commons:concerns"] = self.entry(data["claim"])
         node["commons:proposal"] = {"@id": f"{self.project_iri}/proposals/{data['proposal']}"}
+
+    def _claim_refuse(self, node: dict, data: dict) -> None:
+        """A claim refused or withdrawn: it concerns the claim, says why,
+        and names the proposal that did not pass, if one did not."""
+        node["commons:concerns"] = self.entry(data["claim"])
+        node["commons:reason"] = data["reason"]
+        if data.get("proposal") is not None:
+            node["commons:proposal"] = {
+                "@id": f"{self.project_iri}/proposals/{data['proposal']}"}
 
     def _payout(self, node: dict, data: dict) -> None:
         """A payout: money from the project to the claimant that settles

@@ -379,7 +379,8 @@ def _compare_inputs(session: Session, project: Project,
         sa.select(Input.number, Input.seq, Input.title, Input.kind, Input.resource, Input.unit,
                   Input.needed, Input.unit_cost, Input.currency, Input.needed_by,
                   Input.description, Input.approved, Input.closed, Input.received,
-                  Input.consumed, Input.pledged, Input.still_needed, Input.status)
+                  Input.consumed, Input.pledged, Input.still_needed, Input.status,
+                  Input.recurs, Input.starts, Input.uncovered_from)
         .where(Input.project_id == project.id))}
     for number in sorted(set(rebuilt.inputs) | set(stored)):
         row, want = stored.get(number), rebuilt.inputs.get(number)
@@ -429,14 +430,18 @@ def _balance_view(need: rules.InputBalance) -> tuple:
     return (need.title, need.kind, rules.resource_key(need.kind, need.title), need.unit,
             need.needed, need.unit_cost, need.currency, need.needed_by, need.description,
             need.approved, need.closed, need.received, need.consumed, pledged,
-            still_needed, status,
+            still_needed, status, need.recurs, need.starts,
+            need.uncovered_from,
             {p.seq: (p.pledger, p.quantity, p.received, p.withdrawn, p.note)
              for p in need.pledges.values()})
 
 
 def _row_view(row, pledges: dict) -> tuple:
     (_, _, title, kind, resource, unit, needed, unit_cost, currency, needed_by, description,
-     approved, closed, received, consumed, pledged, still_needed, status) = row
+     approved, closed, received, consumed, pledged, still_needed, status, recurs, starts,
+     uncovered_from) = row
     return (title, kind, resource, unit, needed, unit_cost, currency,
             needed_by.isoformat() if needed_by else None, description, approved, closed,
-            received, consumed, pledged, still_needed, status, pledges)
+            received, consumed, pledged, still_needed, status, recurs,
+            rules.month_text(starts) if starts else None,
+            rules.month_text(uncovered_from) if uncovered_from else None, pledges)

@@ -8,7 +8,7 @@ import dataclasses
 
 from flask import abort, render_template, request, url_for
 
-from commons import paging
+from commons import clock, paging
 from commons.extensions import db
 
 # Imported for their routes: they join the one ledger blueprint.
@@ -19,6 +19,7 @@ from commons.ledger import (  # noqa: F401
     confirm_pages,
     input_pages,
     journal_pages,
+    recurring,
     services,
 )
 from commons.ledger.blueprint import MAX_INT, bp, is_member, load_project
@@ -38,11 +39,13 @@ def ledger_page(slug: str):
     after = after if after is not None and 0 <= after <= MAX_INT else None
     # A page of inputs, and the chart of the first open ones: the page costs
     # the same with 20 inputs or 20,000.
+    today = clock.now().date()
     inputs = services.list_inputs(db.session, project, after=after, limit=INPUTS_PER_PAGE + 1)
     more = len(inputs) > INPUTS_PER_PAGE
-    inputs = inputs[:INPUTS_PER_PAGE]
-    charted = services.list_inputs(db.session, project, not_closed=True,
-                                   limit=chart.MAX_ROWS)
+    # Recurring needs as they stand this month.
+    inputs = recurring.all_as_of(inputs[:INPUTS_PER_PAGE], today)
+    charted = recurring.all_as_of(services.list_inputs(db.session, project, not_closed=True,
+                                                       limit=chart.MAX_ROWS), today)
     drawn = chart.layout(charted)
     if len(charted) == chart.MAX_ROWS:
         drawn = dataclasses.replace(drawn, omitted=services.count_inputs(
@@ -50,7 +53,7 @@ def ledger_page(slug: str):
     head = services.head(db.session, project)
     return render_template(
         "ledger/ledger.html", project=project, inputs=inputs, member=is_member(project),
-        totals=services.totals(db.session, project, head), head=head,
+        totals=services.totals(db.session, project, head, today), head=head,
         funds=services.project_funds(db.session, project),
         chart=drawn, series=chart.SERIES, after=after,
         next_after=inputs[-1].number if more else None,
@@ -68,7 +71,7 @@ def needs():
             board.check_cursor(after)
     except paging.BadCursor as problem:
         abort(400, description=problem.message)
-    page = board.board_page(db.session, after, board.PER_PAGE)
+    page = board.board_page(db.session, clock.now().date(), after, board.PER_PAGE)
     # Progress bars on one scale per unit across the whole board, not the
     # page: what 5 kg is beside 20 kg is the same whichever project needs it.
     bars = {need.id: bar for (need, _), bar in zip(

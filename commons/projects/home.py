@@ -7,7 +7,7 @@ of bounded queries, so the page costs the same with 10 proposals or
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from commons.accounts.models import User
 from commons.git.models import Push, PushedRef
 from commons.governance.models import Proposal, Stance
-from commons.ledger import chart
+from commons.ledger import chart, recurring
 from commons.ledger.models import Input, LedgerEntry
 from commons.ledger.queries import open_clause
 from commons.projects.models import Membership, Project
@@ -54,17 +54,20 @@ class Home:
     proposals: Sequence[sa.Row]        # id, number, title, kind, status, closes_at, revision
     open_proposals: int
     stances: dict[int, sa.Row]         # proposal id → the viewer's stance, revision
-    needs: Sequence[sa.Row]            # an Input's columns the page shows
+    needs: Sequence                    # an Input's columns the page shows, as of this month
     bars: dict[int, chart.Progress]    # input number → its progress bar
     open_needs: int
     activity: list[Event]
     inputs: dict[int, Input]           # inputs the activity mentions, by number
 
 
-def project_home(session: Session, project: Project, viewer: User | None) -> Home:
+def project_home(session: Session, project: Project, viewer: User | None,
+                 today: date) -> Home:
     """Everything the home of *project* shows *viewer* (None: anonymous)
     beside its README: at most nine queries whatever its size. The project
-    comes without its memberships: they are read here as plain rows."""
+    comes without its memberships: they are read here as plain rows. Its
+    open needs are those open in *today*'s month, recurring ones as they
+    stand in it."""
     # Plain rows of the columns the page shows (a Row reads like the object),
     # from statements built once (bench/README.md, "Under load").
     lists = _list_statements()
@@ -80,9 +83,10 @@ def project_home(session: Session, project: Project, viewer: User | None) -> Hom
     if viewer is not None and proposals:
         stances = {stance.proposal_id: stance for stance in session.execute(
             lists.stances, {"user_id": viewer.id, "proposals": [p.id for p in proposals]})}
-    needs = session.execute(lists.needs, {"project_id": project.id, "limit": NEEDS}).all()
+    needs = recurring.all_as_of(session.execute(
+        lists.needs, {"project_id": project.id, "limit": NEEDS, "today": today}).all(), today)
     open_needs = len(needs) if len(needs) < NEEDS else session.scalar(
-        lists.open_needs, {"project_id": project.id}) or 0
+        lists.open_needs, {"project_id": project.id, "today": today}) or 0
 
     activity, inputs = recent_activity(session, project, members)
     return Home(members, membership, proposals, open_proposals, stances, needs,
@@ -106,7 +110,7 @@ def _list_statements() -> _Lists:
     project_id: sa.BindParameter = sa.bindparam("project_id")
     limit: sa.BindParameter = sa.bindparam("limit")
     open_proposal = sa.and_(Proposal.project_id == project_id, Proposal.status == "open")
-    open_need = sa.and_(Input.project_id == project_id, open_clause())
+    open_need = sa.and_(Input.project_id == project_id, open_clause(sa.bindparam("today")))
     return _Lists(
         memberships=sa.select(Membership.user_id, User.username, Membership.status,
                               Membership.joined_at, Membership.treasurer)
@@ -120,7 +124,8 @@ def _list_statements() -> _Lists:
         .where(Stance.user_id == sa.bindparam("user_id"),
                Stance.proposal_id.in_(sa.bindparam("proposals", expanding=True))),
         needs=sa.select(Input.number, Input.title, Input.status, Input.unit, Input.needed,
-                        Input.pledged, Input.received, Input.still_needed, Input.needed_by)
+                        Input.pledged, Input.received, Input.still_needed, Input.needed_by,
+                        Input.closed, Input.approved, Input.recurs, Input.starts)
         .where(open_need).order_by(Input.needed_by.is_(None), Input.needed_by, Input.number)
         .limit(limit),
         open_needs=sa.select(sa.func.count()).select_from(Input).where(open_need))

@@ -72,7 +72,7 @@ def show(slug: str):
                               f"refs/heads/{project.default_branch}", "README.md", 2,
                               base_url(current_app.config), README_LIMIT)
     viewer = current_user if current_user.is_authenticated else None
-    found = home.project_home(db.session, project, viewer)
+    found = home.project_home(db.session, project, viewer, clock.now().date())
     return render_template(
         "projects/show.html", project=project, membership=found.membership,
         readme=Markup(readme) if readme is not None else None,

@@ -88,6 +88,8 @@ def test_a_need_is_recorded_with_its_balances_and_its_entry(api):
         "unit_cost": "2.50", "currency": "EUR",
         "estimated_total": {"amount": "50.00", "currency": "EUR"},
         "needed_by": "2026-04-01", "pledges": [], "proposal": None,
+        "recurs": None, "starts": None, "per_month": None, "covered_through": None,
+        "months_ahead": None, "coverage": None,
         "web_url": "http://commons.test/projects/dryer/inputs/1"}
     assert (entry["seq"], entry["action"], entry["actor"], entry["input"]) == \
         (1, "need", "ada", 1)

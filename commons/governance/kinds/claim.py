@@ -63,4 +63,13 @@ def carry_out(session: Session, proposal: Proposal, project: Project, settings: 
             f"{claim.currency}) is approved; a treasurer records its payout.")
 
 
-KIND = Kind("claim", read_details, carry_out, before_claim=hold_journal)
+def author_withdrew(session: Session, proposal: Proposal) -> None:
+    """The claimant withdrew the proposal (they are its author): the claim
+    is withdrawn with it, a ``claim_refuse`` entry."""
+    assert proposal.decided_at is not None  # set to the withdrawal's time before this
+    ledger.refuse_claim(session, proposal.project, proposal.details["claim"], "withdrawn",
+                        proposal.number, proposal.decided_at, actor=proposal.author)
+
+
+KIND = Kind("claim", read_details, carry_out, before_claim=hold_journal,
+            author_withdrew=author_withdrew)
