@@ -47,11 +47,17 @@ def withdraw_claim_proposal(session: Session, project: Project, claim: Claim, ac
 
 
 def refuse_claim_not_passed(session: Session, proposal: Proposal, now: datetime) -> None:
-    """A `claim` proposal decided without passing (blocked: a standing
-    objection or a vote that did not carry; failed: it could not be
-    carried out) refuses its claim: a ``claim_refuse`` entry, so the claim
-    stops counting against what may be claimed and is never paid."""
-    if proposal.kind != "claim" or proposal.status not in (rules.BLOCKED, rules.FAILED):
+    """A `claim` proposal decided for good without passing (a majority
+    vote that did not carry, or failed: it could not be carried out)
+    refuses its claim: a ``claim_refuse`` entry, so the claim stops
+    counting against what may be claimed and is never paid. A proposal
+    blocked by a standing objection is not decided for good: its author
+    may revise it, members may put it to a vote, or it is withdrawn (which
+    refuses the claim too), so its claim stays pending meanwhile."""
+    if proposal.kind != "claim":
+        return
+    if proposal.status != rules.FAILED and not (
+            proposal.status == rules.BLOCKED and proposal.voting == rules.MAJORITY):
         return
     ledger.refuse_claim(session, proposal.project, proposal.details["claim"], "refused",
                         proposal.number, now)

@@ -48,7 +48,7 @@ def refusal_of(ledger, seq: int) -> dict:
     return data
 
 
-def test_a_blocked_claim_proposal_refuses_the_claim(lathe):
+def test_a_claim_proposal_a_vote_blocks_refuses_the_claim(lathe):
     ledger, made = lathe
     proposal = governance.open_claim_proposal(db.session, ledger.project, made.seq)
     governance.take_stance(db.session, proposal, ledger.cy, "object",
@@ -58,6 +58,18 @@ def test_a_blocked_claim_proposal_refuses_the_claim(lathe):
     [decision] = ledger.tick()
     db.session.commit()
     assert decision.status == "blocked"
+    # Blocked by an objection is not decided for good: it may still be
+    # revised or put to a vote, so the claim waits.
+    assert services.get_claim(db.session, ledger.project, made.seq).status == "pending"
+    governance.escalate(db.session, proposal, ledger.project, ledger.ada, ledger.settings(),
+                        ledger.clock())
+    governance.take_stance(db.session, proposal, ledger.cy, "object",
+                           "Still mostly paid by my pledge.", ledger.clock())
+    db.session.commit()
+    ledger.clock.advance(days=4)
+    [decision] = ledger.tick()
+    db.session.commit()
+    assert (decision.status, decision.voting) == ("blocked", "majority")
     refused_claim = services.get_claim(db.session, ledger.project, made.seq)
     assert refused_claim.status == "refused"
     data = refusal_of(ledger, made.seq)
