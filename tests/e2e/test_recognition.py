@@ -2,15 +2,22 @@
 server: a 300 EUR grant arrives, each member's hours are confirmed by the
 other, a policy proposal weighting care 1.5 (and naming a treasurer) is
 adopted, a distribution of 300 EUR is proposed with each person's share on
-the proposal page before anyone takes a stance, it passes (the clock moved
-by `governance tick --now`, as the other browser tests do), and the
-treasurer finds the shares' claims to pay. The pages pass axe."""
+the proposal page before anyone takes a stance, it passes, and the treasurer
+finds the shares' claims to pay. The pages pass axe. A proposal's window
+is closed by moving its recorded times back, then `governance tick`
+decides it at the real time: deciding an hour ahead instead would adopt
+the rule tomorrow when the test runs late in the day, and today's hours
+would not be weighted."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from commons.extensions import db
+from commons.governance.models import Proposal, ProposalNotice
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_accessibility import problems_on
 from tests.e2e.test_first_steps import register
@@ -26,11 +33,34 @@ def log_work(page, base, hours, category):
     expect(page.locator(".flash")).to_be_visible()
 
 
-def tick(make_app, later: datetime) -> str:
-    ticked = make_app().test_cli_runner().invoke(
-        args=["governance", "tick", "--now", later.isoformat()])
-    assert "passed" in ticked.output, ticked.output
-    return ticked.output
+def decide_now(make_app, number: int) -> None:
+    """Proposal *number*'s review window and notices, moved back so it
+    closed a minute ago; then `governance tick` decides it at the server's own time (or the
+    server's worker, whose sweep runs every minute, got there first)."""
+    app = make_app()
+    with app.app_context():
+        proposal = db.session.scalar(sa.select(Proposal).where(Proposal.number == number))
+        shift = proposal.closes_at - datetime.now(UTC) + timedelta(minutes=1)
+        proposal.opened_at -= shift
+        proposal.closes_at -= shift
+        # Its notices too: silence is assent only a window after notice.
+        for notice in db.session.scalars(sa.select(ProposalNotice).where(
+                ProposalNotice.proposal_id == proposal.id)):
+            notice.recorded_at -= shift
+            notice.sent_at = notice.sent_at - shift if notice.sent_at else None
+        db.session.commit()
+    ticked = app.test_cli_runner().invoke(
+        args=["governance", "tick", "--now", datetime.now(UTC).isoformat()])
+    assert ticked.exit_code == 0, ticked.output
+    with app.app_context():
+        for _ in range(300):  # a decider that claimed it first commits within seconds
+            status = db.session.scalar(sa.select(Proposal.status)
+                                       .where(Proposal.number == number))
+            db.session.rollback()
+            if status != "open":
+                break
+            time.sleep(0.1)
+    assert status == "passed", ticked.output
 
 
 @pytest.mark.server_config(MIN_REVIEW_WINDOW=3600)
@@ -64,8 +94,7 @@ def test_hours_confirmed_a_rule_adopted_and_a_distribution_shared(live_server, b
     ana.get_by_label("Weight of care work (cleaning, cooking, support)").fill("1.5")
     ana.get_by_role("button", name="Open the proposal").click()
     expect(ana.get_by_text("Opened proposal #1")).to_be_visible()
-    adopted = datetime.now(UTC) + timedelta(hours=1, minutes=1)
-    tick(make_app, adopted)
+    decide_now(make_app, 1)
 
     # Hours, each confirmed by the other member (never by the worker).
     log_work(ben, live_server, "4", "care")
@@ -77,10 +106,9 @@ def test_hours_confirmed_a_rule_adopted_and_a_distribution_shared(live_server, b
     ben.get_by_role("button", name="hours of ana").click()
     expect(ben.get_by_text("confirmed by ben")).to_be_visible()
 
-    # The rule applies from its adoption day on: care weighs 1.5 for work
-    # logged today unless the hour the window took crossed midnight (UTC).
-    weighted = adopted.date() <= datetime.now(UTC).date()
-    ben_amount, ana_amount = ("150.00", "150.00") if weighted else ("120.00", "180.00")
+    # The rule applies from its adoption day on: ben's 4 hours of care
+    # count 6, ana's 6 hours of routine count 6.
+    ben_amount, ana_amount = "150.00", "150.00"
 
     month = datetime.now(UTC).strftime("%Y-%m")
     ben.goto(f"{live_server}/projects/workshop/distributions/new")
@@ -107,7 +135,7 @@ def test_hours_confirmed_a_rule_adopted_and_a_distribution_shared(live_server, b
     assert problems_on(ana, "distribution proposal") == []
     screenshot(ana, "distribution-proposal")
 
-    tick(make_app, datetime.now(UTC) + timedelta(hours=1, minutes=1))
+    decide_now(make_app, 2)
     ana.goto(f"{live_server}/projects/workshop/distributions")
     expect(ana.locator("section.distribution")).to_contain_text("passed")
     expect(ana.locator('tr[data-user="ben"]')).to_contain_text("owed")
