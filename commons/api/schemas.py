@@ -535,9 +535,11 @@ class ClaimOut(Schema):
     amount = fields.String(metadata={"example": "24.50"})
     currency = fields.String()
     description = fields.String()
-    status = fields.String(metadata={"enum": ["pending", "approved", "paid"],
+    status = fields.String(metadata={"enum": ["pending", "approved", "paid", "refused"],
                                      "description": "pending: the members decide (its claim "
-                                                    "proposal); approved: owed; paid."})
+                                                    "proposal); approved: owed; paid; "
+                                                    "refused: its proposal did not pass, or "
+                                                    "it was withdrawn (never paid)."})
     payout = fields.Nested(PayoutOut, allow_none=True)
     proposal = fields.Integer(allow_none=True, metadata={
         "description": "The open claim proposal deciding a pending claim."})

@@ -59,5 +59,10 @@ def refuse_claim_not_passed(session: Session, proposal: Proposal, now: datetime)
     if proposal.status != rules.FAILED and not (
             proposal.status == rules.BLOCKED and proposal.voting == rules.MAJORITY):
         return
-    ledger.refuse_claim(session, proposal.project, proposal.details["claim"], "refused",
-                        proposal.number, now)
+    refused = ledger.refuse_claim(session, proposal.project, proposal.details["claim"],
+                                  "refused", proposal.number, now)
+    if refused is not None and proposal.status == rules.BLOCKED:
+        # Nothing is left to decide: a revision or a second vote could only
+        # fail to carry out. The claimant may claim again.
+        withdraw_for(session, proposal, f"Expense claim #{refused.seq} was refused: the vote "
+                     "did not carry. The claimant may claim again.", now)

@@ -158,9 +158,14 @@ def withdraw_proposal(session: Session, proposal: Proposal, actor: User,
         raise Forbidden("Only the proposal's author withdraws it.")
     if proposal.status not in (rules.OPEN, rules.BLOCKED):
         raise Conflict(f"Proposal #{proposal.number} is {proposal.status} already.")
+    kind = kinds.lookup(proposal.kind)
+    if kind.before_claim is not None:
+        # The locks its effect needs first (a claim's journal head), in the
+        # order every decider takes them, before the proposal's own.
+        kind.before_claim(session, proposal.project)
     hold(session, proposal, (rules.OPEN, rules.BLOCKED))
     proposal.status, proposal.decided_at = rules.WITHDRAWN, now
-    if (undo := kinds.lookup(proposal.kind).author_withdrew) is not None:
+    if (undo := kind.author_withdrew) is not None:
         undo(session, proposal)
     proposal.events.append(TimelineEvent(at=proposal.decided_at, actor_id=actor.id,
                                          text=f"{actor.username} withdrew the proposal."))

@@ -27,6 +27,7 @@ from commons.problems import Conflict, Invalid
 from commons.projects.models import Project
 from commons.recognition import distribution_rules, periods, queries
 from commons.recognition.models import ClosedPeriod
+from commons.recognition.rules import rule_on
 
 KIND = "distribution"
 _PERIOD = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
@@ -152,8 +153,12 @@ def preview(session: Session, project: Project, period: object, amount: object,
                     people[user_id].confirmed_hours, part)
               for user_id, part in parts.items() if user_id in users]
     shares.sort(key=lambda share: (-share.amount, share.user.username))
-    return Preview(name, total, code, queries.rule_in_force(session, project, now).version,
-                   free, shares)
+    # The version in force on the period's last day: work done earlier in
+    # it may count by an older one (each day's work by its day's rule, as
+    # the arithmetic lines say).
+    last_day = date.fromordinal(min(end.toordinal() - 1, now.date().toordinal()))
+    version = rule_on(queries.rule_versions(session, project), last_day).version
+    return Preview(name, total, code, version, free, shares)
 
 
 def member_parties(project: Project) -> list[AffectedParty]:

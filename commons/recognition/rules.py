@@ -284,7 +284,7 @@ def parse_period(value: object, today: date) -> str:
     if value is None or value == "":
         return today.isoformat()[:7]
     if not isinstance(value, str) or not _PERIOD.fullmatch(value.strip()) \
-            or value.strip() < "0001-01":
-        raise RuleError(f"period is a month written YYYY-MM, such as "
+            or not "1970-01" <= value.strip() <= "9998-12":
+        raise RuleError(f"period is a month written YYYY-MM from 1970-01 to 9998-12, such as "
                         f"{today.isoformat()[:7]}.", "period")
     return value.strip()

@@ -66,6 +66,7 @@ def decide_now(make_app, number: int) -> None:
 @pytest.mark.server_config(MIN_REVIEW_WINDOW=3600)
 def test_hours_confirmed_a_rule_adopted_and_a_distribution_shared(live_server, browser_factory,
                                                                   make_app):
+    month = datetime.now(UTC).strftime("%Y-%m")  # the month the hours are logged in
     ana = browser_factory()
     register(ana, live_server, "ana")
     ana.get_by_role("link", name="New project").click()
@@ -110,7 +111,6 @@ def test_hours_confirmed_a_rule_adopted_and_a_distribution_shared(live_server, b
     # count 6, ana's 6 hours of routine count 6.
     ben_amount, ana_amount = "150.00", "150.00"
 
-    month = datetime.now(UTC).strftime("%Y-%m")
     ben.goto(f"{live_server}/projects/workshop/distributions/new")
     form = ben.locator("#distribution-form")
     form.get_by_label("Month").fill(month)

@@ -70,6 +70,10 @@ def test_a_claim_proposal_a_vote_blocks_refuses_the_claim(lathe):
     [decision] = ledger.tick()
     db.session.commit()
     assert (decision.status, decision.voting) == ("blocked", "majority")
+    # Nothing is left to decide: the proposal is withdrawn, saying why.
+    db.session.refresh(proposal)
+    assert proposal.status == "withdrawn"
+    assert "the vote did not carry" in proposal.events[-1].text
     refused_claim = services.get_claim(db.session, ledger.project, made.seq)
     assert refused_claim.status == "refused"
     data = refusal_of(ledger, made.seq)

@@ -115,7 +115,7 @@ def test_preview_then_propose_then_pass_and_pay_through_the_pages(month):
     assert "paid" in text(ada.client.get("/projects/dryer/distributions"))
     assert db.session.scalar(sa.select(Claim.status).where(Claim.share == 1)) == "paid"
     journal = text(Browser(month.app.test_client()).client.get("/projects/dryer/ledger/journal"))
-    assert ("Shares 300.00 EUR of the funds for 2026-03 by the value rule (version 1): "
+    assert ("Shares 300.00 EUR of the funds for 2026-03 by the value rule (version 1 at the month's end): "
             "bo 150.00, cy 150.00; proposal #2 passed") in journal
     assert f"settling claim #{seq}.1 , a share of a distribution" in journal
 
