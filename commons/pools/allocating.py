@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from commons.accounts.models import User
 from commons.governance.models import Proposal
 from commons.governance.rules import PASSED
+from commons.ledger import recurring
 from commons.ledger import rules as ledger_rules
 from commons.ledger.journal import hold_journal
 from commons.ledger.models import Input
@@ -158,9 +159,11 @@ def allocate_project(session: Session, round_: PoolRound, project: Project,
         needs = {need.number: need for need in session.scalars(sa.select(Input).where(
             Input.project_id == project.id, Input.number.in_(request.input_numbers))
             .execution_options(populate_existing=True))}
-        still = [(number, needs[number].still_needed
-                  if number in needs and ledger_rules.is_open(needs[number].closed,
-                                                              needs[number].still_needed)
+        # A recurring need takes what the months through this one still need.
+        seen = {number: recurring.as_of(need, now.date()) for number, need in needs.items()}
+        still = [(number, seen[number].still_needed
+                  if number in seen and ledger_rules.is_open(seen[number].closed,
+                                                             seen[number].still_needed)
                   else Decimal(0))
                  for number in request.input_numbers]
         parts, _ = rules.split_across_inputs(part, still)

@@ -5,7 +5,7 @@ in the iteration it was checked against, or is refused as late."""
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from commons.accounts.models import User
 from commons.governance.kinds.input import open_input_proposal
+from commons.ledger import recurring
 from commons.ledger import rules as ledger_rules
 from commons.ledger.checks import MAX_NUMBER, checked_text, require_member, rule_problem
 from commons.ledger.models import Input
@@ -60,8 +61,8 @@ def file_request(session: Session, actor: User, round_: PoolRound, project: Proj
     previous = _previous_request(session, round_, project)
     if refusal := rules.revision_refusal(previous, amount, round_.iteration, shares):
         raise Invalid(refusal, field="quantity")
-    needs = _named_inputs(session, project, pool, input_numbers)
-    still = sum((need.still_needed for need in needs), Decimal(0))
+    needs = _named_inputs(session, project, pool, input_numbers, now.date())
+    still = sum((recurring.as_of(need, now.date()).still_needed for need in needs), Decimal(0))
     if amount > still:
         raise Invalid(f"The inputs named still need {ledger_rules.shown(still, shares)} "
                       f"{shares} in all; ask that or less, or name more inputs.",
@@ -126,9 +127,9 @@ def _previous_request(session: Session, round_: PoolRound, project: Project
 
 
 def _named_inputs(session: Session, project: Project, pool: Pool,
-                  input_numbers: Sequence[object] | object) -> list[Input]:
-    """The inputs a request names, in its order: the project's own, open,
-    in the pool's unit or currency."""
+                  input_numbers: Sequence[object] | object, today: date) -> list[Input]:
+    """The inputs a request names, in its order: the project's own, open
+    (a recurring need: in *today*'s month), in the pool's unit or currency."""
     if isinstance(input_numbers, str):  # as a form sends it: "1, 3" or "#1 #3"
         input_numbers = [part for part in re.split(r"[\s,]+", input_numbers) if part]
     elif isinstance(input_numbers, int):
@@ -164,9 +165,11 @@ def _named_inputs(session: Session, project: Project, pool: Pool,
             raise Invalid(f"Input #{number} ({need.title}) is in {need.unit}; the pool “"
                           f"{pool.title}” shares {shares}. Name inputs in {shares}.",
                           field="input_numbers")
-        if not ledger_rules.is_open(need.closed, need.still_needed):
+        seen = recurring.as_of(need, today)
+        if not (seen.open if need.recurs else ledger_rules.is_open(need.closed,
+                                                                   need.still_needed)):
             raise Invalid(f"Input #{number} ({need.title}) needs nothing more (it is "
-                          f"{need.status}); name an open input.", field="input_numbers")
+                          f"{seen.status}); name an open input.", field="input_numbers")
         needs.append(need)
     return needs
 

@@ -27,6 +27,7 @@ from markupsafe import Markup
 from commons import clock, paging
 from commons.extensions import db
 from commons.forms import ConfirmForm, attempt, form_page_on_get
+from commons.ledger import recurring
 from commons.ledger import services as ledger
 from commons.ledger.chart import figure
 from commons.markdown import render_markdown
@@ -281,6 +282,8 @@ def _round_page(pool, found, bound: RequestForm | None = None, status: int = 200
         form.quantity.label.text = f"Quantity, in {unit}"
         chosen = next((p for p in projects if p.slug == form.project.data), projects[0])
         needs = ledger.list_inputs(db.session, chosen, not_closed=True, limit=NEEDS_OFFERED)
+        # A recurring need offers what the months through this one still need.
+        needs = recurring.all_as_of(needs, clock.now().date())
         form.input_numbers.choices = [
             (need.number, f"#{need.number} {need.title} "
                           f"({figure(need.still_needed, need.unit)} {need.unit} still needed)")

@@ -57,10 +57,10 @@ class Scene:
         return project
 
     def need(self, project, by, quantity="100", unit="hour", unit_cost=None, currency=None,
-             title="Workshop time"):
+             title="Workshop time", **recurrence):
         need = ledger.record_need(db.session, project, by, ledger.NeedForm(
             title=title, kind="space", quantity=quantity, unit=unit, unit_cost=unit_cost,
-            currency=currency), self.clock())
+            currency=currency, **recurrence), self.clock())
         db.session.commit()
         return need
 

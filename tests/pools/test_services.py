@@ -313,3 +313,27 @@ def test_a_round_that_cannot_be_allocated_keeps_no_other_round_waiting(scene):
     allocating.allocate_ready(db.session, scene.clock())
     statuses = dict(db.session.execute(sa.select(PoolRound.id, PoolRound.status)).all())
     assert statuses == {first.id: PoolRound.SETTLING, second.id: PoolRound.ALLOCATED}
+
+
+def test_a_recurring_need_is_requested_for_as_it_stands_this_month(scene):
+    """A need that recurs monthly is open to requests only in a month its
+    pledges do not cover, and for what the months through this one need."""
+    pool = scene.pool(available="50")
+    round_ = scene.open_round(pool)
+    covered = scene.need(scene.dryer, scene.ada, quantity="10", title="Drying room",
+                         recurs="monthly")
+    ledger.pledge(db.session, scene.dryer, scene.bo, covered.number, "30", now=scene.clock())
+    db.session.commit()  # three months ahead
+    uncovered = scene.need(scene.dryer, scene.ada, quantity="10", title="Kiln room",
+                           recurs="monthly")
+    now = scene.clock()
+    refused(scene, Invalid, lambda: services.file_request(
+        db.session, scene.ada, round_, scene.dryer, "5", [covered.number], "", now),
+        says="needs nothing more", field="input_numbers")
+    refused(scene, Invalid, lambda: services.file_request(
+        db.session, scene.ada, round_, scene.dryer, "11", [uncovered.number], "", now),
+        says="still need 10 hour", field="quantity")
+    row = services.file_request(db.session, scene.ada, round_, scene.dryer, "10",
+                                [uncovered.number], "", now)
+    db.session.commit()
+    assert row.quantity == Decimal("10")
