@@ -2,7 +2,7 @@
 clock the tests move; hours are logged through the ledger and confirmed
 by setting the column (the confirm action is another part of issue 20)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,19 +12,9 @@ from commons.extensions import db
 from commons.governance import services as governance
 from commons.ledger import services as ledger
 from commons.projects import services as projects
+from tests.clock import Clock
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self):
-        self.now = T0
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += timedelta(**delta)
 
 
 class Team:
@@ -74,7 +64,7 @@ class Team:
 
 @pytest.fixture
 def clock():
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture

@@ -14,19 +14,9 @@ from commons.ledger import services as ledger
 from commons.ledger.models import LedgerEntry
 from commons.projects import services as projects
 from commons.rotas import services
+from tests.clock import Clock
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)  # a Monday
-
-
-class Clock:
-    def __init__(self):
-        self.now = T0
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += timedelta(**delta)
 
 
 class Scene:
@@ -91,7 +81,7 @@ class FreshClient(FlaskClient):
 
 @pytest.fixture
 def clock():
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture
