@@ -91,7 +91,7 @@ def add_need(page, base, slug, title, quantity="10", unit="kg"):
 
 def log_work(page, base, slug, hours, what):
     page.goto(f"{base}/projects/{slug}/work")
-    page.get_by_label("Hours").fill(hours)
+    page.get_by_label("Hours", exact=True).fill(hours)
     page.get_by_label("Kind of work").select_option("care")
     page.get_by_label("What you did").fill(what)
     page.get_by_role("button", name="Log the hours").click()

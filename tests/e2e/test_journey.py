@@ -153,8 +153,8 @@ def test_a_newcomers_first_hour(live_server, browser_factory, make_app, tmp_path
     expect(rows.nth(1).locator("th")).to_have_text("otto")
     expect(rows.nth(1).locator("td").nth(0)).to_contain_text("1")
     expect(rows.nth(1).locator("td").nth(2)).to_contain_text("1 merge, 1 merged")
-    expect(rows.nth(1).locator("td").nth(5)).to_contain_text("pledged 1 piece")
-    expect(rows.nth(1).locator("td").nth(5)).to_contain_text("delivered 1 piece")
+    expect(rows.nth(1).locator("td").nth(8)).to_contain_text("pledged 1 piece")
+    expect(rows.nth(1).locator("td").nth(8)).to_contain_text("delivered 1 piece")
     both_widths(nia, live_server, "/projects/bike-kitchen/contributors", "journey-contributors",
                 phone)
     both_widths(nia, live_server, "/users/otto", "journey-profile", phone)
