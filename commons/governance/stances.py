@@ -159,9 +159,10 @@ def withdraw_proposal(session: Session, proposal: Proposal, actor: User,
     if proposal.status not in (rules.OPEN, rules.BLOCKED):
         raise Conflict(f"Proposal #{proposal.number} is {proposal.status} already.")
     kind = kinds.lookup(proposal.kind)
-    if kind.before_claim is not None:
-        # The locks its effect needs first (a claim's journal head), in the
-        # order every decider takes them, before the proposal's own.
+    if kind.author_withdrew is not None and kind.before_claim is not None:
+        # Withdrawing it has an effect (a claim is refused in the journal):
+        # the locks that effect needs first, in the order every decider
+        # takes them, before the proposal's own.
         kind.before_claim(session, proposal.project)
     hold(session, proposal, (rules.OPEN, rules.BLOCKED))
     proposal.status, proposal.decided_at = rules.WITHDRAWN, now
