@@ -5,7 +5,12 @@ what the first does and only one page of needs is loaded and drawn.
 
 What spans pages is computed in SQL over every open need, never from the
 page alone: how many projects need each resource on the page, what they
-still need together, each unit's bar scale, and the board's totals."""
+still need together, each unit's bar scale, and the board's totals.
+
+The ranking is live: a resource whose count of projects changes between
+two pages may move across the cut (another resource's needs then show
+twice or not at all), but the resource a page ended in always goes on
+where it stopped."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -74,6 +79,10 @@ def board_page(session: Session, today: date, after: Sequence | None = None,
                  .join(Project, Project.id == Input.project_id).where(open_now))
     if after is not None:
         neg, key, when, last_id = after
+        # The cursor's own resource keeps the rank it had on the page
+        # before: if a project joined or left it since, the rest of its
+        # needs still come next, neither skipped nor drawn twice.
+        rank = sa.case((Input.resource == key, sa.literal(neg)), else_=rank)
         statement = statement.where(sa.tuple_(rank, resource, due, Input.id) >
                                     sa.tuple_(sa.literal(neg), sa.literal(key),
                                               sa.literal(date.fromisoformat(when), sa.Date),
