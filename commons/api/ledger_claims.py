@@ -3,7 +3,7 @@ currency and the claims; claim an expense on an input (with evidence);
 a treasurer records a payout. Writes answer the entry they appended and
 the claim as it now is; Idempotency-Key works as on every API POST."""
 
-from commons import clock
+from commons import clock, paging
 from commons.api import schemas
 from commons.api.auth import require_api_user, token_required
 from commons.api.docs import refuses
@@ -14,6 +14,7 @@ from commons.governance import services as governance
 from commons.ledger import exports, services
 from commons.ledger.models import Claim
 from commons.projects.models import Project
+from commons.urls import absolute_url
 
 
 def claim_json(project: Project, claim: Claim) -> dict:
@@ -36,14 +37,23 @@ def funds(slug: str):
 
 
 @blp.route("/projects/<slug>/claims", methods=["GET"])
+@blp.arguments(schemas.ClaimsQuery, location="query")
 @blp.response(200, schemas.ClaimsOut)
-def claims(slug: str):
-    """The project's expense claims, newest first (at most 200), each with
-    its payout once paid."""
+def claims(query, slug: str):
+    """The project's claims, newest entry first (a distribution's shares in
+    their order), each with its payout once paid; ?limit at a time (100 by
+    default, at most 500), and `next` (also a `Link: <...>; rel="next"`
+    header, absent on the last page) is the next page."""
     project = load_project(slug)
-    return {"project": project.slug,
-            "claims": [claim_json(project, claim)
-                       for claim in services.list_claims(db.session, project)]}
+    after = paging.decode(query["cursor"], services.CLAIM_CURSOR) \
+        if query.get("cursor") else None
+    found, next_key = services.list_claims(db.session, project, after=after,
+                                           limit=query["limit"])
+    following = absolute_url("api_ledger.claims", slug=project.slug, limit=query["limit"],
+                             cursor=paging.encode(next_key)) if next_key else None
+    return ({"project": project.slug, "next": following,
+             "claims": [claim_json(project, claim) for claim in found]},
+            200, paging.link_next(following))
 
 
 @blp.route(f"/projects/<slug>/inputs/{NUMBER}/claims", methods=["POST"])

@@ -548,6 +548,17 @@ class ClaimOut(Schema):
 class ClaimsOut(Schema):
     project = fields.String()
     claims = fields.List(fields.Nested(ClaimOut))
+    next = fields.String(allow_none=True, metadata={
+        "description": "The next page's absolute URL (also the `Link: <...>; rel=\"next\"` "
+                       "header), null on the last page."})
+
+
+class ClaimsQuery(Schema):
+    cursor = fields.String(validate=validate.Length(max=2000), metadata={
+        "description": "Where the page starts: the opaque cursor of the previous page's "
+                       "`next` (also in its `Link: <...>; rel=\"next\"` header)."})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500),
+                           metadata={"description": "Claims per page (100 by default)."})
 
 
 class ClaimCreate(Schema):

@@ -1,10 +1,10 @@
 """Expense claims' pages: claiming on an input's page (with evidence), the
 project's claims and funds with the treasurer's payout form."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from commons import clock
+from commons import clock, paging
 from commons.extensions import db
 from commons.forms import attempt, form_page_on_get, press_button
 from commons.ledger import chart, services
@@ -41,13 +41,32 @@ def _claimed(made) -> str:
     return f"Expense claim #{made.seq} ({amount}) is recorded; a treasurer will pay it."
 
 
+@bp.app_template_global()
+def claim_url(slug: str, seq: int, share: int = 0) -> str:
+    """Claim *seq* (share *share* of a distribution) on the claims page:
+    the page that starts at it, wherever it falls in the newest-first
+    list, and its anchor."""
+    number = f"{seq}.{share}" if share else str(seq)
+    return url_for("ledger.claims", slug=slug,
+                   cursor=paging.encode((seq, share - 1))) + f"#claim-{number}"
+
+
 @bp.route("/projects/<slug>/ledger/claims", endpoint="claims")
-def claims_page(slug: str, bound: tuple[str, PayoutForm] | None = None, status: int = 200):
+def claims_page(slug: str, bound: tuple[str, PayoutForm] | None = None, status: int = 200,
+                at: tuple[int, int] | None = None):
     project = load_project(slug)
     treasurer = current_user.is_authenticated and services.is_treasurer(project, current_user)
+    cursor = request.args.get("cursor")
+    try:
+        after = at or (paging.decode(cursor, services.CLAIM_CURSOR) if cursor else None)
+    except paging.BadCursor as problem:
+        abort(400, description=problem.message)
+    claims, next_key = services.list_claims(db.session, project, after=after)
     return render_template(
         "ledger/claims.html", project=project, member=is_member(project), treasurer=treasurer,
-        claims=services.list_claims(db.session, project),
+        claims=claims, later=after is not None,
+        following=url_for("ledger.claims", slug=slug, cursor=paging.encode(next_key))
+        if next_key else None,
         funds={fund.currency: fund for fund in services.project_funds(db.session, project)},
         treasurers=services.treasurers(project), bound=bound,
         payout_form=lambda number: bound[1] if bound and bound[0] == number
@@ -65,7 +84,7 @@ def claim_withdrawal(slug: str, seq: int):
                                                  clock.now()),
                  lambda _: f"Claim #{seq} is withdrawn; it stays in the journal, refused, "
                            "and is not paid.")
-    return redirect(url_for("ledger.claims", slug=slug) + f"#claim-{seq}")
+    return redirect(claim_url(slug, seq))
 
 
 @bp.route(f"/projects/<slug>/claims/{SEQ}/payouts", methods=["GET", "POST"], endpoint="payout")
@@ -99,5 +118,6 @@ def _pay(slug: str, seq: int, share: int):
             flash(f"Claim #{number} is paid: {chart.figure(paid.amount, paid.currency)} "
                   f"{paid.currency} to {paid.claimant.username if paid.claimant else 'a former account'}.",
                   "success")
-            return redirect(url_for("ledger.claims", slug=slug) + f"#claim-{number}")
-    return claims_page(slug, (number, form), form_status(form, problem))
+            return redirect(claim_url(slug, seq, share))
+    # Shown again on the page that starts at the claim, its form filled in.
+    return claims_page(slug, (number, form), form_status(form, problem), at=(seq, share - 1))

@@ -53,17 +53,38 @@ def get_claim(session: Session, project: Project, seq: int, share: int = 0) -> C
     return claim
 
 
+CLAIMS_PER_PAGE = 100
+# The cursor: (entry seq, share) of the last claim on the page before.
+CLAIM_CURSOR = (int, int)
+
+
 def list_claims(session: Session, project: Project, *, input_id: int | None = None,
-                status: str | None = None, limit: int = 200) -> list[Claim]:
-    """The project's claims, newest first (of one input, or in one status)."""
+                status: str | None = None, after: tuple[int, int] | None = None,
+                limit: int | None = None) -> tuple[list[Claim], tuple[int, int] | None]:
+    """A page of the project's claims (of one input, or in one status),
+    newest entry first, a distribution's shares in their order, starting
+    after the key *after*; with the key to start the next page from, or
+    None on the last page. A distribution to 2,000 people is 2,000 claims
+    in one entry: they page like any others. *limit* defaults to
+    CLAIMS_PER_PAGE."""
+    limit = limit or CLAIMS_PER_PAGE
     statement = sa.select(Claim).where(Claim.project_id == project.id)
     if input_id is not None:
         statement = statement.where(Claim.input_id == input_id)
     if status is not None:
         statement = statement.where(Claim.status == status)
-    return list(session.scalars(statement.order_by(Claim.seq.desc(), Claim.share).limit(limit)
-                                .options(selectinload(Claim.input),
-                                         selectinload(Claim.claimant))))
+    if after is not None:
+        seq, share = after
+        statement = statement.where(sa.or_(Claim.seq < seq,
+                                           sa.and_(Claim.seq == seq, Claim.share > share)))
+    found = list(session.scalars(statement.order_by(Claim.seq.desc(), Claim.share)
+                                 .limit(limit + 1)
+                                 .options(selectinload(Claim.input),
+                                          selectinload(Claim.claimant))))
+    if len(found) <= limit:
+        return found, None
+    last = found[limit - 1]
+    return found[:limit], (last.seq, last.share)
 
 
 def claimed_for(session: Session, need_id: int) -> Decimal:

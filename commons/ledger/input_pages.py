@@ -7,7 +7,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from commons import clock
+from commons import clock, paging
 from commons.extensions import db
 from commons.forms import attempt, form_page_on_get, press_button
 from commons.governance import services as governance
@@ -117,13 +117,16 @@ def _input_page(project, number: int, bound: dict | None = None, status: int = 2
     before = page_before()
     history = services.journal(db.session, project, before=before, input_number=number,
                                limit=PAGE)
+    claims, next_key = services.list_claims(db.session, project, input_id=need.id)
+    older_claims = url_for("ledger.claims", slug=project.slug, cursor=paging.encode(next_key)) \
+        if next_key else None
     return render_template(
         "ledger/input.html", project=project, need=need, forms=forms, member=is_member(project),
         no_pledge=services.no_pledge(need), no_receipt=services.no_receipt(need),
         proposal=_open_proposal(project, need), history=history, data=services.entry_data,
         inputs={need.number: need}, correctable=rules.CORRECTABLE,
         older=history[-1].seq if len(history) == PAGE else None,
-        claims=services.list_claims(db.session, project, input_id=need.id)), status
+        claims=claims, older_claims=older_claims), status
 
 
 def _submit(project, number: int, key: str, form, action, message):

@@ -33,6 +33,8 @@ from commons.ledger.claims import (
 from commons.ledger.confirmations import confirm_work, get_work, withdraw_confirmation
 from commons.ledger.corrections import correct
 from commons.ledger.funds import (
+    CLAIM_CURSOR,
+    CLAIMS_PER_PAGE,
     get_claim,
     is_treasurer,
     list_claims,
@@ -94,7 +96,8 @@ __all__ = [
     "record_receipt", "stored_balances", "totals", "verify",
     "verify_since_checkpoint", "withdraw_pledge",
     # funds, expense claims and payouts (issue 20)
-    "ClaimForm", "approve_claim", "get_claim", "is_treasurer", "list_claims", "owed_and_paid",
+    "CLAIM_CURSOR", "CLAIMS_PER_PAGE", "ClaimForm", "approve_claim", "get_claim",
+    "is_treasurer", "list_claims", "owed_and_paid",
     "project_funds", "record_claim", "record_payout", "refuse_claim", "treasurers",
     "withdraw_claim",
     # confirmed work (issue 20)

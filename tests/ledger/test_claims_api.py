@@ -127,3 +127,20 @@ def test_a_claim_names_an_uploaded_evidence_file(funded: Api):
     served.close()
     funded.refused("/inputs/2/claims", "bo", 422, "Upload it first",
                    json={"amount": "1", "currency": "EUR", "evidence_sha256": "0" * 64})
+
+
+def test_claims_page_by_cursor_newest_first(funded: Api):
+    for _ in range(3):  # 5, 6, 7
+        funded.ok("/inputs/2/claims", "bo", {
+            "amount": "1.00", "currency": "EUR", "description": "a spool",
+            "evidence_url": "https://example.org/receipt.pdf"})
+    first = funded.get("/claims?limit=2")
+    body = first.get_json()
+    assert [c["seq"] for c in body["claims"]] == [7, 6]
+    assert body["next"].startswith("http://") and "limit=2" in body["next"]
+    assert first.headers["Link"] == f'<{body["next"]}>; rel="next"'
+    last = funded.client.get(body["next"])
+    assert [c["seq"] for c in last.get_json()["claims"]] == [5]
+    assert last.get_json()["next"] is None and "Link" not in last.headers
+    bad = funded.get("/claims?cursor=bm9wZQ")
+    assert bad.status_code == 400 and "cursor" in bad.get_data(as_text=True)

@@ -7,9 +7,11 @@ project owes them and paid."""
 import hashlib
 import io
 import re
+from html import unescape
 
 import pytest
 
+from commons import paging
 from tests.conftest import worker_decides
 from tests.ledger.test_pages import add_need, error_text, head, html_of, on_input, people_of
 
@@ -139,5 +141,38 @@ def test_the_project_home_links_a_claim_in_its_recent_activity(app, people, cloc
     # link still carries the entry's number.
     test_a_member_claims_and_the_treasurer_pays_through_the_pages(app, people, clock)
     activity = html_of(people.anon, "/projects/dryer").split('id="activity-heading"', 1)[1]
-    assert ('approved at once (<a href="/projects/dryer/ledger/claims#claim-5">expense claim #5'
-            '</a>)') in activity
+    link = f"/projects/dryer/ledger/claims?cursor={paging.encode((5, -1))}#claim-5"
+    assert f'approved at once (<a href="{link}">expense claim #5</a>)' in activity
+    assert 'id="claim-5"' in html_of(people.anon, link.split("#")[0])
+
+
+def test_the_claims_page_pages_newest_first_and_links_land_on_the_claim(
+        app, people, monkeypatch):
+    ada, bo, anon = people.ada, people.bo, people.anon
+    add_need(ada, title="Grant", kind="money", quantity="90", unit="EUR", unit_cost="",
+             currency="")
+    on_input(ada, "receipt", {"quantity": "90", "provider": "City council", "pledge": ""})
+    add_need(ada)  # #2: 20 kg at 2.50 EUR
+    on_input(bo, "receipt", {"quantity": "4", "provider": "bo", "pledge": ""}, number=2)
+    for _ in range(3):  # entries 5, 6, 7
+        made = claim_form(bo, {"amount": "1.00", "currency": "EUR", "description": "a spool",
+                               "evidence_url": "https://example.org/receipt.pdf"})
+        assert made.status_code == 302, error_text(made)
+    monkeypatch.setattr("commons.ledger.funds.CLAIMS_PER_PAGE", 2)
+    claim_ids = re.compile(r'<li id="claim-(\d+)">')
+    first = html_of(anon, "/projects/dryer/ledger/claims")
+    assert claim_ids.findall(first) == ["7", "6"] and "Newest claims" not in first
+    older = re.search(r'<a href="([^"]+)" rel="next">Older claims</a>', first)
+    second = html_of(anon, unescape(older.group(1)))
+    assert claim_ids.findall(second) == ["5"] and 'rel="next"' not in second
+    assert "Newest claims</a>" in second
+    # The input's page shows its newest claims and says where the rest are.
+    on_page = html_of(anon, "/projects/dryer/inputs/2")
+    assert re.findall(r"Claim #(\d+): 1.00 EUR", on_page) == ["7", "6"]
+    assert "the claims page</a> goes on from there" in on_page
+    # Claim 5's entry in the journal links to the page that starts at it.
+    journal = html_of(anon, "/projects/dryer/ledger/journal")
+    link = re.search(r'<a href="([^"]+)">expense claim #5</a>', journal).group(1)
+    assert unescape(link).endswith("#claim-5")
+    assert claim_ids.findall(html_of(anon, unescape(link).split("#")[0])) == ["5"]
+    assert anon.client.get("/projects/dryer/ledger/claims?cursor=bm9wZQ").status_code == 400
