@@ -493,12 +493,20 @@ class PeriodQuery(Schema):
                            metadata={"description": "all (the default) or 90d."})
 
 
-class ContributorsQuery(PeriodQuery):
-    cursor = fields.String(validate=validate.Length(max=2000), metadata={
+def _cursor() -> fields.String:
+    return fields.String(validate=validate.Length(max=2000), metadata={
         "description": "Where the page starts: the opaque cursor of the previous page's "
                        "`next` (also in its `Link: <...>; rel=\"next\"` header)."})
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500),
-                           metadata={"description": "People per page (100 by default)."})
+
+
+def _page_size(what: str) -> fields.Integer:
+    return fields.Integer(load_default=100, validate=validate.Range(min=1, max=500),
+                          metadata={"description": f"{what} per page (100 by default)."})
+
+
+class ContributorsQuery(PeriodQuery):
+    cursor = _cursor()
+    limit = _page_size("People")
 
 
 # ---------------------------------------------------------------- funds, claims, payouts
@@ -554,11 +562,11 @@ class ClaimsOut(Schema):
 
 
 class ClaimsQuery(Schema):
-    cursor = fields.String(validate=validate.Length(max=2000), metadata={
-        "description": "Where the page starts: the opaque cursor of the previous page's "
-                       "`next` (also in its `Link: <...>; rel=\"next\"` header)."})
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500),
-                           metadata={"description": "Claims per page (100 by default)."})
+    class Meta:
+        unknown = EXCLUDE
+
+    cursor = _cursor()
+    limit = _page_size("Claims")
 
 
 class ClaimCreate(Schema):
