@@ -9,7 +9,7 @@ import gc
 # subprocess (a fork in Python) made every page that runs git several times
 # slower (bench/README.md, "Slow clones"). gthread, except that a worker
 # whose threads are all busy leaves new connections to the others
-# (commons/serving.py; bench/README.md, "The project home's tail").
+# (commons/serving.py; bench/README.md, "The project home's tail under load").
 worker_class = "commons.serving.BalancedThreadWorker"
 threads = 64
 # Of each worker's threads, this many (a quarter of fewer than 64, at least
