@@ -8,7 +8,7 @@ import gc
 # its client, which costs a thread next to nothing, while gevent's
 # subprocess (a fork in Python) made every page that runs git several times
 # slower (bench/README.md, "Slow clones"). gthread, except that a worker
-# whose threads are all busy leaves new connections to the others
+# holds at most one connection per thread and leaves the rest to the others
 # (commons/serving.py; bench/README.md, "The project home's tail under load").
 worker_class = "commons.serving.BalancedThreadWorker"
 threads = 64
