@@ -7,8 +7,10 @@ import gc
 # Threads, not gevent: a git transfer spends its time waiting on git and on
 # its client, which costs a thread next to nothing, while gevent's
 # subprocess (a fork in Python) made every page that runs git several times
-# slower (bench/README.md, "Slow clones").
-worker_class = "gthread"
+# slower (bench/README.md, "Slow clones"). gthread, except that a worker
+# holds at most one connection per thread and leaves the rest to the others
+# (commons/serving.py; bench/README.md, "The project home's tail under load").
+worker_class = "commons.serving.BalancedThreadWorker"
 threads = 64
 # Of each worker's threads, this many (a quarter of fewer than 64, at least
 # one) are never given to git transfers, so slow clones cannot take the
@@ -23,7 +25,9 @@ def post_worker_init(worker):
     # no longer pays a full collection over them every few requests
     # (bench/contributors.py --gc-freeze: p95 126 ms -> 31 ms on SQLite).
     gc.freeze()
-    if worker.cfg.worker_class_str == "gthread":
+    from gunicorn.workers.gthread import ThreadWorker
+
+    if isinstance(worker, ThreadWorker):
         from commons.git.transport import limit_transfers
 
         count = worker.cfg.threads

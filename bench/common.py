@@ -78,10 +78,13 @@ def pack_size(path: Path) -> int:
 
 @contextmanager
 def commons_server(workdir: Path, workers: int = 2, threads: int = 8,
-                   extra_env: dict | None = None, root: Path = ROOT):
-    """commons under gunicorn as `make run` starts it; yields (base, env, pid).
+                   extra_env: dict | None = None, root: Path = ROOT,
+                   app: str = "commons:create_app()"):
+    """commons under gunicorn as `make run` starts it (the worker class of
+    gunicorn.conf.py, threaded); yields (base, env, pid).
     *extra_env* adds COMMONS_* settings; *root* is the checkout served (another
-    one, e.g. an export of main, measures before against after)."""
+    one, e.g. an export of main, measures before against after); *app* is
+    what gunicorn serves."""
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("COMMONS_")},
            "COMMONS_SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir}/commons.sqlite3",
            "COMMONS_REPOS_DIR": str(workdir / "repos"), "COMMONS_SECRET_KEY": "bench",
@@ -92,9 +95,9 @@ def commons_server(workdir: Path, workers: int = 2, threads: int = 8,
     port = free_port()
     log = open(workdir / "gunicorn.log", "w")
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--worker-class", "gthread", "--workers", str(workers),
+        [str(BIN / "gunicorn"), "--workers", str(workers),
          "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--timeout", "600",
-         "commons:create_app()"], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+         app], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(base + "/projects")

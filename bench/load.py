@@ -4,7 +4,7 @@ and `wrk -t2 -c16 -d30s --latency` against each page in turn.
 
     .venv/bin/python bench/load.py --database-uri postgresql+psycopg://postgres@127.0.0.1:5432/test_h4
         [--duration 30] [--connections 16] [--member] [--pages home,contributors]
-        [--profile] [--runs 20] [--keep DIR] [--before DIR [--rounds N]]
+        [--profile] [--runs 20] [--keep DIR] [--before DIR [--rounds N]] [--warm 3] [--trace]
 
 The PostgreSQL database named is emptied, then filled by `flask demo`
 (repositories in a temporary folder). Targets (issue 18): project home
@@ -35,6 +35,7 @@ average is printed at the start and at the end.
 """
 
 import argparse
+import concurrent.futures
 import contextlib
 import cProfile
 import http.cookiejar
@@ -46,6 +47,7 @@ import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -54,6 +56,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import load_trace  # noqa: E402
 from common import BIN, ROOT, commons_server, remove, scratch  # noqa: E402
 
 PAGES = {
@@ -178,14 +181,21 @@ def run_load(args, uri: str, work: Path, pages: list[str]) -> None:
         for label, root in roots:
             folder = work / f"server-{label}"
             folder.mkdir(exist_ok=True)
+            extra, app = settings(uri, work), "commons:create_app()"
+            if args.trace:
+                # The same app with probes (bench/load_trace.py), this
+                # checkout's probes whichever checkout is served.
+                (folder / "trace").mkdir(exist_ok=True)
+                extra |= {"PYTHONPATH": str(Path(__file__).parent),
+                          "COMMONS_BENCH_TRACE_DIR": str(folder / "trace")}
+                app = "load_trace:app()"
             base, _, master = stack.enter_context(commons_server(
-                folder, workers=2, threads=8, extra_env=settings(uri, work), root=root))
+                folder, workers=2, threads=8, extra_env=extra, root=root, app=app))
             cookie = session_cookie(base) if args.member else None
-            for name in pages:  # warm each page (imports, templates, git) before measuring it
+            for name in pages:  # each page answers before it is measured
                 request = urllib.request.Request(base + PAGES[name],
                                                  headers={"Cookie": cookie} if cookie else {})
-                for _ in range(3):
-                    urllib.request.urlopen(request).read()
+                urllib.request.urlopen(request).read()
             servers[label] = (base, master, cookie)
         print(f"{'page':22} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
               f"{'errors':>6} {'CPU ms/request: app':>20} {'git':>5} {'db':>5}  target")
@@ -196,10 +206,31 @@ def run_load(args, uri: str, work: Path, pages: list[str]) -> None:
             for _ in range(args.rounds):
                 for label, _root in reversed(roots):
                     base, master, cookie = servers[label]
+                    if args.warm:
+                        # Every thread of every worker, and their pooled
+                        # database connections, serve the page once or more
+                        # before it is measured: the first requests of a
+                        # worker cost 20-30 times a warm one (bench/README.md,
+                        # "The project home's tail").
+                        wrk(base + PAGES[name], script, args.connections, args.warm, cookie)
+                    started = time.perf_counter()
+                    if args.trace:  # waiting for a core alone, in this idle process
+                        done = threading.Event()
+                        lags = concurrent.futures.ThreadPoolExecutor(1).submit(
+                            load_trace.oversleeps, done)
                     figures = measure(engine, master, base + PAGES[name], script, args, cookie)
                     rates.setdefault((name, label), []).append(figures["rate"])
                     shown = f"{name} ({label})" if args.before else name
                     print(f"{shown:22} {figure_line(name, figures)}", flush=True)
+                    if args.trace:
+                        done.set()
+                        lags = sorted(lags.result())
+                        print(f"  this process's oversleep of a 5 ms sleep (a core only): "
+                              f"p50 {lags[len(lags) // 2] * 1000:.1f} ms, p99 "
+                              f"{lags[int(len(lags) * 0.99)] * 1000:.1f} ms, max "
+                              f"{lags[-1] * 1000:.1f} ms")
+                        time.sleep(1)  # the workers write their rows twice a second
+                        load_trace.report(work / f"server-{label}" / "trace", since=started)
         if args.before:
             print("\nafter / before, requests per second (each round):")
             for name in pages:
@@ -300,6 +331,11 @@ def main() -> None:
                              "on each page")
     parser.add_argument("--rounds", type=int, default=1,
                         help="turns of each checkout on each page")
+    parser.add_argument("--warm", type=int, default=3,
+                        help="seconds of wrk against each page before it is measured (0: none)")
+    parser.add_argument("--trace", action="store_true",
+                        help="serve the app with probes and say where each page's slowest "
+                             "requests spent their time (bench/load_trace.py)")
     parser.add_argument("--runs", type=int, default=20, help="requests per page with --profile")
     parser.add_argument("--top", type=int, default=30, help="functions shown with --profile")
     parser.add_argument("--keep", type=Path, help="load the demo into this folder and keep it; "
