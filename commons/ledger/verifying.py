@@ -388,16 +388,28 @@ def _compare_inputs(session: Session, project: Project,
     needed, the needs board's resource) and who pledged included. Plain
     rows, not ORM objects: there may be hundreds of thousands of pledges."""
     # Core rows from the session's connection: no ORM loading per row.
+    # Each stored pledge is compared with the folded one as it is read (no
+    # tuple or dict of its own): its input is unlike the journal's if any
+    # pledge differs or is missing, or if the journal has pledges not stored.
     connection = session.connection()
-    pledges: dict[int, dict] = {}
+    inputs = rebuilt.inputs
+    unlike: set[int] = set()
+    alike: dict[int, int] = {}  # input number -> stored pledges equal to the folded ones
     for number, seq, pledger, quantity, received, withdrawn, note in connection.execute(
             sa.select(Input.number, Pledge.seq, User.username, _text(Pledge.quantity),
                       _text(Pledge.received), Pledge.withdrawn, Pledge.note)
             .join(Input, Input.id == Pledge.input_id)
             .outerjoin(User, User.id == Pledge.pledger_id)
             .where(Pledge.project_id == project.id)):
-        pledges.setdefault(number, {})[seq] = (pledger, Decimal(quantity), Decimal(received),
-                                               withdrawn, note)
+        want = inputs.get(number)
+        pledge = want.pledges.get(seq) if want is not None else None
+        if pledge is None or not (pledge.pledger == pledger and
+                                  pledge.quantity == Decimal(quantity) and
+                                  pledge.received == Decimal(received) and
+                                  pledge.withdrawn == withdrawn and pledge.note == note):
+            unlike.add(number)
+        else:
+            alike[number] = alike.get(number, 0) + 1
     stored = {row[0]: row for row in connection.execute(
         sa.select(Input.number, Input.seq, Input.title, Input.kind, Input.resource, Input.unit,
                   Input.needed, Input.unit_cost, Input.currency, Input.needed_by,
@@ -405,10 +417,10 @@ def _compare_inputs(session: Session, project: Project,
                   Input.consumed, Input.pledged, Input.still_needed, Input.status,
                   Input.recurs, Input.starts, Input.uncovered_from)
         .where(Input.project_id == project.id))}
-    for number in sorted(set(rebuilt.inputs) | set(stored)):
-        row, want = stored.get(number), rebuilt.inputs.get(number)
-        if row is None or want is None or \
-                _row_view(row, pledges.get(number, {})) != _balance_view(want):
+    for number in sorted(set(inputs) | set(stored)):
+        row, want = stored.get(number), inputs.get(number)
+        if row is None or want is None or _row_view(row) != _balance_view(want) or \
+                number in unlike or alike.get(number, 0) != len(want.pledges):
             seq = want.seq if want is not None else row.seq
             return seq, (f"the stored balance of input #{number} differs from the one the "
                          "journal gives")
@@ -461,12 +473,10 @@ def _balance_view(need: rules.InputBalance) -> tuple:
             need.needed, need.unit_cost, need.currency, need.needed_by, need.description,
             need.approved, need.closed, need.received, need.consumed, pledged,
             still_needed, status, need.recurs, need.starts,
-            need.uncovered_from,
-            {p.seq: (p.pledger, p.quantity, p.received, p.withdrawn, p.note)
-             for p in need.pledges.values()})
+            need.uncovered_from)
 
 
-def _row_view(row, pledges: dict) -> tuple:
+def _row_view(row) -> tuple:
     (_, _, title, kind, resource, unit, needed, unit_cost, currency, needed_by, description,
      approved, closed, received, consumed, pledged, still_needed, status, recurs, starts,
      uncovered_from) = row
@@ -474,4 +484,4 @@ def _row_view(row, pledges: dict) -> tuple:
             needed_by.isoformat() if needed_by else None, description, approved, closed,
             received, consumed, pledged, still_needed, status, recurs,
             rules.month_text(starts) if starts else None,
-            rules.month_text(uncovered_from) if uncovered_from else None, pledges)
+            rules.month_text(uncovered_from) if uncovered_from else None)

@@ -111,6 +111,12 @@ TAMPERING = {
     "a stored pledge": (
         "UPDATE ledger_pledges SET withdrawn = :yes WHERE project_id = :project AND seq = 2",
         {"yes": True}, 1, "the stored balance of input #1 differs"),
+    "a stored pledge's quantity": (
+        "UPDATE ledger_pledges SET quantity = '6.000' WHERE project_id = :project AND seq = 2",
+        {}, 1, "the stored balance of input #1 differs"),
+    "a stored pledge, deleted": (
+        "DELETE FROM ledger_pledges WHERE project_id = :project AND seq = 2",
+        {}, 1, "the stored balance of input #1 differs"),
     "a stored work log": (
         "UPDATE work_logs SET hours = '20.00' WHERE project_id = :project AND seq = 5", {}, 5,
         "the stored work log of entry #5 differs from the journal"),
