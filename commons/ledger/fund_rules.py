@@ -91,7 +91,9 @@ def withdrawal_refusal(seq: int, status: str) -> str | None:
 
 def credit(funds: dict[str, FundBalance], currency: str, amount: Decimal) -> None:
     """Money in: *amount* (signed, for corrections) of *currency*."""
-    fund = funds.setdefault(currency, FundBalance(currency, zero(currency), zero(currency)))
+    fund = funds.get(currency)
+    if fund is None:  # not setdefault: its two zeros cost every receipt of money
+        fund = funds[currency] = FundBalance(currency, zero(currency), zero(currency))
     fund.received = EXACT.add(fund.received, amount)
 
 

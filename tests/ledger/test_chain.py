@@ -176,3 +176,18 @@ def test_any_changed_byte_of_any_payload_is_caught_at_its_entry(data):
     raw[at] = data.draw(st.integers(32, 126).filter(lambda b: b != raw[at]))
     tampered = [*entries[:seq - 1], replace(entry, payload=raw.decode()), *entries[seq:]]
     assert first_bad(tampered, head)[0] == seq
+
+
+def test_hashes_the_database_recomputed_are_taken_as_it_found_them():
+    """With *hashed*, an entry's hash is the database's verdict: None where
+    sha256(prev_hash || payload) is not the stored hash; the links and the
+    head are still checked here."""
+    entries, head = written(JOURNAL)
+    assert rules.verify_chain("dryer", entries, head, hashed=True) == (5, None, "")
+    unhashed = [replace(e, hash=None) if e.seq == 2 else e for e in entries]
+    assert rules.verify_chain("dryer", unhashed, head, hashed=True) == \
+        (2, 2, "its hash does not match its content")
+    relinked = [replace(e, prev_hash=rules.GENESIS) if e.seq == 3 else e for e in entries]
+    assert rules.verify_chain("dryer", relinked, head, hashed=True) == \
+        (3, 3, "its prev_hash is not the previous entry's hash")
+    assert rules.verify_chain("dryer", entries, (5, "f" * 64), hashed=True)[1] == 5

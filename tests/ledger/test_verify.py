@@ -111,6 +111,12 @@ TAMPERING = {
     "a stored pledge": (
         "UPDATE ledger_pledges SET withdrawn = :yes WHERE project_id = :project AND seq = 2",
         {"yes": True}, 1, "the stored balance of input #1 differs"),
+    "a stored pledge's quantity": (
+        "UPDATE ledger_pledges SET quantity = '6.000' WHERE project_id = :project AND seq = 2",
+        {}, 1, "the stored balance of input #1 differs"),
+    "a stored pledge, deleted": (
+        "DELETE FROM ledger_pledges WHERE project_id = :project AND seq = 2",
+        {}, 1, "the stored balance of input #1 differs"),
     "a stored work log": (
         "UPDATE work_logs SET hours = '20.00' WHERE project_id = :project AND seq = 5", {}, 5,
         "the stored work log of entry #5 differs from the journal"),
@@ -178,3 +184,20 @@ def test_a_whole_journal_rewritten_consistently_still_fails_on_its_balances(jour
     assert result.exit_code == 1
     assert "entry 1 is bad: the stored balance of input #1 differs" in result.output
     assert old_head not in result.output
+
+
+def test_postgresql_recomputes_the_hashes_byte_for_byte(ledger):
+    """On PostgreSQL the server recomputes sha256(prev_hash || payload)
+    (the verify's own process only parses and folds); its bytes must be
+    exactly Python's, non-ASCII text and escapes included, and a change of
+    one accented letter is still caught at its entry."""
+    from commons.ledger import verifying
+    assert verifying._hashes_in_database(db.session) == (db.engine.dialect.name == "postgresql")
+    ledger.need(title="Räder für Öfen — “5 €” \\ \"rund\"")  # 1
+    ledger.need(title="Plywood")  # 2
+    result = verify(ledger)
+    assert result.exit_code == 0, result.output
+    tamper(ledger, ENTRY.format("payload = replace(payload, 'Räder', 'Rader')"), seq=1)
+    result = verify(ledger)
+    assert result.exit_code == 1
+    assert "dryer: entry 1 is bad: its hash does not match its content." in result.output
