@@ -171,6 +171,19 @@ def restore(source: Path, target: Path, env: dict, settle: float, root: Path = R
           f" ({waited:.1f} s after the worker started)")
 
 
+def workers(server: int) -> list[int]:
+    """The gunicorn workers of the server whose process is *server*."""
+    return [int(pid) for pid in subprocess.run(["ps", "-o", "pid=", "--ppid", str(server)],
+                                               capture_output=True, text=True).stdout.split()]
+
+
+def children(worker: int) -> list[str]:
+    """The command lines of *worker*'s child processes (its long-lived gits)."""
+    lines = subprocess.run(["ps", "-o", "args=", "--ppid", str(worker)],
+                           capture_output=True, text=True).stdout.splitlines()
+    return [line.strip() for line in lines]
+
+
 def timed(url: str) -> float:
     start = time.perf_counter()
     with urllib.request.urlopen(url) as response:
@@ -210,20 +223,22 @@ def main() -> None:
     roots = [("after", ROOT)] + ([("before", args.before.resolve())] if args.before else [])
     try:
         with ExitStack() as stack:
-            bases = []
+            bases: list[str] = []
+            servers: list[int] = []
             for name, root in roots:
                 folder = work / name
                 folder.mkdir()
                 # The rendering cache of this run only: a first view is one.
                 extra = {"COMMONS_QUEUE_URL": f"sqlite:///{folder}/jobs.sqlite3",
                          "COMMONS_CACHE_URL": f"file://{folder}/render-cache"}
-                base, env, _ = stack.enter_context(
+                base, env, pid = stack.enter_context(
                     commons_server(folder, extra_env=extra, root=root))
                 commons_project(base, env, "big")
-                # main's commons writes no commit-graph: a few seconds show it.
-                restore(source, folder / "repos" / "big.git", env,
-                        args.settle if root == ROOT else min(args.settle, 15), root)
+                # Every copy's worker writes the commit-graph now (the
+                # reconciler): each gets the time it takes.
+                restore(source, folder / "repos" / "big.git", env, args.settle, root)
                 bases.append(f"{base}/projects/big")
+                servers.append(pid)
             cgit = stack.enter_context(
                 cgit_server(work / "after" / "repos" / "big.git", "big", work))
             back = first_parent[10_000 - 1] if len(first_parent) > 10_000 else first_parent[-2]
@@ -241,7 +256,6 @@ def main() -> None:
             names = [name for name, _ in roots]
             header = "".join(f"{n + ' ms':>12}" for n in names) + f"{'cgit ms':>10}" + \
                 "".join(f"{n + '/cgit':>13}" for n in names)
-            print(f"\n{'page':<24}{header}")
 
             def row(name: str, figures: list[float], note: str = "") -> None:
                 *ours, theirs = figures
@@ -251,13 +265,27 @@ def main() -> None:
             # Workers as a running server's are: templates compiled, modules
             # imported, cat-file started, by other pages than those measured
             # (each asked a few times, so that both workers serve it).
-            ordinary = git("rev-list", "--no-merges", "-n2", "main", cwd=source).stdout.decode().split()
+            ordinary = git("rev-list", "--no-merges", "-n40", "main", cwd=source).stdout.decode().split()
             for url in ("/tree/main", "/blob/main/README.md", "/blob/main/src/module3/file3.c",
                         f"/commit/{ordinary[0]}", f"/commit/{ordinary[1]}", "/commits/main",
                         "/commits/main/src/module3/file3.c"):
                 for base in bases:
                     for _ in range(4):
                         timed(base + url)
+            # A commit viewed again comes from the rendering cache, so the
+            # views above may have started the long-lived diff-tree in one
+            # worker only; a worker serving commits has one. Other commits,
+            # once each, until every worker has (or 38 were asked).
+            for base, pid in zip(bases, servers, strict=True):
+                for sha in ordinary[2:]:
+                    if all("diff-tree" in " ".join(children(worker)) for worker in workers(pid)):
+                        break
+                    timed(f"{base}/commit/{sha}")
+                print("warmed workers: " + "; ".join(
+                    f"{w} with " + " and ".join(kind for kind in ("cat-file", "diff-tree")
+                                                if kind in " ".join(children(w)))
+                    for w in workers(pid)))
+            print(f"\n{'page':<24}{header}")
             # First views (nothing cached yet): other large files, other
             # paths' histories, other merges, each asked once.
             others = [f"src/core/big{n}.c" for n in range(BIG_FILES) if f"src/core/big{n}.c" != big]

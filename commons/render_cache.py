@@ -15,13 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Flask, current_app
+from flask import Flask, Response, current_app, g, has_request_context
 from flask_caching import Cache
 
 from commons import metrics
 
 log = logging.getLogger(__name__)
 EXTENSION = "commons.render_cache"
+_PENDING = "render_cache_pending"   # on flask.g: (key, packed) to write after the response
 T = TypeVar("T")
 
 
@@ -56,6 +57,7 @@ def init_app(app: Flask) -> None:
         cache = Cache()
         cache.init_app(app, config={"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True})
     app.extensions[EXTENSION] = cache
+    app.after_request(_store_after_response)
 
 
 def extension() -> Cache:
@@ -85,11 +87,22 @@ def get(key: str) -> Any | None:
 def put(key: str, value: Any) -> None:
     """Keep *value* under *key* unless it is over COMMONS_CACHE_MAX_ITEM_BYTES
     compressed; failures are logged, never raised."""
+    packed = _pack(value)
+    if packed is not None:
+        _store(key, packed)
+
+
+def _pack(value: Any) -> bytes | None:
+    """*value* as the cache holds it, or None when it is too large to keep."""
     # Compressed: highlighted HTML shrinks about tenfold, and level 1 costs
     # a few milliseconds on the largest page.
     packed = zlib.compress(pickle.dumps(value, pickle.HIGHEST_PROTOCOL), 1)
     if len(packed) > int(current_app.config["CACHE_MAX_ITEM_BYTES"]):
-        return
+        return None
+    return packed
+
+
+def _store(key: str, packed: bytes) -> None:
     try:
         stored = extension().set(key, packed)
     except Exception:  # noqa: BLE001
@@ -100,11 +113,38 @@ def put(key: str, value: Any) -> None:
         metrics.render_cache.labels("error").inc()
 
 
+def _store_after_response(response: Response) -> Response:
+    """Write what this request rendered once its response is sent
+    (``call_on_close``: after the server wrote the body). A write is a
+    network round trip to Redis, or four file operations in the folder
+    cache, one of them replacing its item count: on a busy disk several
+    milliseconds that the reader of a first view need not wait for."""
+    pending = g.pop(_PENDING, None)
+    if pending:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+        def store() -> None:
+            with app.app_context():
+                for key, packed in pending:
+                    _store(key, packed)
+
+        response.call_on_close(store)
+    return response
+
+
 def fetch(key: str, make: Callable[[], T]) -> T:
-    """The value kept under *key*, or make() kept there and returned."""
+    """The value kept under *key*, or make() returned and kept there (in a
+    request, once its response is sent)."""
     found = get(key)
     if found is not None:
         return found
     value = make()
-    put(key, value)
+    # Packed now, so what is kept is what this page shows; written after
+    # the response in a request, at once outside one (jobs, commands).
+    packed = _pack(value)
+    if packed is not None:
+        if has_request_context():
+            g.setdefault(_PENDING, []).append((key, packed))
+        else:
+            _store(key, packed)
     return value

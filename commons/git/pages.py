@@ -197,7 +197,16 @@ def commits(slug: str, spec: str):
     more = len(entries) > PAGE
     return render_template("git/commits.html", project=project, ref=ref, sha=sha,
                            subpath=subpath, crumbs=_crumbs(subpath), entries=entries[:PAGE],
-                           next_after=entries[PAGE - 1].sha if more else None, after=after)
+                           next_after=entries[PAGE - 1].sha if more else None, after=after,
+                           commit_url=_commit_url_prefix(project.slug))
+
+
+def _commit_url_prefix(slug: str) -> str:
+    """The commit page's URL up to the commit id. A history page links fifty
+    commits; one url_for each cost more than the rest of an entry, and an id
+    (hex) is put in a URL as it is."""
+    placeholder = "0" * 40
+    return url_for("browse.commit", slug=slug, sha=placeholder).removesuffix(placeholder)
 
 
 @bp.route("/commits")

@@ -61,9 +61,12 @@ def blob_id(work, name: str) -> str:
 
 
 def page(client, url: str) -> str:
-    response = client.get(url)
-    assert response.status_code == 200, url
-    return response.get_data(as_text=True)
+    # Closed as a WSGI server closes it: what the page rendered is written
+    # to the cache then, after the response (the test client leaves that
+    # to its caller).
+    with client.get(url) as response:
+        assert response.status_code == 200, url
+        return response.get_data(as_text=True)
 
 
 def test_a_second_view_of_a_file_is_served_from_the_cache(app, client, repo):
@@ -77,6 +80,21 @@ def test_a_second_view_of_a_file_is_served_from_the_cache(app, client, repo):
         # next view shows the change (no highlighting happened).
         render_cache.put(key, '<p id="kept">from the cache</p>')
     assert '<p id="kept">from the cache</p>' in page(client, "/projects/dryer/blob/main/frame.py")
+
+
+def test_what_a_page_rendered_is_kept_once_its_response_is_sent(app, client, repo):
+    """The reader of a first view does not wait for the cache's write: it
+    happens when the server closes the response, after sending it."""
+    with app.test_request_context():
+        key = rendering.blob_key(blob_id(repo, "frame.py"),
+                                 rendering.lexer_for("frame.py", SMALL))
+    response = client.get("/projects/dryer/blob/main/frame.py")
+    assert '<span class="k">def</span>' in response.get_data(as_text=True)
+    with app.test_request_context():
+        assert render_cache.get(key) is None      # sent, not closed yet: nothing written
+    response.close()
+    with app.test_request_context():
+        assert render_cache.get(key) is not None  # closed: kept for the next view
 
 
 def test_bumping_the_renderer_version_renders_again(app, client, repo, monkeypatch):
