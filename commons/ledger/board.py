@@ -97,7 +97,11 @@ def board_page(session: Session, today: date, after: Sequence | None = None,
                      still_needed={}, scales=_scales(session, today))
     if more:
         need, _, count = found[-1]
-        page.next_key = (-count, need.resource, (need.needed_by or UNDATED).isoformat(), need.id)
+        # The rank this page was ordered by: the cursor's resource kept its
+        # old one, and keeps it on every page it runs over.
+        ranked = after[0] if after is not None and need.resource == after[1] else -count
+        page.next_key = (ranked, need.resource, (need.needed_by or UNDATED).isoformat(),
+                         need.id)
     keys = sorted(page.projects)
     if keys:
         for row in session.execute(

@@ -61,3 +61,23 @@ def test_a_resource_that_loses_a_project_between_pages_is_not_drawn_twice(ledger
     second = board.board_page(db.session, ledger.clock().date(), first.next_key, limit=10)
     shown = ids(first) + ids(second)
     assert shown == [n.id for n in needs[:3]] + [screws.id]
+
+
+def test_a_resource_over_three_pages_keeps_its_rank_to_its_end(ledger):
+    """Filament (2 projects, 5 needs) then bolts (1 project); filament loses
+    a project after the first page of two: pages two and three still go on
+    with filament, then bolts, each need once."""
+    greenhouse = other_project(ledger, "greenhouse", ledger.bo)
+    gone = need_in(ledger, greenhouse, ledger.bo, "PLA filament")
+    needs = [ledger.need(title="PLA filament") for _ in range(4)]
+    bolts = need_in(ledger, greenhouse, ledger.bo, "Bolts")
+    today = ledger.clock().date()
+    first = board.board_page(db.session, today, limit=2)
+    services.close_input(db.session, greenhouse, ledger.bo, gone.number, "Found some",
+                         now=ledger.clock())
+    db.session.commit()
+    second = board.board_page(db.session, today, first.next_key, limit=2)
+    third = board.board_page(db.session, today, second.next_key, limit=10)
+    shown = ids(first) + ids(second) + ids(third)
+    assert sorted(shown) == sorted([gone.id, bolts.id] + [n.id for n in needs])
+    assert len(shown) == len(set(shown)) and shown[-1] == bolts.id
