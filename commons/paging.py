@@ -39,10 +39,15 @@ def decode(cursor: str, shape: Sequence[type]) -> tuple:
         key = None
     if not isinstance(key, list) or len(key) != len(shape) or not all(
             _fits(part, kind) for part, kind in zip(key, shape, strict=True)):
-        raise BadCursor("The cursor is not one this list gave out. Follow the \"next\" link "
-                        "as given, or leave the cursor out to start from the first page.",
-                        field="cursor")
+        raise not_given_out()
     return tuple(key)
+
+
+def not_given_out() -> BadCursor:
+    """The 400 for a cursor the list did not give out."""
+    return BadCursor("The cursor is not one this list gave out. Follow the \"next\" link "
+                     "as given, or leave the cursor out to start from the first page.",
+                     field="cursor")
 
 
 def _fits(part, kind) -> bool:

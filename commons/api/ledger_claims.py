@@ -45,8 +45,7 @@ def claims(query, slug: str):
     default, at most 500), and `next` (also a `Link: <...>; rel="next"`
     header, absent on the last page) is the next page."""
     project = load_project(slug)
-    after = paging.decode(query["cursor"], services.CLAIM_CURSOR) \
-        if query.get("cursor") else None
+    after = services.claim_cursor(query["cursor"]) if query.get("cursor") else None
     found, next_key = services.list_claims(db.session, project, after=after,
                                            limit=query["limit"])
     following = absolute_url("api_ledger.claims", slug=project.slug, limit=query["limit"],

@@ -57,8 +57,13 @@ def claims_page(slug: str, bound: tuple[str, PayoutForm] | None = None, status: 
     project = load_project(slug)
     treasurer = current_user.is_authenticated and services.is_treasurer(project, current_user)
     cursor = request.args.get("cursor")
+    seq = request.args.get("seq", type=int)
+    if at is None and cursor is None and seq is not None:
+        # A payout's or withdrawal's address opened with GET comes here
+        # with the claim's seq (and share): the page that starts at it.
+        return redirect(claim_url(slug, seq, request.args.get("share", 0, type=int)))
     try:
-        after = at or (paging.decode(cursor, services.CLAIM_CURSOR) if cursor else None)
+        after = at or (services.claim_cursor(cursor) if cursor else None)
     except paging.BadCursor as problem:
         abort(400, description=problem.message)
     claims, next_key = services.list_claims(db.session, project, after=after)

@@ -9,6 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from commons import paging
 from commons.accounts.models import User
 from commons.ledger import fund_rules, rules
 from commons.ledger.models import Claim, Fund, Input
@@ -54,8 +55,18 @@ def get_claim(session: Session, project: Project, seq: int, share: int = 0) -> C
 
 
 CLAIMS_PER_PAGE = 100
-# The cursor: (entry seq, share) of the last claim on the page before.
+# The cursor: (entry seq, share) of the last claim on the page before (a
+# link to one claim starts before its share: share - 1, so -1 at least).
 CLAIM_CURSOR = (int, int)
+
+
+def claim_cursor(cursor: str) -> tuple[int, int]:
+    """The key a claims cursor holds; a BadCursor (400) unless it is one
+    this list gives out (a seq and a share the columns can hold)."""
+    seq, share = paging.decode(cursor, CLAIM_CURSOR)
+    if not (0 <= seq <= 2**31 - 1 and -1 <= share <= 2**31 - 1):
+        raise paging.not_given_out()
+    return seq, share
 
 
 def list_claims(session: Session, project: Project, *, input_id: int | None = None,

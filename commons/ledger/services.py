@@ -35,6 +35,7 @@ from commons.ledger.corrections import correct
 from commons.ledger.funds import (
     CLAIM_CURSOR,
     CLAIMS_PER_PAGE,
+    claim_cursor,
     get_claim,
     is_treasurer,
     list_claims,
@@ -96,8 +97,8 @@ __all__ = [
     "record_receipt", "stored_balances", "totals", "verify",
     "verify_since_checkpoint", "withdraw_pledge",
     # funds, expense claims and payouts (issue 20)
-    "CLAIM_CURSOR", "CLAIMS_PER_PAGE", "ClaimForm", "approve_claim", "get_claim",
-    "is_treasurer", "list_claims", "owed_and_paid",
+    "CLAIM_CURSOR", "CLAIMS_PER_PAGE", "ClaimForm", "approve_claim", "claim_cursor",
+    "get_claim", "is_treasurer", "list_claims", "owed_and_paid",
     "project_funds", "record_claim", "record_payout", "refuse_claim", "treasurers",
     "withdraw_claim",
     # confirmed work (issue 20)

@@ -175,4 +175,12 @@ def test_the_claims_page_pages_newest_first_and_links_land_on_the_claim(
     link = re.search(r'<a href="([^"]+)">expense claim #5</a>', journal).group(1)
     assert unescape(link).endswith("#claim-5")
     assert claim_ids.findall(html_of(anon, unescape(link).split("#")[0])) == ["5"]
-    assert anon.client.get("/projects/dryer/ledger/claims?cursor=bm9wZQ").status_code == 400
+    for cursor in ("bm9wZQ", paging.encode([2**31, 0])):
+        assert anon.client.get(f"/projects/dryer/ledger/claims?cursor={cursor}"
+                               ).status_code == 400
+    # A payout's or withdrawal's address opened with GET (a reload, a copied
+    # link) lands on the page that starts at its claim.
+    opened = bo.client.get("/projects/dryer/claims/5/withdrawal", follow_redirects=True)
+    assert opened.status_code == 200
+    assert opened.request.args.get("cursor") == paging.encode((5, -1))
+    assert claim_ids.findall(opened.get_data(as_text=True)) == ["5"]
