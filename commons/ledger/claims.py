@@ -198,8 +198,9 @@ def record_payout(session: Session, project: Project, actor: User, seq: int,
     session.refresh(claim)  # as it is now that the head is held, not as first read
     fund = session.get(Fund, (project.id, claim.currency))
     available = fund.balance if fund is not None else fund_rules.zero(claim.currency)
+    set_aside = None if claim.share else funds.owed_to_shares(session, project, claim.currency)
     if refusal := fund_rules.payout_refusal(claim.number, claim.status, claim.amount,
-                                            claim.currency, available):
+                                            claim.currency, available, set_aside):
         raise Conflict(refusal)
     number = claim.input.number if claim.input is not None else None
     data = {"input": number, "claim": seq, "amount": rules.text(claim.amount),

@@ -143,9 +143,13 @@ def claim_refusal(number: int, title: str, approved: bool, input_currency: str |
 
 
 def payout_refusal(seq: int | str, status: str, amount: Decimal, currency: str,
-                   available: Decimal) -> str | None:
+                   available: Decimal, set_aside: Decimal | None = None) -> str | None:
     """Why claim #*seq* cannot be paid now, or None. Never twice, never
-    before it is approved, never above the funds in its currency."""
+    before it is approved, never above the funds in its currency, and, for
+    an expense, never out of *set_aside*: what a passed distribution owes
+    its shares and has not paid yet. The members shared that money out by
+    a decision (sized against the expenses owed then), so an expense
+    approved later waits for new money rather than spend it."""
     if status == PAID:
         return f"Claim #{seq} is paid already; a claim is paid once."
     if status == PENDING:
@@ -158,6 +162,13 @@ def payout_refusal(seq: int | str, status: str, amount: Decimal, currency: str,
         return (f"Claim #{seq} asks {shown(amount, currency)} {currency}, but the project "
                 f"holds {shown(available, currency)} {currency}; record the money received "
                 "first. Nothing was paid.")
+    if set_aside and amount > EXACT.subtract(available, set_aside):
+        free = max(EXACT.subtract(available, set_aside), zero(currency))
+        return (f"Claim #{seq} asks {shown(amount, currency)} {currency}, but of the "
+                f"{shown(available, currency)} {currency} the project holds, "
+                f"{shown(set_aside, currency)} {currency} is owed to distribution shares not "
+                f"paid yet and only {shown(free, currency)} {currency} is free; pay the shares "
+                "or record more money received first. Nothing was paid.")
     return None
 
 

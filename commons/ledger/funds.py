@@ -106,6 +106,14 @@ def claimed_for(session: Session, need_id: int) -> Decimal:
                                       Claim.status != fund_rules.REFUSED))), Decimal(0))
 
 
+def owed_to_shares(session: Session, project: Project, currency: str) -> Decimal:
+    """What passed distributions owe their shares in *currency* and have
+    not paid yet: money the members shared out, which no expense spends."""
+    return sum(session.scalars(sa.select(Claim.amount).where(
+        Claim.project_id == project.id, Claim.currency == currency, Claim.share > 0,
+        Claim.status == fund_rules.APPROVED)), fund_rules.zero(currency))
+
+
 def is_treasurer(project: Project, user: User | None) -> bool:
     membership = project.membership_of(user)
     return membership is not None and membership.status == "member" and membership.treasurer

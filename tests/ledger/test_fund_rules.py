@@ -5,6 +5,7 @@ currency apart, exactly."""
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -129,3 +130,21 @@ def test_a_correction_of_money_received_moves_the_funds():
     ])
     assert list(balances.funds) == ["EUR"]
     assert balances.funds["EUR"].received == Decimal("299.50")
+
+
+@pytest.mark.parametrize("amount, set_aside, refused", [
+    ("20.00", "80.00", False),   # exactly what is free
+    ("20.01", "80.00", True),
+    ("20.00", None, False),      # a share: only the funds count
+    ("100.00", None, False),
+    ("0.01", "100.00", True),    # all of it owed to shares
+    ("0.01", "150.00", True),    # shares owed beyond the funds: nothing is free
+])
+def test_an_expense_is_never_paid_out_of_what_the_shares_are_owed(amount, set_aside, refused):
+    refusal = fund_rules.payout_refusal(7, fund_rules.APPROVED, Decimal(amount), "EUR",
+                                        Decimal("100.00"),
+                                        Decimal(set_aside) if set_aside else None)
+    assert (refusal is not None) == refused, refusal
+    if refused:
+        assert "owed to distribution shares" in refusal and "Nothing was paid" in refusal
+        assert "0.00 EUR is free" in refusal or "20.00 EUR is free" in refusal

@@ -202,6 +202,51 @@ def test_passing_is_refused_when_the_funds_no_longer_cover_it(month):
     assert db.session.get(ClosedPeriod, (month.project.id, "2026-03")) is None
 
 
+def test_an_expense_approved_later_does_not_spend_what_the_shares_are_owed(month):
+    propose(month, amount="280.00")
+    month.clock.advance(days=4)
+    governance.decide_due(db.session, month.settings(), month.clock())
+    db.session.commit()
+    seq = db.session.scalar(sa.select(Claim.seq).where(Claim.distribution_seq.is_not(None)))
+    # After the month was shared out, bo buys a mop and claims it (approved:
+    # under the threshold). 300 EUR are held, 280 of them owed to the shares.
+    need = ledger.record_need(db.session, month.project, month.ada, ledger.NeedForm(
+        title="Mop", kind="material", quantity="1", unit="piece", unit_cost="30.00",
+        currency="EUR"), month.clock())
+    ledger.record_receipt(db.session, month.project, month.bo, need.number, "1", "bo",
+                          pledge_seq="", now=month.clock())
+    expense = ledger.record_claim(db.session, month.project, month.bo, need.number,
+                                  ledger.ClaimForm(amount="30.00", currency="EUR",
+                                                   evidence_url=EVIDENCE), now=month.clock())
+    db.session.commit()
+    assert expense.status == "approved"
+
+    def pay_expense():
+        return ledger.record_payout(db.session, month.project, month.ada, expense.seq, "cash",
+                                    now=month.clock())
+
+    problem = _refused(month, Conflict, pay_expense)
+    assert "280.00 EUR is owed to distribution shares" in problem.message, problem.message
+    assert "only 20.00 EUR is free" in problem.message
+    # Paying a share leaves the other share's money set aside still.
+    ledger.record_payout(db.session, month.project, month.ada, seq, "cash", share=1,
+                         now=month.clock())
+    db.session.commit()
+    assert "only 20.00 EUR is free" in _refused(month, Conflict, pay_expense).message
+    # Once money comes in, the expense is paid from it.
+    receive(month, amount="10")
+    assert pay_expense().status == "paid"
+    db.session.commit()
+    [fund] = ledger.project_funds(db.session, month.project)
+    assert (fund.paid, fund.balance) == (Decimal("170.00"), Decimal("140.00"))
+    # And the other share is still paid in full.
+    ledger.record_payout(db.session, month.project, month.ada, seq, "cash", share=2,
+                         now=month.clock())
+    db.session.commit()
+    assert ledger.project_funds(db.session, month.project)[0].balance == Decimal("0.00")
+    assert verify(month).exit_code == 0
+
+
 @pytest.fixture
 def shared(month):
     propose(month, amount="100.00")
