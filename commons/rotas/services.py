@@ -83,9 +83,13 @@ def get_rota(session: Session, project: Project, rota_id: int) -> Rota:
 
 
 def _lock(session: Session, rota: Rota) -> None:
-    """Changes to one rota's turns happen one at a time (PostgreSQL locks
-    the row; SQLite writes one at a time anyway)."""
-    session.execute(sa.select(Rota.id).where(Rota.id == rota.id).with_for_update())
+    """Changes to one rota's turns happen one at a time. A write that
+    changes nothing takes the lock on both databases: PostgreSQL's row lock,
+    SQLite's write lock on the database. (SQLite ignores FOR UPDATE, so two
+    readers handing out the same new turn both read it as open and the
+    second insert failed.) What is read after it is read under the lock."""
+    session.execute(sa.update(Rota).where(Rota.id == rota.id).values(every_days=Rota.every_days)
+                    .execution_options(synchronize_session=False))
 
 
 # ---------------------------------------------------------------- members

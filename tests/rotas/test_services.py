@@ -3,6 +3,7 @@ of the kind of work, swaps take effect only when both agree, a done turn is
 ordinary work in the journal, a missed turn is only shown; every bad input
 is refused with a message and writes nothing."""
 
+import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from commons.extensions import db
 from commons.ledger.models import WorkLog
 from commons.problems import Conflict, Forbidden, Invalid, NotFound
+from commons.projects.models import Project
 from commons.projects.services import leave_project
 from commons.rotas import services
 from commons.rotas.models import Rota, RotaMember, RotaSwap, RotaTurn
@@ -128,6 +130,55 @@ def two_alternating(scene):
     services.refresh(db.session, scene.project, rota, now=scene.clock())
     db.session.commit()
     return rota
+
+
+def test_two_readers_hand_new_turns_out_once(scene):
+    """Two requests read a rota as new turns come into view. The first is
+    held just before it inserts them (by a hook on its connection) until the
+    second has finished, or for 3 s if the second waits on the first's lock.
+    Unlocked, both read the turns as open and the first's insert failed."""
+    rota = two_alternating(scene)
+    scene.clock.advance(days=14)  # turns 5 and 6 come into view
+    app, project_id, rota_id, now = scene.app, scene.project.id, rota.id, scene.clock()
+    first_inserting, second_done = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def hold_before_inserting(_conn, _cursor, statement, *_args):
+        if statement.lstrip().lower().startswith("insert into rota_turns"):
+            first_inserting.set()
+            second_done.wait(3)
+
+    def read(name: str) -> None:
+        with app.app_context():
+            project, read_rota = db.session.get(Project, project_id), db.session.get(Rota, rota_id)
+            connection = db.session.connection()
+            if name == "first":
+                sa.event.listen(connection, "before_cursor_execute", hold_before_inserting)
+            else:
+                first_inserting.wait(20)
+            try:
+                outcomes[name] = services.refresh(db.session, project, read_rota, now=now)
+                db.session.commit()
+            except Exception as error:  # what the reader would have shown: a 500
+                db.session.rollback()
+                outcomes[name] = repr(error)
+            finally:
+                if name == "first":
+                    sa.event.remove(connection, "before_cursor_execute", hold_before_inserting)
+                else:
+                    second_done.set()
+
+    threads = [threading.Thread(target=read, args=(name,)) for name in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert first_inserting.is_set()
+    assert sorted(map(str, outcomes.values())) == ["0", "2"], outcomes
+    db.session.expire_all()
+    assert [turn.number for turn in services.turns_of(db.session, rota)] == [1, 2, 3, 4, 5, 6]
+    assert scene.holders(rota) == ["ada", "bo", "ada", "bo"]
 
 
 def test_a_done_turn_is_ordinary_work(scene):
