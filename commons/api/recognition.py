@@ -3,10 +3,11 @@ person for a month their confirmed and unconfirmed hours, the arithmetic
 lines and the recognition (decimals as strings, exact)."""
 
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 
 from flask_smorest import Blueprint
 
-from commons import clock
+from commons import clock, paging
 from commons.api import schemas
 from commons.extensions import db
 from commons.problems import Invalid
@@ -21,6 +22,7 @@ from commons.recognition.rules import (
     rule_details,
     rule_on,
 )
+from commons.urls import absolute_url
 
 blp = Blueprint("api_recognition", __name__,
                 description="Recognition of work: the value rule a project adopted by consent "
@@ -65,21 +67,54 @@ def recognition(query, slug: str):
     """Per person, for the month ?period=YYYY-MM (the current month by
     default): confirmed and unconfirmed hours, and the recognition the
     rule in force on each day gives the confirmed ones, with the
-    arithmetic; most recognition first."""
+    arithmetic; most recognition first, ?limit at a time (100 by default,
+    at most 500), `total` counting everyone and `next` (also a `Link: <...>;
+    rel="next"` header, absent on the last page) the next page."""
     project = projects.get_project(db.session, slug, with_members=False)
     try:
         period = parse_period(query.get("period"), clock.now().date())
     except RuleError as error:
         raise Invalid(str(error), field="period") from None
+    after = _after(query["cursor"]) if query.get("cursor") else None
     start, end = queries.month_bounds(period)
     versions = queries.rule_versions(db.session, project)
-    people = queries.recognition_for(db.session, project, start, end, versions=versions)
-    names = queries.usernames(db.session, (person.user_id for person in people))
-    return {"project": project.slug, "period": period, "start": start.isoformat(),
-            "end": (end - timedelta(days=1)).isoformat(),
-            "rules": [rule_json(rule, queries.proposal_numbers(db.session, versions))
-                      for rule in _rules_applied(versions, start, end)],
-            "people": [person_json(person, names) for person in people]}
+    everyone = queries.recognition_for(db.session, project, start, end, versions=versions)
+    # Keyset over the ranking, so a page costs the same wherever it starts
+    # and the month stays the one asked for (the next link names it).
+    page = [person for person in everyone if after is None or _rank(person) > after]
+    limit = query["limit"]
+    following = None
+    if len(page) > limit:
+        last = page[limit - 1]
+        following = absolute_url(
+            "api_recognition.recognition", slug=project.slug, period=period, limit=limit,
+            cursor=paging.encode((str(last.recognition), str(last.confirmed_hours),
+                                  last.user_id)))
+    page = page[:limit]
+    names = queries.usernames(db.session, (person.user_id for person in page))
+    return ({"project": project.slug, "period": period, "start": start.isoformat(),
+             "end": (end - timedelta(days=1)).isoformat(),
+             "rules": [rule_json(rule, queries.proposal_numbers(db.session, versions))
+                       for rule in _rules_applied(versions, start, end)],
+             "people": [person_json(person, names) for person in page],
+             "total": len(everyone), "next": following}, 200, paging.link_next(following))
+
+
+def _rank(person: PersonRecognition) -> tuple[Decimal, Decimal, int]:
+    """Where a person stands in ``rules.ranked``'s order, as a sort key."""
+    return -person.recognition, -person.confirmed_hours, person.user_id
+
+
+def _after(cursor: str) -> tuple[Decimal, Decimal, int]:
+    """The rank a cursor starts after; 400 for one this list did not give."""
+    recognition, hours, user_id = paging.decode(cursor, (str, str, int))
+    try:
+        key = -Decimal(recognition), -Decimal(hours), user_id
+    except InvalidOperation:
+        raise paging.not_given_out() from None
+    if not all(part.is_finite() for part in key[:2]):
+        raise paging.not_given_out()
+    return key
 
 
 def _rules_applied(versions: list[ValueRule], start, end) -> list[ValueRule]:

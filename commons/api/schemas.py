@@ -644,6 +644,8 @@ class RecognitionQuery(Schema):
     period = fields.String(load_default=None, metadata={
         "description": "A month, YYYY-MM; the current month if left out.",
         "example": "2026-03"})
+    cursor = _cursor()
+    limit = _page_size("People")
 
 
 class RecognitionRuleOut(Schema):
@@ -693,4 +695,8 @@ class RecognitionOut(Schema):
     rules = fields.List(fields.Nested(RecognitionRuleOut), metadata={
         "description": "The versions in force on some day of the month, oldest first."})
     people = fields.List(fields.Nested(RecognitionPersonOut), metadata={
-        "description": "Most recognition first."})
+        "description": "Most recognition first (then most confirmed hours), a page of them."})
+    total = fields.Integer(metadata={"description": "Everyone with hours in the month."})
+    next = fields.String(allow_none=True, metadata={
+        "description": "The next page's absolute URL (also the `Link: <...>; rel=\"next\"` "
+                       "header), null on the last page."})

@@ -82,3 +82,36 @@ def test_the_api_gives_each_persons_recognition_for_a_month(team):
     refused = client.get("/api/v1/projects/dryer/recognition?period=2026-13")
     assert refused.status_code == 422 and "YYYY-MM" in refused.get_json()["error"]
     assert client.get("/api/v1/projects/nowhere/recognition/rules").status_code == 404
+
+
+def test_the_api_pages_the_people_by_rank(team):
+    team.work(team.bo, "2", "care", confirmed_by=team.ada)
+    team.work(team.ada, "2", "care", confirmed_by=team.bo)  # a tie with bo: by id then
+    team.work(team.cy, "1", "care")  # not confirmed: last
+    client = team.app.test_client()
+    whole = client.get("/api/v1/projects/dryer/recognition?period=2026-03").get_json()
+    assert [p["username"] for p in whole["people"]] == ["ada", "bo", "cy"]
+    assert (whole["total"], whole["next"]) == (3, None)
+    seen, url, links = [], "/api/v1/projects/dryer/recognition?period=2026-03&limit=1", 0
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        assert body["total"] == 3 and len(body["people"]) == 1
+        seen += [p["username"] for p in body["people"]]
+        url = body["next"]
+        if url:
+            assert response.headers["Link"] == f'<{url}>; rel="next"'
+            assert "period=2026-03" in url
+            links += 1
+        else:
+            assert "Link" not in response.headers
+    assert (seen, links) == (["ada", "bo", "cy"], 2)
+    second = client.get("/api/v1/projects/dryer/recognition?period=2026-03&limit=1") \
+        .get_json()["next"]
+    # More hours for ada between two pages: she moves, nobody is shown twice.
+    team.work(team.ada, "1", "care", confirmed_by=team.bo)
+    assert [p["username"] for p in client.get(second).get_json()["people"]] == ["bo"]
+    for cursor in ("nonsense", "WyJOYU4iLCIxIiwxXQ"):  # the second holds ["NaN","1",1]
+        refused = client.get(f"/api/v1/projects/dryer/recognition?cursor={cursor}")
+        assert refused.status_code == 400 and "cursor" in refused.get_json()["error"]
