@@ -182,6 +182,11 @@ def run_load(args, uri: str, work: Path, pages: list[str]) -> None:
             folder = work / f"server-{label}"
             folder.mkdir(exist_ok=True)
             extra, app = settings(uri, work), "commons:create_app()"
+            # The rendering cache and the job queue in the bench's folder,
+            # not in each checkout's instance folder: a "before" tree stays
+            # untouched, and both start from the same empty cache.
+            extra |= {"COMMONS_CACHE_URL": str(folder / "render-cache"),
+                      "COMMONS_QUEUE_URL": f"sqlite:///{folder / 'jobs.sqlite3'}"}
             if args.trace:
                 # The same app with probes (bench/load_trace.py), this
                 # checkout's probes whichever checkout is served.

@@ -25,7 +25,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-
 log = logging.getLogger(__name__)
 KEY = "data-generation"
 _WROTE = "commons.generations.wrote"         # on a DBAPI connection's info
