@@ -15,10 +15,12 @@ up again. It lives in the shared cache (Redis in production), so every
 worker and every instance sees the same one. A cache that cannot be read
 gives no token and the figures are computed each time; a change that cannot
 be written is logged and leaves kept figures stale until they expire
-(``KEPT_SECONDS`` where they are kept)."""
+(``KEPT_SECONDS``)."""
 
 import logging
 import uuid
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import has_app_context
 from sqlalchemy import event
@@ -26,7 +28,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 KEY = "data-generation"
+# How long a value kept under a generation is looked up at most.
+KEPT_SECONDS = 300
 _WROTE = "commons.generations.wrote"         # on a DBAPI connection's info
 _CONNECTIONS = "commons.generations.connections"  # on a session's info
 # Statements that change nothing; anything else (INSERT, UPDATE, DELETE,
@@ -110,3 +115,16 @@ def current() -> str | None:
         log.warning("the data's generation cannot be read; computing figures", exc_info=True)
         return None
     return token
+
+
+def kept(key: str, make: Callable[[], T], timeout: int = KEPT_SECONDS) -> T:
+    """What make() returns for the data as it stands: looked up under *key*
+    and the current generation, or made and kept there for *timeout*
+    seconds at most (the bound on staleness should a new generation fail
+    to be stored). *key* names everything else the value depends on."""
+    from commons import render_cache
+
+    generation = current()
+    if generation is None:
+        return make()
+    return render_cache.fetch(f"{key}:{generation}", make, timeout=timeout)

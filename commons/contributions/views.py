@@ -21,7 +21,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from commons import clock, generations, render_cache
+from commons import clock, generations
 from commons.accounts import services as accounts
 from commons.contributions import chart, exports, rules, services
 from commons.contributions.forms import CreditForm
@@ -132,9 +132,6 @@ class Figures(NamedTuple):
 # Raised whenever Figures or what it holds changes shape, so an instance
 # running new code never reads what older code kept.
 FIGURES_VERSION = 1
-# How long kept figures are looked up at most: the bound on staleness if a
-# write's new generation could not be stored (commons.generations).
-KEPT_SECONDS = 300
 
 
 def _figures(project, period: str, sort: str, order: str, page: int) -> Figures:
@@ -156,12 +153,8 @@ def _figures(project, period: str, sort: str, order: str, page: int) -> Figures:
         return Figures(len(records), max((len(records) + PAGE - 1) // PAGE, 1), shown,
                        activity, recognition_by_user(project, period, shown))
 
-    generation = generations.current()
-    if generation is None:
-        return compute()
-    key = (f"contributors:{FIGURES_VERSION}:{project.id}:{period}:{sort}:{order}:{page}:"
-           f"{today.isoformat()}:{generation}")
-    return render_cache.fetch(key, compute, timeout=KEPT_SECONDS)
+    return generations.kept(f"contributors:{FIGURES_VERSION}:{project.id}:{period}:{sort}:"
+                            f"{order}:{page}:{today.isoformat()}", compute)
 
 
 @bp.route("/projects/<slug>/contributors/credits", methods=["GET", "POST"])
