@@ -18,6 +18,7 @@ be written is logged and leaves kept figures stale until they expire
 (``KEPT_SECONDS``)."""
 
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
@@ -38,6 +39,12 @@ _CONNECTIONS = "commons.generations.connections"  # on a session's info
 # WITH ... INSERT, DDL, an unknown verb) counts as a write.
 _READS = ("SELECT", "SHOW", "PRAGMA", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "SET ",
           "EXPLAIN")
+# Tables no kept value reads, whose writes need not advance the generation:
+# `ledger verify` writes its checkpoint on every run, and a database-only
+# command should not load the cache's libraries for it. Forgetting a table
+# here costs a needless recomputation, never a stale page.
+_UNREAD = frozenset({"ledger_checkpoints"})
+_TARGET = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
 
 
 def connect() -> None:
@@ -51,7 +58,10 @@ def connect() -> None:
 
 
 def _note_write(connection, cursor, statement: str, parameters, context, executemany) -> None:
-    if not statement.lstrip()[:9].upper().startswith(_READS):
+    if statement.lstrip()[:9].upper().startswith(_READS):
+        return
+    target = _TARGET.match(statement)
+    if target is None or target.group(1).lower() not in _UNREAD:
         connection.info[_WROTE] = True
 
 

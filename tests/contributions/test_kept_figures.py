@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from commons import generations
 from commons.accounts.models import User
 from commons.contributions.models import Credit
 from commons.extensions import db
@@ -155,3 +156,23 @@ def test_instances_sharing_a_redis_share_what_changed(make_app, redis_url, tmp_p
     html, statements = view(visitor)
     assert reads_records(statements)
     assert "3 creative" in row_of(html, "ada")
+
+
+def test_only_writes_a_kept_value_may_read_advance_the_generation(make_app):
+    """`ledger verify` writes its checkpoint on every run: that alone leaves
+    the generation (and a database-only command's start-up) alone; a write
+    anywhere else advances it, even one that changed no row."""
+    app = make_app()
+    with app.app_context():
+        start = generations.current()
+        db.session.execute(sa.text("SELECT count(*) FROM contribution_credits"))
+        db.session.commit()
+        db.session.execute(sa.text("DELETE FROM ledger_checkpoints WHERE 1 = 0"))
+        db.session.commit()
+        assert generations.current() == start
+        db.session.execute(sa.text("DELETE FROM contribution_credits WHERE 1 = 0"))
+        db.session.rollback()
+        assert generations.current() == start
+        db.session.execute(sa.text("DELETE FROM contribution_credits WHERE 1 = 0"))
+        db.session.commit()
+        assert generations.current() != start
