@@ -182,6 +182,11 @@ def run_load(args, uri: str, work: Path, pages: list[str]) -> None:
             folder = work / f"server-{label}"
             folder.mkdir(exist_ok=True)
             extra, app = settings(uri, work), "commons:create_app()"
+            # The rendering cache and the job queue in the bench's folder,
+            # not in each checkout's instance folder: a "before" tree stays
+            # untouched, and both start from the same empty cache.
+            extra |= {"COMMONS_CACHE_URL": str(folder / "render-cache"),
+                      "COMMONS_QUEUE_URL": f"sqlite:///{folder / 'jobs.sqlite3'}"}
             if args.trace:
                 # The same app with probes (bench/load_trace.py), this
                 # checkout's probes whichever checkout is served.
@@ -287,14 +292,18 @@ def run_profile(args, uri: str, work: Path, pages: list[str]) -> None:
     sa.event.listen(engine, "after_cursor_execute", after)
     for name in pages:
         for _ in range(3):
-            assert client.get(PAGES[name]).status_code == 200, name
+            # Closed, as a server closes what it sent: what a page keeps
+            # in the rendering cache is written then.
+            with client.get(PAGES[name]) as response:
+                assert response.status_code == 200, name
         statements.clear()
         walls, cpus = [], []
         profile = cProfile.Profile()
         for _ in range(args.runs):
             start, start_cpu = time.perf_counter(), time.process_time()
             profile.enable()
-            client.get(PAGES[name]).get_data()
+            with client.get(PAGES[name]) as response:
+                response.get_data()
             profile.disable()
             walls.append((time.perf_counter() - start) * 1000)
             cpus.append((time.process_time() - start_cpu) * 1000)

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.cli import AppGroup, FlaskGroup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from commons import dependencies
+from commons import dependencies, generations
 from commons.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +41,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, **proxy)  # type: ignore[method-assign]
 
     db.init_app(app)
+    generations.connect()  # every app: a command's writes, too, invalidate kept figures
     from commons.git import catfile
 
     catfile.configure(int(app.config["GIT_READERS"]), float(app.config["GIT_READER_IDLE"]))

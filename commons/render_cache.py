@@ -22,7 +22,7 @@ from commons import metrics
 
 log = logging.getLogger(__name__)
 EXTENSION = "commons.render_cache"
-_PENDING = "render_cache_pending"   # on flask.g: (key, packed) to write after the response
+_PENDING = "render_cache_pending"   # on flask.g: (key, packed, timeout) to write after the response
 T = TypeVar("T")
 
 
@@ -45,6 +45,11 @@ def config_for(url: str | None, instance_path: str, max_items: int, timeout: int
 
 
 def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION] = _open(app)
+    app.after_request(_store_after_response)
+
+
+def _open(app: Flask) -> Cache:
     config = config_for(app.config.get("CACHE_URL", ""), app.instance_path,
                         int(app.config["CACHE_MAX_ITEMS"]), int(app.config["CACHE_TIMEOUT"]),
                         app.config["CACHE_KEY_PREFIX"])
@@ -56,12 +61,18 @@ def init_app(app: Flask) -> None:
                     config.get("CACHE_DIR") or config["CACHE_TYPE"], exc_info=True)
         cache = Cache()
         cache.init_app(app, config={"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True})
-    app.extensions[EXTENSION] = cache
-    app.after_request(_store_after_response)
+    return cache
 
 
 def extension() -> Cache:
-    return current_app.extensions[EXTENSION]
+    """The app's cache; opened on first use in an app that did not set up
+    the pages (a database-only command), so what it writes can still
+    invalidate what the pages keep (commons.generations)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    cache = app.extensions.get(EXTENSION)
+    if cache is None:
+        cache = app.extensions[EXTENSION] = _open(app)
+    return cache
 
 
 def get(key: str) -> Any | None:
@@ -102,9 +113,9 @@ def _pack(value: Any) -> bytes | None:
     return packed
 
 
-def _store(key: str, packed: bytes) -> None:
+def _store(key: str, packed: bytes, timeout: int | None = None) -> None:
     try:
-        stored = extension().set(key, packed)
+        stored = extension().set(key, packed, timeout=timeout)
     except Exception:  # noqa: BLE001
         log.warning("rendering cache unreachable on set; page served uncached", exc_info=True)
         metrics.render_cache.labels("error").inc()
@@ -125,16 +136,17 @@ def _store_after_response(response: Response) -> Response:
 
         def store() -> None:
             with app.app_context():
-                for key, packed in pending:
-                    _store(key, packed)
+                for key, packed, timeout in pending:
+                    _store(key, packed, timeout)
 
         response.call_on_close(store)
     return response
 
 
-def fetch(key: str, make: Callable[[], T]) -> T:
+def fetch(key: str, make: Callable[[], T], timeout: int | None = None) -> T:
     """The value kept under *key*, or make() returned and kept there (in a
-    request, once its response is sent)."""
+    request, once its response is sent) for *timeout* seconds
+    (COMMONS_CACHE_TIMEOUT when None)."""
     found = get(key)
     if found is not None:
         return found
@@ -144,7 +156,7 @@ def fetch(key: str, make: Callable[[], T]) -> T:
     packed = _pack(value)
     if packed is not None:
         if has_request_context():
-            g.setdefault(_PENDING, []).append((key, packed))
+            g.setdefault(_PENDING, []).append((key, packed, timeout))
         else:
-            _store(key, packed)
+            _store(key, packed, timeout)
     return value

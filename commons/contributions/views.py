@@ -6,6 +6,7 @@ import json
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 from flask import (
     Blueprint,
@@ -20,7 +21,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from commons import clock
+from commons import clock, generations
 from commons.accounts import services as accounts
 from commons.contributions import chart, exports, rules, services
 from commons.contributions.forms import CreditForm
@@ -100,28 +101,60 @@ def _contributors_page(project, form: CreditForm, problem: Problem | None):
         abort(400, description=f"sort is one of {', '.join(rules.SORTS)}, and order is asc "
                                "or desc; for example ?sort=hours&order=desc.")
     page = max(request.args.get("page", 1, type=int), 1)
-    records = rules.ordered(records_for(project, period), sort, order == "desc")
-    pages = max((len(records) + PAGE - 1) // PAGE, 1)
-    if page > pages:
-        abort(404, description=f"There are {pages} pages of contributors.")
+    figures = _figures(project, period, sort, order, page)
+    if page > figures.pages:
+        abort(404, description=f"There are {figures.pages} pages of contributors.")
     if form.date.data is None:
         form.date.data = clock.now().date().isoformat()
     status = 200 if problem is None else problem.status
-    months, commits, hours, stances = services.activity(db.session, project, clock.now().date())
-    activity = chart.activity(months, [series for series in [
-        ("Commits", "commits", "#0969da", [Decimal(n) for n in commits]),
-        ("Hours of work", "h", "#9a6700", hours),
-        ("Stances taken", "stances", "#57606a", [Decimal(n) for n in stances]),
-    ] if any(series[3])])  # only what happened: an empty band says nothing
-    shown = records[(page - 1) * PAGE:page * PAGE]
     return render_template(
         "contributions/contributors.html", project=project, period=period, sort=sort,
-        order=order, page=page, pages=pages, total=len(records), records=shown, categories=WORK_CATEGORIES,
+        order=order, page=page, pages=figures.pages, total=figures.total,
+        records=figures.shown, categories=WORK_CATEGORIES,
         kinds=rules.KINDS, amounts=rules.amounts_text, form=form, member=_is_member(project),
         credits=services.list_credits(db.session, project, limit=20),
-        confirm=ConfirmForm(), tab="contributors", activity=activity,
+        confirm=ConfirmForm(), tab="contributors", activity=figures.activity,
         period_endpoint="contributions.contributors",
-        recognised=recognition_by_user(project, period, shown), figure=figure), status
+        recognised=figures.recognised, figure=figure), status
+
+
+class Figures(NamedTuple):
+    """What the contributors page shows that depends on the data alone,
+    not on who looks: kept between views (``_figures``)."""
+
+    total: int
+    pages: int
+    shown: list[rules.Record]
+    activity: chart.Activity
+    recognised: dict[str, PersonRecognition]
+
+
+# Raised whenever Figures or what it holds changes shape, so an instance
+# running new code never reads what older code kept.
+FIGURES_VERSION = 1
+
+
+def _figures(project, period: str, sort: str, order: str, page: int) -> Figures:
+    """The page's figures, computed (13 queries on a big project: records,
+    monthly activity, recognition) or, when the data did not change since
+    (the same generation, commons.generations) on the same day, looked up
+    in the rendering cache."""
+    today = clock.now().date()
+
+    def compute() -> Figures:
+        records = rules.ordered(records_for(project, period), sort, order == "desc")
+        shown = records[(page - 1) * PAGE:page * PAGE]
+        months, commits, hours, stances = services.activity(db.session, project, today)
+        activity = chart.activity(months, [series for series in [
+            ("Commits", "commits", "#0969da", [Decimal(n) for n in commits]),
+            ("Hours of work", "h", "#9a6700", hours),
+            ("Stances taken", "stances", "#57606a", [Decimal(n) for n in stances]),
+        ] if any(series[3])])  # only what happened: an empty band says nothing
+        return Figures(len(records), max((len(records) + PAGE - 1) // PAGE, 1), shown,
+                       activity, recognition_by_user(project, period, shown))
+
+    return generations.kept(f"contributors:{FIGURES_VERSION}:{project.id}:{period}:{sort}:"
+                            f"{order}:{page}:{today.isoformat()}", compute)
 
 
 @bp.route("/projects/<slug>/contributors/credits", methods=["GET", "POST"])

@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from commons import clock
+from commons import clock, generations
 from commons.extensions import db
 from commons.forms import attempt, press_button
 from commons.git import rendering
@@ -64,6 +64,11 @@ def new():
         (422 if form.errors or form.form_errors else 200)
 
 
+# Raised whenever home.Home or what it holds changes shape, so an instance
+# running new code never reads what older code kept.
+HOME_VERSION = 1
+
+
 @bp.route("/<slug>")
 def show(slug: str):
     # Without its memberships: the home reads them as plain rows.
@@ -72,7 +77,14 @@ def show(slug: str):
                               f"refs/heads/{project.default_branch}", "README.md", 2,
                               base_url(current_app.config), README_LIMIT)
     viewer = current_user if current_user.is_authenticated else None
-    found = home.project_home(db.session, project, viewer, clock.now().date())
+    today = clock.now().date()
+    if viewer is None:
+        # What a visitor sees depends on the data alone: kept until it
+        # changes (commons.generations), a lookup instead of six queries.
+        found = generations.kept(f"home:{HOME_VERSION}:{project.id}:{today.isoformat()}",
+                                 lambda: home.project_home(db.session, project, None, today))
+    else:
+        found = home.project_home(db.session, project, viewer, today)
     return render_template(
         "projects/show.html", project=project, membership=found.membership,
         readme=Markup(readme) if readme is not None else None,

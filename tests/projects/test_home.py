@@ -216,3 +216,47 @@ def test_a_push_shows_its_first_three_refs_in_order_and_an_account_gone_as_someo
     assert re.search(r'Someone\s+pushed to <a href="/projects/dryer/commits/zeta">zeta</a>, '
                      r'tag v1, <a href="/projects/dryer/commits/alpha">alpha</a> and 1 more',
                      activity), activity
+
+
+def test_a_visitor_s_second_view_reads_the_kept_home_until_anything_changes(app, scene):
+    """An anonymous home is kept under the data's generation
+    (commons.generations): a second view reads the project alone; a write
+    anywhere shows on the next view. Responses are closed, as a server
+    closes them: what a page keeps is written then."""
+    ada, bo, cy, anon = scene
+    with app.app_context():
+        engine = db.engine
+
+    def view() -> tuple[str, list[str]]:
+        statements: list[str] = []
+
+        def count(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            with anon.client.get("/projects/dryer") as response:
+                assert response.status_code == 200
+                page = response.get_data(as_text=True)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+        return page, statements
+
+    first, computed = view()
+    second, kept = view()
+    assert len(computed) >= 6 and len(kept) == 1, "\n".join(kept)
+    assert second == first
+    assert "Paint it green" in section(second, "proposals-heading")
+
+    assert ada.submit("/projects/dryer/proposals/new", {
+        "kind": "decision", "title": "Sand the frame", "body": ""}).status_code == 302
+    page, statements = view()
+    assert len(statements) >= 6
+    assert "Sand the frame" in section(page, "proposals-heading")
+    # Past midnight the needs open "today" are read again, with no write.
+    view()
+    app.config["CLOCK"].now = T0 + timedelta(days=1)
+    _, statements = view()
+    assert len(statements) >= 6
+    # A member's home is never the visitor's: their stances are read.
+    assert "Sand the frame" in html(bo)
