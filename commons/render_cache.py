@@ -17,12 +17,15 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, has_request_context
 from flask_caching import Cache
+from flask_caching.backends.nullcache import NullCache
 
 from commons import metrics
 
 log = logging.getLogger(__name__)
 EXTENSION = "commons.render_cache"
-_PENDING = "render_cache_pending"   # on flask.g: (key, packed, timeout) to write after the response
+# On flask.g: (key, what returns the packed value or None, timeout) to write
+# after the response.
+_PENDING = "render_cache_pending"
 T = TypeVar("T")
 
 
@@ -136,8 +139,14 @@ def _store_after_response(response: Response) -> Response:
 
         def store() -> None:
             with app.app_context():
-                for key, packed, timeout in pending:
-                    _store(key, packed, timeout)
+                for key, pack, timeout in pending:
+                    try:
+                        packed = pack()
+                    except Exception:  # noqa: BLE001 (the page was served: log, keep nothing)
+                        log.exception("rendering for the cache under %s failed", key)
+                        continue
+                    if packed is not None:
+                        _store(key, packed, timeout)
 
         response.call_on_close(store)
     return response
@@ -156,7 +165,25 @@ def fetch(key: str, make: Callable[[], T], timeout: int | None = None) -> T:
     packed = _pack(value)
     if packed is not None:
         if has_request_context():
-            g.setdefault(_PENDING, []).append((key, packed, timeout))
+            g.setdefault(_PENDING, []).append((key, lambda: packed, timeout))
         else:
             _store(key, packed, timeout)
+    return value
+
+
+def fetch_finished_later(key: str, make: Callable[[], T], finish: Callable[[T], T]) -> T:
+    """The value kept under *key*; else make()'s, returned as it is, and
+    finish(value) (the costly part, which a first view can do without) kept
+    under *key* once the response is sent, so every later view has it.
+    Outside a request, or when nothing is kept (a null cache), finish() runs
+    at once: there is no later view to leave it to."""
+    found = get(key)
+    if found is not None:
+        return found
+    value = make()
+    if has_request_context() and not isinstance(extension().cache, NullCache):
+        g.setdefault(_PENDING, []).append((key, lambda: _pack(finish(value)), None))
+        return value
+    value = finish(value)
+    put(key, value)
     return value

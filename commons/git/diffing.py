@@ -113,9 +113,10 @@ def _keep_numstat(key: tuple[str, str, str], output: bytes, complete: bool) -> N
                 _numstat_bytes -= len(_numstats.popitem(last=False)[1][0])
 
 
-def read_change(path: Path, base: str, head: str, caps: Caps) -> Change:
+def read_change(path: Path, base: str, head: str, caps: Caps, highlight: bool = True) -> Change:
     """The change from *base* to *head* (commit ids) within *caps*: git is
-    stopped as soon as a cap is reached.
+    stopped as soon as a cap is reached. Highlighted unless not *highlight*
+    (``highlighted`` does it later).
 
     One git gives the summary and then the patch (``--numstat -z -p``):
     between two commits the worker's long-lived diff-tree (``difftree``),
@@ -133,21 +134,21 @@ def read_change(path: Path, base: str, head: str, caps: Caps) -> Change:
     if answer is not None:
         diff = _at_once(key, io.BytesIO(answer), caps)
         if diff is not None:
-            return _finished(base, head, diff, True)
+            return _finished(base, head, diff, True, highlight)
     elif _kept_numstat(key) is None:
         with runner.start(path, *_DIFF, "--numstat", "-z", "-p", base, head, "--") as process:
             assert process.stdout is not None
             diff = _at_once(key, process.stdout, caps)
             process.kill()
         if diff is not None:
-            return _finished(base, head, diff, True)
+            return _finished(base, head, diff, True, highlight)
     files, complete = numstat(path, base, head)
     pathspec = _fold(files, caps)
     with runner.start(path, *_DIFF, "-p", base, head, "--", *pathspec) as process:
         assert process.stdout is not None
         diff = _read_patch(process.stdout, files, caps)
         process.kill()
-    return _finished(base, head, diff, complete)
+    return _finished(base, head, diff, complete, highlight)
 
 
 def _at_once(key: tuple[str, str, str], answer: IO[bytes], caps: Caps) -> Diff | None:
@@ -189,11 +190,19 @@ def _read_patch(stdout: "_Lines | IO[bytes]", files: list[FileDiff], caps: Caps)
     return reader.finish()
 
 
-def _finished(base: str, head: str, diff: Diff, complete: bool) -> Change:
+def _finished(base: str, head: str, diff: Diff, complete: bool, highlight: bool) -> Change:
     if not complete:
         diff.truncated = True
-    _highlight_all(diff)
+    if highlight:
+        _highlight_all(diff)
     return Change(base, head, diff, complete)
+
+
+def highlighted(change: Change) -> Change:
+    """*change* (read without highlighting) with its hunks highlighted, up
+    to HIGHLIGHT_LINES lines."""
+    _highlight_all(change.diff)
+    return change
 
 
 def _numstat_section(stdout: IO[bytes]) -> tuple[bytes, bytes] | None:

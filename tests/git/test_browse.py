@@ -123,6 +123,8 @@ def test_history_of_one_path(client, repo):
 
 def test_commit_page_shows_message_parents_stats_and_diff(client, repo):
     sha = git("rev-parse", "feature/frame~120", cwd=repo).strip()
+    with client.get(f"/projects/dryer/commit/{sha}") as response:
+        first = text(response)
     html = text(client.get(f"/projects/dryer/commit/{sha}"))
     assert "Add the frame" in html and "With a longer body." in html
     assert "src/frame/frame.py" in html and "+2" in html
@@ -132,6 +134,10 @@ def test_commit_page_shows_message_parents_stats_and_diff(client, repo):
     added = re.search(rf'<tr class="added">\s*<td class="num"></td>\s*<td class="num" id="{anchor}">'
                       r'.*?</tr>', html, re.S).group(0)
     assert ">frame<" in added and f'href="/projects/dryer/blob/{sha}/src/frame/frame.py"' in html
+    # The first view was the same lines, uncoloured (highlighted after its response).
+    plain = re.search(rf'<tr class="added">\s*<td class="num"></td>\s*<td class="num" id="{anchor}">'
+                      r'.*?</tr>', first, re.S).group(0)
+    assert "<code>def frame():</code>" in plain and ">frame<" not in plain
     assert "index 0000000" not in html
     assert "binary" in html
     # The 300,000-line file is folded, with a link to it and to the patch.

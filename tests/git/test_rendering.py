@@ -202,6 +202,50 @@ def test_diffs_are_cached_by_their_two_commits(app, client, repo):
     assert '<b id="kept">cached</b>' in page(client, f"/projects/dryer/compare/{parent}...{head}")
 
 
+# "return '<script>...'" as pygments colours Python, escaped inside its spans.
+HIGHLIGHTED_RETURN = '<span class="k">return</span> <span class="s1">\'&lt;script&gt;'
+
+
+def _diff_code(html: str) -> str:
+    """The code of each line of a diff's table."""
+    return "\n".join(re.findall(r'<td class="code">.*?<code>(.*?)</code>', html, re.S))
+
+
+def test_a_change_is_shown_plain_first_and_highlighted_from_the_next_view(app, client, repo):
+    """A change's first view waits for no highlighting: its lines are shown
+    escaped, without colours, as cgit shows them; pygments runs once the
+    response is sent, and every later view (on any page showing the same
+    two commits) is highlighted, escaped all the same."""
+    head, parent = git("rev-parse", "HEAD", cwd=repo), git("rev-parse", "HEAD^", cwd=repo)
+    with client.get(f"/projects/dryer/commit/{head}") as response:
+        first = _diff_code(response.get_data(as_text=True))
+        assert "return &#39;&lt;script&gt;alert(1)&lt;/script&gt;&#39;" in first
+        assert "<script>" not in first and '<span class="' not in first
+        with app.test_request_context():
+            assert render_cache.get(rendering.change_key(
+                parent, head, diffing.caps_from(app.config))) is None   # not highlighted yet
+    for url in (f"/projects/dryer/commit/{head}", f"/projects/dryer/compare/{parent}...{head}"):
+        later = _diff_code(page(client, url))
+        assert HIGHLIGHTED_RETURN in later and "<script>" not in later
+
+
+def test_outside_a_request_a_change_is_highlighted_and_kept_at_once(app, repo):
+    head, parent = git("rev-parse", "HEAD", cwd=repo), git("rev-parse", "HEAD^", cwd=repo)
+    caps = diffing.caps_from(app.config)
+    with app.app_context():
+        change = rendering.change(repo / ".git", parent, head, caps)
+        assert HIGHLIGHTED_RETURN in "".join(change.diff.files[0].hunks[0].html)
+        assert render_cache.get(rendering.change_key(parent, head, caps)) is not None
+
+
+def test_without_a_cache_every_view_of_a_change_is_highlighted(make_app, repo):
+    """With nothing kept there is no later view to leave highlighting to."""
+    client = make_app(CACHE_URL="null").test_client()
+    head = git("rev-parse", "HEAD", cwd=repo)
+    for _ in range(2):
+        assert HIGHLIGHTED_RETURN in _diff_code(page(client, f"/projects/dryer/commit/{head}"))
+
+
 def _views_work(app) -> None:
     client = app.test_client()
     assert '<span class="k">def</span>' in page(client, "/projects/dryer/blob/main/frame.py")
