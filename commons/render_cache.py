@@ -10,7 +10,9 @@ the page rendered as if it were empty."""
 
 import logging
 import pickle
+import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,6 +29,11 @@ EXTENSION = "commons.render_cache"
 # after the response.
 _PENDING = "render_cache_pending"
 T = TypeVar("T")
+# The most recent keys (of this process's app) whose finished value was not
+# kept after the response; their next view finishes at once.
+UNKEPT = "commons.render_cache.unkept"
+UNKEPT_REMEMBERED = 1024
+_UNKEPT_LOCK = threading.Lock()
 
 
 def config_for(url: str | None, instance_path: str, max_items: int, timeout: int,
@@ -80,12 +87,17 @@ def extension() -> Cache:
 
 def get(key: str) -> Any | None:
     """What *key* holds, or None (absent, or the cache is unreachable)."""
+    return _lookup(key)[0]
+
+
+def _lookup(key: str) -> tuple[Any | None, bool]:
+    """(what *key* holds or None, whether the cache answered)."""
     try:
         packed = extension().get(key)
     except Exception:  # noqa: BLE001 (any backend's failure: render instead)
         log.warning("rendering cache unreachable on get; rendering anyway", exc_info=True)
         metrics.render_cache.labels("error").inc()
-        return None
+        return None, False
     if packed is not None:
         try:
             value = pickle.loads(zlib.decompress(packed))
@@ -93,9 +105,9 @@ def get(key: str) -> Any | None:
             log.warning("rendering cache entry %s unreadable; rendering anyway", key)
         else:
             metrics.render_cache.labels("hit").inc()
-            return value
+            return value, True
     metrics.render_cache.labels("miss").inc()
-    return None
+    return None, True
 
 
 def put(key: str, value: Any) -> None:
@@ -116,15 +128,18 @@ def _pack(value: Any) -> bytes | None:
     return packed
 
 
-def _store(key: str, packed: bytes, timeout: int | None = None) -> None:
+def _store(key: str, packed: bytes, timeout: int | None = None) -> bool:
+    """Whether *packed* is now kept under *key*."""
     try:
         stored = extension().set(key, packed, timeout=timeout)
     except Exception:  # noqa: BLE001
         log.warning("rendering cache unreachable on set; page served uncached", exc_info=True)
         metrics.render_cache.labels("error").inc()
-        return
+        return False
     if stored is False:
         metrics.render_cache.labels("error").inc()
+        return False
+    return True
 
 
 def _store_after_response(response: Response) -> Response:
@@ -145,8 +160,8 @@ def _store_after_response(response: Response) -> Response:
                     except Exception:  # noqa: BLE001 (the page was served: log, keep nothing)
                         log.exception("rendering for the cache under %s failed", key)
                         continue
-                    if packed is not None:
-                        _store(key, packed, timeout)
+                    if packed is None or not _store(key, packed, timeout):
+                        _not_kept(key)
 
         response.call_on_close(store)
     return response
@@ -171,17 +186,33 @@ def fetch(key: str, make: Callable[[], T], timeout: int | None = None) -> T:
     return value
 
 
+def _unkept() -> OrderedDict[str, None]:
+    return current_app.extensions.setdefault(UNKEPT, OrderedDict())
+
+
+def _not_kept(key: str) -> None:
+    unkept = _unkept()
+    with _UNKEPT_LOCK:
+        unkept[key] = None
+        unkept.move_to_end(key)
+        while len(unkept) > UNKEPT_REMEMBERED:
+            unkept.popitem(last=False)
+
+
 def fetch_finished_later(key: str, make: Callable[[], T], finish: Callable[[T], T]) -> T:
     """The value kept under *key*; else make()'s, returned as it is, and
     finish(value) (the costly part, which a first view can do without) kept
     under *key* once the response is sent, so every later view has it.
-    Outside a request, or when nothing is kept (a null cache), finish() runs
-    at once: there is no later view to leave it to."""
-    found = get(key)
+    finish() runs at once where no later view would have it: outside a
+    request, with a null or unreachable cache, and for a key whose finished
+    value could not be kept before (too large, or the write failed), which
+    would otherwise be shown unfinished on every view."""
+    found, answered = _lookup(key)
     if found is not None:
         return found
     value = make()
-    if has_request_context() and not isinstance(extension().cache, NullCache):
+    if (has_request_context() and answered and key not in _unkept()
+            and not isinstance(extension().cache, NullCache)):
         g.setdefault(_PENDING, []).append((key, lambda: _pack(finish(value)), None))
         return value
     value = finish(value)

@@ -246,6 +246,23 @@ def test_without_a_cache_every_view_of_a_change_is_highlighted(make_app, repo):
         assert HIGHLIGHTED_RETURN in _diff_code(page(client, f"/projects/dryer/commit/{head}"))
 
 
+@pytest.mark.parametrize("setting", [{"CACHE_MAX_ITEM_BYTES": 100},
+                                     {"CACHE_URL": "redis://127.0.0.1:9/0"}])
+def test_a_change_that_cannot_be_kept_is_highlighted_from_the_next_view(make_app, repo,
+                                                                         setting):
+    """Too large to keep, or a cache that does not answer: the highlighted
+    change is not kept, so the next view highlights it itself instead of
+    showing it uncoloured again (and highlighting it after, for nothing)."""
+    client = make_app(**setting).test_client()
+    head = git("rev-parse", "HEAD", cwd=repo)
+    views = [_diff_code(page(client, f"/projects/dryer/commit/{head}")) for _ in range(3)]
+    if "CACHE_URL" in setting:  # the cache did not answer: no later view to leave it to
+        assert all(HIGHLIGHTED_RETURN in view for view in views)
+    else:
+        assert HIGHLIGHTED_RETURN not in views[0] and "&lt;script&gt;" in views[0]
+        assert all(HIGHLIGHTED_RETURN in view for view in views[1:])
+
+
 def _views_work(app) -> None:
     client = app.test_client()
     assert '<span class="k">def</span>' in page(client, "/projects/dryer/blob/main/frame.py")
