@@ -240,6 +240,8 @@ def refresh(session: Session, project: Project, rota: Rota, *, now: datetime) ->
     lock only when something is to be handed out."""
     numbers = upcoming_numbers(rota, now.date())
     in_rota = [member.user_id for member in members_of(session, rota)]
+    if not in_rota:
+        return 0  # nobody to hand a turn to: no lock (on SQLite, a write lock) for nothing
     held = session.scalar(sa.select(sa.func.count()).select_from(RotaTurn).where(
         RotaTurn.rota_id == rota.id, RotaTurn.number.in_(numbers),
         sa.or_(RotaTurn.user_id.in_(in_rota), RotaTurn.done_at.is_not(None))))

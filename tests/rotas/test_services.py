@@ -355,3 +355,23 @@ def test_someone_who_left_the_project_is_handed_no_turns(scene):
     refused(scene, Invalid, lambda: services.ask_swap(
         db.session, scene.project, rota, scene.ada, 1, "bo",
         now=scene.clock()), "has not opted in")
+
+
+def test_reading_a_rota_nobody_joined_takes_no_lock(scene):
+    """With nobody to hand a turn to, a view writes nothing: on SQLite the
+    lock is the database's write lock, which every other writer would wait
+    on while the page renders."""
+    rota = scene.rota(starts_on=scene.clock().date().isoformat())
+    writes: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith("SELECT"):
+            writes.append(statement)
+
+    connection = db.session.connection()
+    sa.event.listen(connection, "before_cursor_execute", note)
+    try:
+        assert services.refresh(db.session, scene.project, rota, now=scene.clock()) == 0
+    finally:
+        sa.event.remove(connection, "before_cursor_execute", note)
+    assert writes == []
