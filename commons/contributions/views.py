@@ -63,20 +63,20 @@ def _period() -> str:
     return period
 
 
-def records_for(project, period: str) -> list[rules.Record]:
+def records_for(project, period: str, today: date | None = None) -> list[rules.Record]:
     return services.project_records(db.session, project, _path(project), period,
-                                    clock.now().date())
+                                    today or clock.now().date())
 
 
-def recognition_by_user(project, period: str, records: list[rules.Record]
-                        ) -> dict[str, PersonRecognition]:
+def recognition_by_user(project, period: str, records: list[rules.Record],
+                        today: date | None = None) -> dict[str, PersonRecognition]:
     """The recognition of the people on the page for its period, by record
     key ("user:<id>"): one aggregate query over their work logs only
     (commons.recognition.queries)."""
     ids = [int(record.key[5:]) for record in records if record.key.startswith("user:")]
     if not ids:
         return {}
-    today = clock.now().date()
+    today = today or clock.now().date()
     start = rules.period_start(period, today) or date.min
     people = recognition.recognition_for(db.session, project, start, today + timedelta(days=1),
                                          user_ids=ids)
@@ -142,7 +142,10 @@ def _figures(project, period: str, sort: str, order: str, page: int) -> Figures:
     today = clock.now().date()
 
     def compute() -> Figures:
-        records = rules.ordered(records_for(project, period), sort, order == "desc")
+        records = rules.ordered(records_for(project, period, today), sort, order == "desc")
+        pages = max((len(records) + PAGE - 1) // PAGE, 1)
+        if page > pages:  # refused before anything is kept: ?page= cannot fill the cache
+            abort(404, description=f"There are {pages} pages of contributors.")
         shown = records[(page - 1) * PAGE:page * PAGE]
         months, commits, hours, stances = services.activity(db.session, project, today)
         activity = chart.activity(months, [series for series in [
@@ -150,8 +153,8 @@ def _figures(project, period: str, sort: str, order: str, page: int) -> Figures:
             ("Hours of work", "h", "#9a6700", hours),
             ("Stances taken", "stances", "#57606a", [Decimal(n) for n in stances]),
         ] if any(series[3])])  # only what happened: an empty band says nothing
-        return Figures(len(records), max((len(records) + PAGE - 1) // PAGE, 1), shown,
-                       activity, recognition_by_user(project, period, shown))
+        return Figures(len(records), pages, shown, activity,
+                       recognition_by_user(project, period, shown, today))
 
     return generations.kept(f"contributors:{FIGURES_VERSION}:{project.id}:{period}:{sort}:"
                             f"{order}:{page}:{today.isoformat()}", compute)

@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from commons import clock
+from commons import clock, generations
 from commons.demo import data
 from commons.demo.loader import Demo, existing_data
 from commons.extensions import db
@@ -58,5 +58,6 @@ def _erase(repositories: list[Path]) -> None:
     with db.engine.begin() as connection:
         for table in reversed(db.metadata.sorted_tables):
             connection.execute(table.delete())
+    generations.advance()  # written past the session: what pages kept is gone too
     for path in repositories:
         shutil.rmtree(path, ignore_errors=True)

@@ -451,14 +451,18 @@ def compare_work(session: Session, project_id: int,
     with the folded ones as they come: no dict of 170,000 stored rows, no
     union of the two sides sorted."""
     confirmer = aliased(User)
-    result = session.connection().execute(
+    with session.connection().execute(
         sa.select(WorkLog.seq, User.username, _text(WorkLog.hours), WorkLog.date,
                   WorkLog.category, WorkLog.description, WorkLog.onerous, confirmer.username,
                   WorkLog.confirmed_seq, WorkLog.confirmed_at)
         .outerjoin(User, User.id == WorkLog.user_id)
         .outerjoin(confirmer, confirmer.id == WorkLog.confirmed_by_id)
         .where(WorkLog.project_id == project_id)
-        .order_by(WorkLog.seq))
+        .order_by(WorkLog.seq)) as result:  # closed on the first difference too
+        return _first_work_difference(result, rebuilt)
+
+
+def _first_work_difference(result, rebuilt: rules.Balances) -> tuple[int, str] | None:
     folded = rebuilt.work
     # The fold adds work logs in seq order; sorted() keeps this true of
     # any Balances and costs a pass over an already sorted list.
