@@ -202,12 +202,17 @@ def test_passing_is_refused_when_the_funds_no_longer_cover_it(month):
     assert db.session.get(ClosedPeriod, (month.project.id, "2026-03")) is None
 
 
-def test_an_expense_approved_later_does_not_spend_what_the_shares_are_owed(month):
-    propose(month, amount="280.00")
+def passed(month, amount: str) -> int:
+    """Share *amount* of March and let the proposal pass: its entry's seq."""
+    propose(month, amount=amount)
     month.clock.advance(days=4)
     governance.decide_due(db.session, month.settings(), month.clock())
     db.session.commit()
-    seq = db.session.scalar(sa.select(Claim.seq).where(Claim.distribution_seq.is_not(None)))
+    return db.session.scalar(sa.select(Claim.seq).where(Claim.distribution_seq.is_not(None)))
+
+
+def test_an_expense_approved_later_does_not_spend_what_the_shares_are_owed(month):
+    seq = passed(month, "280.00")
     # After the month was shared out, bo buys a mop and claims it (approved:
     # under the threshold). 300 EUR are held, 280 of them owed to the shares.
     need = ledger.record_need(db.session, month.project, month.ada, ledger.NeedForm(
@@ -249,11 +254,7 @@ def test_an_expense_approved_later_does_not_spend_what_the_shares_are_owed(month
 
 @pytest.fixture
 def shared(month):
-    propose(month, amount="100.00")
-    month.clock.advance(days=4)
-    governance.decide_due(db.session, month.settings(), month.clock())
-    db.session.commit()
-    seq = db.session.scalar(sa.select(Claim.seq).where(Claim.distribution_seq.is_not(None)))
+    seq = passed(month, "100.00")
     ledger.record_payout(db.session, month.project, month.ada, seq, "cash", share=1,
                          now=month.clock())
     db.session.commit()
