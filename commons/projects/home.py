@@ -58,7 +58,7 @@ class Home:
     bars: dict[int, chart.Progress]    # input number → its progress bar
     open_needs: int
     activity: list[Event]
-    inputs: dict[int, Input]           # inputs the activity mentions, by number
+    inputs: dict[int, sa.Row]          # number, title, unit of inputs the activity mentions
 
 
 def project_home(session: Session, project: Project, viewer: User | None,
@@ -132,7 +132,7 @@ def _list_statements() -> _Lists:
 
 
 def recent_activity(session: Session, project: Project, members: Sequence[sa.Row],
-                    limit: int = ACTIVITY) -> tuple[list[Event], dict[int, Input]]:
+                    limit: int = ACTIVITY) -> tuple[list[Event], dict[int, sa.Row]]:
     """The newest *limit* events of four kinds, newest first, and the
     inputs the ledger entries among them name (*members*: the project's
     members, who joined when). Each kind is read newest first and cut at
@@ -166,9 +166,12 @@ def recent_activity(session: Session, project: Project, members: Sequence[sa.Row
                   if event.kind == "push" else event for event in events]
     numbers = {event.data["input"] for event in events
                if event.data and isinstance(event.data.get("input"), int)}
-    inputs = {need.number: need for need in session.scalars(
-        sa.select(Input).where(Input.project_id == project.id,
-                               Input.number.in_(sorted(numbers))))} if numbers else {}
+    # Plain rows of what the journal's summary reads (title and unit): the
+    # home of a visitor is kept, and a kept ORM object would come back detached.
+    inputs = {need.number: need for need in session.execute(
+        sa.select(Input.number, Input.title, Input.unit).where(
+            Input.project_id == project.id, Input.number.in_(sorted(numbers))))} \
+        if numbers else {}
     return events, inputs
 
 

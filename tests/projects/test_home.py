@@ -253,6 +253,14 @@ def test_a_visitor_s_second_view_reads_the_kept_home_until_anything_changes(app,
     page, statements = view()
     assert len(statements) >= 6
     assert "Sand the frame" in section(page, "proposals-heading")
+    # A journal entry naming an input, read back from what was kept.
+    assert ada.submit("/projects/dryer/inputs/new", {
+        "title": "Linseed oil", "kind": "material", "quantity": "1", "unit": "l",
+        "unit_cost": "", "currency": "", "needed_by": "", "description": ""}).status_code == 302
+    fresh, _ = view()
+    again, statements = view()
+    assert len(statements) == 1 and again == fresh
+    assert "(Linseed oil)" in again
     # Past midnight the needs open "today" are read again, with no write.
     view()
     app.config["CLOCK"].now = T0 + timedelta(days=1)
