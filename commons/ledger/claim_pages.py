@@ -67,13 +67,16 @@ def claims_page(slug: str, bound: tuple[str, PayoutForm] | None = None, status: 
     except paging.BadCursor as problem:
         abort(400, description=problem.message)
     claims, next_key = services.list_claims(db.session, project, after=after)
+    funds = {fund.currency: fund for fund in services.project_funds(db.session, project)}
+    # What expenses cannot spend: money passed distributions owe their shares.
+    set_aside = {currency: owed for currency in funds
+                 if (owed := services.owed_to_shares(db.session, project, currency))}
     return render_template(
         "ledger/claims.html", project=project, member=is_member(project), treasurer=treasurer,
         claims=claims, later=after is not None,
         following=url_for("ledger.claims", slug=slug, cursor=paging.encode(next_key))
         if next_key else None,
-        funds={fund.currency: fund for fund in services.project_funds(db.session, project)},
-        treasurers=services.treasurers(project), bound=bound,
+        funds=funds, set_aside=set_aside, treasurers=services.treasurers(project), bound=bound,
         payout_form=lambda number: bound[1] if bound and bound[0] == number
         else PayoutForm(prefix=f"payout-{number}", formdata=None)), status
 

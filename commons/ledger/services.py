@@ -40,6 +40,7 @@ from commons.ledger.funds import (
     is_treasurer,
     list_claims,
     owed_and_paid,
+    owed_to_shares,
     project_funds,
     treasurers,
 )
@@ -98,7 +99,7 @@ __all__ = [
     "verify_since_checkpoint", "withdraw_pledge",
     # funds, expense claims and payouts (issue 20)
     "CLAIM_CURSOR", "CLAIMS_PER_PAGE", "ClaimForm", "approve_claim", "claim_cursor",
-    "get_claim", "is_treasurer", "list_claims", "owed_and_paid",
+    "get_claim", "is_treasurer", "list_claims", "owed_and_paid", "owed_to_shares",
     "project_funds", "record_claim", "record_payout", "refuse_claim", "treasurers",
     "withdraw_claim",
     # confirmed work (issue 20)

@@ -5,6 +5,7 @@ writes nothing; passing makes one approved claim per share that the
 treasurer's payout flow pays, closes the month, and ``ledger verify``
 folds it (both walks) and catches tampering with it."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -233,6 +234,9 @@ def test_an_expense_approved_later_does_not_spend_what_the_shares_are_owed(month
     problem = _refused(month, Conflict, pay_expense)
     assert "280.00 EUR is owed to distribution shares" in problem.message, problem.message
     assert "only 20.00 EUR is free" in problem.message
+    # The claims page says so beside the funds, before anyone presses Pay.
+    assert "Of the EUR balance, 280.00 EUR is owed to distribution shares not paid yet" in \
+        claims_page(month)
     # Paying a share leaves the other share's money set aside still.
     ledger.record_payout(db.session, month.project, month.ada, seq, "cash", share=1,
                          now=month.clock())
@@ -249,7 +253,15 @@ def test_an_expense_approved_later_does_not_spend_what_the_shares_are_owed(month
                          now=month.clock())
     db.session.commit()
     assert ledger.project_funds(db.session, month.project)[0].balance == Decimal("0.00")
+    assert "owed to distribution shares" not in claims_page(month)
     assert verify(month).exit_code == 0
+
+
+def claims_page(team) -> str:
+    with team.app.test_client() as client:
+        response = client.get(f"/projects/{team.project.slug}/ledger/claims")
+        assert response.status_code == 200
+        return " ".join(re.sub(r"<[^>]+>", "", response.get_data(as_text=True)).split())
 
 
 @pytest.fixture
