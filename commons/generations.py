@@ -134,6 +134,8 @@ def kept(key: str, make: Callable[[], T], timeout: int = KEPT_SECONDS) -> T:
     to be stored). *key* names everything else the value depends on."""
     from commons import render_cache
 
+    if render_cache.keeps_nothing():  # no uuid, pickling and compressing per view
+        return make()
     generation = current()
     if generation is None:
         return make()

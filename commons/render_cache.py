@@ -186,6 +186,12 @@ def fetch(key: str, make: Callable[[], T], timeout: int | None = None) -> T:
     return value
 
 
+def keeps_nothing() -> bool:
+    """Whether the cache is the null one (COMMONS_CACHE_URL=null, or one
+    that could not be opened): nothing is worth packing for it."""
+    return isinstance(extension().cache, NullCache)
+
+
 def _unkept() -> OrderedDict[str, None]:
     return current_app.extensions.setdefault(UNKEPT, OrderedDict())
 
@@ -211,8 +217,7 @@ def fetch_finished_later(key: str, make: Callable[[], T], finish: Callable[[T], 
     if found is not None:
         return found
     value = make()
-    if (has_request_context() and answered and key not in _unkept()
-            and not isinstance(extension().cache, NullCache)):
+    if has_request_context() and answered and key not in _unkept() and not keeps_nothing():
         g.setdefault(_PENDING, []).append((key, lambda: _pack(finish(value)), None))
         return value
     value = finish(value)

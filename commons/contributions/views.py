@@ -101,9 +101,7 @@ def _contributors_page(project, form: CreditForm, problem: Problem | None):
         abort(400, description=f"sort is one of {', '.join(rules.SORTS)}, and order is asc "
                                "or desc; for example ?sort=hours&order=desc.")
     page = max(request.args.get("page", 1, type=int), 1)
-    figures = _figures(project, period, sort, order, page)
-    if page > figures.pages:
-        abort(404, description=f"There are {figures.pages} pages of contributors.")
+    figures = _figures(project, period, sort, order, page)  # a page past the last: 404
     if form.date.data is None:
         form.date.data = clock.now().date().isoformat()
     status = 200 if problem is None else problem.status

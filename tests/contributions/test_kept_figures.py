@@ -176,3 +176,10 @@ def test_only_writes_a_kept_value_may_read_advance_the_generation(make_app):
         db.session.execute(sa.text("DELETE FROM contribution_credits WHERE 1 = 0"))
         db.session.commit()
         assert generations.current() != start
+
+
+def test_a_page_past_the_last_is_a_404_and_nothing_is_kept(app, people):
+    for _ in range(2):  # the second time too: the refusal was not kept as a page
+        response = people.anon.client.get(f"{PAGE}?page=99")
+        assert response.status_code == 404
+        assert "There are 1 pages of contributors" in response.get_data(as_text=True)
