@@ -13,7 +13,7 @@ from huey import crontab
 
 from commons import clock
 from commons.extensions import db
-from commons.git import pruning, reading, reconcile, sweeping
+from commons.git import path_index, path_rules, pruning, reading, reconcile, runner, sweeping
 from commons.git.repositories import repository_path
 from commons.jobs import enqueue, job
 from commons.projects.models import Project
@@ -43,9 +43,28 @@ def reconcile_project(project_id: int) -> None:
         # them. In this job, not one of its own, so the push's follow-up is
         # one job; a new layer of a few commits costs milliseconds.
         sweeping.write_commit_graph(path)
+    _index_paths(project_id, path)
     if result.failed:
         # Raised so the queue tries again later; what was done stands.
         raise RuntimeError(f"{result.failed} push(es) of {project.slug} could not be indexed")
+
+
+def _index_paths(project_id: int, path: Path) -> None:
+    """The path index up to the default branch's tip, in a transaction of
+    its own: the push records above stand whatever happens here, and a
+    failure leaves the index as it was (a file's history asks git then)."""
+    project = db.session.get(Project, project_id)
+    if project is None:
+        return
+    try:
+        indexed = path_index.update(db.session, project_id, path, project.default_branch)
+        db.session.commit()
+    except (runner.GitError, path_rules.Unreadable, sa.exc.SQLAlchemyError) as error:
+        db.session.rollback()
+        log.warning("%s: the path index was not brought up to date: %s", path.name, error)
+        return
+    if indexed:
+        log.info("%s: %d commit(s) added to the path index", path.name, indexed)
 
 
 @job("git.reconcile_all", periodic=crontab(minute="*/5"), at_start=True)

@@ -111,3 +111,42 @@ class IndexedTip(db.Model):
     project_id: Mapped[int] = mapped_column(
         sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     sha: Mapped[str] = mapped_column(sa.String(64))
+
+
+class PathIndexLine(db.Model):
+    """The first-parent line of a project's default branch as indexed for
+    a path's history: its tip and how many commits it holds. One per
+    project; a moved branch is appended to, a rewritten one indexed anew."""
+
+    __tablename__ = "path_index_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), unique=True)
+    branch: Mapped[str] = mapped_column(sa.String(255))
+    tip: Mapped[str] = mapped_column(sa.String(64))
+    length: Mapped[int] = mapped_column(sa.Integer)
+
+
+class PathIndexCommit(db.Model):
+    """A commit of an indexed line, by its place on it (0: the root)."""
+
+    __tablename__ = "path_index_commits"
+    __table_args__ = (sa.Index("ix_path_index_commits_sha", "line_id", "sha", unique=True),)
+
+    line_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("path_index_lines.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    sha: Mapped[str] = mapped_column(sa.String(64))
+
+
+class PathIndexChange(db.Model):
+    """A path (a file, or a folder holding a changed file) that the commit
+    at *position* changed against its first parent."""
+
+    __tablename__ = "path_index_changes"
+
+    line_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("path_index_lines.id", ondelete="CASCADE"), primary_key=True)
+    path: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    position: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)

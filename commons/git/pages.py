@@ -20,7 +20,7 @@ from limits import parse as parse_limit
 from markupsafe import Markup
 
 from commons.extensions import db, limiter
-from commons.git import diffing, reading, rendering
+from commons.git import diffing, path_index, reading, rendering
 from commons.git.diff_rules import line_anchor
 from commons.git.reading import NotInRepository
 from commons.git.repositories import repository_path
@@ -193,7 +193,8 @@ def commits(slug: str, spec: str):
             start = reading.parent(path, after)  # None after the root commit
         except NotInRepository:
             start = None  # no such commit: nothing after it
-    entries = reading.log(path, start, subpath, PAGE + 1) if start else []
+    entries = path_index.log_page(db.session, project.id, path, start, subpath, PAGE + 1) \
+        if start else []
     more = len(entries) > PAGE
     return render_template("git/commits.html", project=project, ref=ref, sha=sha,
                            subpath=subpath, crumbs=_crumbs(subpath), entries=entries[:PAGE],

@@ -333,6 +333,23 @@ def _first_parents(path: Path, start: str, limit: int) -> list[LogEntry]:
     return entries
 
 
+def entries(path: Path, shas: list[str]) -> list[LogEntry]:
+    """The log entries of the commits *shas*, in that order, asked of
+    cat-file together. NotInRepository if one is not a commit here."""
+    if not shas:
+        return []
+    try:
+        found = catfile.contents_of(path, shas)
+    except (catfile.NotFound, FileNotFoundError, NotADirectoryError) as error:
+        raise NotInRepository(str(error)) from error
+    listed = []
+    for sha, answer in zip(shas, found, strict=True):
+        if answer is None or answer[0].kind != "commit":
+            raise NotInRepository(f"there is no commit {sha}")
+        listed.append(_commit_view(answer[0].sha, answer[1]).entry)
+    return listed
+
+
 @functools.lru_cache(maxsize=512)
 def _path_log(path: Path, start: str, subpath: str, limit: int) -> tuple[LogEntry, ...]:
     return tuple(_git_log(path, start, subpath, limit))
