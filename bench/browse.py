@@ -11,7 +11,8 @@ commit, and a merge of a
 three-commit side branch every 100 commits. It is copied into commons'
 repos folder as a restored backup would be (no commit-graph, no bitmaps);
 then a `flask worker` runs what commons runs at a worker's start, until the
-repository has a commit-graph (or --settle seconds pass).
+repository has a commit-graph and the path index is built (or --settle
+seconds pass).
 
 Prints the median time of each page in milliseconds and the ratio to cgit.
 """
@@ -20,11 +21,12 @@ import argparse
 import os
 import shutil
 import signal
+import sqlite3
 import statistics
 import subprocess
 import time
 import urllib.request
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from pathlib import Path
 
 from common import BIN, GIT_ENV, ROOT, cgit_server, commons_server, git, remove, scratch
@@ -142,10 +144,26 @@ def has_commit_graph(path: Path) -> bool:
     return (info / "commit-graph").exists() or (info / "commit-graphs" / "commit-graph-chain").exists()
 
 
+def has_path_index(database: Path) -> bool | None:
+    """Whether the reconciler has indexed the repository's paths (None: a
+    commons without a path index)."""
+    with closing(sqlite3.connect(database)) as connection:
+        if not connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'path_index_lines'"
+                                  ).fetchone():
+            return None
+        return connection.execute("SELECT 1 FROM path_index_lines").fetchone() is not None
+
+
+def settled(target: Path, database: Path) -> bool:
+    return has_commit_graph(target) and has_path_index(database) is not False
+
+
 def restore(source: Path, target: Path, env: dict, settle: float, root: Path = ROOT) -> None:
     """Copy *source* over the project's repository as a restored backup
     would be, then run a worker (what commons does at a worker's start)
-    until the repository has a commit-graph or *settle* seconds pass."""
+    until the repository has a commit-graph and its path index (when that
+    commons keeps one), or *settle* seconds pass."""
+    database = Path(env["COMMONS_SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
     remove(target)
     shutil.copytree(source, target, symlinks=True)
     (target / "commons-bench-complete").unlink()
@@ -155,7 +173,7 @@ def restore(source: Path, target: Path, env: dict, settle: float, root: Path = R
     worker = subprocess.Popen([str(BIN / "flask"), "--app", "commons", "worker"], cwd=root,
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        while time.perf_counter() - started < settle and not has_commit_graph(target):
+        while time.perf_counter() - started < settle and not settled(target, database):
             time.sleep(0.5)
         time.sleep(1)
     finally:
@@ -166,8 +184,10 @@ def restore(source: Path, target: Path, env: dict, settle: float, root: Path = R
             worker.kill()
             worker.wait()
     waited = time.perf_counter() - started
+    indexed = {None: "", True: ", path index built", False: ", path index NOT built"}[
+        has_path_index(database)]
     print(f"restored for {root}: commit-graph "
-          f"{'written' if has_commit_graph(target) else 'NOT written'}"
+          f"{'written' if has_commit_graph(target) else 'NOT written'}{indexed}"
           f" ({waited:.1f} s after the worker started)")
 
 
@@ -208,7 +228,8 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=3000)
     parser.add_argument("--requests", type=int, default=15)
     parser.add_argument("--settle", type=float, default=300,
-                        help="seconds the worker may take to write the commit-graph")
+                        help="seconds the worker may take to write the commit-graph "
+                             "and the path index")
     parser.add_argument("--before", type=Path,
                         help="another checkout of commons (e.g. `git archive main`) served "
                              "beside this one, for before and after in the same run")
