@@ -115,8 +115,9 @@ class IndexedTip(db.Model):
 
 class PathIndexLine(db.Model):
     """The first-parent line of a project's default branch as indexed for
-    a path's history: its tip and how many commits it holds. One per
-    project; a moved branch is appended to, a rewritten one indexed anew."""
+    a path's history, from its root commit up to *tip*: *length* commits.
+    One per project; a moved branch is appended to, a rewritten one
+    indexed anew."""
 
     __tablename__ = "path_index_lines"
 
@@ -124,7 +125,7 @@ class PathIndexLine(db.Model):
     project_id: Mapped[int] = mapped_column(
         sa.ForeignKey("projects.id", ondelete="CASCADE"), unique=True)
     branch: Mapped[str] = mapped_column(sa.String(255))
-    tip: Mapped[str] = mapped_column(sa.String(64))
+    tip: Mapped[str | None] = mapped_column(sa.String(64))  # None: nothing indexed yet
     length: Mapped[int] = mapped_column(sa.Integer)
 
 

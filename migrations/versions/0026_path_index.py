@@ -22,7 +22,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('project_id', sa.Integer(), nullable=False),
     sa.Column('branch', sa.String(length=255), nullable=False),
-    sa.Column('tip', sa.String(length=64), nullable=False),
+    sa.Column('tip', sa.String(length=64), nullable=True),
     sa.Column('length', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_path_index_lines_project_id_projects'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_path_index_lines')),

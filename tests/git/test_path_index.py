@@ -197,31 +197,45 @@ def test_new_commits_are_appended_and_a_rewrite_is_indexed_anew(app, dryer):
             assert db.session.scalar(sa.select(sa.func.count()).select_from(model)) == 0
 
 
-def test_a_failed_git_leaves_the_index_as_it_was(app, dryer):
+def test_a_build_cut_short_leaves_a_line_that_answers_right_and_goes_on_later(
+        app, dryer, monkeypatch):
     project_id, bare, work = dryer
     _history(work)
     _publish(work, bare)
+    monkeypatch.setattr(path_index, "_BATCH", 1)  # each commit in a transaction of its own
     with app.app_context():
         path_index.update(db.session, project_id, bare, "main")
-        db.session.commit()
-        before = db.session.scalar(sa.select(sa.func.count()).select_from(PathIndexChange))
-        old_tip = git("-C", str(bare), "rev-parse", "main")
-        # A rewritten line is indexed anew, but an old commit's tree is
-        # missing: git log fails part way down, after the old line was
-        # dropped and the new one begun.
+        old_line = git("-C", str(bare), "rev-list", "--first-parent", "main").split()
+        # The history is rewritten, so indexed anew, and a commit's tree
+        # is missing: git fails on reaching it, after the older ones.
         git("reset", "-q", "--hard", "HEAD~1", cwd=work)
         commit(work, {"src/x.c": b"x\n"}, "X")
         _publish(work, bare)
-        _drop_object(bare, git("-C", str(bare), "rev-parse", "main~4^{tree}"))
+        tree = git("-C", str(bare), "rev-parse", "main~4^{tree}")
+        pack = _drop_object(bare, tree)
         with pytest.raises(runner.GitError):
             path_index.update(db.session, project_id, bare, "main")
-        db.session.rollback()
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(PathIndexChange)) == before
-        assert db.session.scalar(sa.select(PathIndexLine.tip)) == old_tip
+        line = git("-C", str(bare), "rev-list", "--first-parent", "main").split()
+        tip, length = db.session.execute(sa.select(PathIndexLine.tip, PathIndexLine.length)).one()
+        assert (tip, length) == (line[5], len(line) - 5)  # up to the one before
+        for start in line[5:]:
+            assert path_index.indexed(db.session, project_id, start, "src", 51) == \
+                _git_says(bare, start, "src", 51)
+        for start in line[:5]:
+            assert path_index.indexed(db.session, project_id, start, "src", 51) is None
+        assert old_line[0] not in line
+        assert path_index.indexed(db.session, project_id, old_line[0], "src", 51) is None
+        # Once git can read it all, the next update goes on from there.
+        git("-C", str(bare), "unpack-objects", "-q", input=pack)
+        assert path_index.update(db.session, project_id, bare, "main") == 5
+        assert _agrees_with_git(project_id, bare) > 0
 
 
-def _drop_object(bare: Path, sha: str) -> None:
-    """Repack the repository without object *sha*."""
+def _drop_object(bare: Path, sha: str) -> bytes:
+    """Repack the repository without object *sha*; a pack of it alone."""
+    alone = subprocess.run(["git", "-C", str(bare), "pack-objects", "--stdout"],
+                           input=sha.encode() + b"\n", env=ENV, capture_output=True,
+                           check=True).stdout
     listed = subprocess.run(["git", "-C", str(bare), "rev-list", "--objects", "--all"],
                             env=ENV, capture_output=True, check=True).stdout.decode()
     keep = "".join(line.split()[0] + "\n" for line in listed.splitlines()
@@ -232,6 +246,7 @@ def _drop_object(bare: Path, sha: str) -> None:
                    capture_output=True, check=True)
     for file in old:
         file.unlink()
+    return alone
 
 
 # --- Through the reconciler and the pages ------------------------------------
