@@ -144,18 +144,20 @@ def has_commit_graph(path: Path) -> bool:
     return (info / "commit-graph").exists() or (info / "commit-graphs" / "commit-graph-chain").exists()
 
 
-def has_path_index(database: Path) -> bool | None:
-    """Whether the reconciler has indexed the repository's paths (None: a
-    commons without a path index)."""
-    with closing(sqlite3.connect(database)) as connection:
+def has_path_index(target: Path, database: Path) -> bool | None:
+    """Whether the reconciler has indexed the paths of the repository's main
+    up to its tip (None: a commons without a path index)."""
+    with closing(sqlite3.connect(database, timeout=60)) as connection:
         if not connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'path_index_lines'"
                                   ).fetchone():
             return None
-        return connection.execute("SELECT 1 FROM path_index_lines").fetchone() is not None
+        tip = git("rev-parse", "main", cwd=target).stdout.decode().strip()
+        return connection.execute("SELECT 1 FROM path_index_lines WHERE tip = ?", (tip,)
+                                  ).fetchone() is not None
 
 
 def settled(target: Path, database: Path) -> bool:
-    return has_commit_graph(target) and has_path_index(database) is not False
+    return has_commit_graph(target) and has_path_index(target, database) is not False
 
 
 def restore(source: Path, target: Path, env: dict, settle: float, root: Path = ROOT) -> None:
@@ -185,7 +187,7 @@ def restore(source: Path, target: Path, env: dict, settle: float, root: Path = R
             worker.wait()
     waited = time.perf_counter() - started
     indexed = {None: "", True: ", path index built", False: ", path index NOT built"}[
-        has_path_index(database)]
+        has_path_index(target, database)]
     print(f"restored for {root}: commit-graph "
           f"{'written' if has_commit_graph(target) else 'NOT written'}{indexed}"
           f" ({waited:.1f} s after the worker started)")
