@@ -41,9 +41,11 @@ _READS = ("SELECT", "SHOW", "PRAGMA", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN
           "EXPLAIN")
 # Tables no kept value reads, whose writes need not advance the generation:
 # `ledger verify` writes its checkpoint on every run, and a database-only
-# command should not load the cache's libraries for it. Forgetting a table
-# here costs a needless recomputation, never a stale page.
-_UNREAD = frozenset({"ledger_checkpoints"})
+# command should not load the cache's libraries for it; the path index is
+# written in dozens of transactions when a long history comes in. Forgetting
+# a table here costs a needless recomputation, never a stale page.
+_UNREAD = frozenset({"ledger_checkpoints", "path_index_lines", "path_index_commits",
+                     "path_index_changes"})
 _TARGET = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from commons.accounts.models import User
 from commons.contributions import identities, ledger_tally, rules
 from commons.contributions.models import Delivery, GitDay, GitTotal, LedgerDay, LedgerTotal
-from commons.git import reading
+from commons.git import path_index, reading
 from commons.git.indexing import index_commits
 from commons.git.models import Commit, IndexedTip
 from commons.git.pushes import lock_project
@@ -183,6 +183,7 @@ def reindex(session: Session, project: Project, path: Path,
     ledger.hold_journal(session, project)
     for model in (GitDay, GitTotal, Commit, IndexedTip):
         session.execute(sa.delete(model).where(model.project_id == project.id))
+    path_index.forget(session, project.id)  # built again by the next reconcile
     heads = sorted({ref.sha for ref in reading.all_refs(path)})
     if started is not None:
         started(int(reading.git(path, "rev-list", "--count", *heads).strip() or 0)

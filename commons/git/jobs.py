@@ -26,7 +26,8 @@ def reconcile_project(project_id: int) -> None:
     """Record, index and announce what git's reflogs show of project
     *project_id* that has no push record yet (enqueued after each push and
     each decision that moves a ref); then bring the commit-graph and its
-    Bloom filters up to date if commits came or it has none."""
+    Bloom filters up to date if commits came or it has none, and the path
+    index up to the default branch's tip."""
     project = db.session.get(Project, project_id)
     if project is None:
         return  # deleted since
@@ -59,7 +60,8 @@ def _index_paths(project_id: int, path: Path) -> None:
     try:
         indexed = path_index.update(db.session, project_id, path, project.default_branch)
         db.session.commit()
-    except (runner.GitError, path_rules.Unreadable, sa.exc.SQLAlchemyError) as error:
+    except (runner.GitError, path_rules.Unreadable, path_index.Moved,
+            sa.exc.SQLAlchemyError) as error:
         db.session.rollback()
         log.warning("%s: the path index was not brought up to date: %s", path.name, error)
         return

@@ -120,6 +120,9 @@ class PathIndexLine(db.Model):
     indexed anew."""
 
     __tablename__ = "path_index_lines"
+    # A line indexed anew never takes the id of the one it replaces, so a
+    # job still writing the old one finds it gone (SQLite reuses row ids).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(

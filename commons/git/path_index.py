@@ -5,16 +5,19 @@ the database beside the push records.
 Without it, the first page of a file's history is ``git log --first-parent
 -- <path>``, which cannot know the page is complete before it has walked
 the whole history when the file changed fewer than a page's times (most
-files: 120 to 140 ms on 80,000 commits, even with the commit-graph's Bloom
+files: 90 to 140 ms on 80,000 commits, even with the commit-graph's Bloom
 filters). With it, any page of a path from a commit on the indexed line is
-one look-up. The reconciler keeps it: built once (``git log --name-only``
-over the line), then appended to with each push's new commits; a rewritten
-line is indexed anew. A start the index does not hold (another branch, or
-a push the reconciler has not reached yet) is walked by git as before."""
+one statement. The reconciler keeps it: built once (``git log
+--name-status`` over the line), then appended to with each push's new
+commits; a rewritten line is indexed anew. A start the index does not hold
+(another branch, or a push the reconciler has not reached yet) is walked
+by git as before."""
 
 import functools
+import itertools
 import logging
 from pathlib import Path
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -25,8 +28,12 @@ from commons.git.reading import LogEntry
 
 log = logging.getLogger(__name__)
 
-# Rows written per INSERT while a long history is indexed.
+# Path rows per transaction while a long history is indexed.
 _BATCH = 10_000
+
+
+class Moved(RuntimeError):
+    """Another job changed the line while this one was writing it."""
 
 
 def log_page(session: Session, project_id: int, path: Path, start: str, subpath: str,
@@ -34,48 +41,51 @@ def log_page(session: Session, project_id: int, path: Path, start: str, subpath:
     """Up to *limit* commits of *subpath*'s first-parent history from
     *start*, as ``reading.log`` gives them: from the index when it holds
     *start*, from git otherwise."""
-    if not subpath or not reading.is_commit_id(start):
-        return reading.log(path, start, subpath, limit)
-    return list(_page(session, project_id, path, start, subpath, limit))
-
-
-# From a commit id the page never changes, whether the index or git gave
-# it: kept, as reading.log keeps git's, so a repeat view asks nothing.
-@functools.lru_cache(maxsize=512)
-def _page(session: Session, project_id: int, path: Path, start: str, subpath: str,
-          limit: int) -> tuple[LogEntry, ...]:
     shas = indexed(session, project_id, start, subpath, limit)
     if shas is not None:
         try:
-            return tuple(reading.entries(path, shas))
+            return list(_entries(path, tuple(shas)))
         except reading.NotInRepository:
             pass  # the repository was replaced by an older one since: ask git
-    return tuple(reading.log(path, start, subpath, limit))
+    return reading.log(path, start, subpath, limit)
+
+
+# A commit's entry never changes: a page's are kept per worker, so a
+# repeat view is the look-up alone.
+@functools.lru_cache(maxsize=512)
+def _entries(path: Path, shas: tuple[str, ...]) -> tuple[LogEntry, ...]:
+    return tuple(reading.entries(path, list(shas)))
 
 
 def indexed(session: Session, project_id: int, start: str, subpath: str,
             limit: int) -> list[str] | None:
     """The ids of the last *limit* commits up to *start* on the indexed line
     that changed *subpath* (newest first), or None when *start* is not a
-    commit of that line."""
-    if not subpath or not reading.is_commit_id(start):
+    commit of that line or *subpath* is one git answers for.
+
+    One statement, so it reads one state of the index even while a job
+    rebuilds it: the start's own row (marking that it is held), and the
+    page, read backwards along the (line, path, position) key."""
+    if not subpath or not reading.is_commit_id(start) or not path_rules.indexable(subpath):
         return None
     line = sa.select(PathIndexLine.id).where(PathIndexLine.project_id == project_id) \
         .scalar_subquery()
-    found = session.execute(
-        sa.select(PathIndexCommit.line_id, PathIndexCommit.position)
-        .where(PathIndexCommit.line_id == line, PathIndexCommit.sha == start)).first()
-    if found is None:
+    begin = sa.select(PathIndexCommit.position).where(
+        PathIndexCommit.line_id == line, PathIndexCommit.sha == start).scalar_subquery()
+    held = sa.select(PathIndexCommit.position, sa.literal(0).label("kind"), PathIndexCommit.sha) \
+        .where(PathIndexCommit.line_id == line, PathIndexCommit.sha == start)
+    page = sa.select(PathIndexChange.position, sa.literal(1).label("kind"), PathIndexCommit.sha) \
+        .join(PathIndexCommit, sa.and_(PathIndexCommit.line_id == PathIndexChange.line_id,
+                                       PathIndexCommit.position == PathIndexChange.position)) \
+        .where(PathIndexChange.line_id == line, PathIndexChange.path == subpath,
+               PathIndexChange.position <= begin) \
+        .order_by(PathIndexChange.position.desc()).limit(limit).subquery()
+    both = sa.union_all(held, sa.select(page)).subquery()
+    rows = session.execute(sa.select(both.c.kind, both.c.sha)
+                           .order_by(both.c.position.desc(), both.c.kind)).all()
+    if not rows or rows[0].kind != 0:
         return None
-    line_id, position = found
-    return list(session.scalars(
-        sa.select(PathIndexCommit.sha)
-        .join(PathIndexChange, sa.and_(PathIndexChange.line_id == PathIndexCommit.line_id,
-                                       PathIndexChange.position == PathIndexCommit.position))
-        .where(PathIndexChange.line_id == line_id, PathIndexChange.path == subpath,
-               PathIndexChange.position <= position)
-        .order_by(PathIndexChange.position.desc())
-        .limit(limit)))
+    return [row.sha for row in rows[1:]]
 
 
 def update(session: Session, project_id: int, path: Path, branch: str) -> int:
@@ -84,101 +94,127 @@ def update(session: Session, project_id: int, path: Path, branch: str) -> int:
     first parents, the whole line anew otherwise (a rewritten or another
     branch, a restored repository). Returns how many commits were indexed.
 
-    Commits oldest first, in batches committed as they are written: the
-    index is at every moment the line up to some commit, which page look-ups
-    may use (on SQLite, the one writer's lock is never held for a whole
-    history), and a build cut short by a failure or a stop goes on from
-    there next time. A failed batch is rolled back; GitError or Unreadable
-    then."""
+    Commits oldest first, in batches committed as they are written, each
+    only if the line is still as this job left it: the index is at every
+    moment the line up to some commit, which look-ups may use (on SQLite,
+    the one writer's lock is never held for a whole history), and a build
+    cut short goes on from there next time. A failed batch is rolled back:
+    GitError, Unreadable or Moved then."""
     found = catfile.info(path, f"refs/heads/{branch}") if path.is_dir() else None
     tip = found.sha if found is not None and found.kind == "commit" else None
-    line = session.scalar(sa.select(PathIndexLine)
-                          .where(PathIndexLine.project_id == project_id).with_for_update())
+    line = session.scalar(sa.select(PathIndexLine).where(PathIndexLine.project_id == project_id))
     if line is not None and line.branch == branch and line.tip == tip:
         session.commit()
         return 0
-    new = _new_commits(path, tip, line.tip) if line is not None and line.branch == branch \
+    # Asked of git before anything is written, so no lock is held meanwhile.
+    new = _line(path, tip, line.tip) if line is not None and line.branch == branch \
         and tip is not None else None
-    if new is None and line is not None:
-        _forget(session, line)  # rewritten, or another branch: anew
-        line = None
-    if tip is None:
+    if new is None and tip is not None:
+        new = _line(path, tip, None)
+        if new is None:
+            raise path_rules.Unreadable(f"{branch}'s first parents do not lead to a root")
+        if line is not None:
+            _forget(session, line)
+            line = None
+    elif new is None and line is not None:
+        _forget(session, line)  # no such branch any more
+    if tip is None or new is None:
         session.commit()
         return 0
     if line is None:
         line = PathIndexLine(project_id=project_id, branch=branch, tip=None, length=0)
         session.add(line)
         session.flush()
-    if new is None:
-        new = _new_commits(path, tip, None)
-        if new is None:
-            raise path_rules.Unreadable(f"{branch}'s first-parent line does not end in a root")
     try:
-        written = _write(session, line, path, tip, new)
+        return _write(session, line.id, line.tip, line.length, path, new)
     except BaseException:
         session.rollback()
         raise
-    return written
 
 
-def _new_commits(path: Path, tip: str, indexed_tip: str | None) -> int | None:
-    """How many commits lead from *indexed_tip* (None: from nothing) to
-    *tip* along first parents; None when *indexed_tip* is not on *tip*'s
-    first-parent line, or is no longer in the repository."""
-    revisions = [tip, f"^{indexed_tip}"] if indexed_tip else [tip]
-    listed = runner.run(path, "rev-list", "--first-parent", f"--format={path_rules.HEADER_FORMAT}",
-                        "--no-commit-header", *revisions, ok=None)
-    if listed.returncode != 0:
+def forget(session: Session, project_id: int) -> None:
+    """Drop project *project_id*'s index (the reconciler builds it again)."""
+    line = session.scalar(sa.select(PathIndexLine).where(PathIndexLine.project_id == project_id))
+    if line is not None:
+        _forget(session, line)
+
+
+def _line(path: Path, tip: str, indexed_tip: str | None) -> list[str] | None:
+    """The commits from *indexed_tip* (exclusive; None: from the root) to
+    *tip* along first parents, oldest first; None when *indexed_tip* is not
+    on *tip*'s first-parent line (rewritten, moved back, or gone)."""
+    if indexed_tip is not None and not reading.has_commit(path, indexed_tip):
         return None
-    rows = [row.lstrip("\x01").split() for row in
-            listed.stdout.decode("ascii", "replace").splitlines() if row.strip()]
+    revisions = [tip, f"^{indexed_tip}"] if indexed_tip else [tip]
+    listed = runner.output(path, "rev-list", "--first-parent", "--parents", *revisions)
+    rows = [row.split() for row in listed.splitlines() if row.strip()]
+    for newer, older in itertools.pairwise(rows):
+        if len(newer) < 2 or newer[1] != older[0]:
+            return None  # not a first-parent chain: cannot happen, but never index it
     oldest_parent = rows[-1][1] if rows and len(rows[-1]) > 1 else None
     if not rows or oldest_parent != indexed_tip:
         return None
-    return len(rows)
+    return [row[0] for row in reversed(rows)]
 
 
-def _write(session: Session, line: PathIndexLine, path: Path, tip: str, count: int) -> int:
-    """Index the *count* commits from the line's tip (exclusive) to *tip*,
-    oldest first, committing each batch with the line's new tip and length.
-    What git reports as changed against the first parent is what
-    ``git log --first-parent -- <path>`` tests a commit by."""
-    revisions = [tip, f"^{line.tip}"] if line.tip else [tip]
+def _write(session: Session, line_id: int, line_tip: str | None, line_length: int, path: Path,
+           expected: list[str]) -> int:
+    """Index the commits *expected* (oldest first, following the line's
+    tip), committing each batch with the line's new tip and length. git's
+    listing must be exactly those commits; what it reports as changed
+    against the first parent is what ``git log --first-parent -- <path>``
+    tests a commit by."""
+    revisions = [expected[-1], f"^{line_tip}"] if line_tip else [expected[-1]]
     process = runner.start(
-        path, "-c", "log.showRoot=true", "-c", "log.showSignature=false", "log", "--reverse",
-        "--first-parent", "--diff-merges=first-parent", "--no-renames", "--name-only", "-z",
-        f"--format={path_rules.HEADER_FORMAT}", *revisions, "--", stderr=True)
-    stdout, stderr = process.stdout, process.stderr
-    assert stdout is not None and stderr is not None  # pipes
+        path, "-c", "log.showRoot=true", "-c", "log.showSignature=false", "-c", "log.follow=false",
+        "log", "--reverse", "--first-parent", "--diff-merges=first-parent", "--no-renames",
+        "--ignore-submodules=none", "--name-status", "-z",
+        f"--format={path_rules.HEADER_FORMAT}", *revisions, "--")
+    stdout = process.stdout
+    assert stdout is not None  # a pipe
     reader = path_rules.LogReader()
-    line_id, position = line.id, line.length
+    saved_tip, saved_length = line_tip, line_length
     commits: list[dict] = []
     changes: list[dict] = []
-    written = 0
 
     def save() -> None:
+        """The rows taken so far, if the line is as this job last left it."""
+        nonlocal saved_tip, saved_length
         if not commits:
             return
+        moved = cast(sa.CursorResult, session.execute(
+            sa.update(PathIndexLine)
+            .where(PathIndexLine.id == line_id, PathIndexLine.length == saved_length,
+                   PathIndexLine.tip.is_(None) if saved_tip is None
+                   else PathIndexLine.tip == saved_tip)
+            .values(tip=commits[-1]["sha"], length=saved_length + len(commits))))
+        if moved.rowcount != 1:
+            session.rollback()
+            raise Moved("the line was changed by another job while this one wrote it")
         session.execute(sa.insert(PathIndexCommit), commits)
         if changes:
             session.execute(sa.insert(PathIndexChange), changes)
-        session.execute(sa.update(PathIndexLine).where(PathIndexLine.id == line_id)
-                        .values(tip=commits[-1]["sha"], length=commits[-1]["position"] + 1))
         session.commit()
+        saved_tip, saved_length = commits[-1]["sha"], saved_length + len(commits)
         commits.clear()
         changes.clear()
 
+    taken = 0
+
     def take(commit: path_rules.ChangedCommit) -> None:
-        nonlocal position, written
-        if written == count:
-            raise path_rules.Unreadable(f"git listed more than the {count} commits expected")
-        commits.append({"line_id": line_id, "position": position, "sha": commit.sha})
-        changes.extend({"line_id": line_id, "path": changed, "position": position}
-                       for changed in path_rules.with_folders(commit.paths))
-        position += 1
-        written += 1
+        nonlocal taken
+        if taken >= len(expected) or commit.sha != expected[taken]:
+            raise path_rules.Unreadable(f"git listed {commit.sha}, not the commit expected")
+        position = line_length + taken
+        # A batch is saved only once the next commit is known to be the
+        # expected one, so nothing git listed unexpectedly is ever kept.
         if len(changes) >= _BATCH:
             save()
+        commits.append({"line_id": line_id, "position": position, "sha": commit.sha})
+        changes.extend({"line_id": line_id, "path": changed, "position": position}
+                       for changed in path_rules.with_folders(commit.paths)
+                       if path_rules.indexable(changed))
+        taken += 1
 
     try:
         while data := stdout.read1(64 * 1024):  # type: ignore[attr-defined]
@@ -189,16 +225,15 @@ def _write(session: Session, line: PathIndexLine, path: Path, tip: str, count: i
         status = process.wait()
         if status != 0:
             raise runner.GitError(runner.command(path, "log"), status,
-                                  stderr.read().decode("utf-8", "replace").strip())
-        if written != count:
-            raise path_rules.Unreadable(f"git listed {written} of the {count} commits expected")
+                                  f"git log stopped with status {status}")
+        if taken != len(expected):
+            raise path_rules.Unreadable(f"git listed {taken} of {len(expected)} commits")
         save()
     finally:
         process.kill()
         stdout.close()
-        stderr.close()
         process.wait()
-    return written
+    return taken
 
 
 def _forget(session: Session, line: PathIndexLine) -> None:

@@ -357,7 +357,10 @@ def _path_log(path: Path, start: str, subpath: str, limit: int) -> tuple[LogEntr
 
 def _git_log(path: Path, start: str, subpath: str, limit: int) -> list[LogEntry]:
     fmt = _RECORD + _FIELD.join(["%H", "%an", "%ae", "%at", "%s", "%P"])
-    args = ["log", "--first-parent", f"-n{limit}", f"--format={fmt}", start, "--", subpath]
+    # The path as written, never a pattern (as the path index reads it),
+    # and its own history only, whatever the server's git config says.
+    args = ["--literal-pathspecs", "-c", "log.follow=false", "log", "--first-parent",
+            f"-n{limit}", f"--format={fmt}", start, "--", subpath]
     return [_log_entry(record) for record in git(path, *args).decode("utf-8", "replace")
             .split(_RECORD) if record.strip()]
 

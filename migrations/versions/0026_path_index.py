@@ -26,7 +26,8 @@ def upgrade():
     sa.Column('length', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_path_index_lines_project_id_projects'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_path_index_lines')),
-    sa.UniqueConstraint('project_id', name=op.f('uq_path_index_lines_project_id'))
+    sa.UniqueConstraint('project_id', name=op.f('uq_path_index_lines_project_id')),
+    sqlite_autoincrement=True
     )
     op.create_table('path_index_changes',
     sa.Column('line_id', sa.Integer(), nullable=False),

@@ -3,6 +3,7 @@ the database gives exactly the commits `git log --first-parent -- <path>`
 gives, as the line grows, is rewritten, or changes branch; and the history
 pages use it once the reconciler has built it."""
 
+import logging
 import shutil
 import subprocess
 import time
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from commons import clock
 from commons.accounts import services as accounts
@@ -27,41 +30,54 @@ ODD = "odd dir/new\nline ü.txt"
 
 # --- Reading git's output ----------------------------------------------------
 
-def _log_bytes(*commits: tuple[str, str, list[str]]) -> bytes:
+def _log_bytes(*commits: tuple[str, str, list[tuple[str, str]]]) -> bytes:
+    """Output as `git log -z --name-status --format=/%H %P` gives it."""
     out = b""
-    for sha, parent, paths in commits:
-        out += b"\x01" + f"{sha} {parent}".strip().encode() + b"\0"
-        if paths:
-            out += b"\n" + b"".join(p.encode() + b"\0" for p in paths)
+    for sha, parent, changes in commits:
+        out += b"/" + f"{sha} {parent}".strip().encode() + b"\0"
+        if changes:
+            out += b"\n" + b"".join(f"{status}\0{path}\0".encode() for status, path in changes)
     return out
 
 
 def test_git_logs_output_is_read_whatever_pieces_it_comes_in():
-    data = _log_bytes(("a" * 40, "b" * 40, ["x/y.c", "\nstarts with a newline"]),
+    # Names that look like statuses, headers or git's newline are names.
+    tricky = ["M", "/" + "f" * 40 + " " + "e" * 40, "\nstarts with a newline", "x/y.c"]
+    data = _log_bytes(("a" * 40, "b" * 40, [("M", name) for name in tricky]),
                       ("b" * 40, "c" * 40, []),
-                      ("c" * 40, "", ["z"]))
-    expected = [path_rules.ChangedCommit("a" * 40, "b" * 40, ("x/y.c", "\nstarts with a newline")),
+                      ("c" * 40, "", [("A", "z"), ("D", "M")]))
+    expected = [path_rules.ChangedCommit("a" * 40, "b" * 40, tuple(tricky)),
                 path_rules.ChangedCommit("b" * 40, "c" * 40, ()),
-                path_rules.ChangedCommit("c" * 40, None, ("z",))]
+                path_rules.ChangedCommit("c" * 40, None, ("z", "M"))]
     for size in (1, 2, 7, 41, len(data)):
         reader = path_rules.LogReader()
         found = [c for at in range(0, len(data), size) for c in reader.feed(data[at:at + size])]
         assert found + list(reader.end()) == expected
 
 
-def test_output_cut_short_or_without_a_header_is_refused():
-    reader = path_rules.LogReader()
-    list(reader.feed(_log_bytes(("a" * 40, "", ["x"]))[:-1]))
-    with pytest.raises(path_rules.Unreadable):
-        list(reader.end())
-    with pytest.raises(path_rules.Unreadable):
-        list(path_rules.LogReader().feed(b"a/path\0"))
+def test_output_cut_short_or_out_of_order_is_refused():
+    whole = _log_bytes(("a" * 40, "", [("A", "x")]))
+    for cut in (whole[:-1], whole[:-3]):  # within the name; after the status
+        reader = path_rules.LogReader()
+        list(reader.feed(cut))
+        with pytest.raises(path_rules.Unreadable):
+            list(reader.end())
+    for wrong in (b"M\0a/path\0", b"not a header\0", b"/\0"):
+        with pytest.raises(path_rules.Unreadable):
+            list(path_rules.LogReader().feed(wrong))
 
 
 def test_a_changed_file_puts_the_commit_in_each_folders_history():
     assert path_rules.with_folders(["a/b/c.txt", "a/d", "top"]) == \
         {"a/b/c.txt", "a/b", "a", "a/d", "top"}
     assert path_rules.with_folders([]) == set()
+
+
+def test_names_not_utf8_or_too_long_are_left_to_git():
+    assert path_rules.indexable("src/ü.c")
+    assert not path_rules.indexable("caf\ufffd")
+    assert path_rules.indexable("d/" + "x" * 1000)
+    assert not path_rules.indexable("d/" + "ü" * 600)  # 1,202 bytes
 
 
 # --- The index against git ---------------------------------------------------
@@ -217,17 +233,20 @@ def test_a_build_cut_short_leaves_a_line_that_answers_right_and_goes_on_later(
             path_index.update(db.session, project_id, bare, "main")
         line = git("-C", str(bare), "rev-list", "--first-parent", "main").split()
         tip, length = db.session.execute(sa.select(PathIndexLine.tip, PathIndexLine.length)).one()
-        assert (tip, length) == (line[5], len(line) - 5)  # up to the one before
-        for start in line[5:]:
+        # A line up to a commit before the one git could not read (a
+        # commit is kept only once git has listed the next one).
+        assert 0 < length <= len(line) - 5 and tip == line[len(line) - length]
+        held = len(line) - length
+        for start in line[held:]:
             assert path_index.indexed(db.session, project_id, start, "src", 51) == \
                 _git_says(bare, start, "src", 51)
-        for start in line[:5]:
+        for start in line[:held]:
             assert path_index.indexed(db.session, project_id, start, "src", 51) is None
         assert old_line[0] not in line
         assert path_index.indexed(db.session, project_id, old_line[0], "src", 51) is None
         # Once git can read it all, the next update goes on from there.
         git("-C", str(bare), "unpack-objects", "-q", input=pack)
-        assert path_index.update(db.session, project_id, bare, "main") == 5
+        assert path_index.update(db.session, project_id, bare, "main") == held
         assert _agrees_with_git(project_id, bare) > 0
 
 
@@ -249,10 +268,130 @@ def _drop_object(bare: Path, sha: str) -> bytes:
     return alone
 
 
+def test_names_git_would_read_as_patterns_headers_or_statuses_are_names(app, dryer):
+    project_id, bare, work = dryer
+    root = commit(work, {"README": b"r\n"}, "Start")
+    git("checkout", "-q", "-b", "side", cwd=work)
+    side = commit(work, {"side.txt": b"s\n"}, "Side only")
+    git("checkout", "-q", "main", cwd=work)
+    commit(work, {"a*": b"1\n", "ab": b"1\n", "M": b"m\n", "\x01\x01": b"x\n",
+                  f"\x01{side} {root}": b"y\n", "src/x.c": b"x\n"}, "Odd names")
+    commit(work, {"ab": b"2\n", "x[1]": b"1\n"}, "Only ab, and a bracket")
+    tip = commit(work, {"x1": b"1\n", "M": b"m2\n"}, "x1")
+    _publish(work, bare)
+    with app.app_context():
+        path_index.update(db.session, project_id, bare, "main")
+        for name in ("a*", "ab", "x[1]", "x1", "M", "src/x.c", ":(top)README", ":/README"):
+            walked = [entry.sha for entry in reading._git_log(bare, tip, name, 51)]
+            assert path_index.indexed(db.session, project_id, tip, name, 51) == walked, name
+        assert len(path_index.indexed(db.session, project_id, tip, "a*", 51) or []) == 1
+        assert path_index.indexed(db.session, project_id, tip, ":/README", 51) == []
+        # The side commit named in a file name is nowhere in the index.
+        assert path_index.indexed(db.session, project_id, side, "side.txt", 51) is None
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PathIndexCommit)
+                                 .where(PathIndexCommit.sha == side)) == 0
+
+
+def test_names_not_utf8_and_very_long_paths_are_walked_by_git(app, dryer):
+    project_id, bare, work = dryer
+    deep = "/".join("d" * 200 for _ in range(6)) + "/f.txt"  # 1,212 bytes
+    commit(work, {"README": b"r\n"}, "Start")
+    commit(work, {"dir/caf\udce9": b"1\n", deep: b"x\n"}, "E9 and deep")
+    tip = commit(work, {"dir/caf\udce8": b"1\n"}, "E8")
+    _publish(work, bare)
+    with app.app_context():
+        assert path_index.update(db.session, project_id, bare, "main") == 3
+        for name in ("dir/caf\ufffd", deep):
+            assert path_index.indexed(db.session, project_id, tip, name, 51) is None
+            assert path_index.log_page(db.session, project_id, bare, tip, name, 51) == \
+                reading._git_log(bare, tip, name, 51)
+        # Their folders are indexed as any other.
+        assert _summaries(project_id, bare, tip, "dir") == ["E8", "E9 and deep"]
+        assert _summaries(project_id, bare, tip, "/".join(deep.split("/")[:3])) == \
+            ["E9 and deep"]
+        assert _summaries(project_id, bare, tip, "README") == ["Start"]
+
+
+def _summaries(project_id: int, bare: Path, start: str, subpath: str) -> list[str]:
+    shas = path_index.indexed(db.session, project_id, start, subpath, 51)
+    assert shas is not None, subpath
+    assert shas == _git_says(bare, start, subpath, 51)
+    return [entry.summary for entry in reading.entries(bare, shas)]
+
+
+def test_submodules_count_whatever_the_repositorys_config_says(app, dryer, tmp_path):
+    project_id, bare, work = dryer
+    other = tmp_path / "other"
+    git("init", "-q", "-b", "main", str(other))
+    first = commit(other, {"o": b"1\n"}, "Other 1")
+    second = commit(other, {"o": b"2\n"}, "Other 2")
+    commit(work, {"README": b"r\n"}, "Start")
+    for number, sha in enumerate((first, second)):
+        git("update-index", "--add", "--cacheinfo", f"160000,{sha},lib", cwd=work)
+        git("commit", "-q", "-m", f"Submodule at {number + 1}", cwd=work)
+    _publish(work, bare)
+    git("-C", str(bare), "config", "diff.ignoreSubmodules", "all")
+    with app.app_context():
+        path_index.update(db.session, project_id, bare, "main")
+        tip = git("-C", str(bare), "rev-parse", "main")
+        assert _summaries(project_id, bare, tip, "lib") == ["Submodule at 2", "Submodule at 1"]
+
+
+def test_a_job_writing_a_line_another_replaced_stops(app, dryer, monkeypatch):
+    project_id, bare, work = dryer
+    for number in range(6):
+        commit(work, {"README": f"{number}\n".encode(), f"f{number}": b"x\n"}, f"Main {number}")
+    main_tip = git("rev-parse", "HEAD", cwd=work)
+    git("checkout", "-q", "--orphan", "alt", cwd=work)
+    alt_tip = commit(work, {"README": b"alt0\n"}, "Alt 0")
+    git("checkout", "-q", "main", cwd=work)
+    _publish(work, bare)
+    monkeypatch.setattr(path_index, "_BATCH", 1)
+    with app.app_context():
+        first = Session(db.engine)
+        other_ran = []
+
+        @event.listens_for(first, "after_commit")
+        def other_job(session):
+            # After the first job's first batch, another (the default branch
+            # changed, or main was force-pushed) indexes its line anew.
+            if not other_ran:
+                other_ran.append(path_index.update(db.session, project_id, bare, "alt"))
+
+        with pytest.raises(path_index.Moved):
+            path_index.update(first, project_id, bare, "main")
+        first.close()
+        assert other_ran == [1]
+        assert db.session.execute(sa.select(PathIndexLine.branch, PathIndexLine.tip,
+                                            PathIndexLine.length)).all() == [("alt", alt_tip, 1)]
+        assert path_index.indexed(db.session, project_id, main_tip, "README", 51) is None
+        assert _summaries(project_id, bare, alt_tip, "README") == ["Alt 0"]
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PathIndexCommit)) == 1
+
+
+def test_a_branch_moved_back_is_indexed_anew_and_reindex_forgets_it(app, dryer, runner):
+    project_id, bare, work = dryer
+    _history(work)
+    _publish(work, bare)
+    with app.app_context():
+        path_index.update(db.session, project_id, bare, "main")
+        git("-C", str(bare), "update-ref", "refs/heads/main", "main~3")
+        assert path_index.update(db.session, project_id, bare, "main") == 6
+        assert _agrees_with_git(project_id, bare) == 8 * 6 * 2  # the odd name came later
+    assert runner.invoke(args=["contributions", "reindex", "dryer"]).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PathIndexLine)) == 0
+
+
 # --- Through the reconciler and the pages ------------------------------------
 
+def _gits_run(caplog) -> list[str]:
+    return [record.getMessage() for record in caplog.records
+            if record.name == "commons.git.runner" and " log " in record.getMessage()]
+
+
 def test_a_restored_repository_is_indexed_when_a_worker_starts_and_pages_use_it(
-        app, dryer, client):
+        app, dryer, client, caplog):
     project_id, bare, work = dryer
     _history(work)
     _publish(work, bare)
@@ -262,6 +401,7 @@ def test_a_restored_repository_is_indexed_when_a_worker_starts_and_pages_use_it(
         assert db.session.scalar(sa.select(PathIndexLine.tip)
                                  .where(PathIndexLine.project_id == project_id)) == tip
         assert path_index.indexed(db.session, project_id, tip, "src/lib/a.c", 51) is not None
+    caplog.set_level(logging.DEBUG, logger="commons.git.runner")
     page = client.get("/projects/dryer/commits/main/src/lib").get_data(as_text=True)
     for summary in ("Remove b", "Move a", "Merge side", "Start"):
         assert summary in page
@@ -270,6 +410,11 @@ def test_a_restored_repository_is_indexed_when_a_worker_starts_and_pages_use_it(
     older = git("-C", str(bare), "rev-parse", "main~4")  # "Merge side"
     page = client.get(f"/projects/dryer/commits/main/src/lib?after={older}").get_data(as_text=True)
     assert "Start" in page and "Move a" not in page
+    assert _gits_run(caplog) == []  # both pages from the index: no git log
+    # Another branch's history is not indexed: git walks it.
+    page = client.get("/projects/dryer/commits/side/src/lib").get_data(as_text=True)
+    assert "B on the side" in page
+    assert len(_gits_run(caplog)) == 1
 
 
 def test_a_push_extends_the_index(forge, tmp_path):
@@ -297,7 +442,6 @@ def test_a_push_extends_the_index(forge, tmp_path):
         assert shas == _git_says(repo, tip, "docs/note1.md", 51) and len(shas) == 1
         assert path_index.indexed(db.session, project_id, tip, "docs", 51) == \
             _git_says(repo, tip, "docs", 51)
-    assert reading.log(repo, tip, "docs")  # git agrees there is a history to show
     # The next push adds its commit to the same line.
     forge.commit(work, "docs/note1.md", "changed\n", "Note 1 again", author=alice)
     forge.git("push", "-q", "origin", "HEAD:refs/heads/main", cwd=work)
