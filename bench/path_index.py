@@ -49,6 +49,8 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=80_000)
     parser.add_argument("--files", type=int, default=3000)
     parser.add_argument("--requests", type=int, default=15)
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the temporary folder (SQLite database, repository)")
     args = parser.parse_args()
     source = cached_repository(args.commits, args.files)
     work = scratch("commons-bench-paths-")
@@ -118,7 +120,10 @@ def main() -> None:
                       f"{'yes' if found == walked else 'NO'}")
             print(f"(medians of {args.requests}; load average {os.getloadavg()[0]:.1f})")
     finally:
-        remove(work)
+        if args.keep:
+            print(f"kept in {work}")
+        else:
+            remove(work)
 
 
 if __name__ == "__main__":
