@@ -7,6 +7,7 @@ import json
 import logging
 import subprocess
 import sys
+from collections.abc import Container
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
@@ -177,6 +178,11 @@ def _split_walk(session: Session, project: Project, batch: int
     return Verification(count, found, None, "", split=True), mismatch
 
 
+# The actions of the entries that may fold into the work logs (a
+# correction only if it corrects work: ``folds_into_work``).
+WORK_FOLD_ACTIONS = frozenset(("work", "correct", *rules.CONFIRM_ACTIONS))
+
+
 def folds_into_work(action: str, data) -> bool:
     """Whether an entry's fold touches the work logs alone (a work entry or
     a correction of one) rather than the inputs: how a split verify divides
@@ -280,8 +286,8 @@ def _head_and_last(session: Session, project_id: int
 
 
 def check_chain(session: Session, project_id: int, slug: str, start: tuple[int, str],
-                 head_pair: tuple[int, str] | None, last: int, fold, batch: int
-                 ) -> tuple[int, int | None, str]:
+                 head_pair: tuple[int, str] | None, last: int, fold, batch: int,
+                 fold_actions: Container[str] | None = None) -> tuple[int, int | None, str]:
     """``rules.verify_chain`` over the entries after *start* up to *last*."""
     # A million entries make millions of short-lived objects and no cycles;
     # the cyclic collector would spend a third of the time finding none.
@@ -295,7 +301,8 @@ def check_chain(session: Session, project_id: int, slug: str, start: tuple[int, 
             _recomputed_hash() if hashed else LedgerEntry.hash,
             LedgerEntry.input_number).outerjoin(User, User.id == LedgerEntry.actor_id)
         with closing(_ranges(session, statement, start[0], last, batch)) as rows:
-            return rules.verify_chain(slug, rows, head_pair, fold, start=start, hashed=hashed)
+            return rules.verify_chain(slug, rows, head_pair, fold, start=start, hashed=hashed,
+                                      fold_actions=fold_actions)
     finally:
         if collecting:
             gc.enable()
