@@ -153,8 +153,8 @@ def _split_walk(session: Session, project: Project, batch: int
         if balances is not None:
             # Compared while the chain's process still walks (it takes
             # longer: it reads more and starts an interpreter): a second
-            # of the comparisons off the verify's wall. Only read if the
-            # chain turns out intact.
+            # of the comparisons off the verify's wall. What they find is
+            # reported only if the chain turns out intact.
             inputs_mismatch = _compare_inputs(session, project, balances)
             funds_mismatch = funds.compare(session, project, balances)
         answer = chain.stdout.read()
