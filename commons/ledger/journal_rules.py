@@ -4,7 +4,7 @@ stored chain. Pure rules over plain values."""
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -59,8 +59,8 @@ class StoredEntry(NamedTuple):
 def verify_chain(project: str, entries: Iterable[StoredEntry | tuple[Any, ...]],
                  head: tuple[int, str] | None,
                  fold: Callable[[int, str, dict[str, Any]], str | None] | None = None,
-                 start: tuple[int, str] = (0, GENESIS), hashed: bool = False
-                 ) -> tuple[int, int | None, str]:
+                 start: tuple[int, str] = (0, GENESIS), hashed: bool = False,
+                 fold_actions: Container[str] | None = None) -> tuple[int, int | None, str]:
     """Walk *entries* (``StoredEntry`` or tuples in its order) in sequence
     order and check each: its payload says what its columns say, its
     prev_hash is the previous hash, and its hash is sha256(prev_hash ||
@@ -71,7 +71,9 @@ def verify_chain(project: str, entries: Iterable[StoredEntry | tuple[Any, ...]],
     *start* is the (seq, hash) the entries follow: the genesis, or a
     checkpoint already verified.
     *fold(seq, action, document)*, if given, sees each entry that passed,
-    parsed once; it returns a problem to stop at, or None.
+    parsed once; it returns a problem to stop at, or None. With
+    *fold_actions*, only the entries whose action is one of them: a fold
+    that ignores most entries is then not called for them at all.
     *hashed*: the database recomputed each hash already, and gave an
     entry's hash as None where sha256(prev_hash || payload) is not it.
     Returns (entries checked, first bad seq or None, what is wrong)."""
@@ -110,7 +112,8 @@ def verify_chain(project: str, entries: Iterable[StoredEntry | tuple[Any, ...]],
         if (digest is None) if hashed else \
                 sha256((prev_hash + payload).encode("utf-8")).hexdigest() != digest:
             return count, seq, "its hash does not match its content"
-        if fold is not None and (problem := fold(seq, action, said)):
+        if fold is not None and (fold_actions is None or action in fold_actions) and \
+                (problem := fold(seq, action, said)):
             return count, seq, problem
         previous, expected_seq = digest, expected_seq + 1
     head_seq, head_hash = head or (0, GENESIS)

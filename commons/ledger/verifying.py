@@ -7,6 +7,7 @@ import json
 import logging
 import subprocess
 import sys
+from collections.abc import Container
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
@@ -82,17 +83,15 @@ def _verify(session: Session, project: Project, now: datetime | None, batch: int
             split: bool) -> Verification:
     found = _split_walk(session, project, batch) if split else None
     if found is not None:
-        result, balances, work_mismatch = found
+        result, mismatch = found
     else:
         result, balances = _single_walk(session, project, batch)
-    if result.intact:
         # The inputs first, then the work logs, as they always were, then
-        # the funds and claims (folded here in both walks: no work entry
-        # touches them).
-        mismatch = _compare_inputs(session, project, balances) or (
-            work_mismatch if found is not None else compare_work(session, project.id,
-                                                                  balances)) or \
-            funds.compare(session, project, balances)
+        # the funds and claims.
+        mismatch = (_compare_inputs(session, project, balances) or
+                    compare_work(session, project.id, balances) or
+                    funds.compare(session, project, balances)) if result.intact else None
+    if result.intact:
         if mismatch:
             return dataclasses.replace(result, bad_seq=mismatch[0], problem=mismatch[1])
         if now is not None:
@@ -117,14 +116,14 @@ def _single_walk(session: Session, project: Project, batch: int
 
 
 def _split_walk(session: Session, project: Project, batch: int
-                ) -> tuple[Verification, rules.Balances, tuple[int, str] | None] | None:
+                ) -> tuple[Verification, tuple[int, str] | None] | None:
     """The chain checked in a second process, which also folds the work
     logs (work entries and their corrections) and compares them with the
     stored ones, while this one folds every other entry into the inputs'
-    balances: the two folds touch disjoint balances, so each sees exactly
-    what the single fold would. Both read the journal up to the same last
-    entry. Returns (the chain's result, the inputs' balances, the first
-    work log that differs or None); None when the journal is one batch or
+    balances and compares those: the two folds touch disjoint balances, so
+    each sees exactly what the single fold would. Both read the journal up
+    to the same last entry. Returns (the chain's result, the first stored
+    balance that differs or None); None when the journal is one batch or
     less, when the database is one a second process cannot open, or when
     either part found the chain or the fold wrong (the caller then walks it
     once more, in one process, to name the first bad entry exactly as the
@@ -150,6 +149,14 @@ def _split_walk(session: Session, project: Project, batch: int
         chain.stdin.write(json.dumps(request))
         chain.stdin.close()
         balances = _fold_inputs(session, project.id, last, batch)
+        inputs_mismatch = funds_mismatch = None
+        if balances is not None:
+            # Compared while the chain's process still walks (it takes
+            # longer: it reads more and starts an interpreter): a second
+            # of the comparisons off the verify's wall. What they find is
+            # reported only if the chain turns out intact.
+            inputs_mismatch = _compare_inputs(session, project, balances)
+            funds_mismatch = funds.compare(session, project, balances)
         answer = chain.stdout.read()
     except BaseException:
         chain.kill()  # this side failed: its answer would not be read
@@ -165,8 +172,15 @@ def _split_walk(session: Session, project: Project, batch: int
     count, bad, _, work_mismatch = json.loads(answer)
     if bad is not None or balances is None:
         return None
-    return (Verification(count, found, None, "", split=True), balances,
-            tuple(work_mismatch) if work_mismatch else None)
+    # In the single walk's order: the inputs, the work logs, the funds.
+    mismatch = inputs_mismatch or (tuple(work_mismatch) if work_mismatch else None) or \
+        funds_mismatch
+    return Verification(count, found, None, "", split=True), mismatch
+
+
+# The actions of the entries that may fold into the work logs (a
+# correction only if it corrects work: ``folds_into_work``).
+WORK_FOLD_ACTIONS = frozenset(("work", "correct", *rules.CONFIRM_ACTIONS))
 
 
 def folds_into_work(action: str, data) -> bool:
@@ -272,8 +286,8 @@ def _head_and_last(session: Session, project_id: int
 
 
 def check_chain(session: Session, project_id: int, slug: str, start: tuple[int, str],
-                 head_pair: tuple[int, str] | None, last: int, fold, batch: int
-                 ) -> tuple[int, int | None, str]:
+                 head_pair: tuple[int, str] | None, last: int, fold, batch: int,
+                 fold_actions: Container[str] | None = None) -> tuple[int, int | None, str]:
     """``rules.verify_chain`` over the entries after *start* up to *last*."""
     # A million entries make millions of short-lived objects and no cycles;
     # the cyclic collector would spend a third of the time finding none.
@@ -287,7 +301,8 @@ def check_chain(session: Session, project_id: int, slug: str, start: tuple[int, 
             _recomputed_hash() if hashed else LedgerEntry.hash,
             LedgerEntry.input_number).outerjoin(User, User.id == LedgerEntry.actor_id)
         with closing(_ranges(session, statement, start[0], last, batch)) as rows:
-            return rules.verify_chain(slug, rows, head_pair, fold, start=start, hashed=hashed)
+            return rules.verify_chain(slug, rows, head_pair, fold, start=start, hashed=hashed,
+                                      fold_actions=fold_actions)
     finally:
         if collecting:
             gc.enable()

@@ -191,3 +191,24 @@ def test_hashes_the_database_recomputed_are_taken_as_it_found_them():
     assert rules.verify_chain("dryer", relinked, head, hashed=True) == \
         (3, 3, "its prev_hash is not the previous entry's hash")
     assert rules.verify_chain("dryer", entries, (5, "f" * 64), hashed=True)[1] == 5
+
+
+def test_a_fold_limited_to_some_actions_sees_only_those_and_stops_the_walk():
+    """*fold_actions*: the fold is called for those entries only (each
+    still checked), and a problem it returns names its entry."""
+    entries, head = written(JOURNAL)
+    seen = []
+
+    def fold(seq, action, said):
+        seen.append((seq, action, said["data"]))
+        return None
+
+    assert rules.verify_chain("dryer", entries, head, fold,
+                              fold_actions={"work", "pledge"}) == (5, None, "")
+    assert seen == [(2, "pledge", {"input": 1, "quantity": "5.000"}),
+                    (5, "work", {"hours": "2.00"})]
+    assert rules.verify_chain("dryer", entries, head, lambda *_: "refused",
+                              fold_actions={"consume"}) == (4, 4, "refused")
+    tampered = [replace(e, hash="e" * 64) if e.seq == 3 else e for e in entries]
+    assert rules.verify_chain("dryer", tampered, head, fold, fold_actions={"work"})[1:] == \
+        (3, "its hash does not match its content")

@@ -170,3 +170,31 @@ def test_by_default_it_splits_on_sqlite_only(journal):  # noqa: F811
     result = services.verify(db.session, journal.project, batch=BATCH)
     assert result.intact
     assert result.split == (db.engine.dialect.name == "sqlite")
+
+
+INPUT_BALANCE = "UPDATE ledger_inputs SET received = '7.000' WHERE project_id = :project AND number = 1"
+WORK_LOG = "UPDATE work_logs SET description = 'resting' WHERE project_id = :project AND seq = 5"
+
+
+def test_an_input_and_a_work_log_both_wrong_are_named_in_the_single_walks_order(
+        journal):  # noqa: F811
+    """The inputs are compared in this process while the chain's process
+    still walks, the work logs there: what is reported is still the
+    single walk's first difference, the input's."""
+    tamper(journal, INPUT_BALANCE)
+    tamper(journal, WORK_LOG)
+    split, single = both(journal)
+    assert split.split and not split.intact
+    assert (split.bad_seq, split.problem) == (single.bad_seq, single.problem) == \
+        (1, "the stored balance of input #1 differs from the one the journal gives")
+
+
+def test_a_broken_chain_is_named_before_a_balance_compared_meanwhile(journal):  # noqa: F811
+    """A stored balance wrong (found here before the chain's process
+    answers) and a hash wrong (found there): the chain's entry is named."""
+    tamper(journal, INPUT_BALANCE)
+    tamper(journal, ENTRY.format("hash = :hash"), seq=4, hash="e" * 64)
+    split, single = both(journal)
+    assert (split.intact, split.bad_seq, split.problem) == \
+        (False, 4, "its hash does not match its content") == \
+        (single.intact, single.bad_seq, single.problem)
