@@ -23,7 +23,7 @@ from commons.markdown import render_markdown
 from commons.urls import absolute_url, base_url
 
 bp = Blueprint("web", __name__)
-# The context variable holding viewer_clock() for the page being rendered.
+# The context variable holding the ViewerClock of the page being rendered.
 VIEWER_CLOCK = "_viewer_clock"
 
 
@@ -75,7 +75,8 @@ def when_filter(context: Context, value) -> Markup:
     viewer's zone as its tooltip, and machine-readable in <time datetime>."""
     if not value:
         return Markup("never")
-    zone, now = context.get(VIEWER_CLOCK) or viewer_clock()
+    kept = context.get(VIEWER_CLOCK)
+    zone, now = kept.read() if kept is not None else viewer_clock()
     return Markup(f"{_time_tag(value, zone)}{escape(times.relative(value, now))}</time>")
 
 
@@ -89,11 +90,25 @@ def _time_tag(value: datetime, zone: tzinfo | None) -> str:
 
 
 def viewer_clock() -> tuple[tzinfo | None, datetime]:
-    """(the viewer's zone, now): what each `when` shows a moment against.
-    Asked once per page (a context variable) rather than once per moment:
-    fifty lookups of the current user and the clock cost a history page
-    more than its fifty times did."""
+    """(the viewer's zone, now): what each `when` shows a moment against."""
     return viewer_zone(), clock.now()
+
+
+class ViewerClock:
+    """viewer_clock() for one page, asked at its first `when` and kept for
+    the others: fifty lookups of the current user and the clock cost a
+    history page more than its fifty times did, and a page without times
+    never asks."""
+
+    __slots__ = ("_read",)
+
+    def __init__(self, read: tuple[tzinfo | None, datetime] | None = None):
+        self._read = read
+
+    def read(self) -> tuple[tzinfo | None, datetime]:
+        if self._read is None:
+            self._read = viewer_clock()
+        return self._read
 
 
 def viewer_zone() -> tzinfo | None:
@@ -126,7 +141,7 @@ def security_headers(response):
 def template_helpers():
     # Only its CSRF token is rendered: never bind it to what a request sent.
     return {"confirm_form": lambda: ConfirmForm(formdata=None), "absolute_url": absolute_url,
-            VIEWER_CLOCK: viewer_clock()}
+            VIEWER_CLOCK: ViewerClock()}
 
 
 # Globals, not context: macros imported without context (the avatar) see them.

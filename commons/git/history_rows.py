@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from commons import times
 from commons.git.reading import LogEntry
-from commons.web import VIEWER_CLOCK, viewer_clock
+from commons.web import VIEWER_CLOCK, ViewerClock, viewer_clock
 
 EXTENSION = "commons.git.history_rows"
 # About 15 KB of HTML per page of fifty: 2 MB per worker at most.
@@ -59,8 +59,9 @@ def rows(slug: str, entries: list[LogEntry]) -> Markup:
     found = kept.get(key)
     if found is None:
         # Rendered against the same clock the key was made with.
+        same_clock = {VIEWER_CLOCK: ViewerClock((zone, now))}
         found = Markup(render_template("git/_history_rows.html", slug=slug, entries=entries,
-                                       commit_url=commit_url, **{VIEWER_CLOCK: (zone, now)}))
+                                       commit_url=commit_url, **same_clock))
         kept.put(key, found)
     return found
 
