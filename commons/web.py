@@ -1,6 +1,7 @@
 """Pieces every web page shares: the home page and the template helpers."""
 
-from datetime import tzinfo
+import functools
+from datetime import datetime, tzinfo
 
 from flask import (
     Blueprint,
@@ -11,6 +12,8 @@ from flask import (
     request,
 )
 from flask_login import current_user, login_required
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from commons import avatars, clock, front, times
@@ -20,6 +23,8 @@ from commons.markdown import render_markdown
 from commons.urls import absolute_url, base_url
 
 bp = Blueprint("web", __name__)
+# The context variable holding the ViewerClock of the page being rendered.
+VIEWER_CLOCK = "_viewer_clock"
 
 
 @bp.route("/")
@@ -64,17 +69,46 @@ def datetime_filter(value) -> str:
 
 
 @bp.app_template_filter("when")
-def when_filter(value) -> Markup:
+@pass_context
+def when_filter(context: Context, value) -> Markup:
     """A moment as "in 2 days" or "3 hours ago", the exact time in the
     viewer's zone as its tooltip, and machine-readable in <time datetime>."""
     if not value:
         return Markup("never")
-    # Escaped one by one rather than through Markup.format (the same HTML):
-    # a history page has fifty of these, and the formatter cost more than
-    # the rest of each entry.
-    return Markup(f'<time datetime="{escape(times.iso(value))}" '
-                  f'title="{escape(times.exact(value, viewer_zone()))}">'
-                  f'{escape(times.relative(value, clock.now()))}</time>')
+    kept = context.get(VIEWER_CLOCK)
+    zone, now = kept.read() if kept is not None else viewer_clock()
+    return Markup(f"{_time_tag(value, zone)}{escape(times.relative(value, now))}</time>")
+
+
+@functools.lru_cache(maxsize=4096)
+def _time_tag(value: datetime, zone: tzinfo | None) -> str:
+    """The opening <time> tag of *value* shown in *zone*, which never
+    changes: kept, since a history page shows fifty moments and formatting
+    the exact time cost more than the rest of each entry."""
+    return (f'<time datetime="{escape(times.iso(value))}" '
+            f'title="{escape(times.exact(value, zone))}">')
+
+
+def viewer_clock() -> tuple[tzinfo | None, datetime]:
+    """(the viewer's zone, now): what each `when` shows a moment against."""
+    return viewer_zone(), clock.now()
+
+
+class ViewerClock:
+    """viewer_clock() for one page, asked at its first `when` and kept for
+    the others: fifty lookups of the current user and the clock cost a
+    history page more than its fifty times did, and a page without times
+    never asks."""
+
+    __slots__ = ("_read",)
+
+    def __init__(self, read: tuple[tzinfo | None, datetime] | None = None):
+        self._read = read
+
+    def read(self) -> tuple[tzinfo | None, datetime]:
+        if self._read is None:
+            self._read = viewer_clock()
+        return self._read
 
 
 def viewer_zone() -> tzinfo | None:
@@ -106,7 +140,8 @@ def security_headers(response):
 @bp.app_context_processor
 def template_helpers():
     # Only its CSRF token is rendered: never bind it to what a request sent.
-    return {"confirm_form": lambda: ConfirmForm(formdata=None), "absolute_url": absolute_url}
+    return {"confirm_form": lambda: ConfirmForm(formdata=None), "absolute_url": absolute_url,
+            VIEWER_CLOCK: ViewerClock()}
 
 
 # Globals, not context: macros imported without context (the avatar) see them.

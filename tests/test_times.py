@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask import render_template_string
 
 from commons import times
 
@@ -39,6 +40,16 @@ def test_the_exact_time_is_shown_in_the_zone_given():
 def test_the_page_filter_gives_a_time_element(app):
     app.config["CLOCK"] = lambda: NOW
     with app.test_request_context():
-        html = str(app.jinja_env.filters["when"](NOW + timedelta(days=2)))
+        html = render_template_string("{{ moment|when }}", moment=NOW + timedelta(days=2))
     assert html == ('<time datetime="2031-03-16T12:00:00+00:00" title="2031-03-16 12:00 UTC">'
                     "in 2 days</time>")
+
+
+def test_the_filter_outside_a_pages_context_reads_the_clock_itself(app):
+    # A macro imported without context (git/_diff.html's line comments) has
+    # no page variables: the filter asks the clock and the viewer itself.
+    app.config["CLOCK"] = lambda: NOW
+    with app.test_request_context():
+        html = app.jinja_env.from_string("{{ moment|when }}").render(moment=NOW - timedelta(hours=5))
+    assert html == ('<time datetime="2031-03-14T07:00:00+00:00" title="2031-03-14 07:00 UTC">'
+                    "5 hours ago</time>")

@@ -20,7 +20,7 @@ from limits import parse as parse_limit
 from markupsafe import Markup
 
 from commons.extensions import db, limiter
-from commons.git import diffing, path_index, reading, rendering
+from commons.git import diffing, history_rows, path_index, reading, rendering
 from commons.git.diff_rules import line_anchor
 from commons.git.reading import NotInRepository
 from commons.git.repositories import repository_path
@@ -197,17 +197,9 @@ def commits(slug: str, spec: str):
         if start else []
     more = len(entries) > PAGE
     return render_template("git/commits.html", project=project, ref=ref, sha=sha,
-                           subpath=subpath, crumbs=_crumbs(subpath), entries=entries[:PAGE],
-                           next_after=entries[PAGE - 1].sha if more else None, after=after,
-                           commit_url=_commit_url_prefix(project.slug))
-
-
-def _commit_url_prefix(slug: str) -> str:
-    """The commit page's URL up to the commit id. A history page links fifty
-    commits; one url_for each cost more than the rest of an entry, and an id
-    (hex) is put in a URL as it is."""
-    placeholder = "0" * 40
-    return url_for("browse.commit", slug=slug, sha=placeholder).removesuffix(placeholder)
+                           subpath=subpath, crumbs=_crumbs(subpath),
+                           rows=history_rows.rows(project.slug, entries[:PAGE]),
+                           next_after=entries[PAGE - 1].sha if more else None, after=after)
 
 
 @bp.route("/commits")
