@@ -59,10 +59,12 @@ def verify(session: Session, project: Project, now: datetime | None = None,
     (None) only on SQLite, whose work runs in this process: on PostgreSQL
     the server's process already takes the second core, and the split
     measured slower there (15 to 22 s against 11 to 16 s at 1,000,000
-    entries, load 3 to 5). If either
-    finds anything wrong, the whole journal is walked again in one process,
-    as without the split, so what is reported is exactly the first bad
-    entry the single walk finds."""
+    entries, load 3 to 5). If either finds the chain or a payload wrong,
+    the whole journal is walked again in one process, as without the
+    split, so what is reported is exactly the first bad entry the single
+    walk finds; a stored balance that differs (or a comparison that
+    raises) counts only once the chain is known intact, and the first is
+    chosen in the single walk's order."""
     if split is None:
         split = session.get_bind().dialect.name == "sqlite"
     # The cyclic collector stays off for the comparisons too, not only for
@@ -149,14 +151,18 @@ def _split_walk(session: Session, project: Project, batch: int
         chain.stdin.write(json.dumps(request))
         chain.stdin.close()
         balances = _fold_inputs(session, project.id, last, batch)
-        inputs_mismatch = funds_mismatch = None
+        inputs = funds_compared = _Compared(None, None)
         if balances is not None:
             # Compared while the chain's process still walks (it takes
             # longer: it reads more and starts an interpreter): a second
-            # of the comparisons off the verify's wall. What they find is
-            # reported only if the chain turns out intact.
-            inputs_mismatch = _compare_inputs(session, project, balances)
-            funds_mismatch = funds.compare(session, project, balances)
+            # of the comparisons off the verify's wall. What they find, or
+            # an error they raise, counts only if the chain turns out
+            # intact, as the single walk compares only then; the funds only
+            # if the inputs agree, as there.
+            inputs = _compared(session, lambda: _compare_inputs(session, project, balances))
+            if inputs == _Compared(None, None):
+                funds_compared = _compared(
+                    session, lambda: funds.compare(session, project, balances))
         answer = chain.stdout.read()
     except BaseException:
         chain.kill()  # this side failed: its answer would not be read
@@ -173,9 +179,31 @@ def _split_walk(session: Session, project: Project, batch: int
     if bad is not None or balances is None:
         return None
     # In the single walk's order: the inputs, the work logs, the funds.
-    mismatch = inputs_mismatch or (tuple(work_mismatch) if work_mismatch else None) or \
-        funds_mismatch
+    mismatch = inputs.outcome() or (tuple(work_mismatch) if work_mismatch else None) or \
+        funds_compared.outcome()
     return Verification(count, found, None, "", split=True), mismatch
+
+
+@dataclass(frozen=True)
+class _Compared:
+    """A comparison's first difference, or the error it raised, kept until
+    the chain's answer says whether it counts."""
+    mismatch: tuple[int, str] | None
+    error: Exception | None
+
+    def outcome(self) -> tuple[int, str] | None:
+        if self.error is not None:
+            raise self.error
+        return self.mismatch
+
+
+def _compared(session: Session, compare) -> _Compared:
+    try:
+        return _Compared(compare(), None)
+    except Exception as error:
+        if isinstance(error, sa.exc.DBAPIError):
+            session.rollback()  # so the single walk can still read
+        return _Compared(None, error)
 
 
 # The actions of the entries that may fold into the work logs (a

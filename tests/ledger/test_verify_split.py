@@ -6,9 +6,11 @@ including at the ranges' edges and where only one of the two parts can
 see it. Real databases, rows altered with plain SQL."""
 
 import pytest
+import sqlalchemy as sa
 
 from commons.extensions import db
 from commons.ledger import rules, services
+from commons.ledger.models import LedgerEntry
 from tests.ledger.test_verify import ENTRY, TAMPERING, journal, tamper  # noqa: F401
 
 BATCH = 2  # six entries: three ranges, so the split runs
@@ -198,3 +200,23 @@ def test_a_broken_chain_is_named_before_a_balance_compared_meanwhile(journal):  
     assert (split.intact, split.bad_seq, split.problem) == \
         (False, 4, "its hash does not match its content") == \
         (single.intact, single.bad_seq, single.problem)
+
+
+def test_a_comparison_that_cannot_read_a_balance_waits_for_the_chain(journal):  # noqa: F811
+    """A stored quantity that is not a number makes the comparison raise,
+    but a bad hash earlier in the chain is what the single walk reports:
+    the split reports it too, and raises only where the single walk does."""
+    original = db.session.scalar(sa.select(LedgerEntry.hash).where(
+        LedgerEntry.project_id == journal.project.id, LedgerEntry.seq == 4))
+    tamper(journal, "UPDATE ledger_pledges SET quantity = 'x' WHERE project_id = :project "
+                    "AND seq = 2")
+    tamper(journal, ENTRY.format("hash = :hash"), seq=4, hash="e" * 64)
+    split, single = both(journal)
+    assert (split.bad_seq, split.problem) == (single.bad_seq, single.problem) == \
+        (4, "its hash does not match its content")
+    tamper(journal, ENTRY.format("hash = :hash"), seq=4, hash=original)
+    db.session.commit()
+    for split_it in (True, False):
+        with pytest.raises(ArithmeticError):
+            services.verify(db.session, journal.project, batch=BATCH, split=split_it)
+        db.session.rollback()
