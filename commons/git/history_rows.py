@@ -21,8 +21,10 @@ from commons.git.reading import LogEntry
 from commons.web import VIEWER_CLOCK, ViewerClock, viewer_clock
 
 EXTENSION = "commons.git.history_rows"
-# About 15 KB of HTML per page of fifty: 2 MB per worker at most.
+# About 15 KB of HTML per page of fifty; a page of longer subjects or names
+# than that allows is rendered each time: 8 MB per worker at most.
 KEPT_PAGES = 128
+KEPT_PAGE_CHARACTERS = 64 * 1024
 
 
 class _Kept:
@@ -55,14 +57,16 @@ def rows(slug: str, entries: list[LogEntry]) -> Markup:
     key = (commit_url, zone,
            tuple((entry.sha, times.relative(entry.authored_at, now)) for entry in entries))
     # Kept per app: each has its own templates (the tests make many apps).
-    kept = current_app.extensions.setdefault(EXTENSION, _Kept(KEPT_PAGES))
+    kept = current_app.extensions.get(EXTENSION) or \
+        current_app.extensions.setdefault(EXTENSION, _Kept(KEPT_PAGES))
     found = kept.get(key)
     if found is None:
         # Rendered against the same clock the key was made with.
         same_clock = {VIEWER_CLOCK: ViewerClock((zone, now))}
         found = Markup(render_template("git/_history_rows.html", slug=slug, entries=entries,
                                        commit_url=commit_url, **same_clock))
-        kept.put(key, found)
+        if len(found) <= KEPT_PAGE_CHARACTERS:
+            kept.put(key, found)
     return found
 
 

@@ -69,6 +69,33 @@ def test_a_repeat_view_reuses_the_rendered_rows(app, client, work):
     assert again == first and "Write the first note" in again
 
 
+def test_kept_rows_escape_what_a_commit_says_and_a_huge_page_is_not_kept(app, client, work):
+    (work / "notes.md").write_text("Second\n")
+    git("commit", "-q", "-am", "<script>alert(1)</script> & co", cwd=work)
+    git("push", "-q", "origin", "main", cwd=work)
+    rendered: list[str] = []
+
+    def note(sender, template, context, **extra):
+        rendered.append(template.name)
+
+    with template_rendered.connected_to(note, app):
+        views = [client.get("/projects/dryer/commits/main").get_data(as_text=True)
+                 for _ in range(2)]
+        assert rendered.count("git/_history_rows.html") == 1  # the second view was kept
+        for html in views:
+            assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in html
+            assert "<script>alert" not in html
+        # A subject longer than a kept page may be: rendered on each view.
+        (work / "notes.md").write_text("Third\n")
+        git("commit", "-q", "-am", "x" * 70_000, cwd=work)
+        git("push", "-q", "origin", "main", cwd=work)
+        rendered.clear()
+        for _ in range(2):
+            assert "x" * 70_000 in client.get("/projects/dryer/commits/main").get_data(
+                as_text=True)
+    assert rendered.count("git/_history_rows.html") == 2
+
+
 def test_the_relative_times_follow_the_clock(app, client, work):
     html = client.get("/projects/dryer/commits/main").get_data(as_text=True)
     assert ('<time datetime="2031-03-14T12:00:00+00:00" title="2031-03-14 12:00 UTC">'
