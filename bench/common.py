@@ -16,6 +16,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+import sqlalchemy as sa
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 GIT_ENV = {"PATH": os.environ["PATH"], "HOME": "/nonexistent", "GIT_CONFIG_NOSYSTEM": "1",
@@ -164,6 +166,16 @@ def timed(run, repeat: int) -> list[float]:
 
 def median(values) -> float:
     return statistics.median(values)
+
+
+def empty_database(uri: str) -> None:
+    """Drop everything in the PostgreSQL database at *uri* (a benchmark's
+    own), so it starts from an empty schema."""
+    engine = sa.create_engine(uri)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
 
 
 def scratch(prefix: str) -> Path:

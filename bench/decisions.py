@@ -27,7 +27,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import BIN, ROOT, free_port, remove, scratch, wait_for  # noqa: E402
+from common import BIN, ROOT, empty_database, free_port, remove, scratch, wait_for  # noqa: E402
 
 from commons import create_app  # noqa: E402
 from commons.accounts.models import User  # noqa: E402
@@ -126,11 +126,7 @@ def main() -> None:
     try:
         uri = f"sqlite:///{work}/commons.sqlite3"
         if args.postgres:
-            engine = sa.create_engine(args.postgres)
-            with engine.begin() as connection:
-                connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-                connection.execute(sa.text("CREATE SCHEMA public"))
-            engine.dispose()
+            empty_database(args.postgres)
             uri = args.postgres
         queue = args.redis or f"sqlite:///{work}/jobs.sqlite3"
         name = f"bench-{uuid.uuid4().hex[:8]}"

@@ -20,7 +20,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import commons_server, remove, scratch  # noqa: E402
+from common import commons_server, empty_database, remove, scratch  # noqa: E402
 
 from commons import create_app  # noqa: E402
 from commons.accounts.models import User  # noqa: E402
@@ -86,11 +86,7 @@ def main() -> None:
     try:
         databases = [("SQLite", f"sqlite:///{work}/tick.sqlite3")]
         if args.postgres:
-            engine = sa.create_engine(args.postgres)
-            with engine.begin() as connection:
-                connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-                connection.execute(sa.text("CREATE SCHEMA public"))
-            engine.dispose()
+            empty_database(args.postgres)
             databases.append(("PostgreSQL", args.postgres))
         for name, uri in databases:
             app = create_app({"TESTING": True, "SECRET_KEY": "bench",

@@ -34,7 +34,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import BIN, ROOT, remove, scratch  # noqa: E402
+from common import BIN, ROOT, empty_database, remove, scratch  # noqa: E402
 from ledger_journal import Journal, store_balances, write_entries  # noqa: E402
 
 from commons import create_app  # noqa: E402
@@ -246,11 +246,7 @@ def main() -> None:
     if args.reuse and uri.startswith("sqlite:///"):
         work = Path(uri.removeprefix("sqlite:///")).parent
     if uri.startswith("postgresql") and not args.reuse:
-        engine = sa.create_engine(uri)
-        with engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
+        empty_database(uri)
     config = {"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": uri,
               "REPOS_DIR": str(work / "repos"), "EVIDENCE_DIR": str(work / "evidence")}
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("COMMONS_")},

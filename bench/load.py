@@ -57,7 +57,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import load_trace  # noqa: E402
-from common import BIN, ROOT, commons_server, remove, scratch  # noqa: E402
+from common import BIN, ROOT, commons_server, empty_database, remove, scratch  # noqa: E402
 
 PAGES = {
     "front": "/",
@@ -100,11 +100,7 @@ def settings(uri: str, work: Path) -> dict:
 
 
 def load_demo(uri: str, work: Path) -> None:
-    engine = sa.create_engine(uri)
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
+    empty_database(uri)
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("COMMONS_")},
            "COMMONS_SECRET_KEY": "bench", **settings(uri, work)}
     for command in (["db", "upgrade"], ["demo"]):

@@ -25,7 +25,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import GIT_ENV, remove, scratch  # noqa: E402
+from common import GIT_ENV, empty_database, remove, scratch  # noqa: E402
 
 from commons import create_app  # noqa: E402
 from commons.accounts import services as accounts  # noqa: E402
@@ -142,11 +142,7 @@ def run(label: str, uri: str, members: int, authors: int, runs: int) -> None:
     work = scratch("commons-bench-notices-")
     try:
         if uri.startswith("postgresql"):
-            engine = sa.create_engine(uri)
-            with engine.begin() as connection:
-                connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-                connection.execute(sa.text("CREATE SCHEMA public"))
-            engine.dispose()
+            empty_database(uri)
         app = create_app({
             "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": uri,
             "REPOS_DIR": str(work / "repos"), "EVIDENCE_DIR": str(work / "evidence"),

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from browse import cached_repository  # noqa: E402
-from common import git, remove, scratch  # noqa: E402
+from common import empty_database, git, remove, scratch  # noqa: E402
 
 from commons import clock, create_app  # noqa: E402
 from commons.accounts import services as accounts  # noqa: E402
@@ -56,11 +56,7 @@ def main() -> None:
     work = scratch("commons-bench-paths-")
     uri = args.database_uri or f"sqlite:///{work}/paths.sqlite3"
     if uri.startswith("postgresql"):
-        engine = sa.create_engine(uri)
-        with engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
+        empty_database(uri)
     try:
         app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": uri,
                           "REPOS_DIR": str(work / "repos")})

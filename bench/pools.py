@@ -33,7 +33,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import remove, scratch  # noqa: E402
+from common import empty_database, remove, scratch  # noqa: E402
 
 from commons import create_app  # noqa: E402
 from commons.accounts.models import Email, User  # noqa: E402
@@ -164,11 +164,7 @@ def main() -> None:
     work = scratch("commons-bench-pools-")
     uri = args.database_uri or f"sqlite:///{work}/pools.sqlite3"
     if uri.startswith("postgresql"):
-        engine = sa.create_engine(uri)
-        with engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
+        empty_database(uri)
     import redis
     redis.Redis.from_url(args.queue_url).flushdb()
     t0 = utcnow().replace(microsecond=0)

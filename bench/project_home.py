@@ -30,7 +30,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import remove, scratch  # noqa: E402
+from common import empty_database, remove, scratch  # noqa: E402
 
 from commons import create_app  # noqa: E402
 from commons.accounts import services as accounts  # noqa: E402
@@ -167,11 +167,7 @@ def queries(app) -> int:
 
 def run(uri: str, work: Path, runs: int) -> list[tuple[str, float, float, float, int]]:
     if uri.startswith("postgresql"):
-        engine = sa.create_engine(uri)
-        with engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
+        empty_database(uri)
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": uri,
                       "REPOS_DIR": str(work / "repos"), "EVIDENCE_DIR": str(work / "evidence"),
                       "LOGIN_RATE_LIMIT": "100000 per minute",

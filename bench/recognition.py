@@ -34,7 +34,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import remove, scratch  # noqa: E402
+from common import empty_database, remove, scratch  # noqa: E402
 
 from commons import create_app  # noqa: E402
 from commons.accounts.models import User  # noqa: E402
@@ -131,11 +131,7 @@ def main() -> None:
     work = scratch("commons-bench-recognition-")
     uri = args.database_uri or f"sqlite:///{work}/recognition.sqlite3"
     if uri.startswith("postgresql"):
-        engine = sa.create_engine(uri)
-        with engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
+        empty_database(uri)
     config = {"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": uri,
               "REPOS_DIR": str(work / "repos"), "EVIDENCE_DIR": str(work / "evidence")}
     try:

@@ -23,7 +23,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import GIT_ENV, git, remove, scratch  # noqa: E402
+from common import GIT_ENV, empty_database, git, remove, scratch  # noqa: E402
 
 from commons import create_app  # noqa: E402
 from commons.accounts.models import User  # noqa: E402
@@ -204,11 +204,7 @@ def main() -> None:
     try:
         databases = [("SQLite", f"sqlite:///{work}/search.sqlite3")]
         if args.postgres:
-            engine = sa.create_engine(args.postgres)
-            with engine.begin() as connection:
-                connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-                connection.execute(sa.text("CREATE SCHEMA public"))
-            engine.dispose()
+            empty_database(args.postgres)
             databases.append(("PostgreSQL", args.postgres))
         medians = {}
         for name, uri in databases:
