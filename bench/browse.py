@@ -7,8 +7,9 @@ The repository is generated once with `git fast-import` and cached in
 $COMMONS_BENCH_CACHE or bench/.cache/ (git ignores it): main has *commits*
 commits over *files* small files in 100 folders and five ~200 KB C files in
 src/core/ (from the first commit), one to three small files changed per
-commit, and a merge of a
-three-commit side branch every 100 commits. It is copied into commons'
+commit, a merge of a three-commit side branch every 100 commits, an
+annotated tag every 100 commits (800 for 80,000, as many as git's or
+Linux's own histories carry) and 40 branches besides main. It is copied into commons'
 repos folder as a restored backup would be (no commit-graph, no bitmaps);
 then a `flask worker` runs what commons runs at a worker's start, until the
 repository has a commit-graph and the path index is built (or --settle
@@ -36,6 +37,8 @@ CACHE = Path(os.environ.get("COMMONS_BENCH_CACHE") or Path(__file__).parent / ".
 START = 1_262_304_000  # 2010-01-01, one commit a minute from there
 BIG_FILES = 5
 MERGE_EVERY = 100
+TAG_EVERY = 100
+BRANCHES = 40
 
 
 def _small(number: int, version: int) -> bytes:
@@ -107,7 +110,17 @@ def generate(path: Path, commits: int, files: int) -> None:
             changes.append((f"src/module{changed % 100}/file{changed}.c",
                             _small(changed, number)))
         head = commit("refs/heads/main", number, f"Change {number}", changes, parent=head)
+        if number % TAG_EVERY == TAG_EVERY // 2:
+            stamp = START + number * 60 + 30
+            note = f"Release {number // TAG_EVERY}\n\nEverything up to change {number}.\n".encode()
+            out.write(f"tag v1.{number // TAG_EVERY}\nfrom :{head}\n"
+                      f"tagger Dev0 <dev0@example.org> {stamp} +0000\n".encode())
+            out.write(b"data %d\n%s\n" % (len(note), note))
         number += 1
+    # Branches left at older commits, as topics and maintenance lines are.
+    for branch in range(BRANCHES):
+        out.write(f"reset refs/heads/topic-{branch}\nfrom :{max(1, mark - branch * 997)}\n\n"
+                  .encode())
     out.write(b"done\n")
     out.close()
     if process.wait() != 0:
@@ -122,7 +135,7 @@ def generate(path: Path, commits: int, files: int) -> None:
 
 
 def cached_repository(commits: int, files: int) -> Path:
-    name = f"browse-{commits}c-{files}f-v1.git"
+    name = f"browse-{commits}c-{files}f-v2.git"
     path = CACHE / name
     if (path / "commons-bench-complete").exists():
         print(f"repository: cached in {path}")
@@ -275,6 +288,8 @@ def main() -> None:
                 ("history 10,000 back", f"/commits/main?after={back}", "/log/?ofs=10000"),
                 ("history of one path", f"/commits/main/{path}", f"/log/{path}"),
                 ("merge commit", f"/commit/{merge}", f"/commit/?id={merge}"),
+                ("branches", "/branches", "/refs/heads"),
+                ("tags", "/tags", "/refs/tags"),
             ]
             names = [name for name, _ in roots]
             header = "".join(f"{n + ' ms':>12}" for n in names) + f"{'cgit ms':>10}" + \

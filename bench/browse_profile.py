@@ -102,6 +102,8 @@ def main() -> None:
             "blob 200 KB, 1st view": [f"/projects/big/blob/main/{b}" for b in bigs],
             "merge commit, 1st view": [f"/projects/big/commit/{m}" for m in merges],
             "history page 1": ["/projects/big/commits/main"] * (1 + args.runs),
+            "branches": ["/projects/big/branches"] * (1 + args.runs),
+            "tags": ["/projects/big/tags"] * (1 + args.runs),
         }
         for name, urls in pages.items():
             if args.only and args.only not in name:
