@@ -20,7 +20,7 @@ from commons import avatars, clock, front, times
 from commons.extensions import db
 from commons.forms import ConfirmForm
 from commons.markdown import render_markdown
-from commons.urls import absolute_url, base_url
+from commons.urls import absolute_url, base_url, urls_for
 
 bp = Blueprint("web", __name__)
 # The context variable holding the ViewerClock of the page being rendered.
@@ -147,6 +147,7 @@ def template_helpers():
 # Globals, not context: macros imported without context (the avatar) see them.
 bp.add_app_template_global(avatars.initials, "avatar_initials")
 bp.add_app_template_global(avatars.tone, "avatar_tone")
+bp.add_app_template_global(urls_for, "urls_for")
 
 
 @bp.app_template_filter("duration")

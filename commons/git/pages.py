@@ -19,8 +19,9 @@ from flask import (
 from limits import parse as parse_limit
 from markupsafe import Markup
 
+from commons import paging
 from commons.extensions import db, limiter
-from commons.git import diffing, history_rows, path_index, reading, rendering
+from commons.git import diffing, history_rows, path_index, reading, ref_lists, rendering
 from commons.git.diff_rules import line_anchor
 from commons.git.reading import NotInRepository
 from commons.git.repositories import repository_path
@@ -262,18 +263,36 @@ def patch(slug: str, sha: str):
 @bp.route("/branches")
 def branches(slug: str):
     project, path = _open(slug)
+    shown, following = _ref_page(slug, "branches", reading.refs(path, "heads"))
     # A branch already proposed links to its proposal instead of offering another.
     proposed = {p.details.get("branch"): p.number for p in governance.list_proposals(
         db.session, project, status="open", limit=500) if p.kind == "merge" and p.details}
-    return render_template("git/refs.html", project=project, kind="branches",
-                           refs=reading.refs(path, "heads"), proposed=proposed)
+    return render_template("git/refs.html", project=project, kind="branches", refs=shown,
+                           following=following, later="after" in request.args,
+                           proposed=proposed)
 
 
 @bp.route("/tags")
 def tags(slug: str):
     project, path = _open(slug)
-    return render_template("git/refs.html", project=project, kind="tags",
-                           refs=reading.refs(path, "tags"))
+    shown, following = _ref_page(slug, "tags", reading.refs(path, "tags"))
+    return render_template("git/refs.html", project=project, kind="tags", refs=shown,
+                           following=following, later="after" in request.args)
+
+
+def _ref_page(slug: str, kind: str, refs: list[reading.Ref]
+              ) -> tuple[list[reading.Ref], str | None]:
+    """The page of *refs* the request's ``after`` cursor asks for, and the
+    next page's address (None on the last)."""
+    cursor = request.args.get("after")
+    try:
+        after = paging.decode(cursor, (int, str)) if cursor else None
+    except paging.BadCursor as problem:
+        abort(400, description=problem.message)
+    shown, next_key = ref_lists.page(refs, after)
+    following = url_for(f"browse.{kind}", slug=slug, after=paging.encode(next_key)) \
+        if next_key else None
+    return shown, following
 
 
 @bp.route("/archive/<path:spec>")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from commons.git import catfile, runner
+from commons.git import catfile, ref_lists, runner
 
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _FIELD, _RECORD = "\x1f", "\x1e"
@@ -137,24 +137,33 @@ def _contents(path: Path, name: str, limit: int | None = None
 
 
 def refs(path: Path, kind: str) -> list[Ref]:
-    """Branches (kind "heads") or tags ("tags"), most recently changed first."""
-    return [ref for ref in all_refs(path) if ref.full_name.startswith(f"refs/{kind}/")]
+    """Branches (kind "heads") or tags ("tags"), most recently committed
+    first (then by name); a tag is shown by the commit it names. Kept per
+    worker while the refs stay as they are (``ref_lists``)."""
+    return ref_lists.listed(path, kind, lambda: _listed(path, f"refs/{kind}/"))
 
 
 def all_refs(path: Path) -> list[Ref]:
-    """Every branch and tag in one call, most recently changed first; tags
+    """Every branch and tag in one call, most recently committed first; tags
     are peeled to the commit they name."""
-    fmt = _FIELD.join(["%(refname)", "%(refname:short)", "%(*objectname)", "%(objectname)",
+    return _listed(path, "refs/heads/", "refs/tags/")
+
+
+def _listed(path: Path, *patterns: str) -> list[Ref]:
+    # Sorted here, not by git: an annotated tag has no committer date of
+    # its own, so git's --sort=-committerdate would leave every annotated
+    # tag unsorted at the end.
+    fmt = _FIELD.join(["%(refname)", "%(*objectname)", "%(objectname)",
                        "%(committerdate:unix)", "%(*committerdate:unix)", "%(contents:subject)"])
-    output = git(path, "for-each-ref", "--sort=-committerdate", f"--format={fmt}",
-                 "refs/heads/", "refs/tags/")
+    output = git(path, "for-each-ref", f"--format={fmt}", *patterns)
     found = []
     for line in output.decode("utf-8", "replace").splitlines():
-        full, short, peeled, sha, date, peeled_date, subject = line.split(_FIELD, 6)
+        full, peeled, sha, date, peeled_date, subject = line.split(_FIELD, 5)
         short = full.removeprefix("refs/heads/").removeprefix("refs/tags/")
         stamp = int(date or peeled_date or 0)
         found.append(Ref(short, full, peeled or sha,
                          datetime.fromtimestamp(stamp, UTC), subject))
+    found.sort(key=lambda ref: (-ref.committed_at.timestamp(), ref.name))
     return found
 
 
