@@ -8,6 +8,7 @@ the sender chose, and a link built from it would lead the next reader of a
 cached page or a committed file to the sender's site."""
 
 from collections.abc import Callable
+from urllib.parse import quote_plus
 
 from flask import current_app, has_request_context, request, url_for
 
@@ -47,11 +48,16 @@ _HOLE = "\ue000"
 def urls_for(endpoint: str, field: str, **values) -> Callable[[str], str]:
     """``url_for(endpoint, **values, field=x)`` for many x (a list's rows) at
     the cost of one ``url_for``: the address is built once with a hole
-    where *field* goes, and each x is quoted into it by the URL map's own
-    path converter, as url_for would quote it. *field* must be a part of
-    the path (``<path:spec>``, ``<sha>``), not the query."""
-    quote = current_app.url_map.converters["path"](current_app.url_map).to_url
-    head, hole, tail = url_for(endpoint, **{**values, field: _HOLE}).partition(quote(_HOLE))
-    if not hole or quote(_HOLE) in tail:
-        raise ValueError(f"{field} is not a part of {endpoint}'s path once")
-    return lambda value: head + quote(value) + tail
+    where *field* goes, and each x is quoted into it. In the path it is
+    quoted by the URL map's own path converter, as url_for quotes it; in
+    the query, every reserved character is quoted, which any reader of the
+    address decodes to x as it decodes url_for's."""
+    built = url_for(endpoint, **{**values, field: _HOLE})
+    path_quote = current_app.url_map.converters["path"](current_app.url_map).to_url
+    hole = path_quote(_HOLE)  # the query quotes it the same: %EE%80%80
+    head, found, tail = built.partition(hole)
+    if not found or hole in tail:
+        raise ValueError(f"{field} is not in {endpoint}'s address once")
+    if "?" in head:
+        return lambda value: head + quote_plus(value, safe="") + tail
+    return lambda value: head + path_quote(value) + tail

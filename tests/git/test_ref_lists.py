@@ -7,7 +7,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from flask import url_for
+from flask import request, url_for
 
 from commons import clock as app_clock
 from commons.accounts.services import register_user
@@ -151,3 +151,13 @@ def test_urls_for_quotes_as_url_for_does(app, value):
                                 ("browse.commit", "sha")):
             assert urls_for(endpoint, field, slug="dryer")(value) == \
                 url_for(endpoint, slug="dryer", **{field: value})
+
+
+@pytest.mark.parametrize("value", ["feature/frame", "a b&c=d#e?f+g", "50%", "ünï"])
+def test_urls_for_a_query_value_reads_back_as_the_value(app, value):
+    with app.test_request_context("/"):
+        address = urls_for("governance.new", "branch", slug="dryer", kind="merge")(value)
+    assert address.startswith("/projects/dryer/proposals/new?")
+    path, _, query = address.partition("?")
+    with app.test_request_context(path, query_string=query):
+        assert request.args["branch"] == value and request.args["kind"] == "merge"
