@@ -217,7 +217,7 @@ def _write(session: Session, line_id: int, line_tip: str | None, line_length: in
         taken += 1
 
     try:
-        while data := stdout.read1(64 * 1024):  # type: ignore[attr-defined]
+        for data in runner.chunks(process):
             for commit in reader.feed(data):
                 take(commit)
         for commit in reader.end():

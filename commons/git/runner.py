@@ -9,9 +9,10 @@ keeps its own process (see ``transport.run_git``)."""
 
 import logging
 import os
+import select
 import subprocess
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,26 @@ def start(path: Path, *args: str, stdin: bool = False, stderr: bool = False,
         argv, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE if stderr else subprocess.DEVNULL,
         encoding="utf-8" if text else None, errors="replace" if text else None)
+
+
+def chunks(process: subprocess.Popen, stall: float = TIMEOUT,
+           size: int = 64 * 1024) -> Iterator[bytes]:
+    """What a ``start``ed git writes, as it comes, until it closes its
+    output; GitError (returncode None) if git writes nothing for *stall*
+    seconds, so a stuck git does not hold a worker for ever. The caller
+    still kills or waits for the process."""
+    assert process.stdout is not None  # start() always pipes it
+    descriptor = process.stdout.fileno()
+    while True:
+        ready, _, _ = select.select([descriptor], [], [], stall)
+        if not ready:
+            argv = process.args if isinstance(process.args, list) else [str(process.args)]
+            log.warning("git wrote nothing for %ss: %s", stall, _shown(argv))
+            raise GitError(argv, None, f"git wrote nothing for {stall:g} seconds")
+        data = os.read(descriptor, size)
+        if not data:
+            return
+        yield data
 
 
 def _shown(argv: list[str]) -> str:

@@ -67,3 +67,18 @@ def test_a_stream_is_read_as_it_comes(repo):
     with runner.start(repo, "cat-file", "blob", blob) as process:
         assert process.stdout.read(10) == b"x" * 10
         process.kill()
+
+
+def test_chunks_come_as_git_writes_them_and_a_silent_git_is_given_up(repo, caplog):
+    blob = runner.output(repo, "hash-object", "-w", "--stdin", input="x" * 200_000).strip()
+    with runner.start(repo, "cat-file", "blob", blob) as process:  # closes its pipes, waits
+        assert b"".join(runner.chunks(process, stall=30)) == b"x" * 200_000
+    # cat-file --batch waits for names on its stdin, which nobody sends.
+    with runner.start(repo, "cat-file", "--batch", stdin=True) as waiting:
+        with caplog.at_level(logging.WARNING, logger="commons.git.runner"), \
+                pytest.raises(runner.GitError) as failure:
+            list(runner.chunks(waiting, stall=0.2))
+        waiting.kill()
+    assert failure.value.returncode is None
+    assert "wrote nothing for 0.2 seconds" in str(failure.value)
+    assert "git wrote nothing" in caplog.text
