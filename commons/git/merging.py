@@ -152,7 +152,7 @@ def authors_of_changed_lines(path: Path, base: str, head: str, max_files: int = 
     for name in [n for n in changed if n][:max_files + 1]:
         hunks = _git(path, "-c", "diff.noprefix=false", "diff", "-U0", "--no-color",
                      "--no-ext-diff", "--no-renames", base, head, "--", f":(literal){name}")
-        for raw in hunks.stdout.decode("utf-8", "replace").splitlines():
+        for raw in hunks.stdout.decode("utf-8", "replace").split("\n"):
             if match := _HUNK.match(raw):
                 start, count = int(match.group(1)), int(match.group(2) or 1)
                 if count:
@@ -174,7 +174,7 @@ def authors_of_changed_lines(path: Path, base: str, head: str, max_files: int = 
         blame = _git(path, *_NO_MAILMAP, "blame", "--line-porcelain", *args, base, "--", name,
                      ok=(0, 128))
         author = None
-        for line in blame.stdout.decode("utf-8", "replace").splitlines():
+        for line in blame.stdout.decode("utf-8", "replace").split("\n"):
             if line.startswith("author "):
                 author = line[len("author "):]
             elif line.startswith("author-mail "):
@@ -193,7 +193,9 @@ def commit_authors(path: Path, branch: str) -> Authorship:
                   "separator=%x1d)", f"refs/heads/{branch}", "--")
     names: dict[str, str] = {}
     counts: dict[str, int] = defaultdict(int)
-    for line in output.stdout.decode("utf-8", "replace").splitlines():
+    for line in output.stdout.decode("utf-8", "replace").split("\n"):
+        if not line:
+            continue
         name, _, rest = line.partition("\x00")
         email, _, trailers = rest.partition("\x00")
         people = [(name, email)] + [

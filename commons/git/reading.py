@@ -157,8 +157,13 @@ def _listed(path: Path, *patterns: str) -> list[Ref]:
                        "%(committerdate:unix)", "%(*committerdate:unix)", "%(contents:subject)"])
     output = git(path, "for-each-ref", f"--format={fmt}", *patterns)
     found = []
-    for line in output.decode("utf-8", "replace").splitlines():
-        full, peeled, sha, date, peeled_date, subject = line.split(_FIELD, 5)
+    # Lines end at "\n" only: a subject may hold U+2028 or a form feed,
+    # which str.splitlines() would take for line ends.
+    for raw in output.split(b"\n"):
+        if not raw:
+            continue
+        full, peeled, sha, date, peeled_date, subject = \
+            raw.decode("utf-8", "replace").split(_FIELD, 5)
         short = full.removeprefix("refs/heads/").removeprefix("refs/tags/")
         stamp = int(date or peeled_date or 0)
         found.append(Ref(short, full, peeled or sha,
