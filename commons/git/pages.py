@@ -268,7 +268,7 @@ def branches(slug: str):
     proposed = {p.details.get("branch"): p.number for p in governance.list_proposals(
         db.session, project, status="open", limit=500) if p.kind == "merge" and p.details}
     return render_template("git/refs.html", project=project, kind="branches", refs=shown,
-                           following=following, later="after" in request.args,
+                           following=following, later=bool(request.args.get("after")),
                            proposed=proposed)
 
 
@@ -277,7 +277,7 @@ def tags(slug: str):
     project, path = _open(slug)
     shown, following = _ref_page(slug, "tags", reading.refs(path, "tags"))
     return render_template("git/refs.html", project=project, kind="tags", refs=shown,
-                           following=following, later="after" in request.args)
+                           following=following, later=bool(request.args.get("after")))
 
 
 def _ref_page(slug: str, kind: str, refs: list[reading.Ref]

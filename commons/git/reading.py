@@ -33,7 +33,7 @@ class NotInRepository(LookupError):
     """The ref, commit or path does not exist (a 404)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ref:
     name: str          # "main", "v1.0"
     full_name: str     # "refs/heads/main"

@@ -5,12 +5,14 @@ Listing a repository's 800 tags makes ``git for-each-ref`` read every tag
 and commit they name (30 ms); what it prints depends only on which object
 each ref names, and objects never change. So the list is kept under a
 digest of the files git keeps those refs in (``packed-refs`` and the loose
-files under ``refs/<kind>/``), read by content, not by timestamps: a ref
-moved twice within one tick of the file system's clock, onto a reused
-inode, has the same size and times but not the same content. Reading
-those files is about a millisecond for a repository's usual handful of
-loose refs. Repositories whose refs are not files (reftable) are listed
-by git every time."""
+files under ``refs/<kind>/``): their content, since a ref moved twice
+within one tick of the file system's clock onto a reused inode keeps its
+size and times, and their inode and times besides, so that a ref moved
+away and back while git listed is seen to have moved. Reading those files
+is about a millisecond for a repository's usual handful of loose refs.
+Repositories whose refs are not files (reftable), or that hold a
+symbolic ref (which could name a ref of the other kind), are listed by git
+every time."""
 
 import bisect
 import hashlib
@@ -23,21 +25,20 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-_KEPT = 64  # lists per worker; one of 800 tags is about 300 KB
+# Refs kept per worker, all lists together (a ref is about half a KB): the
+# least recently viewed lists go first, and a longer list is not kept.
+_KEPT_REFS = 50_000
 _kept: OrderedDict[tuple[str, str], tuple[bytes, list]] = OrderedDict()
 _lock = threading.Lock()
 
 
 def state(path: Path, kind: str) -> bytes | None:
-    """A digest of what git keeps refs/<kind>/ in, or None when that is not
-    plain files (reftable), so there is nothing to key on."""
+    """A digest of what git keeps refs/<kind>/ in, or None when there is
+    nothing safe to key on (reftable, a symbolic ref)."""
     if (path / "reftable").exists():
         return None
     digest = hashlib.blake2b(digest_size=16)
-    try:
-        digest.update((path / "packed-refs").read_bytes())
-    except FileNotFoundError:
-        pass
+    _add(digest, path / "packed-refs")
     digest.update(b"\0loose\0")
     folders = [path / "refs" / kind]
     while folders:
@@ -50,20 +51,31 @@ def state(path: Path, kind: str) -> bytes | None:
             if entry.is_dir(follow_symlinks=False):
                 folders.append(Path(entry.path))
                 continue
-            try:
-                content = Path(entry.path).read_bytes()
-            except (FileNotFoundError, IsADirectoryError):
-                content = b"\0gone"  # removed while we looked: the next view reads again
             digest.update(f"{entry.path}\0".encode("utf-8", "surrogateescape"))
-            digest.update(content + b"\0")
+            if _add(digest, Path(entry.path)).startswith(b"ref:"):
+                return None
     return digest.digest()
+
+
+def _add(digest, file: Path) -> bytes:
+    """Put *file*'s inode, times, size and content in *digest*; its content."""
+    try:
+        with open(file, "rb") as opened:
+            facts = os.fstat(opened.fileno())
+            content = opened.read()
+    except (FileNotFoundError, IsADirectoryError):
+        digest.update(b"\0gone\0")  # removed while we looked: the next view reads again
+        return b""
+    digest.update(f"{facts.st_ino} {facts.st_mtime_ns} {facts.st_ctime_ns} {len(content)}\0"
+                  .encode())
+    digest.update(content + b"\0")
+    return content
 
 
 def listed(path: Path, kind: str, list_refs: Callable[[], list[T]]) -> list[T]:
     """``list_refs()`` (git's list of refs/<kind>/), or the list kept from
     the last call if the refs' files are as they were then. A list is kept
-    only if the files did not change while git listed them, so a list is
-    never kept under a state older than itself."""
+    only if the files did not change while git listed them."""
     key = (str(path), kind)
     before = state(path, kind)
     if before is not None:
@@ -73,15 +85,13 @@ def listed(path: Path, kind: str, list_refs: Callable[[], list[T]]) -> list[T]:
                 _kept.move_to_end(key)
                 return kept[1]
     found = list_refs()
-    if before is not None and state(path, kind) == before:
+    if before is not None and len(found) <= _KEPT_REFS and state(path, kind) == before:
         with _lock:
             _kept[key] = (before, found)
             _kept.move_to_end(key)
-            while len(_kept) > _KEPT:
+            while sum(len(listing) for _, listing in _kept.values()) > _KEPT_REFS:
                 _kept.popitem(last=False)
     return found
-
-
 
 PER_PAGE = 100
 

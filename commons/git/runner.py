@@ -101,13 +101,15 @@ def chunks(process: subprocess.Popen, stall: float = TIMEOUT,
            size: int = 64 * 1024) -> Iterator[bytes]:
     """What a ``start``ed git writes, as it comes, until it closes its
     output; GitError (returncode None) if git writes nothing for *stall*
-    seconds, so a stuck git does not hold a worker for ever. The caller
-    still kills or waits for the process."""
+    seconds, so a stuck git does not hold a worker for ever. It reads the
+    pipe itself, so it must be the pipe's only reader; the caller still
+    kills or waits for the process."""
     assert process.stdout is not None  # start() always pipes it
     descriptor = process.stdout.fileno()
+    waiting = select.poll()  # select() refuses descriptors past 1024
+    waiting.register(descriptor, select.POLLIN)
     while True:
-        ready, _, _ = select.select([descriptor], [], [], stall)
-        if not ready:
+        if not waiting.poll(stall * 1000):
             argv = process.args if isinstance(process.args, list) else [str(process.args)]
             log.warning("git wrote nothing for %ss: %s", stall, _shown(argv))
             raise GitError(argv, None, f"git wrote nothing for {stall:g} seconds")

@@ -161,3 +161,29 @@ def test_urls_for_a_query_value_reads_back_as_the_value(app, value):
     path, _, query = address.partition("?")
     with app.test_request_context(path, query_string=query):
         assert request.args["branch"] == value and request.args["kind"] == "merge"
+
+
+def test_a_symbolic_ref_is_never_kept(app, bare):
+    """It may name a ref of the other kind, whose moves the list's state
+    does not see."""
+    heads = git("rev-list", "main", cwd=bare).split()
+    git("symbolic-ref", "refs/tags/alias", "refs/heads/old", cwd=bare)
+    with app.app_context():
+        first = [r.sha for r in reading.refs(bare, "tags") if r.name == "alias"]
+        git("update-ref", "refs/heads/old", heads[4], cwd=bare)
+        assert first != [heads[4]]
+        assert [r.sha for r in reading.refs(bare, "tags") if r.name == "alias"] == [heads[4]]
+
+
+def test_the_lists_kept_are_bounded_by_their_refs(app, bare, monkeypatch):
+    monkeypatch.setattr(ref_lists, "_kept", type(ref_lists._kept)())
+    monkeypatch.setattr(ref_lists, "_KEPT_REFS", 100)
+    with app.app_context():
+        assert reading.refs(bare, "tags") is not reading.refs(bare, "tags")  # 129: too long
+        heads = reading.refs(bare, "heads")
+        assert reading.refs(bare, "heads") is heads
+        monkeypatch.setattr(ref_lists, "_KEPT_REFS", 130)
+        tags = reading.refs(bare, "tags")  # kept, with the 2 heads: 131, so the heads go
+        assert reading.refs(bare, "tags") is tags
+        assert reading.refs(bare, "heads") is not heads  # and now the tags go
+        assert reading.refs(bare, "tags") is not tags

@@ -82,3 +82,16 @@ def test_chunks_come_as_git_writes_them_and_a_silent_git_is_given_up(repo, caplo
     assert failure.value.returncode is None
     assert "wrote nothing for 0.2 seconds" in str(failure.value)
     assert "git wrote nothing" in caplog.text
+
+
+def test_chunks_read_a_pipe_past_descriptor_1024(repo, tmp_path):
+    """A web worker holds many sockets and pipes: select() would refuse."""
+    blob = runner.output(repo, "hash-object", "-w", "--stdin", input="seeds\n").strip()
+    held = [open(tmp_path / "held", "w") for _ in range(1030)]  # noqa: SIM115
+    try:
+        with runner.start(repo, "cat-file", "blob", blob) as process:
+            assert process.stdout.fileno() > 1024
+            assert b"".join(runner.chunks(process, stall=30)) == b"seeds\n"
+    finally:
+        for file in held:
+            file.close()
