@@ -340,6 +340,19 @@ def main() -> None:
             for name, mine, theirs in pages:
                 row(name, medians([base + mine for base in bases] + [cgit + theirs],
                                   args.requests))
+            # A ref pushed before each view: a worker that keeps the lists
+            # lists again (cgit lists on every view).
+            for kind, ref in (("branches", "refs/heads/pushed-{}"), ("tags", "refs/tags/pushed-{}")):
+                times: list[list[float]] = [[] for _ in range(len(bases) + 1)]
+                for number in range(4):
+                    for name, _ in roots:
+                        git("update-ref", ref.format(number), ordinary[number],
+                            cwd=work / name / "repos" / "big.git")
+                    for index, url in enumerate([f"{base}/{kind}" for base in bases]
+                                                + [f"{cgit}/refs/{ref.split('/')[1]}"]):
+                        times[index].append(timed(url))
+                row(f"{kind}, after a push", [statistics.median(t) for t in times],
+                    "   (median of 4)")
             print(f"(medians of {args.requests} requests, taking turns; load average "
                   f"{os.getloadavg()[0]:.1f}; target: commons under 100 ms each, "
                   f"at most 1.5 x cgit)")
