@@ -111,6 +111,18 @@ class Forge:
         return result.stdout.strip() or None
 
 
+def founded_by_ada(app, slug: str = "dryer") -> None:
+    """Project *slug* (MIT), founded by ada, whose address is confirmed:
+    where the browse tests start."""
+    with app.app_context():
+        user = accounts.register_user(db.session, "ada", "ada@example.org", "x" * 12,
+                                      now=app_clock.now(), confirmed_at=app_clock.now())
+        projects.create_project(db.session, user, projects.NewProject(
+            name=slug.title(), slug=slug, license="MIT"),
+            projects.Settings.from_config(app.config), now=app_clock.now())
+        db.session.commit()
+
+
 @pytest.fixture
 def forge(app, live_server, tmp_path) -> Forge:
     home = tmp_path / "home"

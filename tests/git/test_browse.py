@@ -13,6 +13,7 @@ from commons.accounts.services import register_user
 from commons.extensions import db
 from commons.git.diff_rules import line_anchor
 from commons.projects import services as projects
+from tests.git.conftest import founded_by_ada
 
 ENV = {"GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.org",
        "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.org",
@@ -28,13 +29,7 @@ def git(*args, cwd):
 def repo(app, tmp_path, repos_dir):
     """Project "dryer" with a branch feature/frame holding code, a binary,
     a big file, a nested README, 120 commits and a tag."""
-    with app.app_context():
-        user = register_user(db.session, "ada", "ada@example.org", "x" * 12, now=app_clock.now(),
-                             confirmed_at=app_clock.now())
-        projects.create_project(db.session, user, projects.NewProject(
-            name="Dryer", slug="dryer", license="MIT"), projects.Settings.from_config(app.config),
-                now=app_clock.now())
-        db.session.commit()
+    founded_by_ada(app)
     work = tmp_path / "work"
     git("clone", "-q", str(repos_dir / "dryer.git"), str(work), cwd=tmp_path)
     git("checkout", "-q", "-b", "feature/frame", cwd=work)

@@ -8,12 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from commons import clock as app_clock
-from commons.accounts.services import register_user
-from commons.extensions import db
 from commons.git import diffing, merging
 from commons.git.diff_rules import Caps, Line, line_anchor, parse_numstat, unquote
-from commons.projects import services as projects
+from tests.git.conftest import founded_by_ada
 
 ENV = {"GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.org",
        "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.org",
@@ -164,13 +161,7 @@ def test_mergeability_clean_and_conflicting_with_real_git(work):
 @pytest.fixture
 def pushed(app, tmp_path, repos_dir):
     """Project "dryer" whose repository holds main and a branch "topic"."""
-    with app.app_context():
-        user = register_user(db.session, "ada", "ada@example.org", "x" * 12, now=app_clock.now(),
-                             confirmed_at=app_clock.now())
-        projects.create_project(db.session, user, projects.NewProject(
-            name="Dryer", slug="dryer", license="MIT"), projects.Settings.from_config(app.config),
-            now=app_clock.now())
-        db.session.commit()
+    founded_by_ada(app)
     work = tmp_path / "clone"
     git("clone", "-q", str(repos_dir / "dryer.git"), str(work), cwd=tmp_path)
     (work / "frame.py").write_text("def frame():\n    return 'steel'\n")

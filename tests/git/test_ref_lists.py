@@ -9,12 +9,9 @@ from pathlib import Path
 import pytest
 from flask import request, url_for
 
-from commons import clock as app_clock
-from commons.accounts.services import register_user
-from commons.extensions import db
 from commons.git import reading, ref_lists
-from commons.projects import services as projects
 from commons.urls import urls_for
+from tests.git.conftest import founded_by_ada
 
 ENV = {"GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.org",
        "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.org",
@@ -31,13 +28,7 @@ def bare(app, tmp_path, repos_dir) -> Path:
     """Project "dryer" whose main has 130 commits (a minute apart, from
     2030), each but the first with an annotated tag r<n>, and a branch
     old at the first commit."""
-    with app.app_context():
-        user = register_user(db.session, "ada", "ada@example.org", "x" * 12, now=app_clock.now(),
-                             confirmed_at=app_clock.now())
-        projects.create_project(db.session, user, projects.NewProject(
-            name="Dryer", slug="dryer", license="MIT"), projects.Settings.from_config(app.config),
-            now=app_clock.now())
-        db.session.commit()
+    founded_by_ada(app)
     path = repos_dir / "dryer.git"
     stream = []
     for number in range(130):

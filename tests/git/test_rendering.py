@@ -8,13 +8,10 @@ import subprocess
 
 import pytest
 
-from commons import clock as app_clock
 from commons import render_cache
-from commons.accounts.services import register_user
-from commons.extensions import db
 from commons.git import diffing, rendering
-from commons.projects import services as projects
 from commons.urls import base_url
+from tests.git.conftest import founded_by_ada
 
 ENV = {"GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.org",
        "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.org",
@@ -36,13 +33,7 @@ def git(*args, cwd):
 def repo(app, tmp_path, repos_dir):
     """Project "dryer" whose main holds a small Python file, a large C file
     and a README, in two commits (the second changes the Python file)."""
-    with app.app_context():
-        user = register_user(db.session, "ada", "ada@example.org", "x" * 12, now=app_clock.now(),
-                             confirmed_at=app_clock.now())
-        projects.create_project(db.session, user, projects.NewProject(
-            name="Dryer", slug="dryer", license="MIT"), projects.Settings.from_config(app.config),
-                now=app_clock.now())
-        db.session.commit()
+    founded_by_ada(app)
     work = tmp_path / "work"
     git("clone", "-q", str(repos_dir / "dryer.git"), str(work), cwd=tmp_path)
     (work / "frame.py").write_text("def frame():\n    return 1\n")
