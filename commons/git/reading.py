@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from commons.git import catfile, ref_lists, runner
+from commons.git import catfile, ref_lists, ref_objects, runner
 
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _FIELD, _RECORD = "\x1f", "\x1e"
@@ -19,9 +19,6 @@ _FIELD, _RECORD = "\x1f", "\x1e"
 # by a git of their own, so nothing reads a huge blob to show its head.
 BATCH_BLOB_LIMIT = 4 * 1024 * 1024
 _TREE_KINDS = {b"40000": "tree", b"160000": "commit"}
-# What no ref name may hold (git check-ref-format): such a candidate is
-# not asked about, so "main:secret" or "main^" never reach cat-file as names.
-_NOT_IN_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|/\.|\.lock(?:/|$)|^\.|\.$|^/|/$|^@$")
 
 
 def is_commit_id(text: str) -> bool:
@@ -140,7 +137,32 @@ def refs(path: Path, kind: str) -> list[Ref]:
     """Branches (kind "heads") or tags ("tags"), most recently committed
     first (then by name); a tag is shown by the commit it names. Kept per
     worker while the refs stay as they are (``ref_lists``)."""
-    return ref_lists.listed(path, kind, lambda: _listed(path, f"refs/{kind}/"))
+    def list_refs(names: dict[str, str] | None) -> list[Ref]:
+        # After a push, most objects are known: read the few others.
+        if names is not None and ref_objects.unknown(names.values()) <= ref_objects.FEW:
+            made = _from_objects(path, names)
+            if made is not None:
+                return made
+        return _listed(path, f"refs/{kind}/")
+
+    return ref_lists.listed(path, kind, list_refs)
+
+
+def _from_objects(path: Path, names: dict[str, str]) -> list[Ref] | None:
+    """The refs *names* holds (full name: object id) as git would list
+    them, from the objects they name (``ref_objects``); None where git
+    must say."""
+    found = ref_objects.facts(path, sorted(set(names.values())))
+    if found is None:
+        return None
+    refs = []
+    for full, sha in names.items():
+        facts = found[sha]
+        short = full.removeprefix("refs/heads/").removeprefix("refs/tags/")
+        refs.append(Ref(short, full, facts.commit, datetime.fromtimestamp(facts.stamp, UTC),
+                        facts.subject))
+    refs.sort(key=lambda ref: (-ref.committed_at.timestamp(), ref.name))
+    return refs
 
 
 def all_refs(path: Path) -> list[Ref]:
@@ -168,6 +190,10 @@ def _listed(path: Path, *patterns: str) -> list[Ref]:
         stamp = int(date or peeled_date or 0)
         found.append(Ref(short, full, peeled or sha,
                          datetime.fromtimestamp(stamp, UTC), subject))
+        # What git printed of a commit, or of a tag of a commit, is what
+        # the next list made from the objects needs (``ref_objects``).
+        if (not peeled and date) or (peeled and not date and peeled_date):
+            ref_objects.remember(sha, ref_objects.Facts(peeled or sha, stamp, subject))
     found.sort(key=lambda ref: (-ref.committed_at.timestamp(), ref.name))
     return found
 
@@ -188,7 +214,7 @@ def locate(path: Path, spec: str) -> tuple[str, str, str]:
     # exchange with cat-file, so a repository with thousands of tags costs
     # what one with three costs. A tag is peeled to what it tags.
     candidates = [name for name in ("/".join(parts[:cut]) for cut in range(len(parts), 0, -1))
-                  if not _NOT_IN_REF.search(name)][:20]
+                  if not ref_lists.NOT_IN_REF.search(name)][:20]
     names = [f"refs/{kind}/{name}{peel}" for name in candidates
              for kind, peel in (("heads", ""), ("tags", "^{}"))]
     found = _infos(path, names) if names else []

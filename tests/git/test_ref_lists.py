@@ -100,7 +100,7 @@ def test_a_list_made_while_the_refs_moved_is_not_kept(app, bare):
     heads = git("rev-list", "main", cwd=bare).split()
     was = git("rev-parse", "refs/heads/old", cwd=bare)
 
-    def moving():
+    def moving(_names):
         # A push lands after the refs' state was read, before git lists them.
         git("update-ref", "refs/heads/old", heads[2], cwd=bare)
         return reading._listed(bare, "refs/heads/")
