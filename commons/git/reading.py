@@ -137,15 +137,13 @@ def refs(path: Path, kind: str) -> list[Ref]:
     """Branches (kind "heads") or tags ("tags"), most recently committed
     first (then by name); a tag is shown by the commit it names. Kept per
     worker while the refs stay as they are (``ref_lists``)."""
-    def list_refs(names: dict[str, str] | None) -> list[Ref]:
+    def from_names(names: dict[str, str]) -> list[Ref] | None:
         # After a push, most objects are known: read the few others.
-        if names is not None and ref_objects.unknown(names.values()) <= ref_objects.FEW:
-            made = _from_objects(path, names)
-            if made is not None:
-                return made
-        return _listed(path, f"refs/{kind}/")
+        if ref_objects.unknown(names.values()) > ref_objects.FEW:
+            return None
+        return _from_objects(path, names)
 
-    return ref_lists.listed(path, kind, list_refs)
+    return ref_lists.listed(path, kind, from_names, lambda: _listed(path, f"refs/{kind}/"))
 
 
 def _from_objects(path: Path, names: dict[str, str]) -> list[Ref] | None:

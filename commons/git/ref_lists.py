@@ -20,6 +20,7 @@ hold a symbolic ref (which could name a ref of the other kind), are listed
 by git every time."""
 
 import bisect
+import functools
 import hashlib
 import os
 import re
@@ -63,9 +64,11 @@ class Snapshot:
         """Each ref's full name and the object it names, or None when git
         would read one otherwise than plainly (see the module's note):
         only read when the list is made, not on every view."""
-        found = _packed(self._packed, self._prefix)
-        if found is None:
+        packed = _packed_kept(self._packed, self._prefix) \
+            if len(self._packed) <= _KEPT_PACKED_SIZE else _packed(self._packed, self._prefix)
+        if packed is None:
             return None
+        found = dict(packed)
         for name, is_link, content in self._loose:  # a loose ref wins over a packed one
             sha = _LOOSE.fullmatch(content)
             text = name.decode("utf-8", "replace")
@@ -115,6 +118,17 @@ def snapshot(path: Path, kind: str) -> Snapshot | None:
     return Snapshot(digest.digest(), loose, packed, f"refs/{kind}/".encode())
 
 
+# A push writes loose refs and leaves packed-refs as it was: its refs are
+# kept as read, by its content, for the files of that size at most.
+_KEPT_PACKED_SIZE = 1024 * 1024
+
+
+@functools.lru_cache(maxsize=16)
+def _packed_kept(content: bytes, prefix: bytes) -> tuple[tuple[str, str], ...] | None:
+    found = _packed(content, prefix)
+    return None if found is None else tuple(found.items())
+
+
 def _packed(content: bytes, prefix: bytes) -> dict[str, str] | None:
     """The refs starting with *prefix* in a packed-refs file's *content*,
     or None when one of their lines is not as git writes it, or names a
@@ -158,29 +172,36 @@ def _add(digest, file: bytes) -> bytes:
     return content
 
 
-def listed(path: Path, kind: str, list_refs: Callable[[dict[str, str] | None], list[T]]
-           ) -> list[T]:
-    """``list_refs(names)`` (the list of refs/<kind>/, made from *names*
-    as the files hold them, or by git when that is None), or the list kept
-    from the last call if the refs' files are as they were then. A list is
-    kept only if the files did not change while it was made."""
+def listed(path: Path, kind: str, from_names: Callable[[dict[str, str]], list[T] | None],
+           from_git: Callable[[], list[T]]) -> list[T]:
+    """The list of refs/<kind>/ kept from the last call if the refs' files
+    are as they were then; else made ``from_names`` (the refs' full names
+    and objects, as the files hold them) or, where that gives None or the
+    files hold what git must read, ``from_git``. A list git made is kept
+    only if the files did not change while git listed them; one made from
+    the files' names is what those files hold."""
     key = (str(path), kind)
     before = snapshot(path, kind)
-    if before is not None:
-        with _lock:
-            kept = _kept.get(key)
-            if kept is not None and kept[0] == before.digest:
-                _kept.move_to_end(key)
-                return kept[1]
-    found = list_refs(before.names() if before is not None else None)
-    if before is not None and len(found) <= _KEPT_REFS and state(path, kind) == before.digest:
+    if before is None:
+        return from_git()
+    with _lock:
+        kept = _kept.get(key)
+        if kept is not None and kept[0] == before.digest:
+            _kept.move_to_end(key)
+            return kept[1]
+    names = before.names()
+    found = from_names(names) if names is not None else None
+    if found is None:
+        found = from_git()
+        if state(path, kind) != before.digest:
+            return found
+    if len(found) <= _KEPT_REFS:
         with _lock:
             _kept[key] = (before.digest, found)
             _kept.move_to_end(key)
             while sum(len(listing) for _, listing in _kept.values()) > _KEPT_REFS:
                 _kept.popitem(last=False)
     return found
-
 
 PER_PAGE = 100
 

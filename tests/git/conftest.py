@@ -128,3 +128,33 @@ def forge(app, live_server, tmp_path) -> Forge:
     home = tmp_path / "home"
     home.mkdir()
     return Forge(app, live_server, home)
+
+
+_TAGGED_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent", "PATH": "/usr/bin:/bin"}
+
+
+@pytest.fixture
+def tagged_dryer(app, repos_dir) -> Path:
+    """Project "dryer" whose main has 130 commits (a minute apart, from
+    2030), each but the first with an annotated tag r<n>, and a branch
+    old at the first commit."""
+    founded_by_ada(app)
+    path = repos_dir / "dryer.git"
+    stream = []
+    for number in range(130):
+        message = f"Change {number}"
+        stamp = 1_900_000_000 + 60 * number
+        stream.append(f"commit refs/heads/main\nmark :{number + 1}\n"
+                      f"committer Ada <ada@example.org> {stamp} +0000\n"
+                      f"data {len(message)}\n{message}\n"
+                      + ("from refs/heads/main^0\n" if number == 0 else "") +
+                      f"M 100644 inline n.txt\ndata {len(str(number)) + 1}\n{number}\n\n")
+        if number:
+            note = f"Release {number}"
+            stream.append(f"tag r{number}\nfrom :{number + 1}\n"
+                          f"tagger Ada <ada@example.org> {stamp} +0000\n"
+                          f"data {len(note)}\n{note}\n")
+    stream.append("reset refs/heads/old\nfrom :1\n\n")
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=path, env=_TAGGED_ENV, check=True,
+                   input="".join(stream), text=True)
+    return path
