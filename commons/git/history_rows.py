@@ -27,7 +27,7 @@ KEPT_PAGES = 128
 KEPT_PAGE_CHARACTERS = 64 * 1024
 
 
-class _Kept:
+class Kept:
     """The most recently used lists of rows, safe across threads."""
 
     def __init__(self, size: int):
@@ -58,7 +58,7 @@ def rows(slug: str, entries: list[LogEntry]) -> Markup:
            tuple((entry.sha, times.relative(entry.authored_at, now)) for entry in entries))
     # Kept per app: each has its own templates (the tests make many apps).
     kept = current_app.extensions.get(EXTENSION) or \
-        current_app.extensions.setdefault(EXTENSION, _Kept(KEPT_PAGES))
+        current_app.extensions.setdefault(EXTENSION, Kept(KEPT_PAGES))
     found = kept.get(key)
     if found is None:
         # Rendered against the same clock the key was made with.

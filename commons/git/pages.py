@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from commons import paging
 from commons.extensions import db, limiter
-from commons.git import diffing, history_rows, path_index, reading, ref_lists, rendering
+from commons.git import diffing, history_rows, path_index, reading, ref_lists, ref_rows, rendering
 from commons.git.diff_rules import line_anchor
 from commons.git.reading import NotInRepository
 from commons.git.repositories import repository_path
@@ -268,8 +268,9 @@ def branches(slug: str):
     proposed = {p.details.get("branch"): p.number for p in governance.list_proposals(
         db.session, project, status="open", limit=500) if p.kind == "merge" and p.details}
     return render_template("git/refs.html", project=project, kind="branches", refs=shown,
-                           following=following, later=bool(request.args.get("after")),
-                           proposed=proposed)
+                           rows=ref_rows.rows(project.slug, project.default_branch, "branches",
+                                              shown, proposed),
+                           following=following, later=bool(request.args.get("after")))
 
 
 @bp.route("/tags")
@@ -277,6 +278,8 @@ def tags(slug: str):
     project, path = _open(slug)
     shown, following = _ref_page(slug, "tags", reading.refs(path, "tags"))
     return render_template("git/refs.html", project=project, kind="tags", refs=shown,
+                           rows=ref_rows.rows(project.slug, project.default_branch, "tags",
+                                              shown, {}),
                            following=following, later=bool(request.args.get("after")))
 
 
