@@ -10,6 +10,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from commons import paging
 from tests.conftest import TEST_PASSWORD
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_first_steps import register
@@ -164,6 +165,10 @@ def seeded(live_server, browser_factory, tmp_path):
     git("commit", "-qam", "Add runner beans", cwd=work, home=tmp_path)
     git("push", "-q", "origin", "beans", cwd=work, home=tmp_path)
     sha = git("rev-parse", "main", cwd=work, home=tmp_path)
+    # More tags than a page holds, so the tags page shows its pager.
+    tags = "".join(f"create refs/tags/v1.{number:03}.0 {sha}\n" for number in range(105))
+    subprocess.run(["git", "update-ref", "--stdin"], cwd=tmp_path / "repos" / "seeds.git",
+                   input=tags, text=True, check=True)
 
     page.goto(live_server + "/projects/seeds/proposals/new")
     page.get_by_label("Title").fill("Add runner beans")
@@ -179,7 +184,13 @@ def seeded(live_server, browser_factory, tmp_path):
     expect(page).to_have_url(live_server + "/projects/shed")
     # A repository with no commits at all (made outside commons, or emptied).
     git("update-ref", "-d", "refs/heads/main", cwd=tmp_path / "repos" / "shed.git", home=tmp_path)
-    return {"sha": sha}
+    return {"sha": sha,
+            "tagged_at": int(git("log", "-1", "--format=%ct", "main", cwd=work, home=tmp_path))}
+
+
+# What a page must show besides, where it is there for one state.
+SHOWS = {"tags": 'rel="next">Next</a>', "tags-later": ">First page</a>",
+         "tags-gone": "the tags changed since the last page"}
 
 
 def test_every_page_a_newcomer_meets_is_accessible_at_both_widths(
@@ -198,6 +209,11 @@ def test_every_page_a_newcomer_meets_is_accessible_at_both_widths(
         "commit": f"/projects/seeds/commit/{seeded['sha']}",
         "branches": "/projects/seeds/branches",
         "tags": "/projects/seeds/tags",
+        # The second page ("First page" and no "Next"), and one whose
+        # cursor is past every tag (the tags changed since the last page).
+        "tags-later": "/projects/seeds/tags?after="
+                      + paging.encode((seeded["tagged_at"], "v1.099.0")),
+        "tags-gone": f"/projects/seeds/tags?after={paging.encode((0, '~'))}",
         "proposals": "/projects/seeds/proposals",
         "proposal": "/projects/seeds/proposals/1",
         "proposal-new": "/projects/seeds/proposals/new",
@@ -235,6 +251,7 @@ def test_every_page_a_newcomer_meets_is_accessible_at_both_widths(
             for name, path in pages.items():
                 response = browser.goto(live_server + path)
                 assert response.ok, f"{path} answered {response.status}"
+                assert SHOWS.get(name, "") in browser.content(), path
                 problems += problems_on(browser, f"{path} ({width_name})")
                 screenshot(browser, f"a11y-{name}-{width_name}")
     assert not problems, "\n".join(["", *problems])
