@@ -47,14 +47,18 @@ _lock = threading.Lock()
 _BATCH = 200
 
 _OBJECT_ID = rb"[0-9a-f]{40}(?:[0-9a-f]{24})?"
-_TARGET = re.compile(rb"object (" + _OBJECT_ID + rb")\ntype commit\n")
+_TARGET = re.compile(rb"object (" + _OBJECT_ID + rb")\ntype commit\ntag ")
+# Objects larger than this are left to git: a ref may name a blob of
+# gigabytes (a lightweight tag), which cat-file would hand over whole.
+_LARGEST = 256 * 1024
 _STAMP = re.compile(rb"(\d{1,11}) [+-]\d{4}")
 _SIGNATURE_START = b"-----BEGIN "
 
 
 def commit_facts(sha: str, raw: bytes) -> Facts | None:
     """A commit object's facts as for-each-ref shows them, or None."""
-    if not raw.startswith(b"tree "):
+    # git reads an object up to its first NUL, header included.
+    if not raw.startswith(b"tree ") or b"\0" in raw:
         return None
     header, message = _split(raw)
     stamp = _committer_stamp(header)
@@ -87,7 +91,7 @@ def tag_target(raw: bytes) -> tuple[str, str] | None:
     """The commit an annotated tag names and the tag's subject, or None
     (a tag of another kind of object, or one git may read otherwise)."""
     target = _TARGET.match(raw)
-    if target is None:
+    if target is None or b"\0" in raw:
         return None
     subject = _subject(_split(raw)[1])
     return None if subject is None else (target[1].decode(), subject)
@@ -111,7 +115,7 @@ def _committer_stamp(header: list[bytes]) -> int | None:
 
 
 def _subject(message: bytes) -> str | None:
-    if b"\r" in message or b"\0" in message or message.startswith(_SIGNATURE_START) \
+    if b"\r" in message or message.startswith(_SIGNATURE_START) \
             or b"\n" + _SIGNATURE_START in message:
         return None
     return message.partition(b"\n\n")[0].rstrip(b"\n").replace(b"\n", b" ") \
@@ -157,12 +161,20 @@ def facts(path: Path, ids: list[str], commits_only: bool = False) -> dict[str, F
 
 
 def _read(path: Path, ids: list[str]) -> dict[str, tuple[str, bytes]] | None:
-    """Each object's type and bytes; None if one is missing."""
+    """Each object's type and bytes; None if one is missing, is neither a
+    commit nor a tag, or is large. The types and sizes are asked first,
+    so nothing large is read."""
     read: dict[str, tuple[str, bytes]] = {}
     for start in range(0, len(ids), _BATCH):
         part = ids[start:start + _BATCH]
+        # An id git does not take whole (40 hex digits in a SHA-256
+        # repository are an abbreviation to cat-file) is git's to judge.
+        if any(info is None or info.sha != sha or info.kind not in ("commit", "tag")
+               or info.size > _LARGEST
+               for sha, info in zip(part, catfile.infos(path, part), strict=True)):
+            return None
         for sha, answer in zip(part, catfile.contents_of(path, part), strict=True):
-            if answer is None or answer[0].sha != sha:
+            if answer is None:
                 return None
             read[sha] = (answer[0].kind, answer[1])
     return read

@@ -85,6 +85,7 @@ def test_a_list_made_while_the_refs_moved_is_not_kept(app, bare):
     with app.app_context():
         listed = ref_lists.listed(bare, "heads", lambda names: None, moving)
         assert [r.sha for r in listed if r.name == "old"] == [heads[2]]
+        assert (str(bare), "heads") not in ref_lists._kept
         # Back where it was when the listing started: had that list been
         # kept under the state read before it, it would show heads[2] now.
         git("update-ref", "refs/heads/old", was, cwd=bare)

@@ -3,13 +3,14 @@ they name, without ``git for-each-ref``: the same lists git makes, and
 git's own where an object or a ref file is not a plain one."""
 
 import logging
+import os
 import random
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from commons.git import reading, ref_lists, ref_objects
+from commons.git import catfile, reading, ref_lists, ref_objects
 
 ENV = {"GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent", "PATH": "/usr/bin:/bin"}
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -100,6 +101,12 @@ def test_plain_commits_and_tags_read_as_git_reads_them(bare):
     pytest.param(lambda path: tag(path, tag(path, commit(path, b"c"), b"inner"), b"outer",
                                   kind=b"tag"), id="tag-of-tag"),
     pytest.param(lambda path: EMPTY_TREE, id="tree"),
+    # git reads an object up to its first NUL, header included.
+    pytest.param(lambda path: commit(path, b"Subject", committer=b"committer A <a@b> 12 +0000\n"
+                                     b"x-extra a\0b"), id="nul-in-header"),
+    pytest.param(lambda path: git(path, "hash-object", "-t", "tag", "-w", "--literally", "--stdin",
+                                  input=b"object %s\ntype commit\ntagger A <a@b> 1 +0000\n\nx"
+                                  % commit(path, b"c").encode()), id="tag-without-name"),
 ])
 def test_an_object_git_may_read_otherwise_is_left_to_git(app, bare, odd, monkeypatch):
     git(bare, "update-ref", "refs/heads/plain", commit(bare, b"Plain\n"))
@@ -110,7 +117,13 @@ def test_an_object_git_may_read_otherwise_is_left_to_git(app, bare, odd, monkeyp
         (bare / "refs" / kind / "odd").write_text(odd(bare) + "\n")
         assert from_files(bare, kind) is None
         with app.app_context():
-            assert reading.refs(bare, kind) == by_git(bare, kind)
+            try:
+                expected = by_git(bare, kind)
+            except reading.NotInRepository:  # git refuses this one outright
+                with pytest.raises(reading.NotInRepository):
+                    reading.refs(bare, kind)
+                continue
+            assert reading.refs(bare, kind) == expected
         # What git printed of a commit or a tag of one is kept, and
         # stands for the object from then on; of anything else, it is not.
         names = ref_lists.snapshot(bare, kind).names()
@@ -136,6 +149,18 @@ def test_an_object_git_may_read_otherwise_is_left_to_git(app, bare, odd, monkeyp
                  id="packed-tab"),
     pytest.param(lambda path, sha: (path / "packed-refs").write_text(
         f"{sha} refs/heads/x\n# a comment\n"), id="packed-comment"),
+    pytest.param(lambda path, sha: (path / "packed-refs").write_text(
+        f"{sha} refs/heads/x\n{sha} refs/heads/x\n"), id="packed-twice"),
+    # git searches a file said to be sorted, and would not find b.
+    pytest.param(lambda path, sha: (path / "packed-refs").write_text(
+        f"# pack-refs with: peeled fully-peeled sorted \n{sha} refs/heads/b\n"
+        f"{sha} refs/heads/a\n"), id="packed-unsorted"),
+    pytest.param(lambda path, sha: (path / "packed-refs").write_text(
+        f"{sha} refs/heads/x\n^{sha}\n^{sha}\n"), id="packed-peeled-twice"),
+    # Two names that are not UTF-8, which read with replacement are one.
+    pytest.param(lambda path, sha: [Path(os.fsdecode(os.path.join(
+        os.fsencode(path / "refs/heads"), name))).write_text(sha + "\n")
+        for name in (b"\xff", b"\xfe")], id="not-utf-8"),
 ])
 def test_a_ref_file_git_may_read_otherwise_is_left_to_git(app, bare, odd):
     sha = commit(bare, b"Main\n")
@@ -230,3 +255,62 @@ def test_the_objects_kept_are_bounded(app, bare, monkeypatch):
     assert list(ref_objects._kept) == shas[2:]
     assert ref_objects.facts(bare, shas[:1])[shas[0]].subject == "C0"
     assert list(ref_objects._kept) == shas[3:] + shas[:1]
+
+
+def test_a_large_object_is_not_read(app, bare, monkeypatch):
+    """A lightweight tag may name a blob of gigabytes: its type and size
+    are asked, its bytes never."""
+    blob = git(bare, "hash-object", "-w", "--stdin", input=b"0" * (ref_objects._LARGEST + 1))
+    git(bare, "update-ref", "refs/tags/zeros", blob)
+    git(bare, "update-ref", "refs/tags/plain", commit(bare, b"Plain\n"))
+    asked: list[str] = []
+    real = catfile.contents_of
+    monkeypatch.setattr(catfile, "contents_of", lambda path, names: asked.extend(names) or
+                        real(path, names))
+    assert from_files(bare, "tags") is None
+    assert blob not in asked
+    huge = commit(bare, b"x" * (ref_objects._LARGEST + 1))
+    git(bare, "update-ref", "-d", "refs/tags/zeros")
+    git(bare, "update-ref", "refs/tags/huge", huge)
+    assert from_files(bare, "tags") is None and huge not in asked
+    with app.app_context():
+        assert reading.refs(bare, "tags") == by_git(bare, "tags")
+
+
+def test_a_tag_that_says_it_names_a_commit_but_names_a_tag_is_git_s(bare):
+    """What is kept of a tag must not stand in for a commit's facts: git
+    refuses a tag whose type line says commit where it names a tag."""
+    inner = tag(bare, commit(bare, b"Inner commit\n", stamp=1_900_000_000), b"Inner\n")
+    git(bare, "update-ref", "refs/tags/inner", inner)
+    assert from_files(bare, "tags") is not None  # the inner tag's facts kept
+    git(bare, "update-ref", "refs/tags/outer", tag(bare, inner, b"Outer\n"))
+    names = ref_lists.snapshot(bare, "tags").names()
+    assert reading._from_objects(bare, names) is None
+    with pytest.raises(reading.NotInRepository, match="is a tag, not a commit"):
+        by_git(bare, "tags")
+
+
+def test_a_short_id_in_a_sha256_repository_is_git_s(tmp_path):
+    """40 hex digits are a whole id in a SHA-1 repository; in a SHA-256 one
+    git takes the ref for broken, and cat-file would take it for short."""
+    path = tmp_path / "wide.git"
+    subprocess.run(["git", "init", "-q", "--bare", "--object-format=sha256", str(path)],
+                   env=ENV, check=True)
+    tree = git(path, "hash-object", "-t", "tree", "-w", "--stdin", input=b"")
+    raw = (b"tree %s\nauthor A <a@b> 1900000000 +0000\ncommitter A <a@b> 1900000000 +0000\n"
+           b"\nWide\n" % tree.encode())
+    sha = git(path, "hash-object", "-t", "commit", "-w", "--stdin", input=raw)
+    assert len(sha) == 64
+    git(path, "update-ref", "refs/heads/main", sha)
+    assert [ref.summary for ref in from_files(path, "heads")] == ["Wide"]
+    (path / "refs/heads/short").write_text(sha[:40] + "\n")
+    assert from_files(path, "heads") is None
+
+
+def test_what_git_printed_is_kept_for_tags_too(bare, monkeypatch):
+    monkeypatch.setattr(ref_objects, "_kept", type(ref_objects._kept)())
+    target = commit(bare, b"Tagged\n", stamp=1_900_000_100)
+    note = tag(bare, target, b"Release\n")
+    git(bare, "update-ref", "refs/tags/v1", note)
+    by_git(bare, "tags")
+    assert ref_objects._kept[note] == ref_objects.Facts(target, 1_900_000_100, "Release")

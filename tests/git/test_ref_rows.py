@@ -5,6 +5,11 @@ moved clock, another default branch or a proposal shows at once."""
 import subprocess
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
+from flask_login import login_user
+
+from commons.accounts.models import User
+from commons.extensions import db
 from commons.git import reading, ref_rows
 from tests.git.test_ref_lists import ENV
 
@@ -76,3 +81,22 @@ def test_kept_rows_stay_escaped_and_a_huge_row_is_not_kept(app, client, tagged_d
         assert "x" * (ref_rows.KEPT_ROW_CHARACTERS + 1) in \
             client.get("/projects/dryer/branches").get_data(as_text=True)
     assert kept(app) == before
+
+
+def test_rows_follow_the_viewer_s_zone_and_the_site_s_root(app, tagged_dryer):
+    app.config["CLOCK"] = lambda: FIRST + timedelta(hours=5)
+    with app.app_context():
+        ada = db.session.scalar(sa.select(User).filter_by(username="ada"))
+        ada.time_zone = "Asia/Kolkata"
+        db.session.commit()
+        with app.test_request_context("/"):
+            utc = rows(tagged_dryer)
+        with app.test_request_context("/"):
+            login_user(db.session.get(User, ada.id))
+            kolkata = rows(tagged_dryer)
+        with app.test_request_context("/", base_url="http://localhost/commons"):
+            rooted = rows(tagged_dryer)
+    assert 'title="2030-03-17 17:46 UTC"' in utc and "IST" not in utc
+    assert 'title="2030-03-17 23:16 IST"' in kolkata
+    assert 'href="/commons/projects/dryer/tree/old"' in rooted
+    assert 'href="/projects/dryer/tree/old"' in utc
