@@ -225,6 +225,7 @@ def listed(path: Path, kind: str, from_names: Callable[[dict[str, str]], list[T]
                 _kept.popitem(last=False)
     return found
 
+
 PER_PAGE = 100
 
 
