@@ -207,7 +207,9 @@ def test_tampering_with_a_claim_row_is_caught(funded):
 def test_two_treasurers_paying_one_claim_at_once_pay_it_once(funded):
     name_treasurer(funded, "bo")
     made = claim(funded, funded.ada, 2, "10")
-    app, project_id = funded.app, funded.project.id
+    # Read before the threads start: an expired attribute of the test's own
+    # objects would load through the test's session, from two threads at once.
+    app, project_id, claim_seq = funded.app, funded.project.id, made.seq
     barrier = threading.Barrier(2, timeout=20)
     outcomes: dict[str, str] = {}
 
@@ -217,7 +219,7 @@ def test_two_treasurers_paying_one_claim_at_once_pay_it_once(funded):
             person = db.session.scalar(sa.select(User).where(User.username == username))
             barrier.wait()
             try:
-                services.record_payout(db.session, project, person, made.seq, "cash", "",
+                services.record_payout(db.session, project, person, claim_seq, "cash", "",
                                        now=funded.clock())
                 db.session.commit()
                 outcomes[username] = "paid"

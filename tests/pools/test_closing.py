@@ -91,7 +91,8 @@ def test_two_allocation_writers_at_once_pledge_each_project_once(scene):
     db.session.info.pop("commons.jobs.after_commit", None)
     db.session.commit()
     assert closed and db.session.get(PoolRound, round_.id).status == PoolRound.SETTLING
-    app, now = scene.app, scene.clock()
+    # The round's id is read here: the threads must not touch the test's session.
+    app, now, round_id = scene.app, scene.clock(), round_.id
     start = threading.Barrier(2, timeout=30)
     written: list[int] = []
     errors: list[str] = []
@@ -100,7 +101,7 @@ def test_two_allocation_writers_at_once_pledge_each_project_once(scene):
         with app.app_context():
             try:
                 start.wait()
-                written.append(allocating.allocate_round(db.session, round_.id, now))
+                written.append(allocating.allocate_round(db.session, round_id, now))
             except Exception as error:  # noqa: BLE001 - reported below
                 errors.append(repr(error))
                 db.session.rollback()
