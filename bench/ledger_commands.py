@@ -4,8 +4,12 @@ back 10,000 entries before the head, and the full `ledger verify big`,
 wall and CPU (the command's and its children's), against the journal a
 `bench/ledger.py --keep` (SQLite) or `--database-uri` (PostgreSQL) run left.
 
-    .venv/bin/python bench/ledger_commands.py --database-uri URI [--mode since|full|one] \\
+    .venv/bin/python bench/ledger_commands.py --database-uri URI [--mode since|full|one|work] \\
         [--rounds 4] [--tree before=/tmp/before-checkout]
+
+`--mode work` times the check of those 10,000 entries alone, in this
+process after the app is made (its start-up printed once): what is left
+of `--since-last` when Python's start and the imports are taken away.
 
 With --tree, each round runs every tree (this checkout is "after"),
 alternating the order, so a before and after share the same minutes: on a
@@ -39,13 +43,44 @@ def put_checkpoint_back(uri: str, entries: int) -> None:
     engine.dispose()
 
 
+def time_the_work(uri: str, rounds: int) -> None:
+    """verify_since_checkpoint over the 10,000 newest entries, *rounds*
+    times in one process, each after the checkpoint is put back."""
+    os.environ.update(COMMONS_SQLALCHEMY_DATABASE_URI=uri, COMMONS_SECRET_KEY="bench")
+    sys.path.insert(0, str(ROOT))
+    start = time.perf_counter()
+    from commons import clock, create_app
+    from commons.extensions import db
+    from commons.ledger import verifying
+    from commons.projects.models import Project
+
+    app = create_app()
+    print(f"work: the whole app made in {time.perf_counter() - start:.2f} s", flush=True)
+    with app.app_context():
+        for _ in range(rounds):
+            put_checkpoint_back(uri, 10000)
+            load = os.getloadavg()[0]
+            start = time.perf_counter()
+            project = db.session.scalar(sa.select(Project).where(Project.slug == "big"))
+            result = verifying.verify_since_checkpoint(db.session, project, clock.now())
+            db.session.commit()
+            wall = time.perf_counter() - start
+            assert result.intact and result.since, result
+            print(f"work after    wall {wall:6.3f} s  load {load:4.1f}  "
+                  f"{result.entries} entries after the checkpoint at entry {result.since}",
+                  flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-uri", required=True)
-    parser.add_argument("--mode", choices=["since", "full", "one"], default="since")
+    parser.add_argument("--mode", choices=["since", "full", "one", "work"], default="since")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--tree", action="append", default=[], metavar="NAME=PATH")
     args = parser.parse_args()
+    if args.mode == "work":
+        time_the_work(args.database_uri, args.rounds)
+        return
     trees = {"after": str(ROOT), **dict(t.split("=", 1) for t in args.tree)}
     # As installed: the commands' modules read from their bytecode, which a
     # PYTHONDONTWRITEBYTECODE in the caller's environment would have each
