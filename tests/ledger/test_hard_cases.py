@@ -325,12 +325,12 @@ def test_a_close_is_never_reported_done_and_silently_dropped(ledger, monkeypatch
     def meanwhile(session, project, number):
         found = original(session, project, number)
         if found is not None:  # its author withdraws it in another request
-            number = found.number  # read here: the thread must not touch this session
+            proposal_number = found.number  # read here: the thread must not touch this session
 
             def withdraw():
                 with app.app_context():
                     proposal = governance.get_proposal(
-                        db.session, projects.get_project(db.session, "dryer"), number)
+                        db.session, projects.get_project(db.session, "dryer"), proposal_number)
                     governance.withdraw_proposal(db.session, proposal,
                                                  db.session.get(User, proposal.author_id), T0)
                     db.session.commit()
