@@ -7,9 +7,9 @@ wall and CPU (the command's and its children's), against the journal a
     .venv/bin/python bench/ledger_commands.py --database-uri URI [--mode since|full|one|work] \\
         [--rounds 4] [--tree before=/tmp/before-checkout]
 
-`--mode work` times the check of those 10,000 entries alone, in this
-process after the app is made (its start-up printed once): what is left
-of `--since-last` when Python's start and the imports are taken away.
+`--mode work` runs `--since-last` through the app's own command in this
+process, after the app is made (its start-up printed once): what is left
+of the command when Python's start and the imports are taken away.
 
 With --tree, each round runs every tree (this checkout is "after"),
 alternating the order, so a before and after share the same minutes: on a
@@ -44,31 +44,25 @@ def put_checkpoint_back(uri: str, entries: int) -> None:
 
 
 def time_the_work(uri: str, rounds: int) -> None:
-    """verify_since_checkpoint over the 10,000 newest entries, *rounds*
-    times in one process, each after the checkpoint is put back."""
+    """`ledger verify --since-last big` *rounds* times through the app's own
+    command in this process (Flask's CLI runner), each after the checkpoint
+    is put back: the command's work without Python's start or the imports."""
     os.environ.update(COMMONS_SQLALCHEMY_DATABASE_URI=uri, COMMONS_SECRET_KEY="bench")
     sys.path.insert(0, str(ROOT))
     start = time.perf_counter()
-    from commons import clock, create_app
-    from commons.extensions import db
-    from commons.ledger import verifying
-    from commons.projects.models import Project
+    from commons import create_app
 
-    app = create_app()
+    runner = create_app().test_cli_runner()
     print(f"work: the whole app made in {time.perf_counter() - start:.2f} s", flush=True)
-    with app.app_context():
-        for _ in range(rounds):
-            put_checkpoint_back(uri, 10000)
-            load = os.getloadavg()[0]
-            start = time.perf_counter()
-            project = db.session.scalar(sa.select(Project).where(Project.slug == "big"))
-            result = verifying.verify_since_checkpoint(db.session, project, clock.now())
-            db.session.commit()
-            wall = time.perf_counter() - start
-            assert result.intact and result.since, result
-            print(f"work after    wall {wall:6.3f} s  load {load:4.1f}  "
-                  f"{result.entries} entries after the checkpoint at entry {result.since}",
-                  flush=True)
+    for _ in range(rounds):
+        put_checkpoint_back(uri, 10000)
+        load = os.getloadavg()[0]
+        start = time.perf_counter()
+        done = runner.invoke(args=["ledger", "verify", "--since-last", "big"])
+        wall = time.perf_counter() - start
+        assert done.exit_code == 0, done.output
+        print(f"work after    wall {wall:6.3f} s  load {load:4.1f}  {done.output.strip()[:60]}",
+              flush=True)
 
 
 def main() -> None:
